@@ -29,6 +29,9 @@ import java.util.TreeMap;
  * the column.
  */
 public final class CsvReader {
+    /** The largest integer label taken as a class index. */
+    public static final int MAX_INTEGER_LABEL = 65535;
+
     private CsvReader() {
     }
 
@@ -147,6 +150,13 @@ public final class CsvReader {
             int max = 0;
             for (int i = 0; i < n; i++) {
                 y[i] = Integer.parseInt(rawLabels[i]);
+                if (y[i] > MAX_INTEGER_LABEL) {
+                    // Most likely a regression target, not a class; taken as an index it would make
+                    // a model with millions of outputs.
+                    throw new DataFormatException(source + " line " + lineNumbers.get(start + i) + " column "
+                            + (labelCol + 1) + ": label " + y[i] + " is too large for a class index (at most "
+                            + MAX_INTEGER_LABEL + ")");
+                }
                 max = Math.max(max, y[i]);
             }
             numClasses = max + 1;

@@ -131,8 +131,16 @@ public final class Datasets {
         return idxPair(dir, dir.getFileName() == null ? "idx" : dir.getFileName().toString(), 0, List.of());
     }
 
-    /** A CSV dataset (see {@link CsvReader}) split 80/20 with {@link #SPLIT_SEED}. */
+    /**
+     * A CSV dataset (see {@link CsvReader}) split 80/20 with {@link #SPLIT_SEED}.
+     *
+     * @param labelColumn the label column's header name, or null for the last column
+     * @throws UsageException if the file does not exist
+     */
     public static TrainTest csv(Path file, String labelColumn) {
+        if (!Files.isRegularFile(file)) {
+            throw new UsageException("CSV file " + file + ": no such file");
+        }
         return CsvReader.read(file, labelColumn).split(TEST_FRACTION, SPLIT_SEED);
     }
 

@@ -88,6 +88,11 @@ class CsvReaderTest {
     }
 
     @Test
+    void hugeIntegerLabelIsNotAClass() throws IOException {
+        assertFault(csv("price.csv", "1,2,3\n4,5,250000\n"), "line 2 column 3", "too large for a class index");
+    }
+
+    @Test
     void emptyFileAndHeaderOnly() throws IOException {
         assertFault(csv("empty.csv", ""), "empty file");
         assertFault(csv("blank.csv", "\n  \n"), "empty file");

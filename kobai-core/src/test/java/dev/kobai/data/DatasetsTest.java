@@ -122,6 +122,8 @@ class DatasetsTest {
         assertTrue(e.getMessage().contains("apt-get install dataset-fashion-mnist"), e.getMessage());
         assertTrue(e.getMessage().contains("--data fashion-mnist:DIR"), e.getMessage());
         Path none = dir.resolve("absent");
+        UsageException e3 = assertThrows(UsageException.class, () -> Datasets.fromSpec("csv:" + none));
+        assertTrue(e3.getMessage().contains(none.toString()), e3.getMessage());
         UsageException e2 = assertThrows(UsageException.class, () -> Datasets.fromSpec("idx:" + none));
         assertTrue(e2.getMessage().contains(none.toString()), e2.getMessage());
     }
