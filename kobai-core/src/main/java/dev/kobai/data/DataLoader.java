@@ -1,6 +1,7 @@
 package dev.kobai.data;
 
 import dev.kobai.tensor.Rng;
+import dev.kobai.tensor.Tensor;
 
 import java.util.Arrays;
 import java.util.Iterator;
@@ -111,7 +112,7 @@ public final class DataLoader {
                 System.arraycopy(src, i * d, x, r * d, d);
                 y[r] = srcLabels[i];
             }
-            return new Batch(x, new int[] {b, d}, y);
+            return new Batch(Tensor.fromArray(x, b, d), y);
         }
 
         @Override

@@ -1,5 +1,6 @@
 package dev.kobai.data;
 
+import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Rng;
 import org.junit.jupiter.api.Test;
 
@@ -29,10 +30,12 @@ class DataLoaderTest {
         List<Integer> seen = new ArrayList<>();
         for (Batch b : epoch) {
             assertEquals(b.size(), b.labels().length);
-            assertArrayEquals(new int[] {b.size(), d}, b.shape());
+            assertArrayEquals(new int[] {b.size(), d}, b.features().shape());
+            assertEquals(DType.FLOAT32, b.features().dtype());
+            float[] x = b.features().floatData();
             for (int r = 0; r < b.size(); r++) {
-                int i = (int) b.features()[r * d];
-                assertEquals(-i, b.features()[r * d + 1]);
+                int i = (int) x[r * d];
+                assertEquals(-i, x[r * d + 1]);
                 assertEquals(i % 3, b.labels()[r]);
                 seen.add(i);
             }
