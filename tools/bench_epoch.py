@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Times one training epoch of mlp:784-256-10 on Fashion-MNIST in PyTorch and in Kobai, side by side.
+
+Both train with SGD (lr 0.1) at batch 128 for a few epochs from their own seeded initialisation and
+evaluate on the test set after each epoch; an epoch's time covers training and evaluation in both.
+The two alternate round by round so that drift of a noisy machine hits both. The script prints each
+epoch's seconds and accuracy, and the ratio Kobai / PyTorch of the median epoch times (first
+epochs, which include Kobai's JIT warm-up, reported apart).
+
+Run from the repository root, with Debian's python3-torch and dataset-fashion-mnist installed:
+
+    /usr/bin/python3 tools/bench_epoch.py [--rounds 3] [--epochs 3] [--threads 2]
+"""
+import argparse
+import gzip
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+DATA_DIR = "/usr/share/datasets/fashion-mnist"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def read_idx(name):
+    for candidate in (name + ".gz", name):
+        path = os.path.join(DATA_DIR, candidate)
+        if os.path.exists(path):
+            opener = gzip.open if candidate.endswith(".gz") else open
+            with opener(path, "rb") as f:
+                raw = f.read()
+            ndim = raw[3]
+            dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+            return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+    sys.exit(f"{name} not found in {DATA_DIR}: apt-get install dataset-fashion-mnist")
+
+
+def torch_run(epochs, seed, threads):
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    x_train = torch.from_numpy(read_idx("train-images-idx3-ubyte").reshape(-1, 784).astype(np.float32) / 255)
+    y_train = torch.from_numpy(read_idx("train-labels-idx1-ubyte").astype(np.int64))
+    x_test = torch.from_numpy(read_idx("t10k-images-idx3-ubyte").reshape(-1, 784).astype(np.float32) / 255)
+    y_test = torch.from_numpy(read_idx("t10k-labels-idx1-ubyte").astype(np.int64))
+    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    results = []
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        model.train()
+        perm = torch.randperm(len(x_train))
+        for i in range(0, len(x_train), 128):
+            idx = perm[i:i + 128]
+            opt.zero_grad()
+            loss = loss_fn(model(x_train[idx]), y_train[idx])
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            correct = 0
+            for i in range(0, len(x_test), 1000):
+                correct += (model(x_test[i:i + 1000]).argmax(1) == y_test[i:i + 1000]).sum().item()
+        results.append((time.perf_counter() - start, correct / len(x_test)))
+    return results
+
+
+def kobai_run(epochs, seed, threads):
+    with tempfile.TemporaryDirectory() as tmp:
+        metrics = os.path.join(tmp, "m.jsonl")
+        env = dict(os.environ, JAVA_TOOL_OPTIONS=f"-Dkobai.threads={threads}")
+        subprocess.run([os.path.join(ROOT, "kobai"), "train", "--data", "fashion-mnist", "--model", "mlp:784-256-10",
+                        "--optimizer", "sgd:lr=0.1", "--epochs", str(epochs), "--batch-size", "128",
+                        "--seed", str(seed), "--metrics", metrics],
+                       check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(metrics) as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+        return [(r["seconds"], r["test_accuracy"]) for r in rows if "epoch" in r and not r.get("summary")]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    times = {"pytorch": [], "kobai": []}
+    first = {"pytorch": [], "kobai": []}
+    for r in range(args.rounds):
+        for name, fn in (("pytorch", torch_run), ("kobai", kobai_run)):
+            res = fn(args.epochs, r + 1, args.threads)
+            for e, (sec, acc) in enumerate(res, 1):
+                print(f"round {r + 1} {name:8s} epoch {e}: {sec:6.3f} s  test accuracy {acc:.4f}", flush=True)
+            first[name].append(res[0][0])
+            times[name].extend(sec for sec, _ in res[1:])
+    print()
+    print(f"torch {torch.__version__}, {args.threads} threads; median of epochs 2..{args.epochs} over {args.rounds} rounds")
+    for name in times:
+        print(f"{name:8s} epoch: median {statistics.median(times[name]):.3f} s, first epoch median {statistics.median(first[name]):.3f} s")
+    ratio = statistics.median(times["kobai"]) / statistics.median(times["pytorch"])
+    print(f"ratio kobai / pytorch (steady epochs): {ratio:.2f}")
+    print(f"ratio kobai / pytorch (first epoch):   {statistics.median(first['kobai']) / statistics.median(first['pytorch']):.2f}")
+
+
+if __name__ == "__main__":
+    main()
