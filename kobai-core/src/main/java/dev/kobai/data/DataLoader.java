@@ -1,0 +1,138 @@
+package dev.kobai.data;
+
+import dev.kobai.tensor.Rng;
+import dev.kobai.tensor.Tensor;
+
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+
+/**
+ * Cuts a dataset into minibatches, one epoch at a time. A shuffling loader draws a fresh permutation
+ * from its {@link Rng} for every epoch, so each epoch visits every sample exactly once (sampling
+ * without replacement) in a new order, and the same seed reproduces the same orders. An unshuffled
+ * loader, for evaluation, visits samples in dataset order. The last batch of an epoch holds the
+ * remainder when the batch size does not divide the dataset, rather than dropping samples.
+ *
+ * <p>The loader draws from the {@code Rng} it is given and from nothing else, so saving that
+ * generator's {@link Rng#state()} between epochs is enough to resume the same sequence of epochs.
+ */
+public final class DataLoader {
+    private final Dataset dataset;
+    private final int batchSize;
+    private final Rng rng;
+
+    /**
+     * A shuffling loader.
+     *
+     * @param rng advanced by one permutation of {@code dataset.size()} per {@link #nextEpoch()}
+     */
+    public DataLoader(Dataset dataset, int batchSize, Rng rng) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+        }
+        this.dataset = dataset;
+        this.batchSize = batchSize;
+        this.rng = rng;
+    }
+
+    /** A loader that keeps dataset order every epoch, for evaluation. */
+    public static DataLoader unshuffled(Dataset dataset, int batchSize) {
+        return new DataLoader(dataset, batchSize, null);
+    }
+
+    public Dataset dataset() {
+        return dataset;
+    }
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /** Whether each epoch takes a new random order. */
+    public boolean shuffled() {
+        return rng != null;
+    }
+
+    /** The number of batches in every epoch, the last possibly partial. */
+    public int batchesPerEpoch() {
+        return (dataset.size() + batchSize - 1) / batchSize;
+    }
+
+    /** Starts the next epoch; a shuffling loader draws its order now. */
+    public Epoch nextEpoch() {
+        int n = dataset.size();
+        int[] order;
+        if (rng != null) {
+            order = rng.permutation(n);
+        } else {
+            order = new int[n];
+            Arrays.setAll(order, i -> i);
+        }
+        return new Epoch(order);
+    }
+
+    /**
+     * One pass over the dataset in a fixed order. It can be iterated more than once, always giving
+     * the same batches; each batch is assembled when it is reached, so an epoch costs one batch of
+     * memory rather than a copy of the dataset.
+     */
+    public final class Epoch implements Iterable<Batch> {
+        private final int[] order;
+
+        private Epoch(int[] order) {
+            this.order = order;
+        }
+
+        /** The sample indices in the order this epoch visits them; a copy. */
+        public int[] order() {
+            return order.clone();
+        }
+
+        /** The number of batches. */
+        public int batchCount() {
+            return batchesPerEpoch();
+        }
+
+        /** Batch {@code k}, counting from 0. */
+        public Batch batch(int k) {
+            int count = batchesPerEpoch();
+            if (k < 0 || k >= count) {
+                throw new IndexOutOfBoundsException("batch " + k + " outside 0.." + (count - 1));
+            }
+            int from = k * batchSize;
+            int b = Math.min(batchSize, order.length - from);
+            int d = dataset.featureCount();
+            float[] src = dataset.features();
+            int[] srcLabels = dataset.labels();
+            float[] x = new float[b * d];
+            int[] y = new int[b];
+            for (int r = 0; r < b; r++) {
+                int i = order[from + r];
+                System.arraycopy(src, i * d, x, r * d, d);
+                y[r] = srcLabels[i];
+            }
+            return new Batch(Tensor.fromArray(x, b, d), y);
+        }
+
+        @Override
+        public Iterator<Batch> iterator() {
+            return new Iterator<>() {
+                private int next;
+
+                @Override
+                public boolean hasNext() {
+                    return next < batchesPerEpoch();
+                }
+
+                @Override
+                public Batch next() {
+                    if (!hasNext()) {
+                        throw new NoSuchElementException();
+                    }
+                    return batch(next++);
+                }
+            };
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package dev.kobai.nn;
+
+import dev.kobai.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * Loss functions with mean reduction, as torch.nn.functional computes them. Each is composed of
+ * differentiable operations, so its gradient and its Hessian come from the engine.
+ */
+public final class Losses {
+    private Losses() {}
+
+    /**
+     * Cross-entropy from unnormalised logits [n, classes] and integer labels:
+     * mean over i of -log softmax(logits_i)[label_i], with the log-softmax computed stably.
+     */
+    public static Tensor crossEntropy(Tensor logits, int[] labels) {
+        return nll(logits.logSoftmax(1), labels);
+    }
+
+    /** Negative log-likelihood from log-probabilities [n, classes]: -mean_i logProbs[i, label_i]. */
+    public static Tensor nll(Tensor logProbs, int[] labels) {
+        if (logProbs.rank() != 2 || logProbs.size(0) != labels.length) {
+            throw new IllegalArgumentException("nll needs [n, classes] scores and n labels, got " + logProbs.describe()
+                    + " and " + labels.length + " labels");
+        }
+        return logProbs.pick(labels).mean().neg();
+    }
+
+    /** Mean squared error: mean (prediction - target)^2. */
+    public static Tensor mse(Tensor prediction, Tensor target) {
+        requireSameShape("mse", prediction, target);
+        return prediction.sub(target).square().mean();
+    }
+
+    /**
+     * Binary cross-entropy from logits x and targets y in [0, 1]:
+     * mean of max(x, 0) - x y + log(1 + exp(-|x|)), which equals -[y log s(x) + (1-y) log(1-s(x))]
+     * without overflowing for large |x|.
+     */
+    public static Tensor bceWithLogits(Tensor logits, Tensor targets) {
+        requireSameShape("bceWithLogits", logits, targets);
+        Tensor softplusOfNegAbs = logits.abs().neg().exp().add(1).log();
+        return logits.relu().sub(logits.mul(targets)).add(softplusOfNegAbs).mean();
+    }
+
+    private static void requireSameShape(String loss, Tensor a, Tensor b) {
+        if (!Arrays.equals(a.shape(), b.shape())) {
+            throw new IllegalArgumentException(loss + ": prediction " + a.describe() + " and target " + b.describe()
+                    + " differ in shape");
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.kobai.nn;
+
+import dev.kobai.UsageException;
+import dev.kobai.tensor.DType;
+import dev.kobai.tensor.Rng;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Builds models from the command line's specs. {@code mlp:IN-HIDDEN...-OUT[:ACTIVATION]} is a
+ * multilayer perceptron: Flatten, then Linear layers with the activation (default relu) between them.
+ */
+public final class Models {
+    public static final String SPEC_HELP = "mlp:IN-HIDDEN...-OUT[:relu|tanh|sigmoid], e.g. mlp:784-256-10 or mlp:64-32-10:tanh";
+
+    private Models() {}
+
+    /** A multilayer perceptron with layer sizes {@code sizes} (at least input and output). */
+    public static Sequential mlp(int[] sizes, String activation, Rng rng, DType dtype) {
+        if (sizes.length < 2) {
+            throw new UsageException("an mlp needs at least an input and an output size");
+        }
+        List<Module> layers = new ArrayList<>();
+        layers.add(new Flatten());
+        for (int i = 0; i + 1 < sizes.length; i++) {
+            layers.add(new Linear(sizes[i], sizes[i + 1], true, rng, dtype));
+            if (i + 2 < sizes.length) {
+                layers.add(Activation.byName(activation));
+            }
+        }
+        return new Sequential(layers.toArray(new Module[0]));
+    }
+
+    /** Parses a model spec and builds it with weights drawn from {@code rng}. */
+    public static Sequential fromSpec(String spec, Rng rng, DType dtype) {
+        return mlp(parseSizes(spec), parseActivation(spec), rng, dtype);
+    }
+
+    /** The layer sizes of an mlp spec; a UsageException names what is wrong. */
+    public static int[] parseSizes(String spec) {
+        String[] parts = checkedParts(spec);
+        String[] sizeTexts = parts[1].split("-", -1);
+        if (sizeTexts.length < 2) {
+            throw new UsageException("model '" + spec + "': give at least an input and an output size, as in " + SPEC_HELP);
+        }
+        int[] sizes = new int[sizeTexts.length];
+        for (int i = 0; i < sizeTexts.length; i++) {
+            try {
+                sizes[i] = Integer.parseInt(sizeTexts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new UsageException("model '" + spec + "': layer size '" + sizeTexts[i]
+                        + "' is not a whole number; expected " + SPEC_HELP);
+            }
+            if (sizes[i] < 1 || sizes[i] > 1_000_000) {
+                throw new UsageException("model '" + spec + "': layer size " + sizes[i] + " must be between 1 and 1000000");
+            }
+        }
+        return sizes;
+    }
+
+    private static String parseActivation(String spec) {
+        String[] parts = checkedParts(spec);
+        String act = parts.length == 3 ? parts[2].trim() : "relu";
+        Activation.byName(act);
+        return act;
+    }
+
+    private static String[] checkedParts(String spec) {
+        if (spec == null || spec.isBlank()) {
+            throw new UsageException("empty model spec; expected " + SPEC_HELP);
+        }
+        String[] parts = spec.trim().split(":", -1);
+        if (!parts[0].equals("mlp")) {
+            throw new UsageException("unknown model '" + parts[0] + "' in '" + spec + "'; valid: " + SPEC_HELP);
+        }
+        if (parts.length < 2 || parts.length > 3) {
+            throw new UsageException("model '" + spec + "' is malformed; expected " + SPEC_HELP);
+        }
+        return parts;
+    }
+}

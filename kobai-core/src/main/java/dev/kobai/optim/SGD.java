@@ -1,0 +1,121 @@
+package dev.kobai.optim;
+
+import dev.kobai.UsageException;
+import dev.kobai.nn.Parameter;
+import dev.kobai.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Stochastic gradient descent with optional momentum (Polyak 1964) and Nesterov momentum
+ * (Sutskever et al. 2013, in PyTorch's form), exactly as torch.optim.SGD computes it:
+ *
+ * <pre>
+ *   g = maximize ? -grad : grad
+ *   g = g + weight_decay * p                          if weight_decay != 0
+ *   b = g  (first step),  b = momentum * b + (1 - dampening) * g  (later)     if momentum != 0
+ *   g = nesterov ? g + momentum * b : b                                      if momentum != 0
+ *   p = p - lr * g
+ * </pre>
+ *
+ * <p>Options: lr (required), momentum=0, dampening=0, weight_decay=0, nesterov=false,
+ * maximize=false. The lecture's "gradient descent with momentum" v = mu v - lr g; p = p + v is the
+ * same trajectory as this form with dampening 0 when lr is constant.
+ */
+public final class SGD extends Optimizer {
+    public SGD(List<Parameter> params, double lr) {
+        this(params, Map.of("lr", lr));
+    }
+
+    public SGD(List<Parameter> params, Map<String, Object> options) {
+        this(single(params, options), true);
+    }
+
+    public SGD(List<ParamGroup> groups, boolean unused) {
+        super(groups, defaultOptions());
+    }
+
+    /** The defaults; lr has none (null), so every group must give one. */
+    public static Map<String, Object> defaultOptions() {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("lr", null);
+        d.put("momentum", 0.0);
+        d.put("dampening", 0.0);
+        d.put("weight_decay", 0.0);
+        d.put("nesterov", false);
+        d.put("maximize", false);
+        return d;
+    }
+
+    @Override
+    protected void validate(ParamGroup g) {
+        requireNonNegative(g.getDouble("lr"), "Invalid learning rate: ");
+        requireNonNegative(g.getDouble("momentum"), "Invalid momentum value: ");
+        requireNonNegative(g.getDouble("weight_decay"), "Invalid weight_decay value: ");
+        if (g.getBoolean("nesterov") && (g.getDouble("momentum") <= 0 || g.getDouble("dampening") != 0)) {
+            throw new UsageException("Nesterov momentum requires a momentum and zero dampening");
+        }
+    }
+
+    @Override
+    protected void update() {
+        for (ParamGroup g : paramGroups()) {
+            double lr = g.getDouble("lr");
+            double momentum = g.getDouble("momentum");
+            double dampening = g.getDouble("dampening");
+            double wd = g.getDouble("weight_decay");
+            boolean nesterov = g.getBoolean("nesterov");
+            boolean maximize = g.getBoolean("maximize");
+            for (Parameter p : g.params()) {
+                Tensor grad = p.grad();
+                if (grad == null) {
+                    continue;
+                }
+                Tensor buf = null;
+                boolean first = false;
+                if (momentum != 0) {
+                    Map<String, Object> st = state(p);
+                    buf = (Tensor) st.get("momentum_buffer");
+                    if (buf == null) {
+                        buf = Tensor.zeros(p.dtype(), p.shape());
+                        st.put("momentum_buffer", buf);
+                        first = true;
+                    }
+                }
+                int n = p.numel();
+                if (p.dtype() == dev.kobai.tensor.DType.FLOAT32) {
+                    float[] w = p.floatData();
+                    float[] gr = grad.floatData();
+                    float[] b = buf == null ? null : buf.floatData();
+                    for (int i = 0; i < n; i++) {
+                        float d = maximize ? -gr[i] : gr[i];
+                        if (wd != 0) {
+                            d += (float) wd * w[i];
+                        }
+                        if (b != null) {
+                            b[i] = first ? d : (float) momentum * b[i] + (float) (1 - dampening) * d;
+                            d = nesterov ? d + (float) momentum * b[i] : b[i];
+                        }
+                        w[i] -= (float) lr * d;
+                    }
+                } else {
+                    double[] w = p.doubleData();
+                    double[] gr = grad.doubleData();
+                    double[] b = buf == null ? null : buf.doubleData();
+                    for (int i = 0; i < n; i++) {
+                        double d = maximize ? -gr[i] : gr[i];
+                        if (wd != 0) {
+                            d += wd * w[i];
+                        }
+                        if (b != null) {
+                            b[i] = first ? d : momentum * b[i] + (1 - dampening) * d;
+                            d = nesterov ? d + momentum * b[i] : b[i];
+                        }
+                        w[i] -= lr * d;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package dev.kobai.tensor;
+
+import java.util.Arrays;
+
+/**
+ * Reductions along one axis. A tensor is viewed as [outer, length, inner] around the axis, so one
+ * loop nest serves every axis; sums accumulate in double even for float32 data.
+ */
+final class Reduce {
+    private Reduce() {}
+
+    private static int[] reducedShape(int[] shape, int axis, boolean keepDim) {
+        if (keepDim) {
+            int[] s = shape.clone();
+            s[axis] = 1;
+            return s;
+        }
+        int[] s = new int[shape.length - 1];
+        for (int i = 0, j = 0; i < shape.length; i++) {
+            if (i != axis) {
+                s[j++] = shape[i];
+            }
+        }
+        return s;
+    }
+
+    static Tensor sum(Tensor x, int axisArg, boolean keepDim) {
+        int axis = Shape.axis(axisArg, x.shape.length);
+        int outer = Shape.prod(x.shape, 0, axis);
+        int len = x.shape[axis];
+        int inner = Shape.prod(x.shape, axis + 1, x.shape.length);
+        Tensor out = x.newZeros(reducedShape(x.shape, axis, keepDim));
+        double[] acc = new double[inner];
+        for (int o = 0; o < outer; o++) {
+            Arrays.fill(acc, 0);
+            int base = o * len * inner;
+            if (x.f != null) {
+                float[] v = x.f;
+                for (int k = 0; k < len; k++) {
+                    int row = base + k * inner;
+                    for (int i = 0; i < inner; i++) {
+                        acc[i] += v[row + i];
+                    }
+                }
+            } else {
+                double[] v = x.d;
+                for (int k = 0; k < len; k++) {
+                    int row = base + k * inner;
+                    for (int i = 0; i < inner; i++) {
+                        acc[i] += v[row + i];
+                    }
+                }
+            }
+            for (int i = 0; i < inner; i++) {
+                out.setFlat(o * inner + i, acc[i]);
+            }
+        }
+        int[] keptShape = reducedShape(x.shape, axis, true);
+        int[] inShape = x.shape;
+        return Tensor.record(out, "sum", g -> new Tensor[] {g.reshape(keptShape).broadcastTo(inShape)}, x);
+    }
+
+    /** Maximum (or minimum) along an axis; the gradient flows to the first extreme element. */
+    static Tensor extreme(Tensor x, int axisArg, boolean keepDim, boolean max) {
+        int axis = Shape.axis(axisArg, x.shape.length);
+        int outer = Shape.prod(x.shape, 0, axis);
+        int len = x.shape[axis];
+        int inner = Shape.prod(x.shape, axis + 1, x.shape.length);
+        if (len == 0) {
+            throw new IllegalArgumentException((max ? "max" : "min") + " over an empty axis of " + x.describe());
+        }
+        Tensor out = x.newZeros(reducedShape(x.shape, axis, keepDim));
+        int[] where = new int[outer * inner];
+        for (int o = 0; o < outer; o++) {
+            for (int i = 0; i < inner; i++) {
+                int base = o * len * inner + i;
+                double best = x.getFlat(base);
+                int bestK = 0;
+                for (int k = 1; k < len; k++) {
+                    double v = x.getFlat(base + k * inner);
+                    if (max ? v > best : v < best) {
+                        best = v;
+                        bestK = k;
+                    }
+                }
+                out.setFlat(o * inner + i, best);
+                where[o * inner + i] = bestK;
+            }
+        }
+        int[] keptShape = reducedShape(x.shape, axis, true);
+        int[] inShape = x.shape;
+        return Tensor.record(out, max ? "max" : "min", g -> {
+            Tensor mask = x.newZeros(inShape);
+            for (int o = 0; o < outer; o++) {
+                for (int i = 0; i < inner; i++) {
+                    mask.setFlat(o * len * inner + where[o * inner + i] * inner + i, 1);
+                }
+            }
+            return new Tensor[] {g.reshape(keptShape).broadcastTo(inShape).mul(mask)};
+        }, x);
+    }
+
+    static int[] argmaxRows(Tensor x) {
+        if (x.shape.length != 2) {
+            throw new IllegalArgumentException("argmaxRows needs a 2-D tensor, got " + x.describe());
+        }
+        int rows = x.shape[0];
+        int cols = x.shape[1];
+        int[] out = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            int best = 0;
+            double bestV = x.getFlat(r * cols);
+            for (int c = 1; c < cols; c++) {
+                double v = x.getFlat(r * cols + c);
+                if (v > bestV) {
+                    bestV = v;
+                    best = c;
+                }
+            }
+            out[r] = best;
+        }
+        return out;
+    }
+
+    /** Sums the dimensions that broadcasting added or stretched, leaving {@code target}'s shape. */
+    static Tensor sumTo(Tensor x, int[] target) {
+        if (Arrays.equals(x.shape, target)) {
+            return x;
+        }
+        Tensor t = x;
+        int extra = t.shape.length - target.length;
+        if (extra < 0) {
+            throw new IllegalArgumentException("sumTo: cannot reduce " + x.describe() + " to " + Arrays.toString(target));
+        }
+        for (int i = 0; i < extra; i++) {
+            t = sum(t, 0, false);
+        }
+        for (int i = 0; i < target.length; i++) {
+            if (target[i] == 1 && t.shape[i] != 1) {
+                t = sum(t, i, true);
+            } else if (target[i] != t.shape[i]) {
+                throw new IllegalArgumentException("sumTo: cannot reduce " + x.describe() + " to " + Arrays.toString(target));
+            }
+        }
+        return t;
+    }
+}
