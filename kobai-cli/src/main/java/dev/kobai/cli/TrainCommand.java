@@ -18,9 +18,11 @@ import picocli.CommandLine.Spec;
         description = "Train a model and report each epoch's loss and test accuracy.",
         footer = {
             "",
-            "SPEC is name[:key=value,...]; a tuple value is written with '/',",
-            "  for example adam:lr=0.001,betas=0.9/0.999",
+            "SPEC is name[:key=value,...], e.g. sgd:lr=0.1,momentum=0.9;",
+            "  a tuple value is written with '/', as in betas=0.9/0.999",
             "Data: digits, fashion-mnist[:DIR], idx:DIR, csv:FILE",
+            "Model: mlp:IN-HIDDEN...-OUT[:ACTIVATION], ACTIVATION relu (default),",
+            "  tanh or sigmoid",
             "Example:",
             "  kobai train --data fashion-mnist --model mlp:784-256-10 \\",
             "      --optimizer sgd:lr=0.1,momentum=0.9 --epochs 3 --metrics m.jsonl"
@@ -34,7 +36,7 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
     String data;
 
     @Option(names = "--model", paramLabel = "SPEC", defaultValue = "mlp:64-64-10",
-            description = "Model, e.g. mlp:784-256-10 (default: ${DEFAULT-VALUE}).")
+            description = "Model, e.g. mlp:784-256-10 or mlp:64-32-10:tanh (default: ${DEFAULT-VALUE}).")
     String model;
 
     @Option(names = "--optimizer", paramLabel = "SPEC", defaultValue = "sgd:lr=0.1",
