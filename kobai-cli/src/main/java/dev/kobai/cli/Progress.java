@@ -3,6 +3,7 @@ package dev.kobai.cli;
 import dev.kobai.train.EpochMetrics;
 import dev.kobai.train.TrainingListener;
 import java.io.Console;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.Locale;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
@@ -84,7 +85,7 @@ final class Progress {
                     .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
                     .setUnit(" batches", 1)
                     .setUpdateIntervalMillis(200)
-                    .setConsumer(new ConsoleProgressBarConsumer(System.out))
+                    .setConsumer(new LineConsumer(System.out))
                     .clearDisplayOnFinish()
                     .build();
         }
@@ -109,6 +110,25 @@ final class Progress {
         @Override
         public void close() {
             closeBar();
+        }
+
+        /**
+         * The library's console consumer ends with a newline after clearing the bar, which would leave
+         * a blank line above every epoch's line; this one returns to the start of the cleared line.
+         */
+        private static final class LineConsumer extends ConsoleProgressBarConsumer {
+            private final PrintStream stream;
+
+            LineConsumer(PrintStream stream) {
+                super(stream);
+                this.stream = stream;
+            }
+
+            @Override
+            public void close() {
+                stream.print('\r');
+                stream.flush();
+            }
         }
 
         private void closeBar() {
