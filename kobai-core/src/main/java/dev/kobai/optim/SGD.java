@@ -29,11 +29,16 @@ public final class SGD extends Optimizer {
     }
 
     public SGD(List<Parameter> params, Map<String, Object> options) {
-        this(single(params, options), true);
+        this(single(params, options).toArray(new ParamGroup[0]));
     }
 
-    public SGD(List<ParamGroup> groups, boolean unused) {
-        super(groups, defaultOptions());
+    /** An optimizer over several parameter groups, each with its own options. */
+    public static SGD withGroups(List<ParamGroup> groups) {
+        return new SGD(groups.toArray(new ParamGroup[0]));
+    }
+
+    private SGD(ParamGroup[] groups) {
+        super(List.of(groups), defaultOptions());
     }
 
     /** The defaults; lr has none (null), so every group must give one. */

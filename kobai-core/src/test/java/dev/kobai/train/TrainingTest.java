@@ -1,0 +1,58 @@
+package dev.kobai.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kobai.UsageException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TrainingTest {
+    private static List<EpochMetrics> train(String optimizer, long seed, int epochs) {
+        return Training.run(new TrainSettings("digits", "mlp:64-64-10", optimizer, epochs, 32, seed),
+                new TrainingListener() {});
+    }
+
+    @Test
+    void sgdWithMomentumLearnsTheDigits() {
+        List<EpochMetrics> m = train("sgd:lr=0.05,momentum=0.9", 1, 8);
+        assertEquals(8, m.size());
+        assertTrue(m.get(7).testAccuracy() > 0.93, "test accuracy " + m.get(7).testAccuracy());
+        assertTrue(m.get(7).trainLoss() < m.get(0).trainLoss() / 3, "loss should fall: " + m);
+    }
+
+    @Test
+    void oneSeedGivesOneRunAndAnotherSeedAnother() {
+        List<EpochMetrics> a = train("sgd:lr=0.1", 7, 2);
+        List<EpochMetrics> b = train("sgd:lr=0.1", 7, 2);
+        List<EpochMetrics> c = train("sgd:lr=0.1", 8, 2);
+        for (int i = 0; i < 2; i++) {
+            assertEquals(a.get(i).trainLoss(), b.get(i).trainLoss(), 0.0);
+            assertEquals(a.get(i).testLoss(), b.get(i).testLoss(), 0.0);
+        }
+        assertNotEquals(a.get(1).trainLoss(), c.get(1).trainLoss());
+    }
+
+    @Test
+    void mismatchedModelIsAUsageErrorNamingTheSizes() {
+        UsageException e = assertThrows(UsageException.class,
+                () -> Training.run(new TrainSettings("digits", "mlp:784-10", "sgd:lr=0.1", 1, 32, 1), new TrainingListener() {}));
+        assertTrue(e.getMessage().contains("784") && e.getMessage().contains("64"), e.getMessage());
+    }
+
+    @Test
+    void badOptimizerSpecsAreUsageErrors() {
+        String unknown = assertThrows(UsageException.class, () -> train("adamm:lr=0.1", 1, 1)).getMessage();
+        assertTrue(unknown.contains("adamm") && unknown.contains("sgd"), unknown);
+        String key = assertThrows(UsageException.class, () -> train("sgd:lr=0.1,momentun=0.9", 1, 1)).getMessage();
+        assertTrue(key.contains("momentun") && key.contains("momentum"), key);
+        String value = assertThrows(UsageException.class, () -> train("sgd:lr=fast", 1, 1)).getMessage();
+        assertTrue(value.contains("fast") && value.contains("lr"), value);
+        String negative = assertThrows(UsageException.class, () -> train("sgd:lr=-1", 1, 1)).getMessage();
+        assertEquals("Invalid learning rate: -1.0", negative);
+        String required = assertThrows(UsageException.class, () -> train("sgd", 1, 1)).getMessage();
+        assertTrue(required.contains("needs lr"), required);
+    }
+}
