@@ -63,9 +63,9 @@ public final class DemoCommand implements Callable<Integer>, Kobai.Verbosity {
     static String sentence(TrainingRun.Outcome outcome) {
         EpochMetrics last = outcome.last();
         return String.format(Locale.ROOT,
-                "After %d epochs the network classifies %.1f%% of the held-out digits correctly"
+                "After %d epoch%s the network classifies %.1f%% of the held-out digits correctly"
                         + " (best %.1f%%, test loss %.4f) in %.1fs.",
-                last.epoch(), 100 * last.testAccuracy(), 100 * outcome.bestAccuracy(), last.testLoss(),
+                last.epoch(), last.epoch() == 1 ? "" : "s", 100 * last.testAccuracy(), 100 * outcome.bestAccuracy(), last.testLoss(),
                 outcome.totalSeconds());
     }
 }
