@@ -24,8 +24,9 @@ import java.util.List;
  */
 public final class MetricsWriter implements TrainingListener, Closeable {
     private final Writer out;
-    // Nulls kept: every line carries every key, even when a number is missing.
-    private final Gson gson = new GsonBuilder().serializeNulls().create();
+    // Nulls kept: every line carries every key, even when a number is missing. No HTML escaping:
+    // specs such as sgd:lr=0.1 should read as typed, not as sgd:lr\u003d0.1.
+    private final Gson gson = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
 
     /** Writes to {@code out}; closing this writer closes it. */
     public MetricsWriter(Writer out) {

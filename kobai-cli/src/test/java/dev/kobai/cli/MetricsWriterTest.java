@@ -32,6 +32,7 @@ class MetricsWriterTest {
         }
         List<JsonObject> objects = lines(sink.toString());
         assertEquals(4, objects.size());
+        assertTrue(sink.toString().contains("\"optimizer\":\"sgd:lr=0.1\""), "specs are written as typed");
         for (int i = 0; i < 3; i++) {
             JsonObject o = objects.get(i);
             EpochMetrics m = EPOCHS.get(i);
