@@ -48,7 +48,17 @@ public final class Kobai implements Runnable {
         cli.setErr(err);
         cli.setParameterExceptionHandler(Kobai::onParameterError);
         cli.setExecutionExceptionHandler(Kobai::onExecutionError);
-        int code = cli.execute(args);
+        int code;
+        try {
+            code = cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            // Picocli's handlers see only Exceptions; a JVM Error would otherwise end in a raw trace.
+            err.println("kobai: out of memory (" + describe(e) + "); try a smaller model or batch size");
+            code = EXIT_FAILURE;
+        } catch (StackOverflowError e) {
+            err.println("kobai: internal error: StackOverflowError");
+            code = EXIT_FAILURE;
+        }
         out.flush();
         err.flush();
         return code;
