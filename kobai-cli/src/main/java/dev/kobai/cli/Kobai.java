@@ -1,0 +1,179 @@
+package dev.kobai.cli;
+
+import dev.kobai.KobaiException;
+import dev.kobai.UsageException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * The top-level {@code kobai} command. Exit codes: 0 on success, 2 for a usage error (a bad flag,
+ * value or spec), 1 when the job itself fails; every error is one line on stderr, and
+ * {@code --verbose} adds the stack trace.
+ */
+@Command(
+        name = "kobai",
+        mixinStandardHelpOptions = true,
+        versionProvider = Kobai.Version.class,
+        description = "Train neural networks and watch optimizers at work.",
+        subcommands = {DemoCommand.class, TrainCommand.class, CommandLine.HelpCommand.class})
+public final class Kobai implements Runnable {
+    /** Exit code for a job that failed while running. */
+    public static final int EXIT_FAILURE = 1;
+    /** Exit code for a command line that cannot be carried out as written. */
+    public static final int EXIT_USAGE = 2;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Runs the command line and exits the JVM with its exit code. */
+    public static void main(String[] args) {
+        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /**
+     * Runs the command line with the given streams and returns its exit code; in-process callers and
+     * tests use this so that nothing calls {@link System#exit}.
+     */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new Kobai());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setParameterExceptionHandler(Kobai::onParameterError);
+        cli.setExecutionExceptionHandler(Kobai::onExecutionError);
+        int code;
+        try {
+            code = cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            // Picocli's handlers see only Exceptions; a JVM Error would otherwise end in a raw trace.
+            err.println("kobai: out of memory (" + describe(e) + "); try a smaller model or batch size");
+            code = EXIT_FAILURE;
+        } catch (StackOverflowError e) {
+            err.println("kobai: internal error: StackOverflowError");
+            code = EXIT_FAILURE;
+        }
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    @Override
+    public void run() {
+        // A bare `kobai` is most likely a newcomer: say what is missing, then show the commands.
+        throw new ParameterException(spec.commandLine(), "missing command: try 'kobai demo' or 'kobai train'");
+    }
+
+    private static int onParameterError(ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println(qualifiedName(cmd) + ": " + parameterMessage(ex));
+        if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, err)) {
+            err.println("Try '" + qualifiedName(cmd) + " --help' for more information.");
+        }
+        if (wantsStackTrace(cmd)) {
+            ex.printStackTrace(err);
+        }
+        return EXIT_USAGE;
+    }
+
+    /** Picocli reports a mistyped command as an unmatched argument; call it what the user meant. */
+    private static String parameterMessage(ParameterException ex) {
+        if (ex instanceof CommandLine.UnmatchedArgumentException u
+                && !ex.getCommandLine().getSubcommands().isEmpty()
+                && !u.getUnmatched().isEmpty()
+                && !u.getUnmatched().getFirst().startsWith("-")) {
+            return "unknown command '" + u.getUnmatched().getFirst() + "' (commands: "
+                    + String.join(", ", ex.getCommandLine().getSubcommands().keySet()) + ")";
+        }
+        return ex.getMessage();
+    }
+
+    private static int onExecutionError(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {
+        PrintWriter err = cmd.getErr();
+        int code;
+        String message;
+        if (ex instanceof UsageException) {
+            code = EXIT_USAGE;
+            message = describe(ex);
+        } else if (ex instanceof KobaiException) {
+            code = EXIT_FAILURE;
+            message = describe(ex);
+        } else if (ex instanceof IOException || ex instanceof UncheckedIOException) {
+            code = EXIT_FAILURE;
+            Throwable io = ex instanceof UncheckedIOException u ? u.getCause() : ex;
+            message = "I/O error: " + describeIo(io);
+        } else {
+            // Not one of our own errors: name its type, since the message alone may mean nothing.
+            code = EXIT_FAILURE;
+            message = "internal error: " + ex.getClass().getSimpleName()
+                    + (ex.getMessage() == null ? "" : ": " + ex.getMessage());
+        }
+        boolean verbose = wantsStackTrace(cmd);
+        if (!verbose && code == EXIT_FAILURE && !(ex instanceof KobaiException)) {
+            message += " (--verbose shows the stack trace)";
+        }
+        err.println(qualifiedName(cmd) + ": " + message);
+        if (verbose) {
+            ex.printStackTrace(err);
+        }
+        return code;
+    }
+
+    static String describe(Throwable t) {
+        String m = t.getMessage();
+        return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
+    }
+
+    /** The JDK's file exceptions carry only the path as their message; say what went wrong with it. */
+    static String describeIo(Throwable t) {
+        String path = t.getMessage();
+        return switch (t) {
+            case java.nio.file.NoSuchFileException _ -> path + ": no such file or directory";
+            case java.nio.file.AccessDeniedException _ -> path + ": permission denied";
+            default -> describe(t);
+        };
+    }
+
+    private static String qualifiedName(CommandLine cmd) {
+        return cmd.getCommandSpec().qualifiedName();
+    }
+
+    private static boolean wantsStackTrace(CommandLine cmd) {
+        return cmd.getCommand() instanceof Verbosity v && v.verbose();
+    }
+
+    /** Implemented by subcommands that take {@code --verbose}, so errors know to print stack traces. */
+    interface Verbosity {
+        boolean verbose();
+    }
+
+    /** Reads the version Maven wrote into the jar at build time. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {
+                "kobai " + version(),
+                "Java " + Runtime.version() + " (" + System.getProperty("java.vendor", "unknown vendor") + ")"
+            };
+        }
+
+        static String version() {
+            Properties p = new Properties();
+            try (InputStream in = Kobai.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            } catch (IOException e) {
+                // Without the file the version is merely unknown; that must not stop --version.
+            }
+            return p.getProperty("version", "unknown");
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package dev.kobai.cli;
+
+import dev.kobai.train.EpochMetrics;
+import dev.kobai.train.TrainingListener;
+import java.io.Console;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.util.Locale;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * Progress of a training run on standard output: a live bar per epoch on a terminal, and one plain
+ * line per epoch everywhere (the only output when piped, so logs stay greppable).
+ */
+final class Progress {
+    private Progress() {}
+
+    /** A bar and lines when stdout is an interactive terminal, otherwise lines alone. */
+    static Reporter choose(PrintWriter out, int totalEpochs) {
+        return isInteractiveTerminal() ? new Bar(out, totalEpochs) : new Lines(out, totalEpochs);
+    }
+
+    static boolean isInteractiveTerminal() {
+        // Since JDK 22 System.console() may be non-null when redirected; isTerminal() is the real test.
+        Console console = System.console();
+        String term = System.getenv("TERM");
+        return console != null && console.isTerminal() && !"dumb".equals(term);
+    }
+
+    /**
+     * One epoch's line, for example
+     * {@code epoch 1/3  train_loss 0.5123  test_loss 0.4821  test_acc 0.8312  2.1s}. Always with a
+     * decimal point, whatever the default locale, so the lines read the same everywhere.
+     */
+    static String line(EpochMetrics m, int totalEpochs) {
+        return String.format(Locale.ROOT, "epoch %d/%d  train_loss %.4f  test_loss %.4f  test_acc %.4f  %.1fs",
+                m.epoch(), totalEpochs, m.trainLoss(), m.testLoss(), m.testAccuracy(), m.seconds());
+    }
+
+    /** A listener that may hold a live display, which {@link #close} takes down even after a failure. */
+    interface Reporter extends TrainingListener, AutoCloseable {
+        @Override
+        default void close() {}
+    }
+
+    /** One line per finished epoch. */
+    static class Lines implements Reporter {
+        final PrintWriter out;
+        final int totalEpochs;
+
+        Lines(PrintWriter out, int totalEpochs) {
+            this.out = out;
+            this.totalEpochs = totalEpochs;
+        }
+
+        @Override
+        public void onEpochEnd(EpochMetrics metrics) {
+            out.println(line(metrics, totalEpochs));
+            out.flush();
+        }
+    }
+
+    /** A bar over the epoch's batches showing the mean loss so far, replaced by the epoch's line when done. */
+    static final class Bar extends Lines {
+        private ProgressBar bar;
+        private double lossSum;
+        private int batches;
+
+        Bar(PrintWriter out, int totalEpochs) {
+            super(out, totalEpochs);
+        }
+
+        @Override
+        public void onEpochStart(int epoch, int totalBatches) {
+            closeBar();
+            out.flush();
+            lossSum = 0;
+            batches = 0;
+            bar = new ProgressBarBuilder()
+                    .setTaskName(String.format(Locale.ROOT, "epoch %d/%d", epoch, totalEpochs))
+                    .setInitialMax(totalBatches)
+                    .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
+                    .setUnit(" batches", 1)
+                    .setUpdateIntervalMillis(200)
+                    .setConsumer(new LineConsumer(System.out))
+                    .clearDisplayOnFinish()
+                    .build();
+        }
+
+        @Override
+        public void onBatchEnd(int epoch, int batch, double loss) {
+            if (bar == null) {
+                return;
+            }
+            lossSum += loss;
+            batches++;
+            bar.stepTo(batch);
+            bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f", lossSum / batches));
+        }
+
+        @Override
+        public void onEpochEnd(EpochMetrics metrics) {
+            closeBar();
+            super.onEpochEnd(metrics);
+        }
+
+        @Override
+        public void close() {
+            closeBar();
+        }
+
+        /**
+         * The library's console consumer ends with a newline after clearing the bar, which would leave
+         * a blank line above every epoch's line; this one returns to the start of the cleared line.
+         */
+        private static final class LineConsumer extends ConsoleProgressBarConsumer {
+            private final PrintStream stream;
+
+            LineConsumer(PrintStream stream) {
+                super(stream);
+                this.stream = stream;
+            }
+
+            @Override
+            public void close() {
+                stream.print('\r');
+                stream.flush();
+            }
+        }
+
+        private void closeBar() {
+            if (bar != null) {
+                bar.close();
+                bar = null;
+            }
+        }
+    }
+}

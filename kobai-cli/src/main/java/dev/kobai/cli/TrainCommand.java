@@ -1,0 +1,99 @@
+package dev.kobai.cli;
+
+import dev.kobai.train.TrainSettings;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code kobai train}: one training run from specs for the data, the model and the optimizer. */
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
+        versionProvider = Kobai.Version.class,
+        description = "Train a model and report each epoch's loss and test accuracy.",
+        footer = {
+            "",
+            "SPEC is name[:key=value,...], e.g. sgd:lr=0.1,momentum=0.9;",
+            "  a tuple value is written with '/', as in betas=0.9/0.999",
+            "Data: digits, fashion-mnist[:DIR], idx:DIR, csv:FILE",
+            "Model: mlp:IN-HIDDEN...-OUT[:ACTIVATION], ACTIVATION relu (default),",
+            "  tanh or sigmoid",
+            "Example:",
+            "  kobai train --data fashion-mnist --model mlp:784-256-10 \\",
+            "      --optimizer sgd:lr=0.1,momentum=0.9 --epochs 3 --metrics m.jsonl"
+        })
+public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--data", paramLabel = "SPEC", defaultValue = "digits",
+            description = "Dataset (default: ${DEFAULT-VALUE}).")
+    String data;
+
+    @Option(names = "--model", paramLabel = "SPEC", defaultValue = "mlp:64-64-10",
+            description = "Model, e.g. mlp:784-256-10 or mlp:64-32-10:tanh (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--optimizer", paramLabel = "SPEC", defaultValue = "sgd:lr=0.1",
+            description = "Optimizer with torch.optim's argument names (default: ${DEFAULT-VALUE}).")
+    String optimizer;
+
+    @Option(names = "--epochs", paramLabel = "N", defaultValue = "10",
+            description = "Passes over the training set, at least 1 (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--batch-size", paramLabel = "B", defaultValue = "64",
+            description = "Examples per optimizer step, at least 1 (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1",
+            description = "Seed for initialisation and shuffling (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--metrics", paramLabel = "FILE",
+            description = "Write one JSON object per epoch, then a summary, to this file (JSON Lines).")
+    Path metrics;
+
+    @Option(names = "--verbose", description = "Print stack traces with errors.")
+    boolean verbose;
+
+    @Override
+    public boolean verbose() {
+        return verbose;
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        requireAtLeastOne("--epochs", epochs);
+        requireAtLeastOne("--batch-size", batchSize);
+        TrainSettings settings = new TrainSettings(data, model, optimizer, epochs, batchSize, seed);
+        // Opened before training so that a path we cannot write is refused before any time is spent.
+        try (MetricsWriter writer = metrics == null ? null : openMetrics(metrics)) {
+            TrainingRun.Outcome outcome = TrainingRun.run(settings, spec.commandLine().getOut(), writer);
+            if (writer != null) {
+                writer.writeSummary(settings, outcome.epochs(), outcome.totalSeconds());
+            }
+        }
+        return 0;
+    }
+
+    private void requireAtLeastOne(String flag, int value) {
+        if (value < 1) {
+            throw new ParameterException(spec.commandLine(), flag + " must be at least 1, got " + value);
+        }
+    }
+
+    private MetricsWriter openMetrics(Path path) {
+        try {
+            return MetricsWriter.open(path);
+        } catch (IOException e) {
+            throw new ParameterException(spec.commandLine(),
+                    "--metrics: cannot write " + Kobai.describeIo(e), e);
+        }
+    }
+}

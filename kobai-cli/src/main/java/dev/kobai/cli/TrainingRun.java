@@ -1,0 +1,59 @@
+package dev.kobai.cli;
+
+import dev.kobai.train.EpochMetrics;
+import dev.kobai.train.TrainSettings;
+import dev.kobai.train.Training;
+import dev.kobai.train.TrainingListener;
+import java.io.PrintWriter;
+import java.util.List;
+
+/** What {@code train} and {@code demo} share: wiring progress and metrics to one call of {@link Training#run}. */
+final class TrainingRun {
+    private TrainingRun() {}
+
+    /** The epochs a run went through and its wall-clock time, data loading included. */
+    record Outcome(List<EpochMetrics> epochs, double totalSeconds) {
+        EpochMetrics last() {
+            return epochs.getLast();
+        }
+
+        double bestAccuracy() {
+            return epochs.stream().mapToDouble(EpochMetrics::testAccuracy).max().orElse(Double.NaN);
+        }
+    }
+
+    /**
+     * Trains with progress shown on {@code out} and, when {@code metrics} is not null, each epoch
+     * written there as it ends.
+     */
+    static Outcome run(TrainSettings settings, PrintWriter out, MetricsWriter metrics) {
+        try (Progress.Reporter progress = Progress.choose(out, settings.epochs())) {
+            TrainingListener listener = metrics == null ? progress : both(progress, metrics);
+            long start = System.nanoTime();
+            List<EpochMetrics> epochs = Training.run(settings, listener);
+            return new Outcome(List.copyOf(epochs), (System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    static TrainingListener both(TrainingListener first, TrainingListener second) {
+        return new TrainingListener() {
+            @Override
+            public void onEpochStart(int epoch, int totalBatches) {
+                first.onEpochStart(epoch, totalBatches);
+                second.onEpochStart(epoch, totalBatches);
+            }
+
+            @Override
+            public void onBatchEnd(int epoch, int batch, double loss) {
+                first.onBatchEnd(epoch, batch, loss);
+                second.onBatchEnd(epoch, batch, loss);
+            }
+
+            @Override
+            public void onEpochEnd(EpochMetrics metrics) {
+                first.onEpochEnd(metrics);
+                second.onEpochEnd(metrics);
+            }
+        };
+    }
+}

@@ -1,0 +1,100 @@
+package dev.kobai.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CliUsageTest {
+    record Result(int code, String out, String err) {
+        String firstErrLine() {
+            return err.lines().findFirst().orElse("");
+        }
+    }
+
+    static Result kobai(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Kobai.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void helpAndVersionSucceed() {
+        Result help = kobai("--help");
+        assertEquals(0, help.code());
+        assertTrue(help.out().contains("train"), help.out());
+        assertTrue(help.out().contains("demo"), help.out());
+
+        Result version = kobai("--version");
+        assertEquals(0, version.code());
+        assertTrue(version.out().startsWith("kobai "), version.out());
+
+        assertEquals(0, kobai("train", "--help").code());
+    }
+
+    @Test
+    void zeroEpochsIsAUsageErrorNamingTheFlagAndValue() {
+        Result r = kobai("train", "--epochs", "0");
+        assertEquals(2, r.code());
+        assertEquals("kobai train: --epochs must be at least 1, got 0", r.firstErrLine());
+    }
+
+    @Test
+    void negativeBatchSizeIsAUsageError() {
+        Result r = kobai("train", "--batch-size", "-5");
+        assertEquals(2, r.code());
+        assertTrue(r.firstErrLine().contains("--batch-size") && r.firstErrLine().contains("-5"), r.err());
+    }
+
+    @Test
+    void nonNumericEpochsIsAUsageError() {
+        Result r = kobai("train", "--epochs", "many");
+        assertEquals(2, r.code());
+        assertTrue(r.firstErrLine().contains("--epochs") && r.firstErrLine().contains("many"), r.err());
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() {
+        Result r = kobai("train", "--epoch", "3");
+        assertEquals(2, r.code());
+        assertTrue(r.firstErrLine().contains("--epoch"), r.err());
+    }
+
+    @Test
+    void unknownCommandIsAUsageError() {
+        Result r = kobai("bogus");
+        assertEquals(2, r.code());
+        assertEquals("kobai: unknown command 'bogus' (commands: demo, train, help)", r.firstErrLine());
+    }
+
+    @Test
+    void noCommandIsAUsageError() {
+        Result r = kobai();
+        assertEquals(2, r.code());
+        assertTrue(r.firstErrLine().contains("missing command"), r.err());
+    }
+
+    @Test
+    void demoRejectsZeroEpochs() {
+        Result r = kobai("demo", "--epochs", "0");
+        assertEquals(2, r.code());
+        assertTrue(r.firstErrLine().contains("--epochs"), r.err());
+    }
+
+    @Test
+    void unwritableMetricsPathIsRefusedBeforeTraining(@TempDir Path dir) {
+        Path file = dir.resolve("no-such-dir").resolve("m.jsonl");
+        // The data spec is bogus too: exit 2 naming --metrics shows the file was checked first.
+        Result r = kobai("train", "--data", "no-such-data", "--metrics", file.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.firstErrLine().startsWith("kobai train: --metrics: cannot write"), r.err());
+        assertFalse(Files.exists(file));
+    }
+}

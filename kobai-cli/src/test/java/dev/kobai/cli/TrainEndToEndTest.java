@@ -1,0 +1,60 @@
+package dev.kobai.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainEndToEndTest {
+    @Test
+    void trainOnDigitsWritesTwoEpochsAndASummary(@TempDir Path dir) throws Exception {
+        Path metrics = dir.resolve("m.jsonl");
+        CliUsageTest.Result r = CliUsageTest.kobai("train", "--data", "digits", "--model", "mlp:64-32-10",
+                "--optimizer", "sgd:lr=0.1,momentum=0.9", "--epochs", "2", "--batch-size", "32", "--seed", "3",
+                "--metrics", metrics.toString());
+        assertEquals(0, r.code(), r.err());
+
+        List<String> printed = r.out().lines().toList();
+        assertEquals(2, printed.size(), r.out());
+        assertTrue(printed.get(0).startsWith("epoch 1/2  train_loss "), printed.get(0));
+        assertTrue(printed.get(1).startsWith("epoch 2/2  train_loss "), printed.get(1));
+
+        List<JsonObject> lines = Files.readAllLines(metrics).stream()
+                .map(l -> JsonParser.parseString(l).getAsJsonObject())
+                .toList();
+        assertEquals(3, lines.size());
+        assertEquals(1, lines.get(0).get("epoch").getAsInt());
+        assertEquals(2, lines.get(1).get("epoch").getAsInt());
+        JsonObject summary = lines.get(2);
+        assertTrue(summary.get("summary").getAsBoolean());
+        assertEquals("digits", summary.get("data").getAsString());
+        assertEquals("mlp:64-32-10", summary.get("model").getAsString());
+        assertEquals(3, summary.get("seed").getAsLong());
+        assertEquals(2, summary.get("epochs").getAsInt());
+        double finalAccuracy = summary.get("final_test_accuracy").getAsDouble();
+        assertEquals(lines.get(1).get("test_accuracy").getAsDouble(), finalAccuracy);
+        // Two epochs of SGD with momentum lift the 8x8 digits far above chance (0.1).
+        assertTrue(finalAccuracy > 0.5, "final accuracy " + finalAccuracy);
+    }
+
+    @Test
+    void aBadSpecFromTheCoreIsAUsageError() {
+        CliUsageTest.Result r = CliUsageTest.kobai("train", "--optimizer", "nosuch:lr=1", "--epochs", "1");
+        assertEquals(2, r.code());
+        assertTrue(r.err().lines().findFirst().orElse("").contains("nosuch"), r.err());
+    }
+
+    @Test
+    void demoEndsWithASentence() {
+        CliUsageTest.Result r = CliUsageTest.kobai("demo", "--epochs", "1");
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertTrue(lines.getLast().startsWith("After 1 epoch the network classifies "), r.out());
+    }
+}
