@@ -3,6 +3,7 @@ package dev.kobai.optim;
 import dev.kobai.UsageException;
 import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.GradMode;
+import dev.kobai.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -12,12 +13,24 @@ import java.util.Map;
 
 /**
  * The base of every optimizer, shaped like torch.optim.Optimizer: parameter groups with their own
- * hyperparameters, per-parameter state, {@link #zeroGrad()}, and {@link #step(Closure)}, which
- * second-order and line-search methods use to re-evaluate the loss.
+ * hyperparameters, per-parameter state, {@link #zeroGrad()}, {@link #step(Closure)} (which
+ * second-order and line-search methods use to re-evaluate the loss), and a state dict keyed by
+ * parameter name.
  *
  * <p>A subclass declares its defaults, validates a group's options in {@link #validate} (throwing
- * {@link UsageException} with torch's messages), and updates the parameters in {@link #update}.
- * Updates run with gradient recording off.
+ * {@link UsageException} with torch's messages), and updates one parameter at a time in
+ * {@link #updateParameter}; methods that need all parameters at once (L-BFGS) override
+ * {@link #update()} instead. Updates run with gradient recording off.
+ *
+ * <p>Two options every optimizer takes, beyond torch's own:
+ * <ul>
+ *   <li>{@code decoupled_weight_decay} (default false): apply weight decay as
+ *       p = p (1 - lr wd) before the update (Loshchilov and Hutter 2019) instead of adding wd p to
+ *       the gradient. AdamW is Adam with this on.</li>
+ *   <li>{@code no_decay} (default empty): names of parameters that get no weight decay, separated
+ *       by '/': a name matches when it equals a parameter's dotted name or one of its components,
+ *       so {@code no_decay=bias} spares every bias without hand-made groups.</li>
+ * </ul>
  */
 public abstract class Optimizer {
     /** Re-evaluates the model: zeroes gradients if it wants, computes the loss, calls backward, returns the loss. */
@@ -26,18 +39,32 @@ public abstract class Optimizer {
         double evaluate();
     }
 
+    /** Option names the base class adds to every optimizer's defaults. */
+    public static final String DECOUPLED = "decoupled_weight_decay";
+    public static final String NO_DECAY = "no_decay";
+
     private final Map<String, Object> defaults;
     private final List<ParamGroup> groups = new ArrayList<>();
     private final Map<Parameter, Map<String, Object>> state = new IdentityHashMap<>();
 
     protected Optimizer(List<ParamGroup> groups, Map<String, Object> defaults) {
-        this.defaults = new LinkedHashMap<>(defaults);
+        this.defaults = withCommonOptions(defaults);
         if (groups.isEmpty()) {
             throw new UsageException("optimizer got an empty parameter list");
         }
         for (ParamGroup g : groups) {
             addParamGroup(g);
         }
+    }
+
+    /** Adds the options every optimizer understands to a subclass's defaults. */
+    public static Map<String, Object> withCommonOptions(Map<String, Object> defaults) {
+        Map<String, Object> all = new LinkedHashMap<>(defaults);
+        if (all.containsKey("weight_decay")) {
+            all.putIfAbsent(DECOUPLED, false);
+            all.putIfAbsent(NO_DECAY, "");
+        }
+        return all;
     }
 
     /** One group holding {@code params}, with {@code options} over the defaults. */
@@ -65,6 +92,12 @@ public abstract class Optimizer {
                         + (p.name() == null ? "" : " (" + p.name() + ")"));
             }
         }
+        for (String key : group.options().keySet()) {
+            if (!defaults.containsKey(key)) {
+                throw new UsageException("unknown option '" + key + "' for " + getClass().getSimpleName() + "; valid: "
+                        + Optimizers.describeOptions(defaults));
+            }
+        }
         group.fillDefaults(defaults);
         for (Map.Entry<String, Object> e : group.options().entrySet()) {
             if (e.getValue() == null) {
@@ -79,8 +112,87 @@ public abstract class Optimizer {
     /** Checks a group's options; throws UsageException naming the option and value. */
     protected abstract void validate(ParamGroup group);
 
-    /** Updates the parameters of every group from their gradients; recording is off. */
-    protected abstract void update();
+    /**
+     * Updates one parameter from its gradient (never null here) and its state. The default
+     * {@link #update()} calls this for each parameter with a gradient, after any decoupled decay.
+     */
+    protected void updateParameter(ParamGroup group, Parameter p, Tensor grad, Map<String, Object> state) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " overrides update() instead");
+    }
+
+    /** Updates every parameter that has a gradient; recording is off. */
+    protected void update() {
+        for (ParamGroup g : groups) {
+            for (Parameter p : g.params()) {
+                Tensor grad = p.grad();
+                if (grad == null) {
+                    continue;
+                }
+                applyDecoupledDecay(g, p);
+                updateParameter(g, p, grad, state(p));
+            }
+        }
+    }
+
+    /** p = p (1 - lr wd) when the group asks for decoupled weight decay and p is not excluded. */
+    protected final void applyDecoupledDecay(ParamGroup g, Parameter p) {
+        if (!g.has(DECOUPLED) || !g.getBoolean(DECOUPLED)) {
+            return;
+        }
+        double wd = decayFor(g, p);
+        if (wd == 0) {
+            return;
+        }
+        double factor = 1 - g.lr() * wd;
+        if (p.dtype() == dev.kobai.tensor.DType.FLOAT32) {
+            float[] w = p.floatData();
+            float f = (float) factor;
+            for (int i = 0; i < w.length; i++) {
+                w[i] *= f;
+            }
+        } else {
+            double[] w = p.doubleData();
+            for (int i = 0; i < w.length; i++) {
+                w[i] *= factor;
+            }
+        }
+    }
+
+    /**
+     * The L2 coefficient to add to this parameter's gradient (g += wd p): the group's weight_decay,
+     * or 0 when the decay is decoupled or the parameter is excluded by no_decay.
+     */
+    protected final double l2WeightDecay(ParamGroup g, Parameter p) {
+        if (g.has(DECOUPLED) && g.getBoolean(DECOUPLED)) {
+            return 0;
+        }
+        return decayFor(g, p);
+    }
+
+    private static double decayFor(ParamGroup g, Parameter p) {
+        if (!g.has("weight_decay")) {
+            return 0;
+        }
+        double wd = g.getDouble("weight_decay");
+        if (wd != 0 && g.has(NO_DECAY) && excluded(String.valueOf(g.get(NO_DECAY)), p.name())) {
+            return 0;
+        }
+        return wd;
+    }
+
+    static boolean excluded(String patterns, String name) {
+        if (patterns.isBlank() || name == null) {
+            return false;
+        }
+        List<String> components = List.of(name.split("\\."));
+        for (String pattern : patterns.split("/")) {
+            String pat = pattern.trim();
+            if (!pat.isEmpty() && (pat.equals(name) || components.contains(pat))) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /** Takes one step without re-evaluating; returns NaN. */
     public final double step() {
@@ -129,6 +241,114 @@ public abstract class Optimizer {
     /** The state of every parameter that has any, keyed by parameter. */
     public Map<Parameter, Map<String, Object>> state() {
         return Collections.unmodifiableMap(state);
+    }
+
+    // ---------------------------------------------------------------- state dict
+
+    /** The name a parameter is saved under: its dotted name, or its position when it has none. */
+    private List<String> parameterKeys() {
+        List<String> keys = new ArrayList<>();
+        int index = 0;
+        for (ParamGroup g : groups) {
+            for (Parameter p : g.params()) {
+                keys.add(p.name() != null ? p.name() : "#" + index);
+                index++;
+            }
+        }
+        return keys;
+    }
+
+    /**
+     * A deep copy of the optimizer's state and hyperparameters, keyed by parameter name rather than
+     * position, so it survives a model whose parameters are listed in another order.
+     */
+    public StateDict stateDict() {
+        List<String> keys = parameterKeys();
+        List<StateDict.Group> savedGroups = new ArrayList<>();
+        Map<String, Map<String, Object>> savedState = new LinkedHashMap<>();
+        int index = 0;
+        for (ParamGroup g : groups) {
+            List<String> names = new ArrayList<>();
+            for (Parameter p : g.params()) {
+                String key = keys.get(index++);
+                names.add(key);
+                Map<String, Object> st = state.get(p);
+                if (st != null && !st.isEmpty()) {
+                    savedState.put(key, StateDict.deepCopy(st));
+                }
+            }
+            savedGroups.add(new StateDict.Group(names, StateDict.deepCopy(g.options())));
+        }
+        return new StateDict(getClass().getSimpleName(), savedGroups, savedState);
+    }
+
+    /**
+     * Restores a state dict saved from an optimizer of the same kind over parameters with the
+     * same names and shapes. Groups must match in number and membership; their options are taken
+     * from the dict.
+     */
+    public void loadStateDict(StateDict dict) {
+        if (!dict.optimizer().equals(getClass().getSimpleName())) {
+            throw new UsageException("state dict is for " + dict.optimizer() + ", not " + getClass().getSimpleName());
+        }
+        if (dict.groups().size() != groups.size()) {
+            throw new UsageException("state dict has " + dict.groups().size() + " parameter groups, optimizer has "
+                    + groups.size());
+        }
+        List<String> keys = parameterKeys();
+        Map<String, Parameter> byKey = new LinkedHashMap<>();
+        int index = 0;
+        for (ParamGroup g : groups) {
+            for (Parameter p : g.params()) {
+                byKey.put(keys.get(index++), p);
+            }
+        }
+        for (int i = 0; i < groups.size(); i++) {
+            List<String> mine = new ArrayList<>();
+            for (Parameter p : groups.get(i).params()) {
+                mine.add(keyOf(byKey, p));
+            }
+            List<String> theirs = dict.groups().get(i).params();
+            if (!new java.util.HashSet<>(mine).equals(new java.util.HashSet<>(theirs))) {
+                throw new UsageException("parameter group " + i + " holds " + mine + " but the state dict's holds " + theirs);
+            }
+        }
+        for (String key : dict.state().keySet()) {
+            if (!byKey.containsKey(key)) {
+                throw new UsageException("state dict has state for unknown parameter '" + key + "'");
+            }
+        }
+        Map<Parameter, Map<String, Object>> restored = new IdentityHashMap<>();
+        for (Map.Entry<String, Map<String, Object>> e : dict.state().entrySet()) {
+            Parameter p = byKey.get(e.getKey());
+            Map<String, Object> st = StateDict.deepCopy(e.getValue());
+            for (Map.Entry<String, Object> item : st.entrySet()) {
+                if (item.getValue() instanceof Tensor t && t.numel() == p.numel()
+                        && !java.util.Arrays.equals(t.shape(), p.shape())) {
+                    throw new UsageException("state '" + item.getKey() + "' of parameter '" + e.getKey() + "' has shape "
+                            + java.util.Arrays.toString(t.shape()) + ", parameter has " + java.util.Arrays.toString(p.shape()));
+                }
+                if (item.getValue() instanceof Tensor t && t.dtype() != p.dtype()) {
+                    st.put(item.getKey(), t.to(p.dtype()).detach());
+                }
+            }
+            restored.put(p, st);
+        }
+        for (int i = 0; i < groups.size(); i++) {
+            ParamGroup g = groups.get(i);
+            dict.groups().get(i).options().forEach(g::set);
+        }
+        state.clear();
+        state.putAll(restored);
+    }
+
+    private static String keyOf(Map<String, Parameter> byKey, Parameter p) {
+        for (Map.Entry<String, Parameter> e : byKey.entrySet()) {
+            if (e.getValue() == p) {
+                return e.getKey();
+            }
+        }
+        throw new IllegalStateException("parameter not found");
     }
 
     /** Throws torch's message for a value that must be non-negative. */

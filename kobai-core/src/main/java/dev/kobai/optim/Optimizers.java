@@ -38,7 +38,7 @@ public final class Optimizers {
 
     /** The options of one optimizer with their defaults (null where an option is required). */
     public static Map<String, Object> defaults(String name) {
-        return entry(name).defaults().get();
+        return Optimizer.withCommonOptions(entry(name).defaults().get());
     }
 
     /** Builds the optimizer a spec names over {@code params}; bad names, keys or values give a UsageException. */
@@ -49,7 +49,7 @@ public final class Optimizers {
 
     /** Converts a spec's raw values to typed options, checking each key and value against the defaults. */
     public static Map<String, Object> options(OptimizerSpec spec) {
-        Map<String, Object> defaults = entry(spec.name()).defaults().get();
+        Map<String, Object> defaults = defaults(spec.name());
         Map<String, Object> options = new LinkedHashMap<>();
         spec.values().forEach((key, raw) -> {
             if (!defaults.containsKey(key)) {
@@ -87,6 +87,9 @@ public final class Optimizers {
                 out[i] = parseNumber(where, parts[i]);
             }
             return out;
+        }
+        if (def instanceof String) {
+            return raw;
         }
         if (def instanceof Integer) {
             double v = parseNumber(where, raw);

@@ -2,6 +2,7 @@ package dev.kobai.optim;
 
 import dev.kobai.UsageException;
 import dev.kobai.nn.Parameter;
+import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,62 +65,53 @@ public final class SGD extends Optimizer {
     }
 
     @Override
-    protected void update() {
-        for (ParamGroup g : paramGroups()) {
-            double lr = g.getDouble("lr");
-            double momentum = g.getDouble("momentum");
-            double dampening = g.getDouble("dampening");
-            double wd = g.getDouble("weight_decay");
-            boolean nesterov = g.getBoolean("nesterov");
-            boolean maximize = g.getBoolean("maximize");
-            for (Parameter p : g.params()) {
-                Tensor grad = p.grad();
-                if (grad == null) {
-                    continue;
+    protected void updateParameter(ParamGroup g, Parameter p, Tensor grad, Map<String, Object> state) {
+        double lr = g.getDouble("lr");
+        double momentum = g.getDouble("momentum");
+        double dampening = g.getDouble("dampening");
+        double wd = l2WeightDecay(g, p);
+        boolean nesterov = g.getBoolean("nesterov");
+        boolean maximize = g.getBoolean("maximize");
+        Tensor buf = null;
+        boolean first = false;
+        if (momentum != 0) {
+            buf = (Tensor) state.get("momentum_buffer");
+            if (buf == null) {
+                buf = Tensor.zeros(p.dtype(), p.shape());
+                state.put("momentum_buffer", buf);
+                first = true;
+            }
+        }
+        int n = p.numel();
+        if (p.dtype() == DType.FLOAT32) {
+            float[] w = p.floatData();
+            float[] gr = grad.floatData();
+            float[] b = buf == null ? null : buf.floatData();
+            for (int i = 0; i < n; i++) {
+                float d = maximize ? -gr[i] : gr[i];
+                if (wd != 0) {
+                    d += (float) wd * w[i];
                 }
-                Tensor buf = null;
-                boolean first = false;
-                if (momentum != 0) {
-                    Map<String, Object> st = state(p);
-                    buf = (Tensor) st.get("momentum_buffer");
-                    if (buf == null) {
-                        buf = Tensor.zeros(p.dtype(), p.shape());
-                        st.put("momentum_buffer", buf);
-                        first = true;
-                    }
+                if (b != null) {
+                    b[i] = first ? d : (float) momentum * b[i] + (float) (1 - dampening) * d;
+                    d = nesterov ? d + (float) momentum * b[i] : b[i];
                 }
-                int n = p.numel();
-                if (p.dtype() == dev.kobai.tensor.DType.FLOAT32) {
-                    float[] w = p.floatData();
-                    float[] gr = grad.floatData();
-                    float[] b = buf == null ? null : buf.floatData();
-                    for (int i = 0; i < n; i++) {
-                        float d = maximize ? -gr[i] : gr[i];
-                        if (wd != 0) {
-                            d += (float) wd * w[i];
-                        }
-                        if (b != null) {
-                            b[i] = first ? d : (float) momentum * b[i] + (float) (1 - dampening) * d;
-                            d = nesterov ? d + (float) momentum * b[i] : b[i];
-                        }
-                        w[i] -= (float) lr * d;
-                    }
-                } else {
-                    double[] w = p.doubleData();
-                    double[] gr = grad.doubleData();
-                    double[] b = buf == null ? null : buf.doubleData();
-                    for (int i = 0; i < n; i++) {
-                        double d = maximize ? -gr[i] : gr[i];
-                        if (wd != 0) {
-                            d += wd * w[i];
-                        }
-                        if (b != null) {
-                            b[i] = first ? d : momentum * b[i] + (1 - dampening) * d;
-                            d = nesterov ? d + momentum * b[i] : b[i];
-                        }
-                        w[i] -= lr * d;
-                    }
+                w[i] -= (float) lr * d;
+            }
+        } else {
+            double[] w = p.doubleData();
+            double[] gr = grad.doubleData();
+            double[] b = buf == null ? null : buf.doubleData();
+            for (int i = 0; i < n; i++) {
+                double d = maximize ? -gr[i] : gr[i];
+                if (wd != 0) {
+                    d += wd * w[i];
                 }
+                if (b != null) {
+                    b[i] = first ? d : momentum * b[i] + (1 - dampening) * d;
+                    d = nesterov ? d + momentum * b[i] : b[i];
+                }
+                w[i] -= lr * d;
             }
         }
     }
