@@ -1,19 +1,20 @@
 #!/usr/bin/env python3
-"""Writes PyTorch's SGD trajectories on a small tanh network, in float64, as a test fixture.
+"""Golden trajectories of torch.optim.SGD (float64) for kobai-core's tests.
 
 Run from the repository root with Debian's python3-torch:
 
-    /usr/bin/python3 tools/golden_sgd.py > kobai-core/src/test/resources/golden/sgd.json
+    /usr/bin/python3 tools/golden_sgd.py
 
-The fixture holds the inputs, labels and initial parameters (W1 [3,4], b1 [3], W2 [2,3], b2 [2]),
-and for each argument combination the flattened parameters after each step. The loss is
-cross_entropy(W2 tanh(W1 x + b1) + b2, y) with mean reduction.
+writes kobai-core/src/test/resources/golden/sgd.json (layout in tools/golden_common.py).
 """
-import json
+import os
+import sys
 
 import torch
 
-STEPS = 6
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_common import run_case, write_fixture  # noqa: E402
+
 CONFIGS = [
     {"lr": 0.1},
     {"lr": 0.1, "momentum": 0.9},
@@ -23,29 +24,17 @@ CONFIGS = [
     {"lr": 0.1, "momentum": 0.5, "maximize": True},
     {"lr": 0.3, "momentum": 0.7, "weight_decay": 0.1, "nesterov": True},
 ]
+GROUPS = [{"params": [0, 1], "options": {"lr": 0.05, "momentum": 0.9}},
+          {"params": [2, 3], "options": {"weight_decay": 0.1}}]
 
 
 def main():
-    torch.manual_seed(0)
-    x = torch.randn(5, 4, dtype=torch.float64)
-    y = torch.tensor([0, 1, 1, 0, 1])
-    init = [torch.randn(3, 4, dtype=torch.float64) * 0.5, torch.randn(3, dtype=torch.float64) * 0.5,
-            torch.randn(2, 3, dtype=torch.float64) * 0.5, torch.randn(2, dtype=torch.float64) * 0.5]
-    out = {"torch": torch.__version__, "x": x.flatten().tolist(), "y": y.tolist(),
-           "init": [p.flatten().tolist() for p in init], "cases": []}
-    for cfg in CONFIGS:
-        params = [p.clone().requires_grad_(True) for p in init]
-        opt = torch.optim.SGD(params, **cfg)
-        steps = []
-        for _ in range(STEPS):
-            opt.zero_grad()
-            w1, b1, w2, b2 = params
-            loss = torch.nn.functional.cross_entropy(torch.tanh(x @ w1.T + b1) @ w2.T + b2, y)
-            loss.backward()
-            opt.step()
-            steps.append(torch.cat([p.detach().flatten() for p in params]).tolist())
-        out["cases"].append({"options": cfg, "steps": steps})
-    print(json.dumps(out, indent=1))
+    cases = [run_case(torch.optim.SGD, "sgd", cfg) for cfg in CONFIGS]
+    cases.append(run_case(torch.optim.SGD, "sgd", {"lr": 0.2}, groups=GROUPS))
+    for surface, start in (("rosenbrock", [-1.5, 2.0]), ("beale", [1.0, 1.5]), ("saddle", [1.0, 1e-3])):
+        cases.append(run_case(torch.optim.SGD, "sgd", {"lr": 1e-3, "momentum": 0.9}, problem="surface:" + surface,
+                              start=start, steps=20))
+    write_fixture(cases, "kobai-core/src/test/resources/golden/sgd.json")
 
 
 if __name__ == "__main__":

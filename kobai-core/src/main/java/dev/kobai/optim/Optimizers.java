@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -15,19 +15,26 @@ import java.util.function.Supplier;
  * each option: number, boolean, or pair) and a constructor. Adding an optimizer is one line here.
  */
 public final class Optimizers {
-    private record Entry(Supplier<Map<String, Object>> defaults,
-                         BiFunction<List<Parameter>, Map<String, Object>, Optimizer> create) {}
+    private record Entry(Supplier<Map<String, Object>> defaults, Function<List<ParamGroup>, Optimizer> create) {}
 
     private static final Map<String, Entry> REGISTRY = new TreeMap<>();
 
     static {
-        register("sgd", SGD::defaultOptions, SGD::new);
+        register("sgd", SGD::defaultOptions, SGD::withGroups);
+
+        // adaptive: adagrad, adadelta, rmsprop, asgd, rprop
+
+        // adam family: adam, adamw, adamax, nadam, radam
+
+        // quasi-Newton: lbfgs
+
+        // second order: newton, hessian-free, natural, kfac
     }
 
     private Optimizers() {}
 
     private static void register(String name, Supplier<Map<String, Object>> defaults,
-                                 BiFunction<List<Parameter>, Map<String, Object>, Optimizer> create) {
+                                 Function<List<ParamGroup>, Optimizer> create) {
         REGISTRY.put(name, new Entry(defaults, create));
     }
 
@@ -44,7 +51,15 @@ public final class Optimizers {
     /** Builds the optimizer a spec names over {@code params}; bad names, keys or values give a UsageException. */
     public static Optimizer create(String spec, List<Parameter> params) {
         OptimizerSpec parsed = OptimizerSpec.parse(spec);
-        return entry(parsed.name()).create().apply(params, options(parsed));
+        if (params.isEmpty()) {
+            throw new UsageException("optimizer got an empty parameter list");
+        }
+        return entry(parsed.name()).create().apply(List.of(new ParamGroup(params, options(parsed))));
+    }
+
+    /** Builds the named optimizer over parameter groups whose options are already typed. */
+    public static Optimizer createWithGroups(String name, List<ParamGroup> groups) {
+        return entry(name).create().apply(groups);
     }
 
     /** Converts a spec's raw values to typed options, checking each key and value against the defaults. */
