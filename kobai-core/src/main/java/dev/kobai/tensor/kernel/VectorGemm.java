@@ -47,8 +47,11 @@ public final class VectorGemm implements Gemm {
     private static final int KC = 256;
     private static final int MC = 24 * MR;
     private static final int NC = 2048;
-    /** Below this many multiply-adds a fork/join hand-off costs more than the second core saves. */
-    private static final long PARALLEL_WORK = 1L << 18;
+    /**
+     * Below this many multiply-adds (about 20 microseconds on one core) waking a second thread costs
+     * more than it saves: at 2^18, the 256x10 layer shapes ran 2 to 4 times slower on two threads.
+     */
+    private static final long PARALLEL_WORK = 1L << 21;
 
     private static final class Buffers {
         float[] fa = new float[0];
@@ -280,12 +283,34 @@ public final class VectorGemm implements Gemm {
             c51 = x.fma(b1, c51);
         }
         if (mr == MR && nr == FNR) {
-            sStore(c00, c01, c, co, overwrite);
-            sStore(c10, c11, c, co + ldc, overwrite);
-            sStore(c20, c21, c, co + 2 * ldc, overwrite);
-            sStore(c30, c31, c, co + 3 * ldc, overwrite);
-            sStore(c40, c41, c, co + 4 * ldc, overwrite);
-            sStore(c50, c51, c, co + 5 * ldc, overwrite);
+            // Loads, adds and stores written out inline: a helper method taking vectors stops being
+            // inlined once this method is large, and the vectors would then be boxed on every tile.
+            if (!overwrite) {
+                c00 = c00.add(FloatVector.fromArray(FS, c, co));
+                c01 = c01.add(FloatVector.fromArray(FS, c, co + FV));
+                c10 = c10.add(FloatVector.fromArray(FS, c, co + ldc));
+                c11 = c11.add(FloatVector.fromArray(FS, c, co + ldc + FV));
+                c20 = c20.add(FloatVector.fromArray(FS, c, co + 2 * ldc));
+                c21 = c21.add(FloatVector.fromArray(FS, c, co + 2 * ldc + FV));
+                c30 = c30.add(FloatVector.fromArray(FS, c, co + 3 * ldc));
+                c31 = c31.add(FloatVector.fromArray(FS, c, co + 3 * ldc + FV));
+                c40 = c40.add(FloatVector.fromArray(FS, c, co + 4 * ldc));
+                c41 = c41.add(FloatVector.fromArray(FS, c, co + 4 * ldc + FV));
+                c50 = c50.add(FloatVector.fromArray(FS, c, co + 5 * ldc));
+                c51 = c51.add(FloatVector.fromArray(FS, c, co + 5 * ldc + FV));
+            }
+            c00.intoArray(c, co);
+            c01.intoArray(c, co + FV);
+            c10.intoArray(c, co + ldc);
+            c11.intoArray(c, co + ldc + FV);
+            c20.intoArray(c, co + 2 * ldc);
+            c21.intoArray(c, co + 2 * ldc + FV);
+            c30.intoArray(c, co + 3 * ldc);
+            c31.intoArray(c, co + 3 * ldc + FV);
+            c40.intoArray(c, co + 4 * ldc);
+            c41.intoArray(c, co + 4 * ldc + FV);
+            c50.intoArray(c, co + 5 * ldc);
+            c51.intoArray(c, co + 5 * ldc + FV);
             return;
         }
         c00.intoArray(tile, 0);
@@ -313,16 +338,8 @@ public final class VectorGemm implements Gemm {
         }
     }
 
-    private static void sStore(FloatVector v0, FloatVector v1, float[] c, int i, boolean overwrite) {
-        if (!overwrite) {
-            v0 = v0.add(FloatVector.fromArray(FS, c, i));
-            v1 = v1.add(FloatVector.fromArray(FS, c, i + FV));
-        }
-        v0.intoArray(c, i);
-        v1.intoArray(c, i + FV);
-    }
-
     // --------------------------------------------------------------- double
+    // The float half above with double vectors; its comments apply here too.
 
     @Override
     public void dgemm(boolean transA, boolean transB, int m, int n, int k,
@@ -353,7 +370,6 @@ public final class VectorGemm implements Gemm {
         }
     }
 
-    /** Computes rows [i0, i1) by columns [j0, j1) of C on the calling thread. */
     private static void dBlock(boolean transA, boolean transB, int k,
                                double[] a, int aOff, int lda, double[] b, int bOff, int ldb,
                                double[] c, int cOff, int ldc, boolean accumulate,
@@ -392,7 +408,6 @@ public final class VectorGemm implements Gemm {
         }
     }
 
-    /** op(B) = B: panel rows are contiguous in B, so copy them a vector at a time. */
     private static void dPackB(double[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, double[] bp) {
         for (int jr = 0; jr < nc; jr += DNR) {
             int nr = Math.min(DNR, nc - jr);
@@ -414,7 +429,6 @@ public final class VectorGemm implements Gemm {
         }
     }
 
-    /** op(B) = B^T: column j of op(B) is row j of B, read contiguously and scattered into the panel. */
     private static void dPackBt(double[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, double[] bp) {
         for (int jr = 0; jr < nc; jr += DNR) {
             int nr = Math.min(DNR, nc - jr);
@@ -433,7 +447,6 @@ public final class VectorGemm implements Gemm {
         }
     }
 
-    /** op(A) = A: row i of the panel is contiguous in A and is scattered with stride MR. */
     private static void dPackA(double[] a, int aOff, int lda, int pc, int kc, int ic, int mc, double[] ap) {
         for (int ir = 0; ir < mc; ir += MR) {
             int mr = Math.min(MR, mc - ir);
@@ -452,7 +465,6 @@ public final class VectorGemm implements Gemm {
         }
     }
 
-    /** op(A) = A^T: the MR elements of one panel column are contiguous in a row of A. */
     private static void dPackAt(double[] a, int aOff, int lda, int pc, int kc, int ic, int mc, double[] ap) {
         for (int ir = 0; ir < mc; ir += MR) {
             int mr = Math.min(MR, mc - ir);
@@ -469,10 +481,6 @@ public final class VectorGemm implements Gemm {
         }
     }
 
-    /**
-     * C[0..mr)[0..nr) (=|+=) Apanel * Bpanel over kc steps. The twelve accumulators are separate
-     * locals, not an array, so that C2 keeps them in registers.
-     */
     private static void dKernel(int kc, double[] ap, int ao, double[] bp, int bo,
                                 double[] c, int co, int ldc, boolean overwrite, int mr, int nr, double[] tile) {
         DoubleVector c00 = DoubleVector.zero(DS), c01 = DoubleVector.zero(DS);
@@ -504,12 +512,32 @@ public final class VectorGemm implements Gemm {
             c51 = x.fma(b1, c51);
         }
         if (mr == MR && nr == DNR) {
-            dStore(c00, c01, c, co, overwrite);
-            dStore(c10, c11, c, co + ldc, overwrite);
-            dStore(c20, c21, c, co + 2 * ldc, overwrite);
-            dStore(c30, c31, c, co + 3 * ldc, overwrite);
-            dStore(c40, c41, c, co + 4 * ldc, overwrite);
-            dStore(c50, c51, c, co + 5 * ldc, overwrite);
+            if (!overwrite) {
+                c00 = c00.add(DoubleVector.fromArray(DS, c, co));
+                c01 = c01.add(DoubleVector.fromArray(DS, c, co + DV));
+                c10 = c10.add(DoubleVector.fromArray(DS, c, co + ldc));
+                c11 = c11.add(DoubleVector.fromArray(DS, c, co + ldc + DV));
+                c20 = c20.add(DoubleVector.fromArray(DS, c, co + 2 * ldc));
+                c21 = c21.add(DoubleVector.fromArray(DS, c, co + 2 * ldc + DV));
+                c30 = c30.add(DoubleVector.fromArray(DS, c, co + 3 * ldc));
+                c31 = c31.add(DoubleVector.fromArray(DS, c, co + 3 * ldc + DV));
+                c40 = c40.add(DoubleVector.fromArray(DS, c, co + 4 * ldc));
+                c41 = c41.add(DoubleVector.fromArray(DS, c, co + 4 * ldc + DV));
+                c50 = c50.add(DoubleVector.fromArray(DS, c, co + 5 * ldc));
+                c51 = c51.add(DoubleVector.fromArray(DS, c, co + 5 * ldc + DV));
+            }
+            c00.intoArray(c, co);
+            c01.intoArray(c, co + DV);
+            c10.intoArray(c, co + ldc);
+            c11.intoArray(c, co + ldc + DV);
+            c20.intoArray(c, co + 2 * ldc);
+            c21.intoArray(c, co + 2 * ldc + DV);
+            c30.intoArray(c, co + 3 * ldc);
+            c31.intoArray(c, co + 3 * ldc + DV);
+            c40.intoArray(c, co + 4 * ldc);
+            c41.intoArray(c, co + 4 * ldc + DV);
+            c50.intoArray(c, co + 5 * ldc);
+            c51.intoArray(c, co + 5 * ldc + DV);
             return;
         }
         c00.intoArray(tile, 0);
@@ -535,14 +563,5 @@ public final class VectorGemm implements Gemm {
                 }
             }
         }
-    }
-
-    private static void dStore(DoubleVector v0, DoubleVector v1, double[] c, int i, boolean overwrite) {
-        if (!overwrite) {
-            v0 = v0.add(DoubleVector.fromArray(DS, c, i));
-            v1 = v1.add(DoubleVector.fromArray(DS, c, i + DV));
-        }
-        v0.intoArray(c, i);
-        v1.intoArray(c, i + DV);
     }
 }
