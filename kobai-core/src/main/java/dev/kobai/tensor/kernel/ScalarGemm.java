@@ -17,13 +17,15 @@ import java.util.Arrays;
  *
  * <p>The j and k loops are blocked ({@value #NB} columns by {@value #KB} rows of op(B), 256 KB of
  * floats) so that the block of op(B) swept once per row of C stays in a typical 512 KB to 1 MB L2
- * cache while the rows of C in the block are updated. Products with more than 2^18 multiply-adds
- * are split by rows of C across {@link Parallel}; below that, the hand-off costs more than it saves.
+ * cache while the rows of C in the block are updated. Products with more than 2^20 multiply-adds
+ * (about 25 microseconds at this kernel's speed) are split by rows of C across {@link Parallel};
+ * below that, waking another thread costs more than it saves (at 2^18, the 256x10 layer shapes ran
+ * 2 to 3 times slower on two threads than on one).
  */
 public final class ScalarGemm implements Gemm {
     private static final int KB = 128;
     private static final int NB = 512;
-    private static final long PARALLEL_WORK = 1L << 18;
+    private static final long PARALLEL_WORK = 1L << 20;
 
     /** Per-thread packing buffers; they grow to the largest size seen and are then reused. */
     private static final class Scratch {

@@ -199,7 +199,7 @@ class GemmTest {
     @Test
     void largeProductsUseBothThreadsAndStayCorrect() {
         Parallel.setThreads(2);
-        // Both shapes exceed the split thresholds (2^18 multiply-adds scalar, 2^21 vector); the vector
+        // Both shapes exceed the split thresholds (2^20 multiply-adds scalar, 2^21 vector); the vector
         // kernel splits the first by rows (m >= n) and the second by columns,
         // and with k larger than one K block so that later blocks accumulate onto earlier ones.
         for (Gemm g : new Gemm[] {SCALAR, VECTOR}) {
