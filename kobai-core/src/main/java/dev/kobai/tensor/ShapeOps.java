@@ -64,26 +64,7 @@ final class ShapeOps {
         for (int i = 0; i < x.shape.length; i++) {
             srcStrides[off + i] = x.shape[i] == 1 ? 0 : xs[i];
         }
-        Tensor out = x.newZeros(target);
-        int n = out.size;
-        int[] idx = new int[rank];
-        int src = 0;
-        for (int i = 0; i < n; i++) {
-            if (x.f != null) {
-                out.f[i] = x.f[src];
-            } else {
-                out.d[i] = x.d[src];
-            }
-            for (int a = rank - 1; a >= 0; a--) {
-                idx[a]++;
-                src += srcStrides[a];
-                if (idx[a] < target[a]) {
-                    break;
-                }
-                src -= srcStrides[a] * idx[a];
-                idx[a] = 0;
-            }
-        }
+        Tensor out = stridedCopy(x, target, srcStrides);
         return out;
     }
 
@@ -104,6 +85,16 @@ final class ShapeOps {
         }
         srcStrides[a0] = inStrides[a1];
         srcStrides[a1] = inStrides[a0];
+        Tensor out = stridedCopy(x, outShape, srcStrides);
+        return Tensor.record(out, "transpose", g -> new Tensor[] {g.transpose(a0, a1)}, x);
+    }
+
+    /**
+     * A new tensor of {@code outShape} whose element at index i reads {@code x} at sum_a i_a * srcStrides[a]:
+     * broadcasting uses stride 0 for stretched axes, transposing swaps two strides.
+     */
+    private static Tensor stridedCopy(Tensor x, int[] outShape, int[] srcStrides) {
+        int rank = outShape.length;
         Tensor out = x.newZeros(outShape);
         int[] idx = new int[rank];
         int src = 0;
@@ -123,7 +114,7 @@ final class ShapeOps {
                 idx[a] = 0;
             }
         }
-        return Tensor.record(out, "transpose", g -> new Tensor[] {g.transpose(a0, a1)}, x);
+        return out;
     }
 
     static Tensor slice(Tensor x, int axisArg, int start, int end) {
