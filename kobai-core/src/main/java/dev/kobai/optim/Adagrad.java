@@ -23,7 +23,9 @@ import java.util.Map;
  *
  * <p>Options: lr=0.01, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
  * maximize=false. As in torch, each parameter's state (step and sum) is created when the optimizer
- * is built, so a state dict taken before the first step already holds it.
+ * is built, so a state dict taken before the first step already holds it. One deliberate
+ * difference: torch 1.13 fills every group's sum from the constructor's initial_accumulator_value,
+ * ignoring a group's own value; here each group's sum starts at that group's value.
  */
 public final class Adagrad extends Optimizer {
     public Adagrad(List<Parameter> params) {
