@@ -23,6 +23,11 @@ public final class Optimizers {
         register("sgd", SGD::defaultOptions, SGD::withGroups);
 
         // adaptive: adagrad, adadelta, rmsprop, asgd, rprop
+        register("adagrad", Adagrad::defaultOptions, Adagrad::withGroups);
+        register("adadelta", Adadelta::defaultOptions, Adadelta::withGroups);
+        register("rmsprop", RMSprop::defaultOptions, RMSprop::withGroups);
+        register("asgd", ASGD::defaultOptions, ASGD::withGroups);
+        register("rprop", Rprop::defaultOptions, Rprop::withGroups);
 
         // adam family: adam, adamw, adamax, nadam, radam
 
