@@ -25,6 +25,11 @@ public final class Optimizers {
         // adaptive: adagrad, adadelta, rmsprop, asgd, rprop
 
         // adam family: adam, adamw, adamax, nadam, radam
+        register("adam", Adam::defaultOptions, Adam::withGroups);
+        register("adamw", AdamW::defaultOptions, AdamW::withGroups);
+        register("adamax", Adamax::defaultOptions, Adamax::withGroups);
+        register("nadam", NAdam::defaultOptions, NAdam::withGroups);
+        register("radam", RAdam::defaultOptions, RAdam::withGroups);
 
         // quasi-Newton: lbfgs
 
