@@ -30,6 +30,11 @@ public final class Optimizers {
         register("rprop", Rprop::defaultOptions, Rprop::withGroups);
 
         // adam family: adam, adamw, adamax, nadam, radam
+        register("adam", Adam::defaultOptions, Adam::withGroups);
+        register("adamw", AdamW::defaultOptions, AdamW::withGroups);
+        register("adamax", Adamax::defaultOptions, Adamax::withGroups);
+        register("nadam", NAdam::defaultOptions, NAdam::withGroups);
+        register("radam", RAdam::defaultOptions, RAdam::withGroups);
 
         // quasi-Newton: lbfgs
         register("lbfgs", LBFGS::defaultOptions, LBFGS::withGroups);
