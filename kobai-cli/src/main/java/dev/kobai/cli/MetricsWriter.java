@@ -17,8 +17,9 @@ import java.util.List;
 
 /**
  * Writes a run's metrics as JSON Lines: one object per epoch ({@code epoch}, {@code train_loss},
- * {@code test_loss}, {@code test_accuracy}, {@code seconds}), then one summary object with
- * {@code "summary": true}. Each line is flushed as it is written, so a run that fails midway keeps
+ * {@code test_loss}, {@code test_accuracy}, {@code seconds}, and {@code lr}, the first parameter
+ * group's learning rate when the epoch began), then one summary object with {@code "summary": true}
+ * (including the scheduler spec and clipping bounds, null when not used). Each line is flushed as it is written, so a run that fails midway keeps
  * the epochs it finished. A non-finite number (a diverged loss) is written as {@code null}, which
  * keeps every line valid JSON.
  */
@@ -46,6 +47,7 @@ public final class MetricsWriter implements TrainingListener, Closeable {
         number(o, "test_loss", m.testLoss());
         number(o, "test_accuracy", m.testAccuracy());
         number(o, "seconds", m.seconds());
+        number(o, "lr", m.lr());
         writeLine(o);
     }
 
@@ -56,6 +58,9 @@ public final class MetricsWriter implements TrainingListener, Closeable {
         o.addProperty("data", settings.data());
         o.addProperty("model", settings.model());
         o.addProperty("optimizer", settings.optimizer());
+        o.addProperty("scheduler", settings.scheduler());
+        o.addProperty("clip_grad_norm", settings.clipGradNorm());
+        o.addProperty("clip_grad_value", settings.clipGradValue());
         o.addProperty("seed", settings.seed());
         o.addProperty("epochs", epochs.size());
         number(o, "final_test_accuracy", epochs.isEmpty() ? Double.NaN : epochs.getLast().testAccuracy());

@@ -20,6 +20,11 @@ import picocli.CommandLine.Spec;
             "",
             "SPEC is name[:key=value,...], e.g. sgd:lr=0.1,momentum=0.9;",
             "  a tuple value is written with '/', as in betas=0.9/0.999",
+            "Scheduler: steplr:step_size=N[,gamma=G], multistep:milestones=2/5/8,",
+            "  exponential:gamma=G, linear, constant, poly, cosine:T_max=N,",
+            "  sgdr:T_0=N[,T_mult=M], onecycle:max_lr=X, plateau[:patience=N];",
+            "  torch's class names (lower-cased) work too. Per epoch, except onecycle",
+            "  and sgdr (per batch); plateau watches the test loss.",
             "Data: digits, fashion-mnist[:DIR], idx:DIR, csv:FILE",
             "Model: mlp:IN-HIDDEN...-OUT[:ACTIVATION], ACTIVATION relu (default),",
             "  tanh or sigmoid",
@@ -55,6 +60,19 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
             description = "Seed for initialisation and shuffling (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--scheduler", paramLabel = "SPEC",
+            description = "Learning-rate scheduler with torch's argument names, e.g. steplr:step_size=2,gamma=0.5"
+                    + " or cosine:T_max=10 (default: none, a constant learning rate).")
+    String scheduler;
+
+    @Option(names = "--clip-grad-norm", paramLabel = "X",
+            description = "Scale the gradients before each step so that their joint 2-norm is at most X.")
+    Double clipGradNorm;
+
+    @Option(names = "--clip-grad-value", paramLabel = "X",
+            description = "Clamp every gradient element to [-X, X] before each step (before any norm clipping).")
+    Double clipGradValue;
+
     @Option(names = "--metrics", paramLabel = "FILE",
             description = "Write one JSON object per epoch, then a summary, to this file (JSON Lines).")
     Path metrics;
@@ -71,7 +89,10 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
     public Integer call() throws IOException {
         requireAtLeastOne("--epochs", epochs);
         requireAtLeastOne("--batch-size", batchSize);
-        TrainSettings settings = new TrainSettings(data, model, optimizer, epochs, batchSize, seed);
+        requirePositive("--clip-grad-norm", clipGradNorm);
+        requirePositive("--clip-grad-value", clipGradValue);
+        TrainSettings settings = new TrainSettings(data, model, optimizer, epochs, batchSize, seed, scheduler,
+                clipGradNorm, clipGradValue);
         // Opened before training so that a path we cannot write is refused before any time is spent.
         try (MetricsWriter writer = metrics == null ? null : openMetrics(metrics)) {
             TrainingRun.Outcome outcome = TrainingRun.run(settings, spec.commandLine().getOut(), writer);
@@ -85,6 +106,12 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
     private void requireAtLeastOne(String flag, int value) {
         if (value < 1) {
             throw new ParameterException(spec.commandLine(), flag + " must be at least 1, got " + value);
+        }
+    }
+
+    private void requirePositive(String flag, Double value) {
+        if (value != null && !(value > 0 && Double.isFinite(value))) {
+            throw new ParameterException(spec.commandLine(), flag + " must be a positive number, got " + value);
         }
     }
 

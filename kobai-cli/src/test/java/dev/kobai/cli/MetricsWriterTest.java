@@ -14,9 +14,9 @@ import org.junit.jupiter.api.Test;
 
 class MetricsWriterTest {
     private static final List<EpochMetrics> EPOCHS = List.of(
-            new EpochMetrics(1, 0.9, 0.7, 0.75, 1.5),
-            new EpochMetrics(2, 0.5, 0.45, 0.875, 1.25),
-            new EpochMetrics(3, 0.4, 0.5, 0.8125, 1.0));
+            new EpochMetrics(1, 0.9, 0.7, 0.75, 1.5, 0.1),
+            new EpochMetrics(2, 0.5, 0.45, 0.875, 1.25, 0.05),
+            new EpochMetrics(3, 0.4, 0.5, 0.8125, 1.0, 0.025));
 
     private static List<JsonObject> lines(String text) {
         return text.lines().map(l -> JsonParser.parseString(l).getAsJsonObject()).toList();
@@ -36,7 +36,8 @@ class MetricsWriterTest {
         for (int i = 0; i < 3; i++) {
             JsonObject o = objects.get(i);
             EpochMetrics m = EPOCHS.get(i);
-            assertEquals(Set.of("epoch", "train_loss", "test_loss", "test_accuracy", "seconds"), o.keySet());
+            assertEquals(Set.of("epoch", "train_loss", "test_loss", "test_accuracy", "seconds", "lr"), o.keySet());
+            assertEquals(m.lr(), o.get("lr").getAsDouble());
             assertEquals(m.epoch(), o.get("epoch").getAsInt());
             assertEquals(m.trainLoss(), o.get("train_loss").getAsDouble());
             assertEquals(m.testLoss(), o.get("test_loss").getAsDouble());

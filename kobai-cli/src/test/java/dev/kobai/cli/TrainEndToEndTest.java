@@ -51,6 +51,51 @@ class TrainEndToEndTest {
     }
 
     @Test
+    void aStepSchedulerHalvesTheLearningRateEachEpochInTheMetrics(@TempDir Path dir) throws Exception {
+        Path metrics = dir.resolve("m.jsonl");
+        CliUsageTest.Result r = CliUsageTest.kobai("train", "--data", "digits", "--model", "mlp:64-32-10",
+                "--optimizer", "sgd:lr=0.1", "--scheduler", "steplr:step_size=1,gamma=0.5", "--epochs", "2",
+                "--batch-size", "32", "--metrics", metrics.toString());
+        assertEquals(0, r.code(), r.err());
+        List<JsonObject> lines = Files.readAllLines(metrics).stream()
+                .map(l -> JsonParser.parseString(l).getAsJsonObject())
+                .toList();
+        assertEquals(3, lines.size());
+        assertEquals(0.1, lines.get(0).get("lr").getAsDouble());
+        assertEquals(0.05, lines.get(1).get("lr").getAsDouble());
+        assertEquals("steplr:step_size=1,gamma=0.5", lines.get(2).get("scheduler").getAsString());
+        assertTrue(lines.get(2).get("clip_grad_norm").isJsonNull());
+    }
+
+    @Test
+    void oneCycleWithClippingStartsAtMaxLrOverDivFactor(@TempDir Path dir) throws Exception {
+        Path metrics = dir.resolve("m.jsonl");
+        CliUsageTest.Result r = CliUsageTest.kobai("train", "--optimizer", "sgd:lr=0.1,momentum=0.9",
+                "--scheduler", "onecycle:max_lr=0.5", "--clip-grad-norm", "1.0", "--clip-grad-value", "0.5",
+                "--epochs", "1", "--metrics", metrics.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonObject first = JsonParser.parseString(Files.readAllLines(metrics).getFirst()).getAsJsonObject();
+        assertEquals(0.5 / 25, first.get("lr").getAsDouble(), 1e-15);
+        assertTrue(first.get("test_accuracy").getAsDouble() > 0.3, first.toString());
+    }
+
+    @Test
+    void badSchedulerSpecsAndClippingBoundsAreUsageErrors() {
+        CliUsageTest.Result unknown = CliUsageTest.kobai("train", "--scheduler", "cosin:T_max=3", "--epochs", "1");
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().contains("unknown scheduler 'cosin'; valid: "), unknown.err());
+        CliUsageTest.Result missing = CliUsageTest.kobai("train", "--scheduler", "cosine", "--epochs", "1");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("CosineAnnealingLR needs T_max"), missing.err());
+        CliUsageTest.Result range = CliUsageTest.kobai("train", "--scheduler", "linear:start_factor=2", "--epochs", "1");
+        assertEquals(2, range.code());
+        assertTrue(range.err().contains("Starting multiplicative factor expected to be between 0 and 1."), range.err());
+        CliUsageTest.Result clip = CliUsageTest.kobai("train", "--clip-grad-norm", "0", "--epochs", "1");
+        assertEquals(2, clip.code());
+        assertTrue(clip.err().contains("--clip-grad-norm must be a positive number, got 0.0"), clip.err());
+    }
+
+    @Test
     void demoEndsWithASentence() {
         CliUsageTest.Result r = CliUsageTest.kobai("demo", "--epochs", "1");
         assertEquals(0, r.code(), r.err());

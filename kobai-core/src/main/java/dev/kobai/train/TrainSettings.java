@@ -1,11 +1,22 @@
 package dev.kobai.train;
 
 /**
- * The settings of a training run as the command line gives them: specs for the data, the model and
- * the optimizer, and the loop's numbers.
+ * The settings of a training run as the command line gives them: specs for the data, the model,
+ * the optimizer and an optional learning-rate scheduler, optional gradient clipping, and the
+ * loop's numbers.
  *
- * @param data      {@code digits}, {@code fashion-mnist[:DIR]}, {@code idx:DIR} or {@code csv:FILE}
- * @param model     for example {@code mlp:784-256-10} or {@code mlp:64-32-10:tanh}
- * @param optimizer {@code name[:key=value,...]} with torch.optim's argument names
+ * @param data          {@code digits}, {@code fashion-mnist[:DIR]}, {@code idx:DIR} or {@code csv:FILE}
+ * @param model         for example {@code mlp:784-256-10} or {@code mlp:64-32-10:tanh}
+ * @param optimizer     {@code name[:key=value,...]} with torch.optim's argument names
+ * @param scheduler     {@code name[:key=value,...]} as {@link dev.kobai.optim.scheduler.Schedulers} reads
+ *                      it, or null for a constant learning rate
+ * @param clipGradNorm  max_norm for clipping the gradients' joint 2-norm before each step, or null
+ * @param clipGradValue clip each gradient element to [-v, v] before each step, or null
  */
-public record TrainSettings(String data, String model, String optimizer, int epochs, int batchSize, long seed) {}
+public record TrainSettings(String data, String model, String optimizer, int epochs, int batchSize, long seed,
+                            String scheduler, Double clipGradNorm, Double clipGradValue) {
+    /** A run without scheduler or clipping. */
+    public TrainSettings(String data, String model, String optimizer, int epochs, int batchSize, long seed) {
+        this(data, model, optimizer, epochs, batchSize, seed, null, null, null);
+    }
+}

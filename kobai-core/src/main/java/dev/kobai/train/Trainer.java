@@ -5,7 +5,9 @@ import dev.kobai.data.DataLoader;
 import dev.kobai.data.Dataset;
 import dev.kobai.nn.Losses;
 import dev.kobai.nn.Module;
+import dev.kobai.optim.Clip;
 import dev.kobai.optim.Optimizer;
+import dev.kobai.optim.scheduler.LRScheduler;
 import dev.kobai.tensor.GradMode;
 import dev.kobai.tensor.Tensor;
 import java.util.ArrayList;
@@ -15,6 +17,21 @@ import java.util.List;
  * The classification training loop: for each minibatch, zero the gradients, compute the
  * cross-entropy of the model's logits, backpropagate, step; after each epoch, evaluate on the
  * test set without recording.
+ *
+ * <p>Optionally, gradients are clipped between backward and the step (first each element to
+ * [-clip_value, clip_value], then the joint 2-norm to max_norm, as torch.nn.utils does), and a
+ * learning-rate scheduler is stepped. The rule for the scheduler is torch's convention: once per
+ * epoch, after the epoch's evaluation, unless the scheduler is per batch by nature. Each scheduler
+ * says which through {@link LRScheduler#afterBatch} and {@link LRScheduler#afterEpoch}:
+ * <ul>
+ *   <li>StepLR, MultiStepLR, ExponentialLR, LinearLR, ConstantLR, PolynomialLR, CosineAnnealingLR,
+ *       LambdaLR, SequentialLR, ChainedScheduler: step() after each epoch, so their counts
+ *       (step_size, T_max, milestones, total_iters) are epochs;</li>
+ *   <li>ReduceLROnPlateau: step(test loss) after each epoch;</li>
+ *   <li>OneCycleLR: step() after every batch (total_steps counts batches);</li>
+ *   <li>CosineAnnealingWarmRestarts: step(e + b / n) after batch b of n in epoch e (from 0), so
+ *       the cosine is followed within the epoch and the restarts fall at whole epochs T_0, ....</li>
+ * </ul>
  */
 public final class Trainer {
     /** Test-set evaluation runs in batches of this size: no gradients, so larger batches only cost memory. */
@@ -22,10 +39,28 @@ public final class Trainer {
 
     private final Module model;
     private final Optimizer optimizer;
+    private final LRScheduler scheduler;
+    private final Double clipGradNorm;
+    private final Double clipGradValue;
 
     public Trainer(Module model, Optimizer optimizer) {
+        this(model, optimizer, null, null, null);
+    }
+
+    /**
+     * A trainer that also steps {@code scheduler} (may be null) and clips gradients: each element
+     * to [-clipGradValue, clipGradValue], then the joint 2-norm to clipGradNorm (either may be null).
+     */
+    public Trainer(Module model, Optimizer optimizer, LRScheduler scheduler, Double clipGradNorm,
+                   Double clipGradValue) {
+        if (scheduler != null && scheduler.optimizer() != optimizer) {
+            throw new IllegalArgumentException("the scheduler drives another optimizer");
+        }
         this.model = model;
         this.optimizer = optimizer;
+        this.scheduler = scheduler;
+        this.clipGradNorm = clipGradNorm;
+        this.clipGradValue = clipGradValue;
     }
 
     /** Loss and accuracy on a dataset. */
@@ -45,6 +80,7 @@ public final class Trainer {
         long start = System.nanoTime();
         model.train(true);
         DataLoader.Epoch batches = loader.nextEpoch();
+        double lr = optimizer.paramGroups().getFirst().lr();
         listener.onEpochStart(epoch, batches.batchCount());
         double lossSum = 0;
         long seen = 0;
@@ -57,11 +93,19 @@ public final class Trainer {
             }
             lossSum += loss * batch.size();
             seen += batch.size();
-            listener.onBatchEnd(epoch, ++k, loss);
+            k++;
+            if (scheduler != null) {
+                scheduler.afterBatch(epoch, k, batches.batchCount());
+            }
+            listener.onBatchEnd(epoch, k, loss);
         }
         Evaluation eval = evaluate(test);
+        if (scheduler != null) {
+            scheduler.afterEpoch(epoch, eval.loss());
+        }
         double seconds = (System.nanoTime() - start) / 1e9;
-        EpochMetrics m = new EpochMetrics(epoch, lossSum / Math.max(1, seen), eval.loss(), eval.accuracy(), seconds);
+        EpochMetrics m = new EpochMetrics(epoch, lossSum / Math.max(1, seen), eval.loss(), eval.accuracy(), seconds,
+                lr);
         listener.onEpochEnd(m);
         return m;
     }
@@ -72,6 +116,14 @@ public final class Trainer {
         Tensor logits = model.forward(batch.features());
         Tensor loss = Losses.crossEntropy(logits, batch.labels());
         loss.backward();
+        if (clipGradValue != null || clipGradNorm != null) {
+            if (clipGradValue != null) {
+                Clip.gradValue(model.parameters(), clipGradValue);
+            }
+            if (clipGradNorm != null) {
+                Clip.gradNorm(model.parameters(), clipGradNorm);
+            }
+        }
         optimizer.step();
         return loss.item();
     }
@@ -106,5 +158,10 @@ public final class Trainer {
 
     public Optimizer optimizer() {
         return optimizer;
+    }
+
+    /** The scheduler this trainer steps, or null. */
+    public LRScheduler scheduler() {
+        return scheduler;
     }
 }

@@ -8,6 +8,8 @@ import dev.kobai.nn.Models;
 import dev.kobai.nn.Module;
 import dev.kobai.optim.Optimizer;
 import dev.kobai.optim.Optimizers;
+import dev.kobai.optim.scheduler.LRScheduler;
+import dev.kobai.optim.scheduler.Schedulers;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Rng;
 import java.util.List;
@@ -33,7 +35,8 @@ public final class Training {
      */
     public static List<EpochMetrics> run(TrainSettings settings, TrainingListener listener) {
         Setup setup = prepare(settings);
-        Trainer trainer = new Trainer(setup.model(), setup.optimizer());
+        Trainer trainer = new Trainer(setup.model(), setup.optimizer(), scheduler(settings, setup),
+                settings.clipGradNorm(), settings.clipGradValue());
         return trainer.fit(setup.loader(), setup.data().test(), settings.epochs(), listener);
     }
 
@@ -48,6 +51,11 @@ public final class Training {
         // Parse the cheap specs first, so a typo is reported before a large dataset is read.
         int[] sizes = Models.parseSizes(settings.model());
         Optimizers.options(dev.kobai.optim.OptimizerSpec.parse(settings.optimizer()));
+        if (settings.scheduler() != null) {
+            Schedulers.parse(settings.scheduler());
+        }
+        requirePositive("gradient-norm clipping", settings.clipGradNorm());
+        requirePositive("gradient-value clipping", settings.clipGradValue());
         TrainTest data = Datasets.fromSpec(settings.data());
         int features = data.train().featureCount();
         int classes = data.train().numClasses();
@@ -67,5 +75,24 @@ public final class Training {
         Optimizer optimizer = Optimizers.create(settings.optimizer(), model.parameters());
         DataLoader loader = new DataLoader(data.train(), settings.batchSize(), shuffle);
         return new Setup(data, model, optimizer, loader);
+    }
+
+    /**
+     * The scheduler the settings name over the set-up optimizer, or null when they name none; its
+     * run length is the settings' epochs times the loader's batches per epoch. Making it sets the
+     * optimizer's initial learning rates, so make it once, just before training.
+     */
+    public static LRScheduler scheduler(TrainSettings settings, Setup setup) {
+        if (settings.scheduler() == null) {
+            return null;
+        }
+        return Schedulers.create(settings.scheduler(), setup.optimizer(), setup.loader().batchesPerEpoch(),
+                settings.epochs());
+    }
+
+    private static void requirePositive(String what, Double value) {
+        if (value != null && !(value > 0 && Double.isFinite(value))) {
+            throw new UsageException(what + " needs a positive finite bound, got " + value);
+        }
     }
 }
