@@ -66,7 +66,7 @@ public final class Surfaces {
                             .add(y.mul(48)).sub(xy.mul(36)).add(y.square().mul(27))).add(30);
                     return a.mul(b);
                 },
-                List.of(new Point(0, -1)), 3, new Domain(-2, 2, -2, 2), new Point(-1, 1.5));
+                List.of(new Point(0, -1)), 3, new Domain(-2, 2, -2, 2), new Point(0.5, 1));
         add("long-valley", "0.5(x^2 + 100y^2)",
                 (x, y) -> x.square().add(y.square().mul(100)).mul(0.5),
                 List.of(new Point(0, 0)), 0, new Domain(-10, 10, -2, 2), new Point(-9, -1));
