@@ -27,6 +27,7 @@ public final class Optimizers {
         // adam family: adam, adamw, adamax, nadam, radam
 
         // quasi-Newton: lbfgs
+        register("lbfgs", LBFGS::defaultOptions, LBFGS::withGroups);
 
         // second order: newton, hessian-free, natural, kfac
     }

@@ -1,0 +1,567 @@
+package dev.kobai.tensor.kernel;
+
+import java.util.Arrays;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link Gemm} on the incubating Vector API, in the packed, register-blocked style of GotoBLAS and
+ * BLIS. Needs the {@code jdk.incubator.vector} module at run time; {@link Kernels} only loads this
+ * class when it is present.
+ *
+ * <p>Structure, outermost first:
+ * <ol>
+ *   <li>C is split into one contiguous part per thread ({@link Parallel}), by rows or by columns,
+ *       whichever duplicates less packing: each thread packs its own copy of the operand it does
+ *       not split.
+ *   <li>Columns of C in blocks of NC = {@value #NC}, and the k dimension in blocks of
+ *       KC = {@value #KC}. The KC-by-NC block of op(B) is packed into panels NR columns wide,
+ *       row after row, so the micro-kernel reads it with unit stride.
+ *   <li>Rows of C in blocks of MC = {@value #MC}; the MC-by-KC block of op(A) is packed into panels
+ *       MR = {@value #MR} rows tall, column after column.
+ *   <li>The micro-kernel computes an MR-by-NR tile of C (NR = two vectors) in 2*MR vector
+ *       accumulators held in registers across the whole KC loop: per step it loads two vectors of
+ *       the B panel, broadcasts MR elements of the A panel and issues 2*MR fused multiply-adds.
+ * </ol>
+ *
+ * <p>Why these sizes: 12 accumulators plus two B vectors and a broadcast fit the 16 vector
+ * registers of AVX2 as well as the 32 of AVX-512, and 12 independent FMA chains hide the FMA
+ * latency (4 cycles, 2 per cycle). A KC-by-NR panel of op(B) (32 KB of floats at KC = 256 with
+ * 512-bit vectors) stays in L1 while the MC-by-KC block of op(A) (144 KB) streams from L2.
+ * NC bounds the packed op(B) block per thread (2 MB of floats) so it stays within L3.
+ *
+ * <p>Edge tiles are computed at full size on zero-padded panels and written back through a small
+ * per-thread tile, so the inner loop has no edge cases. All buffers are per thread and reused, so
+ * a call allocates nothing once the buffers have grown to its size (apart from the small task
+ * objects of a parallel split).
+ */
+public final class VectorGemm implements Gemm {
+    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+    private static final int FV = FS.length();
+    private static final int DV = DS.length();
+    private static final int MR = 6;
+    private static final int FNR = 2 * FV;
+    private static final int DNR = 2 * DV;
+    private static final int KC = 256;
+    private static final int MC = 24 * MR;
+    private static final int NC = 2048;
+    /**
+     * Below this many multiply-adds (about 20 microseconds on one core) waking a second thread costs
+     * more than it saves: at 2^18, the 256x10 layer shapes ran 2 to 4 times slower on two threads.
+     */
+    private static final long PARALLEL_WORK = 1L << 21;
+
+    private static final class Buffers {
+        float[] fa = new float[0];
+        float[] fb = new float[0];
+        final float[] ft = new float[MR * FNR];
+        double[] da = new double[0];
+        double[] db = new double[0];
+        final double[] dt = new double[MR * DNR];
+
+        float[] fa(int size) {
+            if (fa.length < size) {
+                fa = new float[size];
+            }
+            return fa;
+        }
+
+        float[] fb(int size) {
+            if (fb.length < size) {
+                fb = new float[size];
+            }
+            return fb;
+        }
+
+        double[] da(int size) {
+            if (da.length < size) {
+                da = new double[size];
+            }
+            return da;
+        }
+
+        double[] db(int size) {
+            if (db.length < size) {
+                db = new double[size];
+            }
+            return db;
+        }
+    }
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    @Override
+    public String name() {
+        return "vector(" + FS.vectorBitSize() + "-bit)";
+    }
+
+    private static int roundUp(int x, int unit) {
+        return (x + unit - 1) / unit * unit;
+    }
+
+    // ---------------------------------------------------------------- float
+
+    @Override
+    public void sgemm(boolean transA, boolean transB, int m, int n, int k,
+                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                      float[] c, int cOff, int ldc, boolean accumulate) {
+        GemmArgs.check(transA, transB, m, n, k, a.length, aOff, lda, b.length, bOff, ldb, c.length, cOff, ldc);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0) {
+            if (!accumulate) {
+                for (int i = 0; i < m; i++) {
+                    Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+                }
+            }
+            return;
+        }
+        if ((long) m * n * k <= PARALLEL_WORK || Parallel.threads() == 1) {
+            sBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, 0, m, 0, n);
+        } else if (n > m) {
+            int panels = (n + FNR - 1) / FNR;
+            Parallel.forRange(panels, 1, (from, to) -> sBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb,
+                    c, cOff, ldc, accumulate, 0, m, from * FNR, Math.min(n, to * FNR)));
+        } else {
+            int panels = (m + MR - 1) / MR;
+            Parallel.forRange(panels, 1, (from, to) -> sBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb,
+                    c, cOff, ldc, accumulate, from * MR, Math.min(m, to * MR), 0, n));
+        }
+    }
+
+    /** Computes rows [i0, i1) by columns [j0, j1) of C on the calling thread. */
+    private static void sBlock(boolean transA, boolean transB, int k,
+                               float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                               float[] c, int cOff, int ldc, boolean accumulate,
+                               int i0, int i1, int j0, int j1) {
+        Buffers buf = BUFFERS.get();
+        float[] tile = buf.ft;
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                float[] bp = buf.fb(roundUp(nc, FNR) * kc);
+                if (transB) {
+                    sPackBt(b, bOff, ldb, pc, kc, jc, nc, bp);
+                } else {
+                    sPackB(b, bOff, ldb, pc, kc, jc, nc, bp);
+                }
+                boolean overwrite = !accumulate && pc == 0;
+                for (int ic = i0; ic < i1; ic += MC) {
+                    int mc = Math.min(MC, i1 - ic);
+                    float[] ap = buf.fa(roundUp(mc, MR) * kc);
+                    if (transA) {
+                        sPackAt(a, aOff, lda, pc, kc, ic, mc, ap);
+                    } else {
+                        sPackA(a, aOff, lda, pc, kc, ic, mc, ap);
+                    }
+                    for (int jr = 0; jr < nc; jr += FNR) {
+                        int nr = Math.min(FNR, nc - jr);
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir);
+                            sKernel(kc, ap, ir * kc, bp, jr * kc, c, cOff + (ic + ir) * ldc + jc + jr, ldc,
+                                    overwrite, mr, nr, tile);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** op(B) = B: panel rows are contiguous in B, so copy them a vector at a time. */
+    private static void sPackB(float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
+        for (int jr = 0; jr < nc; jr += FNR) {
+            int nr = Math.min(FNR, nc - jr);
+            int src = bOff + pc * ldb + jc + jr;
+            int dst = jr * kc;
+            if (nr == FNR) {
+                for (int p = 0; p < kc; p++, src += ldb, dst += FNR) {
+                    FloatVector.fromArray(FS, b, src).intoArray(bp, dst);
+                    FloatVector.fromArray(FS, b, src + FV).intoArray(bp, dst + FV);
+                }
+            } else {
+                for (int p = 0; p < kc; p++, src += ldb, dst += FNR) {
+                    for (int j = 0; j < nr; j++) {
+                        bp[dst + j] = b[src + j];
+                    }
+                    Arrays.fill(bp, dst + nr, dst + FNR, 0f);
+                }
+            }
+        }
+    }
+
+    /** op(B) = B^T: column j of op(B) is row j of B, read contiguously and scattered into the panel. */
+    private static void sPackBt(float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
+        for (int jr = 0; jr < nc; jr += FNR) {
+            int nr = Math.min(FNR, nc - jr);
+            int dst = jr * kc;
+            for (int j = 0; j < nr; j++) {
+                int src = bOff + (jc + jr + j) * ldb + pc;
+                for (int p = 0, d = dst + j; p < kc; p++, d += FNR) {
+                    bp[d] = b[src + p];
+                }
+            }
+            for (int j = nr; j < FNR; j++) {
+                for (int p = 0, d = dst + j; p < kc; p++, d += FNR) {
+                    bp[d] = 0f;
+                }
+            }
+        }
+    }
+
+    /** op(A) = A: row i of the panel is contiguous in A and is scattered with stride MR. */
+    private static void sPackA(float[] a, int aOff, int lda, int pc, int kc, int ic, int mc, float[] ap) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            int dst = ir * kc;
+            for (int r = 0; r < mr; r++) {
+                int src = aOff + (ic + ir + r) * lda + pc;
+                for (int p = 0, d = dst + r; p < kc; p++, d += MR) {
+                    ap[d] = a[src + p];
+                }
+            }
+            for (int r = mr; r < MR; r++) {
+                for (int p = 0, d = dst + r; p < kc; p++, d += MR) {
+                    ap[d] = 0f;
+                }
+            }
+        }
+    }
+
+    /** op(A) = A^T: the MR elements of one panel column are contiguous in a row of A. */
+    private static void sPackAt(float[] a, int aOff, int lda, int pc, int kc, int ic, int mc, float[] ap) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            int dst = ir * kc;
+            int src = aOff + pc * lda + ic + ir;
+            for (int p = 0; p < kc; p++, src += lda, dst += MR) {
+                for (int r = 0; r < mr; r++) {
+                    ap[dst + r] = a[src + r];
+                }
+                for (int r = mr; r < MR; r++) {
+                    ap[dst + r] = 0f;
+                }
+            }
+        }
+    }
+
+    /**
+     * C[0..mr)[0..nr) (=|+=) Apanel * Bpanel over kc steps. The twelve accumulators are separate
+     * locals, not an array, so that C2 keeps them in registers.
+     */
+    private static void sKernel(int kc, float[] ap, int ao, float[] bp, int bo,
+                                float[] c, int co, int ldc, boolean overwrite, int mr, int nr, float[] tile) {
+        FloatVector c00 = FloatVector.zero(FS), c01 = FloatVector.zero(FS);
+        FloatVector c10 = FloatVector.zero(FS), c11 = FloatVector.zero(FS);
+        FloatVector c20 = FloatVector.zero(FS), c21 = FloatVector.zero(FS);
+        FloatVector c30 = FloatVector.zero(FS), c31 = FloatVector.zero(FS);
+        FloatVector c40 = FloatVector.zero(FS), c41 = FloatVector.zero(FS);
+        FloatVector c50 = FloatVector.zero(FS), c51 = FloatVector.zero(FS);
+        for (int p = 0; p < kc; p++, ao += MR, bo += FNR) {
+            FloatVector b0 = FloatVector.fromArray(FS, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(FS, bp, bo + FV);
+            FloatVector x = FloatVector.broadcast(FS, ap[ao]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(FS, ap[ao + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(FS, ap[ao + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(FS, ap[ao + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(FS, ap[ao + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(FS, ap[ao + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        if (mr == MR && nr == FNR) {
+            // Loads, adds and stores written out inline: a helper method taking vectors stops being
+            // inlined once this method is large, and the vectors would then be boxed on every tile.
+            if (!overwrite) {
+                c00 = c00.add(FloatVector.fromArray(FS, c, co));
+                c01 = c01.add(FloatVector.fromArray(FS, c, co + FV));
+                c10 = c10.add(FloatVector.fromArray(FS, c, co + ldc));
+                c11 = c11.add(FloatVector.fromArray(FS, c, co + ldc + FV));
+                c20 = c20.add(FloatVector.fromArray(FS, c, co + 2 * ldc));
+                c21 = c21.add(FloatVector.fromArray(FS, c, co + 2 * ldc + FV));
+                c30 = c30.add(FloatVector.fromArray(FS, c, co + 3 * ldc));
+                c31 = c31.add(FloatVector.fromArray(FS, c, co + 3 * ldc + FV));
+                c40 = c40.add(FloatVector.fromArray(FS, c, co + 4 * ldc));
+                c41 = c41.add(FloatVector.fromArray(FS, c, co + 4 * ldc + FV));
+                c50 = c50.add(FloatVector.fromArray(FS, c, co + 5 * ldc));
+                c51 = c51.add(FloatVector.fromArray(FS, c, co + 5 * ldc + FV));
+            }
+            c00.intoArray(c, co);
+            c01.intoArray(c, co + FV);
+            c10.intoArray(c, co + ldc);
+            c11.intoArray(c, co + ldc + FV);
+            c20.intoArray(c, co + 2 * ldc);
+            c21.intoArray(c, co + 2 * ldc + FV);
+            c30.intoArray(c, co + 3 * ldc);
+            c31.intoArray(c, co + 3 * ldc + FV);
+            c40.intoArray(c, co + 4 * ldc);
+            c41.intoArray(c, co + 4 * ldc + FV);
+            c50.intoArray(c, co + 5 * ldc);
+            c51.intoArray(c, co + 5 * ldc + FV);
+            return;
+        }
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, FV);
+        c10.intoArray(tile, FNR);
+        c11.intoArray(tile, FNR + FV);
+        c20.intoArray(tile, 2 * FNR);
+        c21.intoArray(tile, 2 * FNR + FV);
+        c30.intoArray(tile, 3 * FNR);
+        c31.intoArray(tile, 3 * FNR + FV);
+        c40.intoArray(tile, 4 * FNR);
+        c41.intoArray(tile, 4 * FNR + FV);
+        c50.intoArray(tile, 5 * FNR);
+        c51.intoArray(tile, 5 * FNR + FV);
+        for (int r = 0; r < mr; r++) {
+            int row = co + r * ldc;
+            int t = r * FNR;
+            if (overwrite) {
+                System.arraycopy(tile, t, c, row, nr);
+            } else {
+                for (int j = 0; j < nr; j++) {
+                    c[row + j] += tile[t + j];
+                }
+            }
+        }
+    }
+
+    // --------------------------------------------------------------- double
+    // The float half above with double vectors; its comments apply here too.
+
+    @Override
+    public void dgemm(boolean transA, boolean transB, int m, int n, int k,
+                      double[] a, int aOff, int lda, double[] b, int bOff, int ldb,
+                      double[] c, int cOff, int ldc, boolean accumulate) {
+        GemmArgs.check(transA, transB, m, n, k, a.length, aOff, lda, b.length, bOff, ldb, c.length, cOff, ldc);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0) {
+            if (!accumulate) {
+                for (int i = 0; i < m; i++) {
+                    Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0d);
+                }
+            }
+            return;
+        }
+        if ((long) m * n * k <= PARALLEL_WORK || Parallel.threads() == 1) {
+            dBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, 0, m, 0, n);
+        } else if (n > m) {
+            int panels = (n + DNR - 1) / DNR;
+            Parallel.forRange(panels, 1, (from, to) -> dBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb,
+                    c, cOff, ldc, accumulate, 0, m, from * DNR, Math.min(n, to * DNR)));
+        } else {
+            int panels = (m + MR - 1) / MR;
+            Parallel.forRange(panels, 1, (from, to) -> dBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb,
+                    c, cOff, ldc, accumulate, from * MR, Math.min(m, to * MR), 0, n));
+        }
+    }
+
+    private static void dBlock(boolean transA, boolean transB, int k,
+                               double[] a, int aOff, int lda, double[] b, int bOff, int ldb,
+                               double[] c, int cOff, int ldc, boolean accumulate,
+                               int i0, int i1, int j0, int j1) {
+        Buffers buf = BUFFERS.get();
+        double[] tile = buf.dt;
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                double[] bp = buf.db(roundUp(nc, DNR) * kc);
+                if (transB) {
+                    dPackBt(b, bOff, ldb, pc, kc, jc, nc, bp);
+                } else {
+                    dPackB(b, bOff, ldb, pc, kc, jc, nc, bp);
+                }
+                boolean overwrite = !accumulate && pc == 0;
+                for (int ic = i0; ic < i1; ic += MC) {
+                    int mc = Math.min(MC, i1 - ic);
+                    double[] ap = buf.da(roundUp(mc, MR) * kc);
+                    if (transA) {
+                        dPackAt(a, aOff, lda, pc, kc, ic, mc, ap);
+                    } else {
+                        dPackA(a, aOff, lda, pc, kc, ic, mc, ap);
+                    }
+                    for (int jr = 0; jr < nc; jr += DNR) {
+                        int nr = Math.min(DNR, nc - jr);
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir);
+                            dKernel(kc, ap, ir * kc, bp, jr * kc, c, cOff + (ic + ir) * ldc + jc + jr, ldc,
+                                    overwrite, mr, nr, tile);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void dPackB(double[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, double[] bp) {
+        for (int jr = 0; jr < nc; jr += DNR) {
+            int nr = Math.min(DNR, nc - jr);
+            int src = bOff + pc * ldb + jc + jr;
+            int dst = jr * kc;
+            if (nr == DNR) {
+                for (int p = 0; p < kc; p++, src += ldb, dst += DNR) {
+                    DoubleVector.fromArray(DS, b, src).intoArray(bp, dst);
+                    DoubleVector.fromArray(DS, b, src + DV).intoArray(bp, dst + DV);
+                }
+            } else {
+                for (int p = 0; p < kc; p++, src += ldb, dst += DNR) {
+                    for (int j = 0; j < nr; j++) {
+                        bp[dst + j] = b[src + j];
+                    }
+                    Arrays.fill(bp, dst + nr, dst + DNR, 0d);
+                }
+            }
+        }
+    }
+
+    private static void dPackBt(double[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, double[] bp) {
+        for (int jr = 0; jr < nc; jr += DNR) {
+            int nr = Math.min(DNR, nc - jr);
+            int dst = jr * kc;
+            for (int j = 0; j < nr; j++) {
+                int src = bOff + (jc + jr + j) * ldb + pc;
+                for (int p = 0, d = dst + j; p < kc; p++, d += DNR) {
+                    bp[d] = b[src + p];
+                }
+            }
+            for (int j = nr; j < DNR; j++) {
+                for (int p = 0, d = dst + j; p < kc; p++, d += DNR) {
+                    bp[d] = 0d;
+                }
+            }
+        }
+    }
+
+    private static void dPackA(double[] a, int aOff, int lda, int pc, int kc, int ic, int mc, double[] ap) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            int dst = ir * kc;
+            for (int r = 0; r < mr; r++) {
+                int src = aOff + (ic + ir + r) * lda + pc;
+                for (int p = 0, d = dst + r; p < kc; p++, d += MR) {
+                    ap[d] = a[src + p];
+                }
+            }
+            for (int r = mr; r < MR; r++) {
+                for (int p = 0, d = dst + r; p < kc; p++, d += MR) {
+                    ap[d] = 0d;
+                }
+            }
+        }
+    }
+
+    private static void dPackAt(double[] a, int aOff, int lda, int pc, int kc, int ic, int mc, double[] ap) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            int dst = ir * kc;
+            int src = aOff + pc * lda + ic + ir;
+            for (int p = 0; p < kc; p++, src += lda, dst += MR) {
+                for (int r = 0; r < mr; r++) {
+                    ap[dst + r] = a[src + r];
+                }
+                for (int r = mr; r < MR; r++) {
+                    ap[dst + r] = 0d;
+                }
+            }
+        }
+    }
+
+    private static void dKernel(int kc, double[] ap, int ao, double[] bp, int bo,
+                                double[] c, int co, int ldc, boolean overwrite, int mr, int nr, double[] tile) {
+        DoubleVector c00 = DoubleVector.zero(DS), c01 = DoubleVector.zero(DS);
+        DoubleVector c10 = DoubleVector.zero(DS), c11 = DoubleVector.zero(DS);
+        DoubleVector c20 = DoubleVector.zero(DS), c21 = DoubleVector.zero(DS);
+        DoubleVector c30 = DoubleVector.zero(DS), c31 = DoubleVector.zero(DS);
+        DoubleVector c40 = DoubleVector.zero(DS), c41 = DoubleVector.zero(DS);
+        DoubleVector c50 = DoubleVector.zero(DS), c51 = DoubleVector.zero(DS);
+        for (int p = 0; p < kc; p++, ao += MR, bo += DNR) {
+            DoubleVector b0 = DoubleVector.fromArray(DS, bp, bo);
+            DoubleVector b1 = DoubleVector.fromArray(DS, bp, bo + DV);
+            DoubleVector x = DoubleVector.broadcast(DS, ap[ao]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = DoubleVector.broadcast(DS, ap[ao + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = DoubleVector.broadcast(DS, ap[ao + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = DoubleVector.broadcast(DS, ap[ao + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = DoubleVector.broadcast(DS, ap[ao + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = DoubleVector.broadcast(DS, ap[ao + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        if (mr == MR && nr == DNR) {
+            if (!overwrite) {
+                c00 = c00.add(DoubleVector.fromArray(DS, c, co));
+                c01 = c01.add(DoubleVector.fromArray(DS, c, co + DV));
+                c10 = c10.add(DoubleVector.fromArray(DS, c, co + ldc));
+                c11 = c11.add(DoubleVector.fromArray(DS, c, co + ldc + DV));
+                c20 = c20.add(DoubleVector.fromArray(DS, c, co + 2 * ldc));
+                c21 = c21.add(DoubleVector.fromArray(DS, c, co + 2 * ldc + DV));
+                c30 = c30.add(DoubleVector.fromArray(DS, c, co + 3 * ldc));
+                c31 = c31.add(DoubleVector.fromArray(DS, c, co + 3 * ldc + DV));
+                c40 = c40.add(DoubleVector.fromArray(DS, c, co + 4 * ldc));
+                c41 = c41.add(DoubleVector.fromArray(DS, c, co + 4 * ldc + DV));
+                c50 = c50.add(DoubleVector.fromArray(DS, c, co + 5 * ldc));
+                c51 = c51.add(DoubleVector.fromArray(DS, c, co + 5 * ldc + DV));
+            }
+            c00.intoArray(c, co);
+            c01.intoArray(c, co + DV);
+            c10.intoArray(c, co + ldc);
+            c11.intoArray(c, co + ldc + DV);
+            c20.intoArray(c, co + 2 * ldc);
+            c21.intoArray(c, co + 2 * ldc + DV);
+            c30.intoArray(c, co + 3 * ldc);
+            c31.intoArray(c, co + 3 * ldc + DV);
+            c40.intoArray(c, co + 4 * ldc);
+            c41.intoArray(c, co + 4 * ldc + DV);
+            c50.intoArray(c, co + 5 * ldc);
+            c51.intoArray(c, co + 5 * ldc + DV);
+            return;
+        }
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, DV);
+        c10.intoArray(tile, DNR);
+        c11.intoArray(tile, DNR + DV);
+        c20.intoArray(tile, 2 * DNR);
+        c21.intoArray(tile, 2 * DNR + DV);
+        c30.intoArray(tile, 3 * DNR);
+        c31.intoArray(tile, 3 * DNR + DV);
+        c40.intoArray(tile, 4 * DNR);
+        c41.intoArray(tile, 4 * DNR + DV);
+        c50.intoArray(tile, 5 * DNR);
+        c51.intoArray(tile, 5 * DNR + DV);
+        for (int r = 0; r < mr; r++) {
+            int row = co + r * ldc;
+            int t = r * DNR;
+            if (overwrite) {
+                System.arraycopy(tile, t, c, row, nr);
+            } else {
+                for (int j = 0; j < nr; j++) {
+                    c[row + j] += tile[t + j];
+                }
+            }
+        }
+    }
+}

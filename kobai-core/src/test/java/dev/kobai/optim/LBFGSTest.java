@@ -1,0 +1,273 @@
+package dev.kobai.optim;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kobai.UsageException;
+import dev.kobai.nn.Losses;
+import dev.kobai.nn.Models;
+import dev.kobai.nn.Parameter;
+import dev.kobai.nn.Sequential;
+import dev.kobai.tensor.DType;
+import dev.kobai.tensor.Rng;
+import dev.kobai.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+
+/** L-BFGS against PyTorch 1.13 (tools/golden_lbfgs.py), its convergence, state dict and validation. */
+class LBFGSTest {
+    private static final Tensor X = Tensor.randn(new Rng(3), DType.FLOAT64, 10, 4);
+    private static final int[] Y = {0, 1, 2, 1, 0, 2, 2, 1, 0, 0};
+
+    /** The surfaces of tools/golden_common.py, written with the same operations in the same order. */
+    static Function<Tensor, Tensor> surface(String name) {
+        return xy -> {
+            Tensor x = xy.slice(0, 0, 1);
+            Tensor y = xy.slice(0, 1, 2);
+            Tensor f = switch (name) {
+                case "rosenbrock" -> x.rsub(1).pow(2).add(y.sub(x.pow(2)).pow(2).mul(100));
+                case "beale" -> x.rsub(1.5).add(x.mul(y)).pow(2)
+                        .add(x.rsub(2.25).add(x.mul(y.pow(2))).pow(2))
+                        .add(x.rsub(2.625).add(x.mul(y.pow(3))).pow(2));
+                case "booth" -> x.add(y.mul(2)).sub(7).pow(2).add(x.mul(2).add(y).sub(5).pow(2));
+                default -> throw new IllegalArgumentException(name);
+            };
+            return f.sum();
+        };
+    }
+
+    private static double minimize(Optimizer opt, Parameter xy, Function<Tensor, Tensor> f) {
+        return opt.step(() -> {
+            opt.zeroGrad();
+            Tensor l = f.apply(xy);
+            l.backward();
+            return l.item();
+        });
+    }
+
+    private static Sequential model() {
+        return Models.fromSpec("mlp:4-5-3", new Rng(7), DType.FLOAT64);
+    }
+
+    private static double train(Sequential m, Optimizer opt, int steps) {
+        double loss = Double.NaN;
+        for (int i = 0; i < steps; i++) {
+            loss = opt.step(() -> {
+                opt.zeroGrad();
+                Tensor l = Losses.crossEntropy(m.forward(X), Y);
+                l.backward();
+                return l.item();
+            });
+        }
+        return loss;
+    }
+
+    private static double[] flat(List<Parameter> ps) {
+        return ps.stream().flatMapToDouble(p -> java.util.Arrays.stream(p.toDoubleArray())).toArray();
+    }
+
+    @Test
+    void matchesPyTorchOnTheNetworkWithAndWithoutLineSearch() {
+        assertEquals(10, Golden.checkMlpCases(Golden.load("/golden/lbfgs.json")));
+    }
+
+    @Test
+    void matchesPyTorchOnRosenbrockAndBealeWithStrongWolfe() {
+        assertEquals(4, Golden.checkSurfaceCases(Golden.load("/golden/lbfgs.json"), LBFGSTest::surface));
+    }
+
+    @Test
+    void reachesTheMinimumOfRosenbrockInFewSteps() {
+        Parameter xy = new Parameter(Tensor.of(-1.5, 2.0));
+        LBFGS opt = new LBFGS(List.of(xy), Map.of("line_search_fn", "strong_wolfe", "tolerance_change", 1e-14));
+        Function<Tensor, Tensor> f = surface("rosenbrock");
+        double first = minimize(opt, xy, f);
+        assertEquals(12.5, first, 1e-12); // step returns the loss at the start
+        for (int s = 0; s < 3; s++) {
+            minimize(opt, xy, f);
+        }
+        assertEquals(1.0, xy.getFlat(0), 1e-6);
+        assertEquals(1.0, xy.getFlat(1), 1e-6);
+        // The iterations and evaluations are counted across steps in the first parameter's state.
+        Map<String, Object> st = opt.state().get(xy);
+        assertTrue((Integer) st.get("n_iter") > 20, st.toString());
+        assertTrue((Integer) st.get("func_evals") <= 4 * 25, st.toString());
+    }
+
+    @Test
+    void fixedStepWithoutLineSearchAlsoWorksInFloat32() {
+        Parameter xy = new Parameter(Tensor.fromArray(new float[] {-4f, 6f}, 2));
+        LBFGS opt = new LBFGS(List.of(xy), Map.of("max_iter", 10));
+        for (int s = 0; s < 5; s++) {
+            minimize(opt, xy, surface("booth"));
+        }
+        assertEquals(DType.FLOAT32, ((Tensor) opt.state().get(xy).get("d")).dtype());
+        assertEquals(1.0, xy.getFlat(0), 1e-4);
+        assertEquals(3.0, xy.getFlat(1), 1e-4);
+    }
+
+    @Test
+    void stateDictRoundTripContinuesBitForBit() {
+        String spec = "lbfgs:max_iter=4,history_size=3,line_search_fn=strong_wolfe";
+        Sequential straight = model();
+        train(straight, Optimizers.create(spec, straight.parameters()), 5);
+
+        Sequential first = model();
+        Optimizer a = Optimizers.create(spec, first.parameters());
+        train(first, a, 2);
+        StateDict saved = a.stateDict();
+        double[] weightsAtSave = flat(first.parameters());
+        train(first, a, 1); // must not leak into the saved copy
+
+        Sequential resumed = model();
+        List<Parameter> ps = resumed.parameters();
+        int offset = 0;
+        for (Parameter p : ps) {
+            for (int i = 0; i < p.numel(); i++) {
+                p.setFlat(i, weightsAtSave[offset++]);
+            }
+        }
+        Optimizer b = Optimizers.create("lbfgs", ps);
+        b.loadStateDict(saved);
+        assertEquals(3, b.paramGroups().get(0).getDouble("history_size"));
+        train(resumed, b, 3);
+        assertArrayEquals(flat(straight.parameters()), flat(ps), 0.0);
+
+        Map<String, Object> st = saved.state().get("1.weight");
+        assertEquals(List.of("1.weight"), List.copyOf(saved.state().keySet()));
+        assertEquals(8, st.get("n_iter"));
+        assertEquals(3, ((List<?>) st.get("old_dirs")).size());
+        assertEquals(3, ((List<?>) st.get("ro")).size());
+    }
+
+    @Test
+    void stateDictLoadsIntoParametersListedInAnotherOrder() {
+        String spec = "lbfgs:max_iter=3,history_size=4";
+        Sequential straight = model();
+        train(straight, Optimizers.create(spec, straight.parameters()), 4);
+
+        Sequential first = model();
+        Optimizer a = Optimizers.create(spec, first.parameters());
+        train(first, a, 2);
+        List<Parameter> reversed = new ArrayList<>(first.parameters());
+        Collections.reverse(reversed);
+        Optimizer b = Optimizers.create(spec, reversed);
+        b.loadStateDict(a.stateDict());
+        // The flat history now follows the reversed order: the last bias comes first.
+        Tensor savedGrad = (Tensor) a.state().get(first.parameters().get(0)).get("prev_flat_grad");
+        Tensor loadedGrad = (Tensor) b.state().get(reversed.get(0)).get("prev_flat_grad");
+        assertEquals(savedGrad.getFlat(savedGrad.numel() - 1), loadedGrad.getFlat(2), 0.0);
+        train(first, b, 2);
+        double[] expected = flat(straight.parameters());
+        double[] got = flat(first.parameters());
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], got[i], 1e-9 * Math.max(1, Math.abs(expected[i])), "element " + i);
+        }
+    }
+
+    @Test
+    void stateDictOfASingleMatrixParameterLoads() {
+        Parameter w = new Parameter(Tensor.randn(new Rng(1), DType.FLOAT64, 3, 4));
+        Tensor target = Tensor.randn(new Rng(2), DType.FLOAT64, 3, 4);
+        Function<Tensor, Tensor> f = p -> p.sub(target).pow(2).sum();
+        LBFGS a = new LBFGS(List.of(w), Map.of("max_iter", 2));
+        minimize(a, w, f);
+        StateDict saved = a.stateDict();
+        Parameter v = new Parameter(w.copy());
+        LBFGS b = new LBFGS(List.of(v), Map.of("max_iter", 2));
+        b.loadStateDict(saved); // flat [12] history next to a [3, 4] parameter is not a shape mismatch
+        minimize(a, w, f);
+        minimize(b, v, f);
+        assertArrayEquals(w.toDoubleArray(), v.toDoubleArray(), 0.0);
+    }
+
+    @Test
+    void maxEvalDefaultsToMaxIterTimesFiveQuarters() {
+        List<Parameter> ps = model().parameters();
+        assertEquals(25, Optimizers.create("lbfgs", ps).paramGroups().get(0).getDouble("max_eval"));
+        assertEquals(10, Optimizers.create("lbfgs:max_iter=8", ps).paramGroups().get(0).getDouble("max_eval"));
+        assertEquals(3, Optimizers.create("lbfgs:max_iter=3", ps).paramGroups().get(0).getDouble("max_eval"));
+        assertEquals(7, Optimizers.create("lbfgs:max_iter=8,max_eval=7", ps).paramGroups().get(0).getDouble("max_eval"));
+        Map<String, Object> withNulls = new HashMap<>();
+        withNulls.put("max_iter", 12);
+        withNulls.put("max_eval", null);
+        withNulls.put("line_search_fn", null);
+        LBFGS opt = new LBFGS(ps, withNulls);
+        assertEquals(15, opt.paramGroups().get(0).getDouble("max_eval"));
+        assertEquals("none", opt.paramGroups().get(0).get("line_search_fn"));
+        assertTrue(Optimizers.names().contains("lbfgs"));
+    }
+
+    @Test
+    void maxEvalBoundsTheEvaluationsOfOneStep() {
+        Sequential m = model();
+        Optimizer opt = Optimizers.create("lbfgs:max_iter=50,max_eval=7", m.parameters());
+        int[] calls = {0};
+        opt.step(() -> {
+            calls[0]++;
+            opt.zeroGrad();
+            Tensor l = Losses.crossEntropy(m.forward(X), Y);
+            l.backward();
+            return l.item();
+        });
+        assertEquals(7, calls[0]);
+    }
+
+    @Test
+    void badOptionsGiveTorchsMessages() {
+        List<Parameter> ps = model().parameters();
+        assertTrue(message(() -> Optimizers.create("lbfgs:line_search_fn=backtracking", ps))
+                .startsWith("only 'strong_wolfe' is supported"));
+        assertEquals("Invalid learning rate: -1.0", message(() -> Optimizers.create("lbfgs:lr=-1", ps)));
+        assertTrue(message(() -> Optimizers.create("lbfgs:history_size=0", ps)).startsWith("Invalid history_size value: 0"));
+        assertTrue(message(() -> new LBFGS(ps, Map.of("max_iter", 2.5))).startsWith("Invalid max_iter value: 2.5"));
+        assertTrue(message(() -> Optimizers.create("lbfgs:max_eval=0", ps)).startsWith("Invalid max_eval value: 0"));
+        assertEquals("Invalid tolerance_grad value: -1.0E-5",
+                message(() -> Optimizers.create("lbfgs:tolerance_grad=-1e-5", ps)));
+        assertEquals("Invalid tolerance_change value: -1.0",
+                message(() -> Optimizers.create("lbfgs:tolerance_change=-1", ps)));
+        assertTrue(message(() -> Optimizers.create("lbfgs:momentum=0.9", ps)).contains("momentum"));
+        // "" and "none" both mean no line search
+        new LBFGS(ps, Map.of("line_search_fn", ""));
+        new LBFGS(ps, Map.of("line_search_fn", "none"));
+    }
+
+    @Test
+    void onlyOneParameterGroupAndAClosureAreAccepted() {
+        List<Parameter> ps = model().parameters();
+        assertEquals("LBFGS doesn't support per-parameter options (parameter groups)",
+                message(() -> LBFGS.withGroups(List.of(new ParamGroup(ps.subList(0, 2)), new ParamGroup(ps.subList(2, 4))))));
+        assertEquals("LBFGS doesn't support per-parameter options (parameter groups)",
+                message(() -> Optimizers.createWithGroups("lbfgs",
+                        List.of(new ParamGroup(ps.subList(0, 1)), new ParamGroup(ps.subList(1, 4))))));
+        LBFGS opt = new LBFGS(ps);
+        for (Parameter p : ps) {
+            p.setGrad(Tensor.ones(p.dtype(), p.shape()));
+        }
+        double[] before = flat(ps);
+        assertTrue(message(opt::step).contains("closure"));
+        assertArrayEquals(before, flat(ps), 0.0);
+        assertTrue(opt.state().isEmpty());
+    }
+
+    @Test
+    void aStepAtAStationaryPointEvaluatesOnceAndMovesNothing() {
+        Parameter xy = new Parameter(Tensor.of(1.0, 1.0));
+        LBFGS opt = new LBFGS(List.of(xy), Map.of("line_search_fn", "strong_wolfe"));
+        assertEquals(0.0, minimize(opt, xy, surface("rosenbrock")), 0.0);
+        assertArrayEquals(new double[] {1, 1}, xy.toDoubleArray(), 0.0);
+        assertEquals(1, opt.state().get(xy).get("func_evals"));
+        assertEquals(0, opt.state().get(xy).get("n_iter"));
+    }
+
+    private static String message(Runnable r) {
+        return assertThrows(UsageException.class, r::run).getMessage();
+    }
+}

@@ -1,0 +1,57 @@
+package dev.kobai.tensor.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Starts a second JVM on the same class path to check the choice {@link Kernels} makes at start-up,
+ * which a test inside this JVM (started with the incubator module) cannot observe.
+ */
+class KernelsFallbackTest {
+
+    /** Prints the chosen kernel's name and one product computed with it. */
+    public static final class Probe {
+        public static void main(String[] args) {
+            Gemm g = Kernels.gemm();
+            float[] c = new float[1];
+            g.sgemm(false, false, 1, 1, 2, new float[] {1, 2}, 0, 2, new float[] {3, 4}, 0, 1, c, 0, 1, false);
+            System.out.print(g.name() + " " + c[0]);
+        }
+    }
+
+    private static String probe(String... jvmArgs) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(List.of(jvmArgs));
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Probe.class.getName());
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("probe JVM did not finish");
+        }
+        assertEquals(0, p.exitValue(), "probe JVM exit status, output: " + out);
+        return out;
+    }
+
+    @Test
+    void withoutTheVectorModuleTheScalarKernelIsUsed() throws Exception {
+        assertEquals("scalar 11.0", probe());
+    }
+
+    @Test
+    void withTheVectorModuleTheVectorKernelIsUsedUnlessDisabled() throws Exception {
+        String name = "vector(" + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit) 11.0";
+        assertEquals(name, probe("--add-modules", "jdk.incubator.vector"));
+        assertEquals("scalar 11.0", probe("--add-modules", "jdk.incubator.vector", "-Dkobai.simd=false"));
+    }
+}
