@@ -6,7 +6,7 @@ import dev.kobai.optim.Golden;
 import org.junit.jupiter.api.Test;
 
 /**
- * The surface cases of the SGD fixture, replayed through the real surfaces: PyTorch's trajectories
+ * The surface cases of the golden fixtures, replayed through the real surfaces: PyTorch's trajectories
  * only come out the same when tools/golden_common.py and {@link Surfaces} compute the same function.
  */
 class SurfaceGoldenTest {
@@ -15,5 +15,12 @@ class SurfaceGoldenTest {
         int cases = Golden.checkSurfaceCases(Golden.load("/golden/sgd.json"),
                 name -> xy -> Surfaces.byName(name).value(xy));
         assertEquals(3, cases);
+    }
+
+    @Test
+    void lbfgsTrajectoriesOnTheSurfacesMatchPyTorch() {
+        int cases = Golden.checkSurfaceCases(Golden.load("/golden/lbfgs.json"),
+                name -> xy -> Surfaces.byName(name).value(xy));
+        assertEquals(4, cases);
     }
 }

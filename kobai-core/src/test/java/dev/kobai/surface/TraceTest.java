@@ -2,11 +2,16 @@ package dev.kobai.surface;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import dev.kobai.UsageException;
 import dev.kobai.nn.Parameter;
+import dev.kobai.optim.Golden;
 import dev.kobai.optim.Optimizer;
 import dev.kobai.optim.ParamGroup;
 import dev.kobai.surface.Surface.Point;
@@ -102,6 +107,27 @@ class TraceTest {
         assertEquals(10, evaluations[0]);
         assertEquals(6, t.size());
         assertEquals(-9 * Math.pow(0.9, 5), t.getLast().x(), 1e-12);
+    }
+
+    @Test
+    void lbfgsWithItsLineSearchFollowsPyTorchsPath() {
+        // L-BFGS evaluates the closure many times per step; the trace must land where PyTorch's did.
+        JsonObject kase = null;
+        for (JsonElement c : Golden.load("/golden/lbfgs.json").getAsJsonArray("cases")) {
+            JsonObject o = c.getAsJsonObject();
+            if (o.get("problem").getAsString().equals("surface:rosenbrock") && o.getAsJsonObject("options").size() == 1) {
+                kase = o;
+            }
+        }
+        assertNotNull(kase, "rosenbrock case with strong_wolfe alone");
+        JsonArray steps = kase.getAsJsonArray("steps");
+        List<Sample> t = Trace.run(Surfaces.byName("rosenbrock"), "lbfgs:line_search_fn=strong_wolfe",
+                new Point(-1.5, 2), steps.size(), DType.FLOAT64);
+        for (int k = 1; k <= steps.size(); k++) {
+            double[] expected = Golden.doubles(steps.get(k - 1).getAsJsonArray());
+            assertEquals(expected[0], t.get(k).x(), 1e-10 * Math.abs(expected[0]), "x after step " + k);
+            assertEquals(expected[1], t.get(k).y(), 1e-10 * Math.abs(expected[1]), "y after step " + k);
+        }
     }
 
     @Test
