@@ -14,7 +14,7 @@ final class Pointwise {
 
     private Pointwise() {}
 
-    enum Unary { NEG, EXP, LOG, TANH, SIGMOID, RELU, SQRT, ABS, SIGN, STEP, ADD_SCALAR, MUL_SCALAR, RSUB_SCALAR,
+    enum Unary { NEG, EXP, LOG, SIN, COS, TANH, SIGMOID, RELU, SQRT, ABS, SIGN, STEP, ADD_SCALAR, MUL_SCALAR, RSUB_SCALAR,
         POW_SCALAR, CLAMP_MIN, CLAMP_MAX, MASK_GE, MASK_LE }
 
     enum Binary { ADD, SUB, MUL, DIV, MAX, MIN, GE, LT, LE, GT }
@@ -45,6 +45,8 @@ final class Pointwise {
             case NEG -> g.neg();
             case EXP -> g.mul(y);
             case LOG -> g.div(x);
+            case SIN -> g.mul(x.cos());
+            case COS -> g.mul(x.sin()).neg();
             case TANH -> g.mul(y.square().rsub(1));
             case SIGMOID -> g.mul(y.mul(y.rsub(1)));
             case RELU -> g.mul(constantUnary(Unary.STEP, x, 0));
@@ -66,6 +68,8 @@ final class Pointwise {
             case NEG -> { for (int i = lo; i < hi; i++) y[i] = -x[i]; }
             case EXP -> { for (int i = lo; i < hi; i++) y[i] = (float) Math.exp(x[i]); }
             case LOG -> { for (int i = lo; i < hi; i++) y[i] = (float) Math.log(x[i]); }
+            case SIN -> { for (int i = lo; i < hi; i++) y[i] = (float) Math.sin(x[i]); }
+            case COS -> { for (int i = lo; i < hi; i++) y[i] = (float) Math.cos(x[i]); }
             case TANH -> { for (int i = lo; i < hi; i++) y[i] = (float) Math.tanh(x[i]); }
             case SIGMOID -> { for (int i = lo; i < hi; i++) y[i] = (float) sigmoid(x[i]); }
             case RELU -> { for (int i = lo; i < hi; i++) y[i] = x[i] > 0 ? x[i] : 0f; }
@@ -95,6 +99,8 @@ final class Pointwise {
             case NEG -> { for (int i = lo; i < hi; i++) y[i] = -x[i]; }
             case EXP -> { for (int i = lo; i < hi; i++) y[i] = Math.exp(x[i]); }
             case LOG -> { for (int i = lo; i < hi; i++) y[i] = Math.log(x[i]); }
+            case SIN -> { for (int i = lo; i < hi; i++) y[i] = Math.sin(x[i]); }
+            case COS -> { for (int i = lo; i < hi; i++) y[i] = Math.cos(x[i]); }
             case TANH -> { for (int i = lo; i < hi; i++) y[i] = Math.tanh(x[i]); }
             case SIGMOID -> { for (int i = lo; i < hi; i++) y[i] = sigmoid(x[i]); }
             case RELU -> { for (int i = lo; i < hi; i++) y[i] = x[i] > 0 ? x[i] : 0d; }

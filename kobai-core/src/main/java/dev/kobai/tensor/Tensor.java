@@ -370,6 +370,16 @@ public class Tensor {
         return Pointwise.unary(Pointwise.Unary.LOG, this, 0);
     }
 
+    /** Sine, in radians. */
+    public Tensor sin() {
+        return Pointwise.unary(Pointwise.Unary.SIN, this, 0);
+    }
+
+    /** Cosine, in radians. */
+    public Tensor cos() {
+        return Pointwise.unary(Pointwise.Unary.COS, this, 0);
+    }
+
     public Tensor tanh() {
         return Pointwise.unary(Pointwise.Unary.TANH, this, 0);
     }
