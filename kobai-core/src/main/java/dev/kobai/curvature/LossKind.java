@@ -43,9 +43,21 @@ public enum LossKind {
         return switch (this) {
             case MSE -> Losses.mse(z, targets);
             case CROSS_ENTROPY -> Losses.crossEntropy(z, labels);
-            case BCE -> Losses.bceWithLogits(z, targets);
+            case BCE -> smoothBce(z, targets);
             case POISSON -> z.exp().sub(z.mul(targets)).mean();
         };
+    }
+
+    /**
+     * The value of {@link Losses#bceWithLogits}, written as -y log s(z) - (1 - y) log s(-z) so that
+     * its second derivative is right at z = 0: the library's overflow-safe form goes through |z|,
+     * whose recorded derivative sign(0) = 0 makes the engine's Hessian vanish at exactly z = 0.
+     */
+    static Tensor smoothBce(Tensor z, Tensor y) {
+        double tiny = z.dtype() == dev.kobai.tensor.DType.FLOAT32 ? Float.MIN_NORMAL : Double.MIN_NORMAL;
+        Tensor logS = z.sigmoid().clampMin(tiny).log();
+        Tensor logNotS = z.neg().sigmoid().clampMin(tiny).log();
+        return y.mul(logS).add(y.rsub(1).mul(logNotS)).neg().mean();
     }
 
     /** M: the number of terms the loss averages over. */

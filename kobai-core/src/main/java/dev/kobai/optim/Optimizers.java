@@ -29,6 +29,7 @@ public final class Optimizers {
         // quasi-Newton: lbfgs
 
         // second order: newton, hessian-free, natural, kfac
+        register("newton", Newton::defaultOptions, Newton::withGroups);
     }
 
     private Optimizers() {}
