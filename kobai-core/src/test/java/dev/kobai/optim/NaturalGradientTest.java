@@ -159,7 +159,7 @@ class NaturalGradientTest {
         return switch (method) {
             case "natural" -> new NaturalGradient(prob, Map.of("damping", 0.0));
             case "newton" -> new Newton(prob, Map.of("damping", 0.0));
-            default -> new Optimizer.Closure[0].length == 0 ? sgdOn(prob) : null;
+            default -> sgdOn(prob);
         };
     }
 
