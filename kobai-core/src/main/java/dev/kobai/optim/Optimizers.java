@@ -31,6 +31,7 @@ public final class Optimizers {
         // second order: newton, hessian-free, natural, kfac
         register("newton", Newton::defaultOptions, Newton::withGroups);
         register("hessian-free", HessianFree::defaultOptions, HessianFree::withGroups);
+        register("kfac", KFAC::defaultOptions, KFAC::withGroups);
         register("natural", NaturalGradient::defaultOptions, NaturalGradient::withGroups);
     }
 
