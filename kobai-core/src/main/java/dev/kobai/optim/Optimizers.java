@@ -40,6 +40,10 @@ public final class Optimizers {
         register("lbfgs", LBFGS::defaultOptions, LBFGS::withGroups);
 
         // second order: newton, hessian-free, natural, kfac
+        register("newton", Newton::defaultOptions, Newton::withGroups);
+        register("hessian-free", HessianFree::defaultOptions, HessianFree::withGroups);
+        register("kfac", KFAC::defaultOptions, KFAC::withGroups);
+        register("natural", NaturalGradient::defaultOptions, NaturalGradient::withGroups);
     }
 
     private Optimizers() {}

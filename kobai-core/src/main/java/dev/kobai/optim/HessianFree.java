@@ -1,0 +1,199 @@
+package dev.kobai.optim;
+
+import dev.kobai.UsageException;
+import dev.kobai.curvature.Curvature;
+import dev.kobai.curvature.CurvatureProblem;
+import dev.kobai.curvature.DenseMatrices;
+import dev.kobai.curvature.ParamVectors;
+import dev.kobai.nn.Parameter;
+import dev.kobai.tensor.GradMode;
+import dev.kobai.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+/**
+ * Hessian-free optimization (Martens 2010): each step minimises the damped quadratic model
+ * q(p) = g^T p + p^T (G + damping I) p / 2 by truncated conjugate gradients on curvature-vector
+ * products, never forming the matrix.
+ *
+ * <ul>
+ *   <li>G is the generalised Gauss-Newton matrix (positive semi-definite) from a
+ *       {@link CurvatureProblem}; over plain parameters it is the Hessian, computed by double
+ *       backward from a {@link LossClosure}, and CG stops at the first direction of non-positive
+ *       curvature.</li>
+ *   <li>CG starts from warm_start times the previous step's CG solution, and stops by Martens'
+ *       relative-progress rule (k = max(10, i/10), epsilon cg_epsilon) or after cg_max_iters.</li>
+ *   <li>Backtracking over CG iterates: of the iterates kept at i = ceil(1.3^j), the one with the
+ *       lowest loss, searching back from the last while the loss keeps falling.</li>
+ *   <li>Levenberg-Marquardt damping: rho = (f(w + p) - f(w)) / (q(p) - q(0)) with the undamped
+ *       model; damping x 3/2 when rho < 1/4, x 2/3 when rho > 3/4.</li>
+ *   <li>Armijo line search from t = lr: shrink by 0.8 until f(w + t p) <= f(w) + 0.01 t g^T p.</li>
+ * </ul>
+ * Options (defaults): lr=1.0, damping=1.0, adapt_damping=true, cg_max_iters=250,
+ * cg_epsilon=5e-4, warm_start=0.95, backtrack=true, line_search=true. Cost per step: two to three
+ * backward passes per CG iteration, plus one forward pass per backtracking or line-search trial.
+ */
+public final class HessianFree extends Optimizer {
+    private final CurvatureProblem problem;
+
+    public HessianFree(CurvatureProblem problem, Map<String, Object> options) {
+        this(single(problem.parameters(), options), problem);
+    }
+
+    /** Over plain parameters: the Hessian, from a {@link LossClosure} given to {@link #step}. */
+    public HessianFree(List<Parameter> params, Map<String, Object> options) {
+        this(single(params, options), null);
+    }
+
+    private HessianFree(List<ParamGroup> groups, CurvatureProblem problem) {
+        super(groups, defaultOptions());
+        SecondOrderSupport.requireSingleGroup("hessian-free", groups);
+        this.problem = problem;
+    }
+
+    public static HessianFree withGroups(List<ParamGroup> groups) {
+        SecondOrderSupport.requireSingleGroup("hessian-free", groups);
+        return new HessianFree(groups, null);
+    }
+
+    public static Map<String, Object> defaultOptions() {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("lr", 1.0);
+        d.put("damping", 1.0);
+        d.put("adapt_damping", true);
+        d.put("cg_max_iters", 250);
+        d.put("cg_epsilon", 5e-4);
+        d.put("warm_start", 0.95);
+        d.put("backtrack", true);
+        d.put("line_search", true);
+        return d;
+    }
+
+    @Override
+    protected void validate(ParamGroup g) {
+        SecondOrderSupport.requirePositive(g, "lr");
+        SecondOrderSupport.requireNonNegative(g, "damping");
+        SecondOrderSupport.requireWhole(g, "cg_max_iters", 1);
+        SecondOrderSupport.requireNonNegative(g, "cg_epsilon");
+        SecondOrderSupport.requireInRange(g, "warm_start", 0, 1);
+    }
+
+    /** The damping the next step uses. */
+    public double currentDamping() {
+        ParamGroup g = paramGroups().get(0);
+        Object s = state(g.params().get(0)).get("damping");
+        return s == null ? g.getDouble("damping") : (Double) s;
+    }
+
+    private double lossAt(LossClosure closure) {
+        if (problem != null) {
+            return problem.lossValue();
+        }
+        try (GradMode.Scope ignored = GradMode.noGrad()) {
+            return closure.loss().item();
+        }
+    }
+
+    @Override
+    public double step(Closure closure) {
+        LossClosure lc = null;
+        if (problem == null) {
+            if (!(closure instanceof LossClosure c)) {
+                throw new UsageException("hessian-free over plain parameters needs a LossClosure (a closure returning the "
+                        + "loss tensor) for Hessian-vector products; or construct new HessianFree(CurvatureProblem, "
+                        + "options) to use Gauss-Newton products");
+            }
+            lc = c;
+        }
+        ParamGroup g = SecondOrderSupport.onlyGroup(this);
+        List<Parameter> ps = g.params();
+        Map<String, Object> st = state(ps.get(0));
+        double lambda = currentDamping();
+
+        Tensor z;
+        Tensor loss;
+        UnaryOperator<double[]> curvature;
+        if (problem != null) {
+            z = problem.outputs();
+            loss = problem.loss(z);
+            Tensor zz = z;
+            curvature = v -> problem.gaussNewtonVector(zz, v);
+        } else {
+            try (GradMode.Scope ignored = GradMode.set(true)) {
+                loss = lc.loss();
+            }
+            Tensor l = loss;
+            curvature = v -> Curvature.hessianVector(l, ps, v);
+        }
+        double f0 = loss.item();
+        double[] grad = Curvature.gradient(loss, ps);
+        SecondOrderSupport.storeGradient(ps, grad);
+        double[] negGrad = DenseMatrices.scale(-1, grad);
+        double[] prev = (double[]) st.get("cg_solution");
+        double[] x0 = prev == null ? null : DenseMatrices.scale(g.getDouble("warm_start"), prev);
+        double lam = lambda;
+        DenseMatrices.CgResult cg = DenseMatrices.conjugateGradient(v -> {
+            double[] av = curvature.apply(v);
+            DenseMatrices.axpy(lam, v, av);
+            return av;
+        }, negGrad, x0, (int) g.getDouble("cg_max_iters"), 1e-12, g.getDouble("cg_epsilon"));
+        st.put("cg_solution", cg.solution().clone());
+        st.put("cg_iterations", cg.iterations());
+
+        double[] w0 = ParamVectors.values(ps);
+        // backtracking over the kept CG iterates
+        List<double[]> saved = cg.saved();
+        int best = saved.size() - 1;
+        double fBest = trial(ps, w0, saved.get(best), 1, lc);
+        if (g.getBoolean("backtrack")) {
+            for (int i = best - 1; i >= 0; i--) {
+                double f = trial(ps, w0, saved.get(i), 1, lc);
+                if (f >= fBest) {
+                    break;
+                }
+                fBest = f;
+                best = i;
+            }
+        }
+        double[] p = saved.get(best);
+        if (g.getBoolean("adapt_damping")) {
+            double predicted = DenseMatrices.dot(grad, p) + 0.5 * DenseMatrices.dot(p, curvature.apply(p));
+            double rho = predicted < 0 ? (fBest - f0) / predicted : Double.NEGATIVE_INFINITY;
+            if (rho < 0.25) {
+                lambda = Math.max(lambda, 1e-8) * 1.5;
+            } else if (rho > 0.75) {
+                lambda *= 2.0 / 3.0;
+            }
+            st.put("damping", lambda);
+        }
+        double t = g.getDouble("lr");
+        double slope = DenseMatrices.dot(grad, p);
+        if (!(slope < 0)) {
+            t = 0; // not a descent direction (possible from a warm start): skip, and start CG afresh next time
+            st.remove("cg_solution");
+        } else if (g.getBoolean("line_search")) {
+            double f = t == 1 ? fBest : trial(ps, w0, p, t, lc);
+            int tries = 0;
+            while (!(f <= f0 + 0.01 * t * slope) && tries++ < 60) {
+                t *= 0.8;
+                f = trial(ps, w0, p, t, lc);
+            }
+            if (!(f <= f0 + 0.01 * t * slope)) {
+                t = 0; // no acceptable step along p: stay, the raised damping shortens the next one
+            }
+        }
+        ParamVectors.set(ps, w0);
+        ParamVectors.add(ps, t, p);
+        return f0;
+    }
+
+    private double trial(List<Parameter> ps, double[] w0, double[] p, double t, LossClosure lc) {
+        ParamVectors.set(ps, w0);
+        ParamVectors.add(ps, t, p);
+        double f = lossAt(lc);
+        ParamVectors.set(ps, w0);
+        return Double.isNaN(f) ? Double.POSITIVE_INFINITY : f;
+    }
+}

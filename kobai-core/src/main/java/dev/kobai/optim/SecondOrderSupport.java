@@ -1,0 +1,91 @@
+package dev.kobai.optim;
+
+import dev.kobai.UsageException;
+import dev.kobai.curvature.ParamVectors;
+import dev.kobai.nn.Parameter;
+import dev.kobai.tensor.GradMode;
+import java.util.List;
+import java.util.Locale;
+
+/** Helpers shared by the second-order optimizers. */
+final class SecondOrderSupport {
+    private SecondOrderSupport() {}
+
+    static ParamGroup onlyGroup(Optimizer opt) {
+        if (opt.paramGroups().size() != 1) {
+            throw new UsageException(opt.getClass().getSimpleName()
+                    + " works on all parameters at once and takes a single parameter group");
+        }
+        return opt.paramGroups().get(0);
+    }
+
+    static void requireSingleGroup(String name, List<ParamGroup> groups) {
+        if (groups.size() != 1) {
+            throw new UsageException(name + " works on all parameters at once and takes a single parameter group, got "
+                    + groups.size());
+        }
+    }
+
+    static String choice(ParamGroup g, String option, String... valid) {
+        String v = String.valueOf(g.get(option)).trim().toLowerCase(Locale.ROOT);
+        for (String ok : valid) {
+            if (ok.equals(v)) {
+                return v;
+            }
+        }
+        throw new UsageException("option " + option + ": '" + g.get(option) + "' is not valid; valid: "
+                + String.join(", ", valid));
+    }
+
+    static void requirePositive(ParamGroup g, String option) {
+        double v = g.getDouble(option);
+        if (!(v > 0) || Double.isInfinite(v)) {
+            throw new UsageException("option " + option + ": " + g.get(option) + " must be positive");
+        }
+    }
+
+    static void requireNonNegative(ParamGroup g, String option) {
+        double v = g.getDouble(option);
+        if (!(v >= 0) || Double.isInfinite(v)) {
+            throw new UsageException("option " + option + ": " + g.get(option) + " must be non-negative");
+        }
+    }
+
+    static void requireInRange(ParamGroup g, String option, double lo, double hi) {
+        double v = g.getDouble(option);
+        if (!(v >= lo && v <= hi)) {
+            throw new UsageException("option " + option + ": " + g.get(option) + " must be in [" + lo + ", " + hi + "]");
+        }
+    }
+
+    static void requireWhole(ParamGroup g, String option, int min) {
+        double v = g.getDouble(option);
+        if (v != Math.rint(v) || v < min) {
+            throw new UsageException("option " + option + ": " + g.get(option) + " must be a whole number >= " + min);
+        }
+    }
+
+    /** Evaluates a plain closure with gradients cleared first (recording on); returns its loss. */
+    static double evaluate(Optimizer.Closure closure, List<Parameter> params) {
+        for (Parameter p : params) {
+            p.setGrad(null);
+        }
+        try (GradMode.Scope ignored = GradMode.set(true)) {
+            return closure.evaluate();
+        }
+    }
+
+    /** The gradient a plain closure leaves in the parameters. */
+    static double[] closureGradient(Optimizer.Closure closure, List<Parameter> params) {
+        evaluate(closure, params);
+        return ParamVectors.grads(params);
+    }
+
+    /** Writes a flat gradient into the parameters' grad, so callers see what the step used. */
+    static void storeGradient(List<Parameter> params, double[] g) {
+        dev.kobai.tensor.Tensor[] parts = ParamVectors.split(params, g);
+        for (int i = 0; i < parts.length; i++) {
+            params.get(i).setGrad(parts[i]);
+        }
+    }
+}
