@@ -35,13 +35,13 @@ public final class Losses {
 
     /**
      * Binary cross-entropy from logits x and targets y in [0, 1]:
-     * mean of max(x, 0) - x y + log(1 + exp(-|x|)), which equals -[y log s(x) + (1-y) log(1-s(x))]
-     * without overflowing for large |x|.
+     * mean of softplus(x) - x y, which equals -[y log s(x) + (1-y) log(1-s(x))] without overflowing
+     * for large |x|. softplus is one operation whose derivative is the sigmoid, so the gradient
+     * s(x) - y and the Hessian s(x)(1 - s(x)) are exact everywhere, x = 0 included.
      */
     public static Tensor bceWithLogits(Tensor logits, Tensor targets) {
         requireSameShape("bceWithLogits", logits, targets);
-        Tensor softplusOfNegAbs = logits.abs().neg().exp().add(1).log();
-        return logits.relu().sub(logits.mul(targets)).add(softplusOfNegAbs).mean();
+        return logits.softplus().sub(logits.mul(targets)).mean();
     }
 
     private static void requireSameShape(String loss, Tensor a, Tensor b) {

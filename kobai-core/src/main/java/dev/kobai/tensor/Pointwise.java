@@ -14,7 +14,7 @@ final class Pointwise {
 
     private Pointwise() {}
 
-    enum Unary { NEG, EXP, LOG, SIN, COS, TANH, SIGMOID, RELU, SQRT, ABS, SIGN, STEP, ADD_SCALAR, MUL_SCALAR, RSUB_SCALAR,
+    enum Unary { NEG, EXP, SOFTPLUS, LOG, SIN, COS, TANH, SIGMOID, RELU, SQRT, ABS, SIGN, STEP, ADD_SCALAR, MUL_SCALAR, RSUB_SCALAR,
         POW_SCALAR, CLAMP_MIN, CLAMP_MAX, MASK_GE, MASK_LE }
 
     enum Binary { ADD, SUB, MUL, DIV, MAX, MIN, GE, LT, LE, GT }
@@ -44,6 +44,7 @@ final class Pointwise {
         return switch (op) {
             case NEG -> g.neg();
             case EXP -> g.mul(y);
+            case SOFTPLUS -> g.mul(x.sigmoid());
             case LOG -> g.div(x);
             case SIN -> g.mul(x.cos());
             case COS -> g.mul(x.sin()).neg();
@@ -67,6 +68,7 @@ final class Pointwise {
         switch (op) {
             case NEG -> { for (int i = lo; i < hi; i++) y[i] = -x[i]; }
             case EXP -> { for (int i = lo; i < hi; i++) y[i] = (float) Math.exp(x[i]); }
+            case SOFTPLUS -> { for (int i = lo; i < hi; i++) y[i] = (float) softplus(x[i]); }
             case LOG -> { for (int i = lo; i < hi; i++) y[i] = (float) Math.log(x[i]); }
             case SIN -> { for (int i = lo; i < hi; i++) y[i] = (float) Math.sin(x[i]); }
             case COS -> { for (int i = lo; i < hi; i++) y[i] = (float) Math.cos(x[i]); }
@@ -98,6 +100,7 @@ final class Pointwise {
         switch (op) {
             case NEG -> { for (int i = lo; i < hi; i++) y[i] = -x[i]; }
             case EXP -> { for (int i = lo; i < hi; i++) y[i] = Math.exp(x[i]); }
+            case SOFTPLUS -> { for (int i = lo; i < hi; i++) y[i] = softplus(x[i]); }
             case LOG -> { for (int i = lo; i < hi; i++) y[i] = Math.log(x[i]); }
             case SIN -> { for (int i = lo; i < hi; i++) y[i] = Math.sin(x[i]); }
             case COS -> { for (int i = lo; i < hi; i++) y[i] = Math.cos(x[i]); }
@@ -123,6 +126,11 @@ final class Pointwise {
             case MASK_GE -> { for (int i = lo; i < hi; i++) y[i] = x[i] >= p ? 1d : 0d; }
             case MASK_LE -> { for (int i = lo; i < hi; i++) y[i] = x[i] <= p ? 1d : 0d; }
         }
+    }
+
+    /** log(1 + e^x), written so that it neither overflows for large x nor loses digits for very negative x. */
+    static double softplus(double x) {
+        return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
     }
 
     /** 1/(1+e^-x), written so that neither branch overflows. */

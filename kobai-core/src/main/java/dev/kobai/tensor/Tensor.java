@@ -366,6 +366,11 @@ public class Tensor {
         return Pointwise.unary(Pointwise.Unary.EXP, this, 0);
     }
 
+    /** log(1 + e^x), stable for any x; its derivative is the sigmoid. */
+    public Tensor softplus() {
+        return Pointwise.unary(Pointwise.Unary.SOFTPLUS, this, 0);
+    }
+
     public Tensor log() {
         return Pointwise.unary(Pointwise.Unary.LOG, this, 0);
     }

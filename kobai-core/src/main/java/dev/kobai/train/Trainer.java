@@ -6,6 +6,7 @@ import dev.kobai.data.Dataset;
 import dev.kobai.nn.Losses;
 import dev.kobai.nn.Module;
 import dev.kobai.optim.Clip;
+import dev.kobai.optim.LossClosure;
 import dev.kobai.optim.Optimizer;
 import dev.kobai.optim.scheduler.LRScheduler;
 import dev.kobai.tensor.GradMode;
@@ -110,22 +111,39 @@ public final class Trainer {
         return m;
     }
 
-    /** One optimizer step on one minibatch; returns the batch's mean loss before the step. */
+    /**
+     * One optimizer step on one minibatch; returns the batch's mean loss before the step. The step
+     * goes through a closure, so methods that re-evaluate the loss (L-BFGS) or differentiate it
+     * twice (Newton, Hessian-free) train like any other.
+     */
     public double step(Batch batch) {
-        optimizer.zeroGrad();
-        Tensor logits = model.forward(batch.features());
-        Tensor loss = Losses.crossEntropy(logits, batch.labels());
-        loss.backward();
-        if (clipGradValue != null || clipGradNorm != null) {
-            if (clipGradValue != null) {
-                Clip.gradValue(model.parameters(), clipGradValue);
+        Tensor x = batch.features();
+        int[] y = batch.labels();
+        LossClosure closure = new LossClosure() {
+            @Override
+            public Tensor loss() {
+                return Losses.crossEntropy(model.forward(x), y);
             }
-            if (clipGradNorm != null) {
-                Clip.gradNorm(model.parameters(), clipGradNorm);
+
+            @Override
+            public double evaluate() {
+                optimizer.zeroGrad();
+                Tensor loss = loss();
+                loss.backward();
+                clip();
+                return loss.item();
             }
+        };
+        return optimizer.step(closure);
+    }
+
+    private void clip() {
+        if (clipGradValue != null) {
+            Clip.gradValue(model.parameters(), clipGradValue);
         }
-        optimizer.step();
-        return loss.item();
+        if (clipGradNorm != null) {
+            Clip.gradNorm(model.parameters(), clipGradNorm);
+        }
     }
 
     /** Mean cross-entropy and accuracy over a dataset, in evaluation mode and without recording. */

@@ -59,6 +59,7 @@ class GradCheckTest {
                 op("neg", x -> x[0].neg(), rand(10, 4)),
                 op("exp", x -> x[0].exp(), rand(11, 2, 3)),
                 op("log", x -> x[0].log(), positive(12, 2, 3)),
+                op("softplus", x -> x[0].softplus(), rand(61, 2, 3).mul(5.0)),
                 op("sin", x -> x[0].sin(), rand(61, 2, 3).mul(3.0)),
                 op("cos", x -> x[0].cos(), rand(62, 2, 3).mul(3.0)),
                 op("tanh", x -> x[0].tanh(), rand(13, 2, 3)),

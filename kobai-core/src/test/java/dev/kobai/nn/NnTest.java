@@ -88,6 +88,17 @@ class NnTest {
     }
 
     @Test
+    void bceWithLogitsHasTheExactGradientAndHessianAtZero() {
+        // d/dz = s(0) - y = 0.5 - y; d2/dz2 = s(0)(1 - s(0)) = 0.25, mean over 2 elements.
+        Tensor z = Tensor.of(0, 0).requiresGrad(true);
+        Tensor y = Tensor.of(1, 0);
+        Tensor[] g = dev.kobai.autograd.Autograd.grad(Losses.bceWithLogits(z, y), new Tensor[] {z}, true);
+        assertArrayEquals(new double[] {-0.25, 0.25}, g[0].toDoubleArray(), 1e-15);
+        Tensor[] h = dev.kobai.autograd.Autograd.grad(g[0].sum(), new Tensor[] {z}, false);
+        assertArrayEquals(new double[] {0.125, 0.125}, h[0].toDoubleArray(), 1e-15);
+    }
+
+    @Test
     void lossesHaveCorrectFirstAndSecondDerivatives() {
         Rng rng = new Rng(4);
         int[] labels = {1, 0, 2};
