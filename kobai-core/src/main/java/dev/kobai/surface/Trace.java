@@ -2,6 +2,7 @@ package dev.kobai.surface;
 
 import dev.kobai.UsageException;
 import dev.kobai.nn.Parameter;
+import dev.kobai.optim.LossClosure;
 import dev.kobai.optim.Optimizer;
 import dev.kobai.optim.Optimizers;
 import dev.kobai.surface.Surface.Point;
@@ -52,11 +53,21 @@ public final class Trace {
                 : Tensor.fromArray(new double[] {from.x(), from.y()}, 2);
         Parameter xy = new Parameter(initial);
         Optimizer opt = optimizer.apply(List.of(xy));
-        Optimizer.Closure closure = () -> {
-            opt.zeroGrad();
-            Tensor loss = surface.value(xy);
-            loss.backward();
-            return loss.item();
+        // A LossClosure hands second-order methods the recorded loss, so Newton differentiates it
+        // twice exactly instead of differencing gradients.
+        LossClosure closure = new LossClosure() {
+            @Override
+            public Tensor loss() {
+                return surface.value(xy);
+            }
+
+            @Override
+            public double evaluate() {
+                opt.zeroGrad();
+                Tensor loss = loss();
+                loss.backward();
+                return loss.item();
+            }
         };
         List<Sample> samples = new ArrayList<>(steps + 1);
         samples.add(sample(surface, xy, 0));

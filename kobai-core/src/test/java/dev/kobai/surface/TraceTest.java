@@ -166,4 +166,14 @@ class TraceTest {
             return loss;
         }
     }
+
+    @Test
+    void newtonSolvesTheQuadraticValleyInOneExactStep() {
+        // 0.5 (x^2 + 100 y^2) is quadratic: one undamped Newton step with the exact Hessian lands on 0.
+        Sample s1 = Trace.run(VALLEY, "newton:damping=0", new Point(-9, -1), 1, DType.FLOAT64).get(1);
+        assertEquals(0.0, s1.x(), 1e-14);
+        assertEquals(0.0, s1.y(), 1e-14);
+        Sample sgd = Trace.run(VALLEY, "sgd:lr=0.01", new Point(-9, -1), 1, DType.FLOAT64).get(1);
+        assertTrue(Math.abs(sgd.x()) > 1, "plain SGD does not get there in one step");
+    }
 }
