@@ -35,7 +35,7 @@ import java.util.function.UnaryOperator;
  * cg_epsilon=5e-4, warm_start=0.95, backtrack=true, line_search=true. Cost per step: two to three
  * backward passes per CG iteration, plus one forward pass per backtracking or line-search trial.
  */
-public final class HessianFree extends Optimizer {
+public final class HessianFree extends Optimizer implements CurvatureOptimizer {
     private final CurvatureProblem problem;
 
     public HessianFree(CurvatureProblem problem, Map<String, Object> options) {
@@ -94,6 +94,11 @@ public final class HessianFree extends Optimizer {
         try (GradMode.Scope ignored = GradMode.noGrad()) {
             return closure.loss().item();
         }
+    }
+
+    @Override
+    public CurvatureProblem problem() {
+        return problem;
     }
 
     @Override

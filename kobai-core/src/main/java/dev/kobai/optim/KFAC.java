@@ -45,7 +45,7 @@ import java.util.Map;
  * <p>Cost per step: one forward and backward pass, K (true), or one (mc) more partial backward
  * passes, and O(in^3 + out^3) per layer when the inverses are refreshed.
  */
-public final class KFAC extends Optimizer {
+public final class KFAC extends Optimizer implements CurvatureOptimizer {
     private final CurvatureProblem problem;
     private final List<Module> layers;
     private final List<Linear> linears = new ArrayList<>();
@@ -357,6 +357,11 @@ public final class KFAC extends Optimizer {
                         DenseMatrices.spdInverse(gg, root / pi)});
             }
         }
+    }
+
+    @Override
+    public CurvatureProblem problem() {
+        return problem;
     }
 
     @Override

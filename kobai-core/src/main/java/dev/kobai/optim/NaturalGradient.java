@@ -33,7 +33,7 @@ import java.util.Map;
  * three backward passes per iteration. {@link #step(Closure)} ignores the closure's value (the
  * problem computes the loss) and returns the loss before the step.
  */
-public final class NaturalGradient extends Optimizer {
+public final class NaturalGradient extends Optimizer implements CurvatureOptimizer {
     private final CurvatureProblem problem;
     private final Rng rng;
 
@@ -80,6 +80,7 @@ public final class NaturalGradient extends Optimizer {
     }
 
     /** The problem this optimizer works on (set a new batch on it between steps). */
+    @Override
     public CurvatureProblem problem() {
         return problem;
     }

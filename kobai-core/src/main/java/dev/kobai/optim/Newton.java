@@ -35,7 +35,7 @@ import java.util.Map;
  * accurate to about 1e-8 relative in float64), enough for 2-D surfaces. Built with a
  * {@link CurvatureProblem} it uses the problem and ignores the closure's loss.
  */
-public final class Newton extends Optimizer {
+public final class Newton extends Optimizer implements CurvatureOptimizer {
     private final CurvatureProblem problem;
 
     /** Newton over plain parameters; step with a closure. */
@@ -151,6 +151,11 @@ public final class Newton extends Optimizer {
             }
         }
         return SecondOrderSupport.evaluate(closure, ps);
+    }
+
+    @Override
+    public CurvatureProblem problem() {
+        return problem;
     }
 
     @Override

@@ -1,12 +1,14 @@
 package dev.kobai.optim;
 
 import dev.kobai.UsageException;
+import dev.kobai.curvature.CurvatureProblem;
 import dev.kobai.nn.Parameter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -70,6 +72,30 @@ public final class Optimizers {
             throw new UsageException("optimizer got an empty parameter list");
         }
         return entry(parsed.name()).create().apply(List.of(new ParamGroup(params, options(parsed))));
+    }
+
+    /** Second-order methods that can be built on a curvature problem (model, loss kind, batch). */
+    private static final Map<String, BiFunction<CurvatureProblem, Map<String, Object>, Optimizer>> ON_PROBLEM =
+            Map.of("newton", Newton::new, "hessian-free", HessianFree::new, "natural", NaturalGradient::new,
+                    "kfac", KFAC::new);
+
+    /**
+     * Builds the optimizer a spec names for a model given as a curvature problem: the second-order
+     * methods get the problem (so natural gradient and K-FAC can use the model's predictive
+     * distribution), the others its parameters.
+     */
+    public static Optimizer create(String spec, CurvatureProblem problem) {
+        OptimizerSpec parsed = OptimizerSpec.parse(spec);
+        BiFunction<CurvatureProblem, Map<String, Object>, Optimizer> onProblem = ON_PROBLEM.get(parsed.name());
+        if (onProblem == null) {
+            return create(spec, problem.parameters());
+        }
+        return onProblem.apply(problem, options(parsed));
+    }
+
+    /** Whether the named optimizer works on a curvature problem when given one. */
+    public static boolean usesCurvatureProblem(String spec) {
+        return ON_PROBLEM.containsKey(OptimizerSpec.parse(spec).name());
     }
 
     /** Builds the named optimizer over parameter groups whose options are already typed. */

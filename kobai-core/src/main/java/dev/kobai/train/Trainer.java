@@ -6,6 +6,7 @@ import dev.kobai.data.Dataset;
 import dev.kobai.nn.Losses;
 import dev.kobai.nn.Module;
 import dev.kobai.optim.Clip;
+import dev.kobai.optim.CurvatureOptimizer;
 import dev.kobai.optim.LossClosure;
 import dev.kobai.optim.Optimizer;
 import dev.kobai.optim.scheduler.LRScheduler;
@@ -119,6 +120,9 @@ public final class Trainer {
     public double step(Batch batch) {
         Tensor x = batch.features();
         int[] y = batch.labels();
+        if (optimizer instanceof CurvatureOptimizer curvature && curvature.problem() != null) {
+            curvature.problem().setBatch(x, y);
+        }
         LossClosure closure = new LossClosure() {
             @Override
             public Tensor loss() {

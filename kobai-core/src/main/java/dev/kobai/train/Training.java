@@ -1,6 +1,8 @@
 package dev.kobai.train;
 
 import dev.kobai.UsageException;
+import dev.kobai.curvature.CurvatureProblem;
+import dev.kobai.curvature.LossKind;
 import dev.kobai.data.DataLoader;
 import dev.kobai.data.Datasets;
 import dev.kobai.data.TrainTest;
@@ -72,7 +74,16 @@ public final class Training {
         Rng init = seeds.fork();
         Rng shuffle = seeds.fork();
         Module model = Models.fromSpec(settings.model(), init, DType.FLOAT32);
-        Optimizer optimizer = Optimizers.create(settings.optimizer(), model.parameters());
+        Optimizer optimizer;
+        if (Optimizers.usesCurvatureProblem(settings.optimizer())) {
+            // Second-order methods see the model's outputs and its softmax distribution; the trainer
+            // sets each minibatch on the problem before stepping. The first batch only initialises it.
+            dev.kobai.data.Batch first = DataLoader.unshuffled(data.train(), settings.batchSize()).nextEpoch().batch(0);
+            optimizer = Optimizers.create(settings.optimizer(),
+                    CurvatureProblem.of(model, LossKind.CROSS_ENTROPY, first.features(), first.labels()));
+        } else {
+            optimizer = Optimizers.create(settings.optimizer(), model.parameters());
+        }
         DataLoader loader = new DataLoader(data.train(), settings.batchSize(), shuffle);
         return new Setup(data, model, optimizer, loader);
     }

@@ -55,4 +55,15 @@ class TrainingTest {
         String required = assertThrows(UsageException.class, () -> train("sgd", 1, 1)).getMessage();
         assertTrue(required.contains("needs lr"), required);
     }
+
+    @Test
+    void secondOrderMethodsTrainThroughTheSameLoop() {
+        // K-FAC gets the model's predictive distribution from the loop; L-BFGS re-evaluates the closure.
+        List<EpochMetrics> kfac = Training.run(new TrainSettings("digits", "mlp:64-16-10", "kfac", 2, 128, 1),
+                new TrainingListener() {});
+        assertTrue(kfac.get(1).testAccuracy() > 0.9, "kfac: " + kfac);
+        List<EpochMetrics> lbfgs = Training.run(new TrainSettings("digits", "mlp:64-10",
+                "lbfgs:line_search_fn=strong_wolfe,max_iter=5", 2, 256, 1), new TrainingListener() {});
+        assertTrue(lbfgs.get(1).testAccuracy() > 0.9, "lbfgs: " + lbfgs);
+    }
 }
