@@ -21,10 +21,11 @@ import java.util.Map;
  * line search. Cost per step: P + 1 backward passes to build C, O(P^3) to solve.
  *
  * <p>Options (defaults): lr=1.0; damping=1e-8 (asdl's default); curvature=hessian
- * (or gauss-newton, which needs a {@link CurvatureProblem}); indefinite=shift: Cholesky, and on
- * failure the damping is multiplied by 10 and the solve retried (none: solve with H as it is, by
- * eigendecomposition, which is attracted to saddle points; saddle-free: use |H| = Q |Lambda| Q^T,
- * Dauphin et al. 2014); line_search=false (Armijo backtracking from t = 1, c = 1e-4, halving);
+ * (or gauss-newton, which needs a {@link CurvatureProblem}); indefinite=none: plain Newton, solving
+ * with H as it stands by symmetric eigendecomposition (a pseudo-inverse on the null space), which is
+ * what the lecture's Newton does and is attracted to saddle points (shift: Cholesky, and on failure
+ * the damping is multiplied by 10 and the solve retried, so every step descends; saddle-free: use
+ * |H| = Q |Lambda| Q^T, Dauphin et al. 2014); line_search=false (Armijo backtracking from t = 1, c = 1e-4, halving);
  * adapt_damping=false (Levenberg-Marquardt: rho = actual / predicted reduction, damping x 3/2 when
  * rho < 1/4, x 2/3 when rho > 3/4); max_params=2000 (above it Newton refuses and points to
  * hessian-free).
@@ -69,7 +70,7 @@ public final class Newton extends Optimizer implements CurvatureOptimizer {
         d.put("lr", 1.0);
         d.put("damping", 1e-8);
         d.put("curvature", "hessian");
-        d.put("indefinite", "shift");
+        d.put("indefinite", "none");
         d.put("line_search", false);
         d.put("adapt_damping", false);
         d.put("max_params", 2000);

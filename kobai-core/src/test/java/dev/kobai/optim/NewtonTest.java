@@ -139,11 +139,16 @@ class NewtonTest {
         assertEquals(0, free.getFlat(0), 1e-12);
         assertEquals(0.8, free.getFlat(1), 1e-12, "|y| doubles each step: away from the saddle");
         assertTrue(saddle(free).item() < -0.5);
-        // the default shift mode moves away too, since x^2 - y^2 is shifted to positive definite
+        // the shift mode moves away too, since x^2 - y^2 is shifted to positive definite
         Parameter shifted = new Parameter(Tensor.of(1, 0.1));
-        Optimizer c = Optimizers.create("newton", List.of(shifted));
+        Optimizer c = Optimizers.create("newton:indefinite=shift", List.of(shifted));
         c.step((LossClosure) () -> saddle(shifted));
         assertTrue(Math.abs(shifted.getFlat(1)) > 0.1);
+        // the default is plain Newton, as the lecture's: it goes to the saddle like indefinite=none
+        Parameter byDefault = new Parameter(Tensor.of(1, 0.1));
+        Optimizer d = Optimizers.create("newton:damping=0", List.of(byDefault));
+        d.step((LossClosure) () -> saddle(byDefault));
+        assertEquals(0, byDefault.getFlat(1), 1e-12);
     }
 
     private static Tensor saddle(Parameter p) {
