@@ -76,6 +76,12 @@ public final class Training {
      */
     public static List<EpochMetrics> run(TrainSettings settings, TrainingListener listener,
                                          Checkpointing checkpointing) {
+        return run(settings, listener, checkpointing, null);
+    }
+
+    /** As above, then writes the trained model's weights alone to {@code exportWeights} when it is not null. */
+    public static List<EpochMetrics> run(TrainSettings settings, TrainingListener listener,
+                                         Checkpointing checkpointing, Path exportWeights) {
         Checkpoint.Saved saved = checkpointing == null ? null : checkpointing.resume();
         if (saved != null && !saved.settings().equals(settings)) {
             throw new UsageException("the settings differ from those saved in " + saved.file()
@@ -119,7 +125,12 @@ public final class Training {
             });
         }
         try {
-            return trainer.fit(setup.loader(), setup.data().test(), settings.epochs(), listener, from, history);
+            List<EpochMetrics> done = trainer.fit(setup.loader(), setup.data().test(), settings.epochs(), listener,
+                    from, history);
+            if (exportWeights != null) {
+                Checkpoint.exportWeights(exportWeights, setup.model());
+            }
+            return done;
         } catch (NumericalFaultException e) {
             if (file == null) {
                 throw e;
