@@ -19,7 +19,8 @@ import java.util.List;
  * Writes a run's metrics as JSON Lines: one object per epoch ({@code epoch}, {@code train_loss},
  * {@code test_loss}, {@code test_accuracy}, {@code seconds}, and {@code lr}, the first parameter
  * group's learning rate when the epoch began), then one summary object with {@code "summary": true}
- * (including the scheduler spec and clipping bounds, null when not used). Each line is flushed as it is written, so a run that fails midway keeps
+ * (including the scheduler spec and clipping bounds, null when not used). With skip-nonfinite,
+ * an epoch that skipped steps carries {@code skipped_steps}, and the summary their total. Each line is flushed as it is written, so a run that fails midway keeps
  * the epochs it finished. A non-finite number (a diverged loss) is written as {@code null}, which
  * keeps every line valid JSON.
  */
@@ -48,6 +49,9 @@ public final class MetricsWriter implements TrainingListener, Closeable {
         number(o, "test_accuracy", m.testAccuracy());
         number(o, "seconds", m.seconds());
         number(o, "lr", m.lr());
+        if (m.skippedSteps() > 0) {
+            o.addProperty("skipped_steps", m.skippedSteps());
+        }
         writeLine(o);
     }
 
@@ -67,6 +71,10 @@ public final class MetricsWriter implements TrainingListener, Closeable {
         number(o, "best_test_accuracy",
                 epochs.stream().mapToDouble(EpochMetrics::testAccuracy).max().orElse(Double.NaN));
         number(o, "total_seconds", totalSeconds);
+        if (settings.skipNonFinite()) {
+            o.addProperty("skip_nonfinite", true);
+            o.addProperty("skipped_steps", epochs.stream().mapToLong(EpochMetrics::skippedSteps).sum());
+        }
         writeLine(o);
     }
 

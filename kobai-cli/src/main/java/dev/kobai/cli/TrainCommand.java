@@ -1,8 +1,11 @@
 package dev.kobai.cli;
 
+import dev.kobai.train.Checkpoint;
 import dev.kobai.train.TrainSettings;
+import dev.kobai.train.Training;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -26,6 +29,8 @@ import picocli.CommandLine.Spec;
             "  torch's class names (lower-cased) work too. Per epoch, except onecycle",
             "  and sgdr (per batch); plateau watches the test loss.",
             "Data: digits, fashion-mnist[:DIR], idx:DIR, csv:FILE",
+            "Checkpoints: --checkpoint run.safetensors [--every 100|epoch], then",
+            "  --resume run.safetensors continues bit for bit where it stopped",
             "Model: mlp:IN-HIDDEN...-OUT[:ACTIVATION], ACTIVATION relu (default),",
             "  tanh or sigmoid",
             "Example:",
@@ -77,6 +82,30 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
             description = "Write one JSON object per epoch, then a summary, to this file (JSON Lines).")
     Path metrics;
 
+    @Option(names = "--checkpoint", paramLabel = "FILE",
+            description = "Save the run (weights, optimizer, scheduler, data order, position) to this safetensors"
+                    + " file, replaced atomically; the end of the run is always saved.")
+    Path checkpoint;
+
+    @Option(names = "--every", paramLabel = "N|epoch",
+            description = "Checkpoint after every N steps, or after every epoch (default: epoch, or what the"
+                    + " resumed checkpoint used).")
+    String every;
+
+    @Option(names = "--resume", paramLabel = "FILE",
+            description = "Continue the run saved in FILE with its own settings; it keeps checkpointing to FILE"
+                    + " unless --checkpoint names another.")
+    Path resume;
+
+    @Option(names = "--skip-nonfinite",
+            description = "Skip a step whose loss or gradient is NaN or infinite (counted in the metrics) instead of"
+                    + " stopping.")
+    boolean skipNonFinite;
+
+    @Option(names = "--export-weights", paramLabel = "FILE",
+            description = "At the end, write the model's weights alone to this safetensors file.")
+    Path exportWeights;
+
     @Option(names = "--verbose", description = "Print stack traces with errors.")
     boolean verbose;
 
@@ -91,11 +120,38 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
         requireAtLeastOne("--batch-size", batchSize);
         requirePositive("--clip-grad-norm", clipGradNorm);
         requirePositive("--clip-grad-value", clipGradValue);
+        if (every != null) {
+            try {
+                Training.everySteps(every);
+            } catch (dev.kobai.UsageException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
+            if (checkpoint == null && resume == null) {
+                throw new ParameterException(spec.commandLine(), "--every needs --checkpoint FILE (or --resume FILE)");
+            }
+        }
         TrainSettings settings = new TrainSettings(data, model, optimizer, epochs, batchSize, seed, scheduler,
-                clipGradNorm, clipGradValue);
+                clipGradNorm, clipGradValue, skipNonFinite);
+        Training.Checkpointing checkpointing = null;
+        if (resume != null) {
+            for (String flag : List.of("--data", "--model", "--optimizer", "--epochs", "--batch-size", "--seed",
+                    "--scheduler", "--clip-grad-norm", "--clip-grad-value", "--skip-nonfinite")) {
+                if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
+                    throw new ParameterException(spec.commandLine(), "--resume continues the run with the settings"
+                            + " saved in " + resume + "; drop " + flag);
+                }
+            }
+            Checkpoint.Saved saved = Checkpoint.read(resume);
+            settings = saved.settings();
+            checkpointing = new Training.Checkpointing(checkpoint != null ? checkpoint : resume,
+                    every != null ? every : saved.every(), saved);
+        } else if (checkpoint != null) {
+            checkpointing = new Training.Checkpointing(checkpoint, every != null ? every : "epoch", null);
+        }
         // Opened before training so that a path we cannot write is refused before any time is spent.
         try (MetricsWriter writer = metrics == null ? null : openMetrics(metrics)) {
-            TrainingRun.Outcome outcome = TrainingRun.run(settings, spec.commandLine().getOut(), writer);
+            TrainingRun.Outcome outcome = TrainingRun.run(settings, spec.commandLine().getOut(), writer,
+                    checkpointing, exportWeights);
             if (writer != null) {
                 writer.writeSummary(settings, outcome.epochs(), outcome.totalSeconds());
             }

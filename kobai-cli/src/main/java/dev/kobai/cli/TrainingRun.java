@@ -27,10 +27,16 @@ final class TrainingRun {
      * written there as it ends.
      */
     static Outcome run(TrainSettings settings, PrintWriter out, MetricsWriter metrics) {
+        return run(settings, out, metrics, null, null);
+    }
+
+    /** As above, checkpointing or resuming as {@code checkpointing} says, and exporting weights when asked. */
+    static Outcome run(TrainSettings settings, PrintWriter out, MetricsWriter metrics,
+                       Training.Checkpointing checkpointing, java.nio.file.Path exportWeights) {
         try (Progress.Reporter progress = Progress.choose(out, settings.epochs())) {
             TrainingListener listener = metrics == null ? progress : both(progress, metrics);
             long start = System.nanoTime();
-            List<EpochMetrics> epochs = Training.run(settings, listener);
+            List<EpochMetrics> epochs = Training.run(settings, listener, checkpointing, exportWeights);
             return new Outcome(List.copyOf(epochs), (System.nanoTime() - start) / 1e9);
         }
     }

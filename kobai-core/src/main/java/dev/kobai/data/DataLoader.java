@@ -54,6 +54,22 @@ public final class DataLoader {
         return rng != null;
     }
 
+    /**
+     * The shuffling generator's state, which decides the next epoch's order (null when unshuffled);
+     * a checkpoint saves it at an epoch's start to replay that epoch's order on resume.
+     */
+    public long[] rngState() {
+        return rng == null ? null : rng.state();
+    }
+
+    /** Restores a state from {@link #rngState()}, so that {@link #nextEpoch()} draws that order again. */
+    public void setRngState(long[] state) {
+        if (rng == null) {
+            throw new IllegalStateException("an unshuffled loader has no generator");
+        }
+        rng.setState(state);
+    }
+
     /** The number of batches in every epoch, the last possibly partial. */
     public int batchesPerEpoch() {
         return (dataset.size() + batchSize - 1) / batchSize;

@@ -55,8 +55,18 @@ public final class Models {
                 throw new UsageException("model '" + spec + "': layer size " + sizes[i] + " must be between 1 and 1000000");
             }
         }
+        for (int i = 1; i < sizes.length; i++) {
+            // Checked before anything is allocated: one weight matrix must fit a Java array.
+            if ((long) sizes[i - 1] * sizes[i] > MAX_LAYER_WEIGHTS) {
+                throw new UsageException("model '" + spec + "': layer " + sizes[i - 1] + "x" + sizes[i] + " has more than "
+                        + MAX_LAYER_WEIGHTS + " weights; use smaller layers");
+            }
+        }
         return sizes;
     }
+
+    /** The most weights one layer may have (400 MB of float32). */
+    static final long MAX_LAYER_WEIGHTS = 100_000_000;
 
     private static String parseActivation(String spec) {
         String[] parts = checkedParts(spec);

@@ -12,11 +12,19 @@ package dev.kobai.train;
  *                      it, or null for a constant learning rate
  * @param clipGradNorm  max_norm for clipping the gradients' joint 2-norm before each step, or null
  * @param clipGradValue clip each gradient element to [-v, v] before each step, or null
+ * @param skipNonFinite skip a step whose loss or gradient is not finite (and count it) instead of
+ *                      stopping the run with a {@link NumericalFaultException}
  */
 public record TrainSettings(String data, String model, String optimizer, int epochs, int batchSize, long seed,
-                            String scheduler, Double clipGradNorm, Double clipGradValue) {
+                            String scheduler, Double clipGradNorm, Double clipGradValue, boolean skipNonFinite) {
+    /** A run that stops on a non-finite loss or gradient. */
+    public TrainSettings(String data, String model, String optimizer, int epochs, int batchSize, long seed,
+                         String scheduler, Double clipGradNorm, Double clipGradValue) {
+        this(data, model, optimizer, epochs, batchSize, seed, scheduler, clipGradNorm, clipGradValue, false);
+    }
+
     /** A run without scheduler or clipping. */
     public TrainSettings(String data, String model, String optimizer, int epochs, int batchSize, long seed) {
-        this(data, model, optimizer, epochs, batchSize, seed, null, null, null);
+        this(data, model, optimizer, epochs, batchSize, seed, null, null, null, false);
     }
 }

@@ -14,6 +14,7 @@ import dev.kobai.tensor.GradMode;
 import dev.kobai.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The classification training loop: for each minibatch, zero the gradients, compute the
@@ -68,56 +69,140 @@ public final class Trainer {
     /** Loss and accuracy on a dataset. */
     public record Evaluation(double loss, double accuracy) {}
 
+    /**
+     * Where a run stands between two batches, which is what a checkpoint needs besides the model,
+     * optimizer and scheduler to resume exactly: the epoch (from 1) and the batches of it already
+     * done; the loader's generator state at the epoch's start, which replays the epoch's order; the
+     * global step count; the epoch's running loss sum and sample count; the learning rate the
+     * epoch began with; the steps skipped so far in the epoch and in the run; and the last finite
+     * loss (NaN before the first).
+     */
+    public record Position(int epoch, int batch, long step, long[] epochStartRng, double lossSum, long seen,
+                           double epochLr, long epochSkipped, long totalSkipped, double lastFiniteLoss) {
+        /** The start of a run. */
+        public static Position start() {
+            return new Position(1, 0, 0, null, 0, 0, Double.NaN, 0, 0, Double.NaN);
+        }
+    }
+
+    /** Told after every step and after every epoch, with the position that follows; checkpoints hang here. */
+    public interface StepHook {
+        /** After a step: {@code next} resumes with the following batch. */
+        default void afterStep(Position next, List<EpochMetrics> history) {}
+
+        /** After an epoch's evaluation and scheduler step: {@code next} is the start of the next epoch. */
+        default void afterEpoch(Position next, List<EpochMetrics> history) {}
+    }
+
+    private boolean skipNonFinite;
+    private StepHook hook = new StepHook() {};
+    private long stepCount;
+    private long totalSkipped;
+    private double lastFiniteLoss = Double.NaN;
+    private long lastFiniteStep;
+
+    /**
+     * With {@code skip} on, a step whose loss or gradient is not finite is skipped (no update, and
+     * counted in {@link EpochMetrics#skippedSteps()}); off (the default), it stops training with a
+     * {@link NumericalFaultException}.
+     */
+    public Trainer skipNonFinite(boolean skip) {
+        this.skipNonFinite = skip;
+        return this;
+    }
+
+    /** Sets what is told after each step and epoch (checkpointing). */
+    public Trainer stepHook(StepHook hook) {
+        this.hook = hook == null ? new StepHook() {} : hook;
+        return this;
+    }
+
     /** Trains for {@code epochs} epochs, drawing minibatches from {@code loader}. */
     public List<EpochMetrics> fit(DataLoader loader, Dataset test, int epochs, TrainingListener listener) {
-        List<EpochMetrics> history = new ArrayList<>();
-        for (int epoch = 1; epoch <= epochs; epoch++) {
-            history.add(runEpoch(epoch, loader, test, listener));
+        return fit(loader, test, epochs, listener, Position.start(), List.of());
+    }
+
+    /**
+     * Trains from {@code from} to the end of epoch {@code epochs}: a fresh run starts at
+     * {@link Position#start()}, a resumed one at the position a checkpoint saved, with the epochs
+     * it had finished in {@code history}. Returns the whole history.
+     */
+    public List<EpochMetrics> fit(DataLoader loader, Dataset test, int epochs, TrainingListener listener,
+                                  Position from, List<EpochMetrics> history) {
+        List<EpochMetrics> all = new ArrayList<>(history);
+        stepCount = from.step();
+        totalSkipped = from.totalSkipped();
+        lastFiniteLoss = from.lastFiniteLoss();
+        lastFiniteStep = from.step();
+        Position at = from;
+        for (int epoch = from.epoch(); epoch <= epochs; epoch++) {
+            all.add(runEpoch(epoch, loader, test, listener, at, all));
+            at = null;
         }
-        return history;
+        return all;
     }
 
     /** One epoch of training followed by evaluation on {@code test}. */
     public EpochMetrics runEpoch(int epoch, DataLoader loader, Dataset test, TrainingListener listener) {
+        return runEpoch(epoch, loader, test, listener, null, new ArrayList<>());
+    }
+
+    private EpochMetrics runEpoch(int epoch, DataLoader loader, Dataset test, TrainingListener listener,
+                                  Position from, List<EpochMetrics> history) {
         long start = System.nanoTime();
         model.train(true);
+        boolean resuming = from != null && from.epochStartRng() != null;
+        if (resuming && loader.shuffled()) {
+            loader.setRngState(from.epochStartRng());
+        }
+        long[] epochRng = loader.rngState();
         DataLoader.Epoch batches = loader.nextEpoch();
-        double lr = optimizer.paramGroups().getFirst().lr();
+        double lr = resuming && from.batch() > 0 ? from.epochLr() : optimizer.paramGroups().getFirst().lr();
         listener.onEpochStart(epoch, batches.batchCount());
-        double lossSum = 0;
-        long seen = 0;
-        int k = 0;
-        for (Batch batch : batches) {
-            double loss = step(batch);
-            if (!Double.isFinite(loss)) {
-                throw new dev.kobai.KobaiException("training diverged: loss " + loss + " at epoch " + epoch + ", batch "
-                        + (k + 1) + "; lower the learning rate");
+        double lossSum = resuming ? from.lossSum() : 0;
+        long seen = resuming ? from.seen() : 0;
+        long skipped = resuming ? from.epochSkipped() : 0;
+        int count = batches.batchCount();
+        for (int k = resuming ? from.batch() : 0; k < count; k++) {
+            Batch batch = batches.batch(k);
+            stepCount++;
+            double loss = checkedStep(batch, epoch, k + 1);
+            if (Double.isNaN(loss)) { // skipped: checkedStep returns NaN for nothing else
+                skipped++;
+            } else {
+                lossSum += loss * batch.size();
+                seen += batch.size();
             }
-            lossSum += loss * batch.size();
-            seen += batch.size();
-            k++;
             if (scheduler != null) {
-                scheduler.afterBatch(epoch, k, batches.batchCount());
+                scheduler.afterBatch(epoch, k + 1, count);
             }
-            listener.onBatchEnd(epoch, k, loss);
+            listener.onBatchEnd(epoch, k + 1, loss);
+            hook.afterStep(new Position(epoch, k + 1, stepCount, epochRng, lossSum, seen, lr, skipped, totalSkipped,
+                    lastFiniteLoss), history);
         }
         Evaluation eval = evaluate(test);
         if (scheduler != null) {
             scheduler.afterEpoch(epoch, eval.loss());
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        EpochMetrics m = new EpochMetrics(epoch, lossSum / Math.max(1, seen), eval.loss(), eval.accuracy(), seconds,
-                lr);
+        EpochMetrics m = new EpochMetrics(epoch, seen == 0 ? Double.NaN : lossSum / seen, eval.loss(),
+                eval.accuracy(), seconds, lr, skipped);
         listener.onEpochEnd(m);
+        List<EpochMetrics> withThis = new ArrayList<>(history);
+        withThis.add(m);
+        hook.afterEpoch(new Position(epoch + 1, 0, stepCount, loader.rngState(), 0, 0, Double.NaN, 0, totalSkipped,
+                lastFiniteLoss), withThis);
         return m;
     }
 
     /**
-     * One optimizer step on one minibatch; returns the batch's mean loss before the step. The step
-     * goes through a closure, so methods that re-evaluate the loss (L-BFGS) or differentiate it
-     * twice (Newton, Hessian-free) train like any other.
+     * A step that checks the loss and every gradient before updating: a value that is not finite
+     * stops training with a {@link NumericalFaultException}, or with skip-nonfinite on, skips the
+     * update and returns NaN. The step goes through a closure, so methods that re-evaluate the loss
+     * (L-BFGS) or differentiate it twice (Newton, Hessian-free) train like any other; the checks run
+     * inside it, before the optimizer updates anything.
      */
-    public double step(Batch batch) {
+    private double checkedStep(Batch batch, int epoch, int batchNo) {
         Tensor x = batch.features();
         int[] y = batch.labels();
         if (optimizer instanceof CurvatureOptimizer curvature && curvature.problem() != null) {
@@ -133,12 +218,55 @@ public final class Trainer {
             public double evaluate() {
                 optimizer.zeroGrad();
                 Tensor loss = loss();
+                double value = loss.item();
+                if (!Double.isFinite(value)) {
+                    String culprit = firstNonFinite(false);
+                    throw new NonFinite("the loss is " + value + (culprit != null ? " and parameter '" + culprit
+                            + "' holds " + nonFiniteKind(false, culprit) + " values" : " though every parameter is "
+                            + "finite (the batch holds a non-finite feature, or the logits overflowed)"), culprit);
+                }
                 loss.backward();
+                String culprit = firstNonFinite(true);
+                if (culprit != null) {
+                    throw new NonFinite("the gradient of parameter '" + culprit + "' holds "
+                            + nonFiniteKind(true, culprit) + " values (loss " + value + ")", culprit);
+                }
                 clip();
-                return loss.item();
+                return value;
             }
         };
-        return optimizer.step(closure);
+        double value;
+        try {
+            value = optimizer.step(closure);
+            if (!Double.isNaN(value) && !Double.isFinite(value)) {
+                throw new NonFinite("the loss is " + value, null);
+            }
+        } catch (NonFinite f) {
+            optimizer.zeroGrad();
+            if (skipNonFinite) {
+                totalSkipped++;
+                return Double.NaN;
+            }
+            throw new NumericalFaultException("numerical fault at step " + stepCount + " (epoch " + epoch + ", batch "
+                    + batchNo + "): " + f.getMessage() + "; the last finite loss was "
+                    + (Double.isNaN(lastFiniteLoss) ? "none (the first step failed)"
+                    : lastFiniteLoss + " at step " + lastFiniteStep)
+                    + ". Lower the learning rate, clip the gradients, or skip such steps (--skip-nonfinite)",
+                    stepCount, f.culprit);
+        }
+        lastFiniteLoss = value;
+        lastFiniteStep = stepCount;
+        return value;
+    }
+
+    /** Raised inside the closure when a loss or gradient is not finite, so no update follows. */
+    private static final class NonFinite extends RuntimeException {
+        final String culprit;
+
+        NonFinite(String message, String culprit) {
+            super(message, null, false, false);
+            this.culprit = culprit;
+        }
     }
 
     private void clip() {
@@ -148,6 +276,40 @@ public final class Trainer {
         if (clipGradNorm != null) {
             Clip.gradNorm(model.parameters(), clipGradNorm);
         }
+    }
+
+    /** The name of the first parameter whose gradient (or value) has a NaN or infinity, or null. */
+    private String firstNonFinite(boolean gradients) {
+        for (Map.Entry<String, dev.kobai.nn.Parameter> e : model.namedParameters().entrySet()) {
+            Tensor t = gradients ? e.getValue().grad() : e.getValue();
+            if (t != null && kind(t) != null) {
+                return e.getKey();
+            }
+        }
+        return null;
+    }
+
+    private String nonFiniteKind(boolean gradients, String name) {
+        dev.kobai.nn.Parameter p = model.namedParameters().get(name);
+        return kind(gradients ? p.grad() : p);
+    }
+
+    /** "NaN", "infinite" or null for a tensor all finite. */
+    private static String kind(Tensor t) {
+        boolean inf = false;
+        for (int i = 0, n = t.numel(); i < n; i++) {
+            double v = t.getFlat(i);
+            if (Double.isNaN(v)) {
+                return "NaN";
+            }
+            inf |= Double.isInfinite(v);
+        }
+        return inf ? "infinite" : null;
+    }
+
+    /** One optimizer step on one minibatch, with the same checks; returns the batch's mean loss before the step. */
+    public double step(Batch batch) {
+        return checkedStep(batch, 0, 0);
     }
 
     /** Mean cross-entropy and accuracy over a dataset, in evaluation mode and without recording. */

@@ -14,6 +14,7 @@ import dev.kobai.optim.scheduler.LRScheduler;
 import dev.kobai.optim.scheduler.Schedulers;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Rng;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -36,10 +37,114 @@ public final class Training {
      * @throws dev.kobai.DataFormatException for data that cannot be read
      */
     public static List<EpochMetrics> run(TrainSettings settings, TrainingListener listener) {
+        return run(settings, listener, null);
+    }
+
+    /**
+     * How a run keeps checkpoints: the file to write (or null for none), how often ({@code "epoch"}
+     * or a number of steps; the end of the run is always saved), and a checkpoint read with
+     * {@link Checkpoint#read} to resume from (or null for a fresh run).
+     */
+    public record Checkpointing(Path file, String every, Checkpoint.Saved resume) {
+        public Checkpointing {
+            everySteps(every);
+        }
+    }
+
+    /** 0 for "epoch", else the positive step count {@code every} names; UsageException otherwise. */
+    public static int everySteps(String every) {
+        if (every == null || every.equals("epoch")) {
+            return 0;
+        }
+        try {
+            int n = Integer.parseInt(every.trim());
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException("--every takes 'epoch' or a positive number of steps, got '" + every + "'");
+    }
+
+    /**
+     * As {@link #run(TrainSettings, TrainingListener)}, saving checkpoints and resuming as
+     * {@code checkpointing} says (null for neither). A resumed run takes its settings from the
+     * checkpoint, continues at the saved batch and returns the whole run's history, earlier epochs
+     * included; it ends with the same weights, bit for bit, as a run never interrupted.
+     *
+     * @throws NumericalFaultException when a loss or gradient is not finite (unless skipped); the
+     *                                 message says which checkpoint is the last good one
+     */
+    public static List<EpochMetrics> run(TrainSettings settings, TrainingListener listener,
+                                         Checkpointing checkpointing) {
+        return run(settings, listener, checkpointing, null);
+    }
+
+    /** As above, then writes the trained model's weights alone to {@code exportWeights} when it is not null. */
+    public static List<EpochMetrics> run(TrainSettings settings, TrainingListener listener,
+                                         Checkpointing checkpointing, Path exportWeights) {
+        Checkpoint.Saved saved = checkpointing == null ? null : checkpointing.resume();
+        if (saved != null && !saved.settings().equals(settings)) {
+            throw new UsageException("the settings differ from those saved in " + saved.file()
+                    + "; a resumed run takes the checkpoint's own settings");
+        }
         Setup setup = prepare(settings);
-        Trainer trainer = new Trainer(setup.model(), setup.optimizer(), scheduler(settings, setup),
-                settings.clipGradNorm(), settings.clipGradValue());
-        return trainer.fit(setup.loader(), setup.data().test(), settings.epochs(), listener);
+        LRScheduler scheduler = scheduler(settings, setup);
+        Trainer trainer = new Trainer(setup.model(), setup.optimizer(), scheduler, settings.clipGradNorm(),
+                settings.clipGradValue()).skipNonFinite(settings.skipNonFinite());
+        Trainer.Position from = Trainer.Position.start();
+        List<EpochMetrics> history = List.of();
+        if (saved != null) {
+            Checkpoint.restore(saved, setup.model(), setup.optimizer(), scheduler);
+            from = saved.position();
+            history = saved.history();
+        }
+        Path file = checkpointing == null ? null : checkpointing.file();
+        long[] lastSaved = {saved == null ? -1 : from.step()};
+        if (file != null) {
+            int every = everySteps(checkpointing.every());
+            String everyText = every == 0 ? "epoch" : Integer.toString(every);
+            trainer.stepHook(new Trainer.StepHook() {
+                @Override
+                public void afterStep(Trainer.Position next, List<EpochMetrics> done) {
+                    if (every > 0 && next.step() % every == 0) {
+                        save(next, done);
+                    }
+                }
+
+                @Override
+                public void afterEpoch(Trainer.Position next, List<EpochMetrics> done) {
+                    if (every == 0 || next.epoch() > settings.epochs()) {
+                        save(next, done);
+                    }
+                }
+
+                private void save(Trainer.Position next, List<EpochMetrics> done) {
+                    Checkpoint.save(file, settings, trainer, setup.loader(), next, done, everyText);
+                    lastSaved[0] = next.step();
+                }
+            });
+        }
+        try {
+            List<EpochMetrics> done = trainer.fit(setup.loader(), setup.data().test(), settings.epochs(), listener,
+                    from, history);
+            if (exportWeights != null) {
+                Checkpoint.exportWeights(exportWeights, setup.model());
+            }
+            return done;
+        } catch (NumericalFaultException e) {
+            if (file == null) {
+                throw e;
+            }
+            String kept = lastSaved[0] < 0 ? " No checkpoint was written before the fault."
+                    : " The last good checkpoint, " + file + " (step " + lastSaved[0] + "), is kept: resume with"
+                    + " --resume " + file + ".";
+            NumericalFaultException withFile = new NumericalFaultException(e.getMessage() + "." + kept, e.step(),
+                    e.parameter());
+            withFile.initCause(e);
+            throw withFile;
+        }
     }
 
     /** Checks the settings, loads the data and builds the model, optimizer and loader. */

@@ -1,0 +1,60 @@
+package dev.kobai.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Exit codes and one-line messages of checkpointing, resuming and numerical faults. */
+class CheckpointCliTest {
+    @TempDir
+    Path dir;
+
+    record Result(int code, String err) {}
+
+    static Result run(String... args) {
+        StringWriter err = new StringWriter();
+        int code = Kobai.execute(args, new PrintWriter(new StringWriter()), new PrintWriter(err));
+        return new Result(code, err.toString());
+    }
+
+    @Test
+    void usageErrorsExitWith2() {
+        Result r = run("train", "--checkpoint", dir.resolve("c").toString(), "--every", "often");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--every takes 'epoch' or a positive number"), r.err());
+        Result noFile = run("train", "--every", "3");
+        assertEquals(2, noFile.code());
+    }
+
+    @Test
+    void corruptCheckpointExitsWith1NamingTheFile() throws Exception {
+        Path bad = dir.resolve("bad.safetensors");
+        Files.write(bad, new byte[] {1, 2, 3});
+        Result r = run("train", "--resume", bad.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().startsWith("kobai train: " + bad) && r.err().contains("too short"), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+    }
+
+    @Test
+    void numericalFaultStopsNamingStepAndLastLossAndKeepsTheCheckpoint() {
+        Path ckpt = dir.resolve("run.safetensors");
+        Result r = run("train", "--model", "mlp:64-8-10", "--epochs", "1", "--optimizer", "sgd:lr=1e30",
+                "--checkpoint", ckpt.toString(), "--every", "1");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("numerical fault at step 2") && r.err().contains("last finite loss was")
+                && r.err().contains("is kept: resume with --resume " + ckpt), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(Files.exists(ckpt));
+
+        Result skipped = run("train", "--model", "mlp:64-8-10", "--epochs", "1", "--optimizer", "sgd:lr=1e30",
+                "--skip-nonfinite");
+        assertEquals(0, skipped.code(), skipped.err());
+    }
+}

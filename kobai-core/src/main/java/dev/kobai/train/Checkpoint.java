@@ -1,0 +1,478 @@
+package dev.kobai.train;
+
+import dev.kobai.DataFormatException;
+import dev.kobai.KobaiException;
+import dev.kobai.UsageException;
+import dev.kobai.data.DataLoader;
+import dev.kobai.io.Json;
+import dev.kobai.io.SafeTensors;
+import dev.kobai.nn.Module;
+import dev.kobai.nn.Parameter;
+import dev.kobai.optim.Optimizer;
+import dev.kobai.optim.StateDict;
+import dev.kobai.optim.scheduler.LRScheduler;
+import dev.kobai.tensor.DType;
+import dev.kobai.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checkpoints of a training run in the safetensors format, and exported model weights.
+ *
+ * <p>A checkpoint holds everything a run needs to continue bit for bit as if it had never stopped:
+ * <ul>
+ *   <li>tensors {@code model.NAME}: the weights, by parameter name;</li>
+ *   <li>tensors {@code optimizer.state.NAME.KEY} (and {@code ....KEY.I} for lists, as L-BFGS's
+ *       history): the optimizer's tensor state, and metadata {@code optimizer.state.NAME}: that
+ *       parameter's whole state as typed JSON (see {@link StateCodec}) referring to them;</li>
+ *   <li>metadata {@code optimizer.class} and {@code optimizer.groups}: the optimizer and its
+ *       groups' parameters and hyperparameters;</li>
+ *   <li>metadata {@code scheduler}: the scheduler's state dict, when the run has one;</li>
+ *   <li>I64 tensors {@code rng.shuffle.epoch_start} (the loader's generator when the current epoch
+ *       began, which replays its order) and {@code rng.shuffle} (the generator now);</li>
+ *   <li>metadata {@code position} (epoch, batch, step, the epoch's running sums, ...),
+ *       {@code history} (finished epochs' metrics), {@code settings} (the run's specs and numbers)
+ *       and {@code checkpoint.every};</li>
+ *   <li>metadata {@code format} = {@value #FORMAT}, {@code format_version} and the checksum
+ *       {@value SafeTensors#CHECKSUM_KEY}.</li>
+ * </ul>
+ * Non-finite numbers in position and history are written as the strings "NaN", "Infinity" and
+ * "-Infinity".
+ */
+public final class Checkpoint {
+    /** The metadata {@code format} of a checkpoint. */
+    public static final String FORMAT = "kobai-checkpoint";
+    /** The metadata {@code format} of exported weights. */
+    public static final String WEIGHTS_FORMAT = "kobai-weights";
+    static final String VERSION = "1";
+    private static final int MAX_META_CHARS = SafeTensors.MAX_HEADER_BYTES;
+
+    private Checkpoint() {}
+
+    /** What a checkpoint file holds besides the tensors that are restored into objects. */
+    public record Saved(TrainSettings settings, Trainer.Position position, List<EpochMetrics> history, String every,
+                        SafeTensors.Contents contents) {
+        public Path file() {
+            return Path.of(contents.source());
+        }
+    }
+
+    // ------------------------------------------------------------------ saving
+
+    /**
+     * The checkpoint's bytes. Refuses, with a {@link NumericalFaultException}, weights that are not
+     * finite, so a checkpoint on disk is always one worth resuming from.
+     */
+    public static byte[] encode(TrainSettings settings, Trainer trainer, DataLoader loader, Trainer.Position position,
+                                List<EpochMetrics> history, String every) {
+        SafeTensors.Builder b = SafeTensors.builder();
+        b.metadata("format", FORMAT).metadata("format_version", VERSION);
+        for (Map.Entry<String, Parameter> e : trainer.model().namedParameters().entrySet()) {
+            for (int i = 0, n = e.getValue().numel(); i < n; i++) {
+                if (!Double.isFinite(e.getValue().getFlat(i))) {
+                    throw new NumericalFaultException("parameter '" + e.getKey() + "' is not finite after step "
+                            + position.step() + "; the checkpoint was not written, so the last one is kept",
+                            position.step(), e.getKey());
+                }
+            }
+            b.put("model." + e.getKey(), e.getValue().detach());
+        }
+        StateCodec codec = StateCodec.writer(b);
+        StateDict sd = trainer.optimizer().stateDict();
+        b.metadata("optimizer.class", sd.optimizer());
+        List<Object> groups = new ArrayList<>();
+        for (StateDict.Group g : sd.groups()) {
+            Map<String, Object> group = new LinkedHashMap<>();
+            group.put("params", g.params());
+            group.put("options", codec.encode(g.options(), "optimizer.groups"));
+            groups.add(group);
+        }
+        b.metadata("optimizer.groups", Json.write(groups));
+        for (Map.Entry<String, Map<String, Object>> e : sd.state().entrySet()) {
+            Map<String, Object> state = new LinkedHashMap<>();
+            for (Map.Entry<String, Object> item : e.getValue().entrySet()) {
+                state.put(item.getKey(), codec.encode(item.getValue(),
+                        "optimizer.state." + e.getKey() + "." + item.getKey()));
+            }
+            b.metadata("optimizer.state." + e.getKey(), Json.write(state));
+        }
+        if (trainer.scheduler() != null) {
+            b.metadata("scheduler", Json.write(codec.encode(trainer.scheduler().stateDict(), "scheduler")));
+        }
+        if (position.epochStartRng() != null) {
+            b.putLongs("rng.shuffle.epoch_start", position.epochStartRng());
+        }
+        if (loader.rngState() != null) {
+            b.putLongs("rng.shuffle", loader.rngState());
+        }
+        b.metadata("position", Json.write(positionJson(position)));
+        List<Object> hist = new ArrayList<>();
+        for (EpochMetrics m : history) {
+            hist.add(metricsJson(m));
+        }
+        b.metadata("history", Json.write(hist));
+        b.metadata("settings", Json.write(settingsJson(settings)));
+        b.metadata("checkpoint.every", every);
+        return b.toBytes(true);
+    }
+
+    /** Writes a checkpoint atomically (see {@link dev.kobai.io.AtomicFile}). */
+    public static void save(Path file, TrainSettings settings, Trainer trainer, DataLoader loader,
+                            Trainer.Position position, List<EpochMetrics> history, String every) {
+        byte[] bytes = encode(settings, trainer, loader, position, history, every);
+        try {
+            dev.kobai.io.AtomicFile.write(file, bytes);
+        } catch (IOException e) {
+            throw new KobaiException("cannot write checkpoint " + file + ": " + e.getMessage()
+                    + "; the previous checkpoint, if any, is kept", e);
+        }
+    }
+
+    /** Writes a model's weights alone, by parameter name, readable by any safetensors reader. */
+    public static void exportWeights(Path file, Module model) {
+        SafeTensors.Builder b = SafeTensors.builder();
+        b.metadata("format", WEIGHTS_FORMAT).metadata("format_version", VERSION);
+        model.namedParameters().forEach((name, p) -> b.put(name, p.detach()));
+        try {
+            b.write(file);
+        } catch (IOException e) {
+            throw new KobaiException("cannot write weights " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, Object> positionJson(Trainer.Position p) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("epoch", p.epoch());
+        o.put("batch", p.batch());
+        o.put("step", p.step());
+        o.put("loss_sum", num(p.lossSum()));
+        o.put("seen", p.seen());
+        o.put("epoch_lr", num(p.epochLr()));
+        o.put("epoch_skipped", p.epochSkipped());
+        o.put("total_skipped", p.totalSkipped());
+        o.put("last_finite_loss", num(p.lastFiniteLoss()));
+        return o;
+    }
+
+    private static Map<String, Object> metricsJson(EpochMetrics m) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("epoch", m.epoch());
+        o.put("train_loss", num(m.trainLoss()));
+        o.put("test_loss", num(m.testLoss()));
+        o.put("test_accuracy", num(m.testAccuracy()));
+        o.put("seconds", num(m.seconds()));
+        o.put("lr", num(m.lr()));
+        o.put("skipped_steps", m.skippedSteps());
+        return o;
+    }
+
+    private static Map<String, Object> settingsJson(TrainSettings s) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("data", s.data());
+        o.put("model", s.model());
+        o.put("optimizer", s.optimizer());
+        o.put("epochs", s.epochs());
+        o.put("batch_size", s.batchSize());
+        o.put("seed", s.seed());
+        o.put("scheduler", s.scheduler());
+        o.put("clip_grad_norm", s.clipGradNorm());
+        o.put("clip_grad_value", s.clipGradValue());
+        o.put("skip_nonfinite", s.skipNonFinite());
+        return o;
+    }
+
+    private static Object num(double d) {
+        return Double.isFinite(d) ? d : Double.toString(d);
+    }
+
+    // ------------------------------------------------------------------ loading
+
+    /** Reads and checks a checkpoint file: its structure, checksum, settings and position. */
+    public static Saved read(Path file) {
+        SafeTensors.Contents c = SafeTensors.read(file);
+        String format = c.metadata().get("format");
+        if (!FORMAT.equals(format)) {
+            throw new DataFormatException(file + ": not a Kobai checkpoint (metadata 'format' is "
+                    + (format == null ? "missing" : "'" + format + "'") + ", expected '" + FORMAT + "')");
+        }
+        if (!VERSION.equals(c.metadata().get("format_version"))) {
+            throw new DataFormatException(file + ": checkpoint format_version " + c.metadata().get("format_version")
+                    + " is not one this Kobai reads (" + VERSION + ")");
+        }
+        if (c.metadata().get(SafeTensors.CHECKSUM_KEY) == null) {
+            throw new DataFormatException(file + ": checkpoint has no checksum (" + SafeTensors.CHECKSUM_KEY + ")");
+        }
+        Reader r = new Reader(c);
+        Map<String, Object> s = r.object("settings");
+        TrainSettings settings = new TrainSettings(r.string(s, "settings", "data", false),
+                r.string(s, "settings", "model", false), r.string(s, "settings", "optimizer", false),
+                r.integer(s, "settings", "epochs"), r.integer(s, "settings", "batch_size"),
+                r.longValue(s, "settings", "seed"), r.string(s, "settings", "scheduler", true),
+                r.optionalDouble(s, "settings", "clip_grad_norm"), r.optionalDouble(s, "settings", "clip_grad_value"),
+                r.bool(s, "settings", "skip_nonfinite"));
+        Map<String, Object> p = r.object("position");
+        long[] epochRng = c.entries().containsKey("rng.shuffle.epoch_start") ? c.longs("rng.shuffle.epoch_start") : null;
+        if (epochRng != null && epochRng.length != 6) {
+            throw new DataFormatException(file + ": tensor 'rng.shuffle.epoch_start' has " + epochRng.length
+                    + " words, a generator state has 6");
+        }
+        Trainer.Position position = new Trainer.Position(r.integer(p, "position", "epoch"),
+                r.integer(p, "position", "batch"), r.longValue(p, "position", "step"), epochRng,
+                r.dbl(p, "position", "loss_sum"), r.longValue(p, "position", "seen"), r.dbl(p, "position", "epoch_lr"),
+                r.longValue(p, "position", "epoch_skipped"), r.longValue(p, "position", "total_skipped"),
+                r.dbl(p, "position", "last_finite_loss"));
+        if (position.epoch() < 1 || position.batch() < 0 || position.step() < 0) {
+            throw new DataFormatException(file + ": position " + c.metadata().get("position") + " is out of range");
+        }
+        List<EpochMetrics> history = new ArrayList<>();
+        Object h = r.json("history");
+        if (!(h instanceof List<?> list)) {
+            throw new DataFormatException(file + ": metadata 'history' is not an array");
+        }
+        for (Object item : list) {
+            if (!(item instanceof Map<?, ?> raw)) {
+                throw new DataFormatException(file + ": metadata 'history' holds " + item + ", not an object");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> m = (Map<String, Object>) raw;
+            history.add(new EpochMetrics(r.integer(m, "history", "epoch"), r.dbl(m, "history", "train_loss"),
+                    r.dbl(m, "history", "test_loss"), r.dbl(m, "history", "test_accuracy"),
+                    r.dbl(m, "history", "seconds"), r.dbl(m, "history", "lr"),
+                    r.longValue(m, "history", "skipped_steps")));
+        }
+        String every = c.metadata().getOrDefault("checkpoint.every", "epoch");
+        return new Saved(settings, position, history, every, c);
+    }
+
+    /**
+     * Restores a checkpoint into a model, optimizer and scheduler built from its settings (the
+     * scheduler already constructed, as constructing one changes the learning rates): weights
+     * strictly by name, dtype and shape, then the optimizer's state dict, then the scheduler's.
+     */
+    public static void restore(Saved saved, Module model, Optimizer optimizer, LRScheduler scheduler) {
+        SafeTensors.Contents c = saved.contents();
+        String file = c.source();
+        loadModel(c, model, "model.", true, file);
+        StateCodec codec = StateCodec.reader(c);
+        Reader r = new Reader(c);
+        String kind = c.metadata().get("optimizer.class");
+        if (kind == null) {
+            throw new DataFormatException(file + ": metadata 'optimizer.class' is missing");
+        }
+        if (!kind.equals(optimizer.getClass().getSimpleName())) {
+            throw new DataFormatException(file + ": the checkpoint holds the state of " + kind + ", the run's optimizer"
+                    + " is " + optimizer.getClass().getSimpleName());
+        }
+        Object groupsJson = r.json("optimizer.groups");
+        if (!(groupsJson instanceof List<?> groupList)) {
+            throw new DataFormatException(file + ": metadata 'optimizer.groups' is not an array");
+        }
+        List<StateDict.Group> groups = new ArrayList<>();
+        for (int i = 0; i < groupList.size(); i++) {
+            if (!(groupList.get(i) instanceof Map<?, ?> g) || !(g.get("params") instanceof List<?> params)
+                    || !(codec.decode(g.get("options"), "optimizer.groups[" + i + "].options") instanceof Map<?, ?> opts)) {
+                throw new DataFormatException(file + ": metadata 'optimizer.groups' entry " + i
+                        + " needs 'params' (names) and 'options' (a map)");
+            }
+            List<String> names = new ArrayList<>();
+            for (Object n : params) {
+                if (!(n instanceof String name)) {
+                    throw new DataFormatException(file + ": optimizer group " + i + " lists " + n + " as a parameter");
+                }
+                names.add(name);
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> options = (Map<String, Object>) opts;
+            groups.add(new StateDict.Group(names, options));
+        }
+        Map<String, Map<String, Object>> state = new LinkedHashMap<>();
+        Map<String, Parameter> params = model.namedParameters();
+        for (Map.Entry<String, String> e : c.metadata().entrySet()) {
+            if (!e.getKey().startsWith("optimizer.state.")) {
+                continue;
+            }
+            String param = e.getKey().substring("optimizer.state.".length());
+            if (!(r.json(e.getKey()) instanceof Map<?, ?> m)) {
+                throw new DataFormatException(file + ": metadata '" + e.getKey() + "' is not a map of state values");
+            }
+            Map<String, Object> st = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> item : m.entrySet()) {
+                st.put((String) item.getKey(), codec.decode(item.getValue(), e.getKey() + "." + item.getKey()));
+            }
+            Parameter p = params.get(param);
+            for (Map.Entry<String, Object> item : st.entrySet()) {
+                if (p != null && item.getValue() instanceof Tensor t && t.numel() == p.numel()
+                        && !Arrays.equals(t.shape(), p.shape())) {
+                    throw new DataFormatException(file + ": tensor 'optimizer.state." + param + "." + item.getKey()
+                            + "' has shape " + Arrays.toString(t.shape()) + ", parameter '" + param + "' has "
+                            + Arrays.toString(p.shape()));
+                }
+            }
+            state.put(param, st);
+        }
+        try {
+            optimizer.loadStateDict(new StateDict(kind, groups, state));
+        } catch (UsageException e) {
+            throw new DataFormatException(file + ": optimizer state does not fit the model: " + e.getMessage(), e);
+        }
+        String sched = c.metadata().get("scheduler");
+        if ((sched == null) != (scheduler == null)) {
+            throw new DataFormatException(file + ": the checkpoint " + (sched == null ? "has no" : "has a")
+                    + " scheduler state but the run " + (scheduler == null ? "has no" : "has a") + " scheduler");
+        }
+        if (scheduler != null) {
+            Object decoded = codec.decode(r.json("scheduler"), "scheduler");
+            if (!(decoded instanceof Map<?, ?> m)) {
+                throw new DataFormatException(file + ": metadata 'scheduler' is not a map");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> st = (Map<String, Object>) m;
+            try {
+                scheduler.loadStateDict(st);
+            } catch (UsageException | ClassCastException | NullPointerException e) {
+                throw new DataFormatException(file + ": scheduler state does not fit "
+                        + scheduler.getClass().getSimpleName() + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Loads weights into {@code model} from exported weights (names as the model's) or from a
+     * checkpoint (names under {@code model.}). Strict: every parameter present with its dtype and
+     * shape, and no other tensor. Not strict: takes what matches and returns one line per tensor
+     * skipped or parameter left as it was.
+     */
+    public static List<String> loadWeights(Path file, Module model, boolean strict) {
+        SafeTensors.Contents c = SafeTensors.read(file);
+        String prefix = FORMAT.equals(c.metadata().get("format")) ? "model." : "";
+        return loadModel(c, model, prefix, strict, file.toString());
+    }
+
+    private static List<String> loadModel(SafeTensors.Contents c, Module model, String prefix, boolean strict,
+                                          String file) {
+        List<String> skipped = new ArrayList<>();
+        Map<String, Parameter> params = model.namedParameters();
+        Map<String, Tensor> loaded = new LinkedHashMap<>();
+        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+            String name = prefix + e.getKey();
+            Parameter p = e.getValue();
+            SafeTensors.Entry entry = c.entries().get(name);
+            String fault = null;
+            if (entry == null) {
+                fault = "tensor '" + name + "' is missing (the model's parameter '" + e.getKey() + "')";
+            } else if (entry.dtype() != (p.dtype() == DType.FLOAT32 ? SafeTensors.Dtype.F32 : SafeTensors.Dtype.F64)) {
+                fault = "tensor '" + name + "' has dtype " + entry.dtype() + ", parameter '" + e.getKey() + "' is "
+                        + p.dtype();
+            } else if (!Arrays.equals(entry.intShape(), p.shape())) {
+                fault = "tensor '" + name + "' has shape " + Arrays.toString(entry.shape()) + ", parameter '"
+                        + e.getKey() + "' has " + Arrays.toString(p.shape());
+            }
+            if (fault != null) {
+                if (strict) {
+                    throw new DataFormatException(file + ": " + fault);
+                }
+                skipped.add(fault + "; left as it was");
+                continue;
+            }
+            loaded.put(e.getKey(), c.tensor(name));
+        }
+        for (String name : c.entries().keySet()) {
+            boolean weight = prefix.isEmpty() || name.startsWith(prefix);
+            if (weight && !params.containsKey(name.substring(prefix.length()))) {
+                String fault = "tensor '" + name + "' matches no parameter of the model";
+                if (strict) {
+                    throw new DataFormatException(file + ": " + fault + " (parameters: "
+                            + String.join(", ", params.keySet()) + ")");
+                }
+                skipped.add(fault + "; skipped");
+            }
+        }
+        loaded.forEach((name, t) -> params.get(name).copyFrom(t));
+        return skipped;
+    }
+
+    /** Reads typed fields of the metadata's JSON, with messages naming the file and field. */
+    private record Reader(SafeTensors.Contents c) {
+        Object json(String key) {
+            String text = c.metadata().get(key);
+            if (text == null) {
+                throw new DataFormatException(c.source() + ": metadata '" + key + "' is missing");
+            }
+            try {
+                return Json.parse(text, MAX_META_CHARS);
+            } catch (DataFormatException e) {
+                throw new DataFormatException(c.source() + ": metadata '" + key + "' is not JSON (" + e.getMessage()
+                        + ")", e);
+            }
+        }
+
+        @SuppressWarnings("unchecked")
+        Map<String, Object> object(String key) {
+            if (!(json(key) instanceof Map<?, ?> m)) {
+                throw new DataFormatException(c.source() + ": metadata '" + key + "' is not a JSON object");
+            }
+            return (Map<String, Object>) m;
+        }
+
+        private DataFormatException bad(String where, String field, Object v, String expected) {
+            return new DataFormatException(c.source() + ": metadata '" + where + "': '" + field + "' is "
+                    + (v == null ? "missing" : v) + ", expected " + expected);
+        }
+
+        String string(Map<String, Object> m, String where, String field, boolean optional) {
+            Object v = m.get(field);
+            if (v instanceof String s) {
+                return s;
+            }
+            if (v == null && optional) {
+                return null;
+            }
+            throw bad(where, field, v, "a string");
+        }
+
+        long longValue(Map<String, Object> m, String where, String field) {
+            if (m.get(field) instanceof Long l) {
+                return l;
+            }
+            throw bad(where, field, m.get(field), "an integer");
+        }
+
+        int integer(Map<String, Object> m, String where, String field) {
+            long l = longValue(m, where, field);
+            if (l != (int) l) {
+                throw bad(where, field, l, "an int");
+            }
+            return (int) l;
+        }
+
+        boolean bool(Map<String, Object> m, String where, String field) {
+            if (m.get(field) instanceof Boolean b) {
+                return b;
+            }
+            throw bad(where, field, m.get(field), "true or false");
+        }
+
+        double dbl(Map<String, Object> m, String where, String field) {
+            Object v = m.get(field);
+            if (v instanceof Double d) {
+                return d;
+            }
+            if (v instanceof Long l) {
+                return l;
+            }
+            if (v instanceof String s && (s.equals("NaN") || s.equals("Infinity") || s.equals("-Infinity"))) {
+                return Double.parseDouble(s);
+            }
+            throw bad(where, field, v, "a number");
+        }
+
+        Double optionalDouble(Map<String, Object> m, String where, String field) {
+            return m.get(field) == null ? null : dbl(m, where, field);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Reads a safetensors file with numpy alone and prints each tensor, to show that Kobai's files
+need no Kobai (nor the safetensors package) to be read.
+
+Usage: read_safetensors.py FILE           one line per tensor: name, dtype, shape, sum, first values
+       read_safetensors.py FILE --json    {"name": {"dtype", "shape", "values"}} with every value
+"""
+import json
+import struct
+import sys
+
+import numpy as np
+
+DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2",
+          "I8": "i1", "U8": "u1", "BOOL": "?", "U16": "<u2", "U32": "<u4", "U64": "<u8"}
+
+
+def load(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n].decode("utf-8"))
+    meta = header.pop("__metadata__", {})
+    data = raw[8 + n:]
+    tensors = {}
+    for name, info in header.items():
+        begin, end = info["data_offsets"]
+        arr = np.frombuffer(data[begin:end], dtype=DTYPES[info["dtype"]])
+        tensors[name] = (info["dtype"], arr.reshape(info["shape"]))
+    return meta, tensors
+
+
+def main():
+    meta, tensors = load(sys.argv[1])
+    if "--json" in sys.argv[2:]:
+        out = {name: {"dtype": d, "shape": list(a.shape),
+                      "values": [float(x) if d.startswith("F") else int(x) for x in a.ravel()]}
+               for name, (d, a) in tensors.items()}
+        json.dump(out, sys.stdout)
+        return
+    print("metadata:", ", ".join(sorted(meta)))
+    for name, (d, a) in tensors.items():
+        print(f"{name}\t{d}\t{list(a.shape)}\tsum={a.astype(np.float64).sum():.6g}\t{a.ravel()[:3]}")
+
+
+if __name__ == "__main__":
+    main()
