@@ -1,8 +1,6 @@
 package dev.kobai.cli;
 
 import dev.kobai.UsageException;
-import dev.kobai.optim.OptimizerSpec;
-import dev.kobai.optim.Optimizers;
 import dev.kobai.surface.Expression;
 import dev.kobai.surface.Surface;
 import dev.kobai.surface.Surface.Domain;
@@ -156,6 +154,7 @@ public final class RaceCommand implements Callable<Integer>, Kobai.Verbosity {
         for (String text : optimizers) {
             runners.add(entry(text));
         }
+        runners = new ArrayList<>(RacePresets.distinctLabels(runners));
         if (runners.isEmpty()) {
             throw usage("name at least one --optimizer SPEC to race");
         }
@@ -286,23 +285,8 @@ public final class RaceCommand implements Callable<Integer>, Kobai.Verbosity {
         o.flush();
     }
 
-    /** {@code LABEL=SPEC} or {@code SPEC}; the label defaults to the optimizer's name. */
     private RacePresets.Entry entry(String text) {
-        String label = null;
-        String body = text.trim();
-        int eq = body.indexOf('=');
-        int colon = body.indexOf(':');
-        if (eq > 0 && (colon < 0 || eq < colon)) {
-            label = body.substring(0, eq).trim();
-            body = body.substring(eq + 1).trim();
-        }
-        String specText = body;
-        OptimizerSpec parsed = wrap("--optimizer '" + text + "'", () -> {
-            OptimizerSpec sp = OptimizerSpec.parse(specText);
-            Optimizers.options(sp);
-            return sp;
-        });
-        return new RacePresets.Entry(label == null || label.isEmpty() ? parsed.name() : label, specText);
+        return wrap("--optimizer '" + text + "'", () -> RacePresets.parseEntry(text));
     }
 
     private Domain parseDomain(String text) {

@@ -102,4 +102,30 @@ final class RacePresets {
         }
         return null;
     }
+
+    /** {@code LABEL=SPEC} or {@code SPEC}, checked; the label defaults to the optimizer's name. */
+    static Entry parseEntry(String text) {
+        String label = null;
+        String body = text.trim();
+        int eq = body.indexOf('=');
+        int colon = body.indexOf(':');
+        if (eq > 0 && (colon < 0 || eq < colon)) {
+            label = body.substring(0, eq).trim();
+            body = body.substring(eq + 1).trim();
+        }
+        OptimizerSpec parsed = OptimizerSpec.parse(body);
+        Optimizers.options(parsed);
+        return new Entry(label == null || label.isEmpty() ? parsed.name() : label, body);
+    }
+
+    /** Where two runs would share a label, each is labelled with its whole spec instead. */
+    static List<Entry> distinctLabels(List<Entry> entries) {
+        List<Entry> out = new ArrayList<>();
+        for (Entry e : entries) {
+            long same = entries.stream().filter(x -> x.label().equals(e.label())).count();
+            out.add(same > 1 ? new Entry(e.spec(), e.spec()) : e);
+        }
+        return out;
+    }
+
 }
