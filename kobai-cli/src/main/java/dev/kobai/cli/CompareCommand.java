@@ -299,6 +299,7 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
             s.setAntiAlias(true);
         }
         loss.getStyler().setXAxisDecimalPattern("0");
+        loss.getStyler().setXAxisTickMarkSpacingHint(90);
         acc.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
         acc.getStyler().setXAxisDecimalPattern("0");
         boolean anyLoss = false;
@@ -380,7 +381,8 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
         md.append(String.format(Locale.ROOT,
                 "%nFinal training loss is the mean over the last epoch's minibatches. \"Steps to loss %s\" is the"
                         + " first optimizer step at which the mean training loss of the last %d minibatches is at"
-                        + " most %s. Seconds are training and evaluation time, without loading the data.%n",
+                        + " most %s. Seconds are training and evaluation time, without loading the data; the first run also pays for"
+                        + " the JVM's warm-up.%n",
                 trim(target), window, trim(target)));
         md.append("\n![training loss and test accuracy](curves.png)\n");
         return md.toString();
