@@ -286,7 +286,7 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
         int h = 440;
         XYChart loss = new XYChartBuilder().width(w).height(h)
                 .title("Training loss (running mean of " + window + " steps)")
-                .xAxisTitle("step").yAxisTitle("cross-entropy (log scale)").build();
+                .xAxisTitle("epoch (each step plotted)").yAxisTitle("cross-entropy (log scale)").build();
         XYChart acc = new XYChartBuilder().width(w).height(h)
                 .title("Test accuracy, " + data + ", " + model)
                 .xAxisTitle("epoch").yAxisTitle("accuracy (%)").build();
@@ -298,7 +298,9 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
             s.setPlotGridLinesColor(new Color(0xDDDDDD));
             s.setAntiAlias(true);
         }
-        loss.getStyler().setXAxisDecimalPattern("0");
+        loss.getStyler().setXAxisDecimalPattern("0.##");
+        loss.getStyler().setXAxisMin(0.0);
+        loss.getStyler().setXAxisMax((double) runs.getFirst().epochs().size());
         loss.getStyler().setXAxisTickMarkSpacingHint(90);
         acc.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
         acc.getStyler().setXAxisDecimalPattern("0");
@@ -313,8 +315,9 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
             }
             if (n > 0) {
                 double[] xs = new double[n];
+                double perEpoch = mean.length / (double) r.epochs().size();
                 for (int k = 0; k < n; k++) {
-                    xs[k] = k + 1;
+                    xs[k] = (k + 1) / perEpoch;
                 }
                 XYSeries s = loss.addSeries(r.optimizer().label(), xs, java.util.Arrays.copyOf(mean, n));
                 s.setMarker(SeriesMarkers.NONE);
