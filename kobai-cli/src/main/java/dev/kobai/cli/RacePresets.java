@@ -15,8 +15,9 @@ import java.util.Map;
  * The races of the lecture's animations (Alec Radford's, 2014), redrawn with Kobai's optimizers:
  * Beale's function, a long narrow valley and a saddle, each with SGD, momentum, Nesterov, Adagrad,
  * Adadelta and RMSprop as in the original, plus Adam and, when the registry has it, Newton's
- * method. No hyperparameters were published with the originals; these were chosen (see
- * docs/race.md) so that each method behaves as the pictures show it, and the legend prints them.
+ * method. No hyperparameters were published with the originals; these were chosen by trying a
+ * few on each surface so that each method behaves as the pictures show it (RaceCommandTest checks
+ * that it does), and the legend prints them.
  */
 final class RacePresets {
     /** A runner's legend name and optimizer spec. */
