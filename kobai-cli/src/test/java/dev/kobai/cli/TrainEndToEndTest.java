@@ -96,9 +96,13 @@ class TrainEndToEndTest {
     }
 
     @Test
-    void demoEndsWithASentence() {
-        CliUsageTest.Result r = CliUsageTest.kobai("demo", "--epochs", "1");
+    void demoEndsWithASentence(@TempDir Path dir) {
+        CliUsageTest.Result r = CliUsageTest.kobai("demo", "--epochs", "1", "--out", dir.toString());
         assertEquals(0, r.code(), r.err());
+        for (String file : List.of("index.html", "beale.gif", "long-valley.gif", "saddle.gif", "compare/curves.png",
+                "compare/report.md", "compare/metrics.jsonl")) {
+            assertTrue(Files.isRegularFile(dir.resolve(file)), file);
+        }
         List<String> lines = r.out().lines().toList();
         assertTrue(lines.getLast().startsWith("After 1 epoch the network classifies "), r.out());
     }

@@ -104,11 +104,18 @@ public final class Surfaces {
         return List.copyOf(REGISTRY.values());
     }
 
-    /** The surface called {@code name} (case-insensitive); an unknown name lists the valid ones. */
+    /**
+     * The surface called {@code name} (case-insensitive), or, for {@code expr:FORMULA}, the
+     * {@link Expression} FORMULA over its default domain; an unknown name lists the valid ones.
+     */
     public static Surface byName(String name) {
+        if (name != null && name.regionMatches(true, 0, Expression.PREFIX, 0, Expression.PREFIX.length())) {
+            return Expression.parse(name.substring(Expression.PREFIX.length())).toSurface(null, null);
+        }
         Surface s = name == null ? null : REGISTRY.get(name.trim().toLowerCase(Locale.ROOT));
         if (s == null) {
-            throw new UsageException("unknown surface '" + name + "'; valid: " + String.join(", ", names()));
+            throw new UsageException("unknown surface '" + name + "'; valid: " + String.join(", ", names())
+                    + ", or expr:FORMULA in x and y");
         }
         return s;
     }

@@ -1,0 +1,76 @@
+package dev.kobai.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CompareCommandTest {
+    @Test
+    void writesChartMetricsAndReportForEachOptimizer(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("cmp");
+        CliUsageTest.Result r = CliUsageTest.kobai("compare", "--data", "digits", "--model", "mlp:64-32-10",
+                "--optimizer", "SGD=sgd:lr=0.1", "--optimizer", "adam:lr=0.003", "--epochs", "1", "--seed", "3",
+                "--batch-size", "32", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        BufferedImage chart = ImageIO.read(out.resolve("curves.png").toFile());
+        assertNotNull(chart);
+        assertEquals(1280, chart.getWidth());
+
+        List<JsonObject> lines = Files.readAllLines(out.resolve("metrics.jsonl")).stream()
+                .map(l -> JsonParser.parseString(l).getAsJsonObject()).toList();
+        assertEquals(4, lines.size(), "one epoch and one summary per optimizer");
+        assertEquals("SGD", lines.get(0).get("optimizer").getAsString());
+        assertEquals("sgd:lr=0.1", lines.get(0).get("spec").getAsString());
+        assertEquals(1, lines.get(0).get("epoch").getAsInt());
+        assertTrue(lines.get(1).get("summary").getAsBoolean());
+        assertEquals("adam", lines.get(2).get("optimizer").getAsString());
+        assertTrue(lines.get(3).get("final_test_accuracy").getAsDouble() > 0.5, lines.get(3).toString());
+
+        String report = Files.readString(out.resolve("report.md"));
+        assertTrue(report.contains("| optimizer | settings | final test accuracy | best test accuracy |"
+                + " final training loss | seconds | steps to loss 0.5 |"), report);
+        assertTrue(report.contains("| SGD | `sgd:lr=0.1` | "), report);
+        assertTrue(report.contains("| adam | `adam:lr=0.003` | "), report);
+    }
+
+    @Test
+    void everyOptimizerStartsFromTheSameWeightsAndBatches(@TempDir Path dir) throws Exception {
+        // Two runs of one optimizer under different labels must record identical step losses.
+        CompareCommand.Result result = CompareCommand.run("digits", "mlp:64-16-10", List.of(
+                new RacePresets.Entry("a", "sgd:lr=0.05"), new RacePresets.Entry("b", "sgd:lr=0.05")), 1, 64, 7, 0.5,
+                dir, new java.io.PrintWriter(java.io.Writer.nullWriter()));
+        assertArrayEquals(result.runs().get(0).stepLosses(), result.runs().get(1).stepLosses());
+    }
+
+    @Test
+    void stepsToTargetUsesTheRunningMean() {
+        double[] losses = {3, 2, 1, 0.4, 0.4, 0.4};
+        assertEquals(5, CompareCommand.stepsToTarget(losses, 2, 0.5));
+        assertEquals(-1, CompareCommand.stepsToTarget(losses, 6, 0.5));
+        assertArrayEquals(new double[] {3, 2.5, 1.5}, java.util.Arrays.copyOf(CompareCommand.runningMean(losses, 2), 3));
+    }
+
+    @Test
+    void badInputIsAUsageError(@TempDir Path dir) {
+        CliUsageTest.Result r = CliUsageTest.kobai("compare", "--optimizer", "sgd:lr=0.1", "--epochs", "0", "--out",
+                dir.toString());
+        assertEquals(2, r.code());
+        CliUsageTest.Result bad = CliUsageTest.kobai("compare", "--optimizer", "adamm", "--out", dir.toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().startsWith("kobai compare: --optimizer 'adamm': "), bad.err());
+        CliUsageTest.Result model = CliUsageTest.kobai("compare", "--optimizer", "adam", "--model", "mlp:10-10",
+                "--out", dir.toString());
+        assertEquals(2, model.code(), model.err());
+    }
+}
