@@ -5,13 +5,16 @@ import dev.kobai.autograd.Autograd;
 import dev.kobai.curvature.CurvatureProblem;
 import dev.kobai.curvature.DenseMatrices;
 import dev.kobai.curvature.FisherType;
+import dev.kobai.curvature.FlatMatrices;
 import dev.kobai.nn.Linear;
 import dev.kobai.nn.Module;
 import dev.kobai.nn.Parameter;
 import dev.kobai.nn.Sequential;
+import dev.kobai.tensor.DType;
 import dev.kobai.tensor.GradMode;
 import dev.kobai.tensor.Rng;
 import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.kernel.Kernels;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -49,9 +52,10 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
     private final CurvatureProblem problem;
     private final List<Module> layers;
     private final List<Linear> linears = new ArrayList<>();
-    private final List<double[][]> factorA = new ArrayList<>();
-    private final List<double[][]> factorG = new ArrayList<>();
-    private final List<Object[]> inverses = new ArrayList<>();
+    /** The averaged factors, flat row-major: A is (in + 1) square with a bias, G is out x out. */
+    private final List<double[]> factorA = new ArrayList<>();
+    private final List<double[]> factorG = new ArrayList<>();
+    private final List<Preconditioner> inverses = new ArrayList<>();
     private final Map<Parameter, double[]> momentum = new IdentityHashMap<>();
     private final Rng rng;
     private int steps;
@@ -118,12 +122,21 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
 
     /** The current (averaged) input factor A of layer {@code i}, (in + 1) square with a bias. */
     public double[][] factorA(int i) {
-        return DenseMatrices.copy(factorA.get(i));
+        return FlatMatrices.unflatten(factorA.get(i), sideA(i), sideA(i));
     }
 
     /** The current (averaged) output-gradient factor G of layer {@code i}, out x out. */
     public double[][] factorG(int i) {
-        return DenseMatrices.copy(factorG.get(i));
+        return FlatMatrices.unflatten(factorG.get(i), sideG(i), sideG(i));
+    }
+
+    private int sideA(int i) {
+        Linear l = linears.get(i);
+        return l.inFeatures() + (l.bias() == null ? 0 : 1);
+    }
+
+    private int sideG(int i) {
+        return linears.get(i).outFeatures();
     }
 
     /**
@@ -132,7 +145,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
      * {@link #blockIndices}.
      */
     public double[][] fisherBlock(int i) {
-        double[][] k = DenseMatrices.kron(factorG.get(i), factorA.get(i));
+        double[][] k = DenseMatrices.kron(factorG(i), factorA(i));
         int[] order = augmentedToParameterOrder(linears.get(i));
         double[][] out = new double[k.length][k.length];
         for (int a = 0; a < k.length; a++) {
@@ -182,13 +195,13 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         return order;
     }
 
-    /** One forward pass that keeps each Linear layer's input values and output tensor. */
-    private record Forward(Tensor z, List<double[][]> inputs, Tensor[] preActivations) {}
+    /** One forward pass that keeps each Linear layer's input and output tensors. */
+    private record Forward(Tensor z, Tensor[] inputs, Tensor[] preActivations) {}
 
     private Forward forward() {
         try (GradMode.Scope ignored = GradMode.set(true)) {
             Tensor x = problem.inputs();
-            List<double[][]> ins = new ArrayList<>();
+            Tensor[] ins = new Tensor[linears.size()];
             Tensor[] pre = new Tensor[linears.size()];
             int k = 0;
             for (Module m : layers) {
@@ -196,18 +209,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                     if (x.rank() != 2) {
                         throw new UsageException("kfac needs 2-D inputs to Linear layers, got " + x.describe());
                     }
-                    int n = x.size(0);
-                    int cols = l.inFeatures() + (l.bias() == null ? 0 : 1);
-                    double[][] a = new double[n][cols];
-                    for (int r = 0; r < n; r++) {
-                        for (int c = 0; c < l.inFeatures(); c++) {
-                            a[r][c] = x.get(r, c);
-                        }
-                        if (l.bias() != null) {
-                            a[r][cols - 1] = 1;
-                        }
-                    }
-                    ins.add(a);
+                    ins[k] = x;
                     x = l.forward(x);
                     pre[k++] = x;
                 } else {
@@ -218,6 +220,88 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                 throw new UsageException("kfac needs model outputs of shape [N, K], got " + x.describe());
             }
             return new Forward(x, ins, pre);
+        }
+    }
+
+    /**
+     * A = [x 1]^T [x 1] / N for a layer input x of shape [N, in], flat (in + 1) square (in square
+     * without a bias): x^T x by one GEMM in x's precision, the bias row and column from x's column
+     * sums.
+     */
+    static double[] inputFactor(Tensor x, boolean bias) {
+        int n = x.size(0);
+        int in = x.size(1);
+        int cols = in + (bias ? 1 : 0);
+        double[] out = new double[cols * cols];
+        double[] sums = new double[in];
+        if (x.dtype() == DType.FLOAT32) {
+            float[] xf = x.toFloatArray();
+            float[] c = FlatMatrices.multiply(true, false, in, in, n, xf, xf);
+            for (int r = 0; r < in; r++) {
+                for (int q = 0; q < in; q++) {
+                    out[r * cols + q] = (double) c[r * in + q] / n;
+                }
+            }
+            for (int i = 0; i < xf.length; i++) {
+                sums[i % in] += xf[i];
+            }
+        } else {
+            double[] xd = x.toDoubleArray();
+            double[] c = FlatMatrices.multiply(true, false, in, in, n, xd, xd);
+            for (int r = 0; r < in; r++) {
+                for (int q = 0; q < in; q++) {
+                    out[r * cols + q] = c[r * in + q] / n;
+                }
+            }
+            for (int i = 0; i < xd.length; i++) {
+                sums[i % in] += xd[i];
+            }
+        }
+        if (bias) {
+            for (int q = 0; q < in; q++) {
+                out[q * cols + in] = sums[q] / n;
+                out[in * cols + q] = sums[q] / n;
+            }
+            out[in * cols + in] = 1;
+        }
+        FlatMatrices.symmetrize(out, cols);
+        return out;
+    }
+
+    /** Sums b^T b over backpropagated [N, out] gradients b by GEMM, in their precision, for one layer. */
+    private static final class Gram {
+        private final int out;
+        private double[] d;
+        private float[] f;
+
+        Gram(int out) {
+            this.out = out;
+        }
+
+        void add(Tensor b) {
+            int n = b.size(0);
+            if (b.dtype() == DType.FLOAT32) {
+                float[] bf = b.toFloatArray();
+                if (f == null) {
+                    f = new float[out * out];
+                }
+                Kernels.gemm().sgemm(true, false, out, out, n, bf, 0, out, bf, 0, out, f, 0, out, true);
+            } else {
+                double[] bd = b.toDoubleArray();
+                if (d == null) {
+                    d = new double[out * out];
+                }
+                Kernels.gemm().dgemm(true, false, out, out, n, bd, 0, out, bd, 0, out, d, 0, out, true);
+            }
+        }
+
+        double[] result(double scale) {
+            double[] r = new double[out * out];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = scale * ((d == null ? 0 : d[i]) + (f == null ? 0 : f[i]));
+            }
+            FlatMatrices.symmetrize(r, out);
+            return r;
         }
     }
 
@@ -233,40 +317,35 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         Tensor loss = problem.loss(f.z());
         int n = f.z().size(0);
         int k = f.z().size(1);
-        double[] z = f.z().toDoubleArray();
-        List<double[][]> gs = new ArrayList<>();
-        for (Linear l : linears) {
-            gs.add(new double[l.outFeatures()][l.outFeatures()]);
+        Gram[] grams = new Gram[linears.size()];
+        for (int i = 0; i < grams.length; i++) {
+            grams[i] = new Gram(linears.get(i).outFeatures());
         }
+        double scale;
         if (type == FisherType.TRUE) {
+            double[] z = f.z().toDoubleArray();
             for (double[] q : problem.kind().outputHessianFactors(z, n, k)) {
-                Tensor seed = Tensor.zeros(f.z().dtype(), f.z().shape());
-                for (int i = 0; i < q.length; i++) {
-                    seed.setFlat(i, q[i]);
-                }
-                accumulateOuter(gs, Autograd.grad(new Tensor[] {f.z()}, new Tensor[] {seed}, f.preActivations(), false),
-                        1);
+                Tensor seed = Tensor.fromArray(q, f.z().shape()).to(f.z().dtype());
+                addAll(grams, Autograd.grad(new Tensor[] {f.z()}, new Tensor[] {seed}, f.preActivations(), false));
             }
+            scale = 1;
         } else {
             Tensor l = type == FisherType.EMPIRICAL ? loss : sampledLoss(f.z());
-            double scale = problem.kind().normaliser(n, k);
-            accumulateOuter(gs, Autograd.grad(l, f.preActivations(), false), scale);
+            scale = problem.kind().normaliser(n, k);
+            addAll(grams, Autograd.grad(l, f.preActivations(), false));
         }
         for (int i = 0; i < linears.size(); i++) {
-            double[][] a = f.inputs().get(i);
-            int cols = a[0].length;
-            double[][] an = new double[cols][cols];
-            for (double[] row : a) {
-                for (int r = 0; r < cols; r++) {
-                    for (int c = 0; c < cols; c++) {
-                        an[r][c] += row[r] * row[c] / n;
-                    }
-                }
-            }
+            double[] an = inputFactor(f.inputs()[i], linears.get(i).bias() != null);
             factorA.set(i, blend(factorA.get(i), an, decay));
-            factorG.set(i, blend(factorG.get(i), gs.get(i), decay));
+            factorG.set(i, blend(factorG.get(i), grams[i].result(scale), decay));
         }
         return loss;
+    }
+
+    private static void addAll(Gram[] grams, Tensor[] grads) {
+        for (int i = 0; i < grads.length; i++) {
+            grams[i].add(grads[i]);
+        }
     }
 
     private Tensor sampledLoss(Tensor z) {
@@ -276,85 +355,143 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                 return problem.kind().loss(z, null, labels);
             }
             double[] y = (double[]) sampled;
-            Tensor t = Tensor.zeros(z.dtype(), z.shape());
-            for (int i = 0; i < y.length; i++) {
-                t.setFlat(i, y[i]);
-            }
+            Tensor t = Tensor.fromArray(y, z.shape()).to(z.dtype());
             return problem.kind().loss(z, t, null);
         }
     }
 
-    private static void accumulateOuter(List<double[][]> gs, Tensor[] grads, double scale) {
-        for (int i = 0; i < grads.length; i++) {
-            Tensor b = grads[i];
-            int n = b.size(0);
-            int out = b.size(1);
-            double[][] gi = gs.get(i);
-            for (int r = 0; r < n; r++) {
-                for (int p = 0; p < out; p++) {
-                    double bp = scale * b.get(r, p);
-                    for (int q = 0; q < out; q++) {
-                        gi[p][q] += bp * b.get(r, q);
-                    }
-                }
-            }
-        }
-    }
-
-    private static double[][] blend(double[][] old, double[][] fresh, double decay) {
+    private static double[] blend(double[] old, double[] fresh, double decay) {
         if (old == null) {
             return fresh;
         }
         for (int i = 0; i < fresh.length; i++) {
-            for (int j = 0; j < fresh.length; j++) {
-                fresh[i][j] = decay * old[i][j] + (1 - decay) * fresh[i][j];
-            }
+            fresh[i] = decay * old[i] + (1 - decay) * fresh[i];
         }
         return fresh;
     }
 
-    /** vec((G (x) A + damping I)^-1 vec(V)) for V of shape [rows of G, rows of A], row-major, by eigendecompositions. */
-    public static double[][] eigenDampedSolve(double[][] a, double[][] g, double[][] v, double damping) {
-        return eigenSolve(DenseMatrices.symmetricEigen(a), DenseMatrices.symmetricEigen(g), v, damping);
+    /**
+     * A layer's preconditioner, built when the inverses are refreshed: it maps the gradient V
+     * (out x cols, row-major) to the update. GEMMs in float64, or in float32 for a float32 model.
+     */
+    private interface Preconditioner {
+        double[] apply(double[] v, int rows, int cols);
     }
 
-    private static double[][] eigenSolve(DenseMatrices.Eigen ea, DenseMatrices.Eigen eg, double[][] v, double damping) {
-        double[][] qa = ea.vectors();
-        double[][] qg = eg.vectors();
-        double[][] rotated = DenseMatrices.multiply(DenseMatrices.multiply(DenseMatrices.transpose(qg), v), qa);
-        for (int i = 0; i < rotated.length; i++) {
-            for (int j = 0; j < rotated[0].length; j++) {
-                rotated[i][j] /= eg.values()[i] * ea.values()[j] + damping;
-            }
+    /** (G (x) A + damping I)^-1 through A = Qa La Qa^T and G = Qg Lg Qg^T: Qg ((Qg^T V Qa) / (lg la^T + damping)) Qa^T. */
+    private record EigenPreconditioner(FlatMatrices.Eigen a, FlatMatrices.Eigen g, double damping, float[] qa32,
+                                       float[] qg32) implements Preconditioner {
+        static EigenPreconditioner of(FlatMatrices.Eigen a, FlatMatrices.Eigen g, double damping, boolean single) {
+            return new EigenPreconditioner(a, g, damping, single ? FlatMatrices.toFloat(a.vectors()) : null,
+                    single ? FlatMatrices.toFloat(g.vectors()) : null);
         }
-        return DenseMatrices.multiply(DenseMatrices.multiply(qg, rotated), DenseMatrices.transpose(qa));
+
+        @Override
+        public double[] apply(double[] v, int rows, int cols) {
+            double[] la = a.values();
+            double[] lg = g.values();
+            if (qa32 != null) {
+                float[] r = FlatMatrices.multiply(false, false, rows, cols, cols,
+                        FlatMatrices.multiply(true, false, rows, cols, rows, qg32, FlatMatrices.toFloat(v)), qa32);
+                for (int i = 0; i < rows; i++) {
+                    for (int j = 0; j < cols; j++) {
+                        r[i * cols + j] /= (float) (lg[i] * la[j] + damping);
+                    }
+                }
+                float[] d = FlatMatrices.multiply(false, true, rows, cols, cols,
+                        FlatMatrices.multiply(false, false, rows, cols, rows, qg32, r), qa32);
+                double[] out = new double[d.length];
+                for (int i = 0; i < d.length; i++) {
+                    out[i] = d[i];
+                }
+                return out;
+            }
+            double[] r = FlatMatrices.multiply(false, false, rows, cols, cols,
+                    FlatMatrices.multiply(true, false, rows, cols, rows, g.vectors(), v), a.vectors());
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < cols; j++) {
+                    r[i * cols + j] /= lg[i] * la[j] + damping;
+                }
+            }
+            return FlatMatrices.multiply(false, true, rows, cols, cols,
+                    FlatMatrices.multiply(false, false, rows, cols, rows, g.vectors(), r), a.vectors());
+        }
+    }
+
+    /** Gi V Ai with Gi and Ai the inverses of the (damped) factors. */
+    private record FactoredPreconditioner(double[] ai, double[] gi, float[] ai32, float[] gi32)
+            implements Preconditioner {
+        static FactoredPreconditioner of(double[] ai, double[] gi, boolean single) {
+            return new FactoredPreconditioner(ai, gi, single ? FlatMatrices.toFloat(ai) : null,
+                    single ? FlatMatrices.toFloat(gi) : null);
+        }
+
+        @Override
+        public double[] apply(double[] v, int rows, int cols) {
+            if (ai32 != null) {
+                float[] d = FlatMatrices.multiply(false, false, rows, cols, cols,
+                        FlatMatrices.multiply(false, false, rows, cols, rows, gi32, FlatMatrices.toFloat(v)), ai32);
+                double[] out = new double[d.length];
+                for (int i = 0; i < d.length; i++) {
+                    out[i] = d[i];
+                }
+                return out;
+            }
+            return FlatMatrices.multiply(false, false, rows, cols, cols,
+                    FlatMatrices.multiply(false, false, rows, cols, rows, gi, v), ai);
+        }
+    }
+
+    /** vec((G (x) A + damping I)^-1 vec(V)) for V of shape [rows of G, rows of A], row-major, by eigendecompositions. */
+    public static double[][] eigenDampedSolve(double[][] a, double[][] g, double[][] v, double damping) {
+        int na = a.length;
+        int ng = g.length;
+        EigenPreconditioner pre = EigenPreconditioner.of(FlatMatrices.symmetricEigen(FlatMatrices.flatten(a), na),
+                FlatMatrices.symmetricEigen(FlatMatrices.flatten(g), ng), damping, false);
+        return FlatMatrices.unflatten(pre.apply(FlatMatrices.flatten(v), ng, na), ng, na);
     }
 
     /** G^-1 V A^-1 for positive definite factors: vec of it is (G (x) A)^-1 vec(V) with row-major vec. */
     public static double[][] factoredSolve(double[][] a, double[][] g, double[][] v) {
-        double[][] ai = DenseMatrices.spdInverse(a, 0);
-        double[][] gi = DenseMatrices.spdInverse(g, 0);
+        int na = a.length;
+        int ng = g.length;
+        double[] ai = FlatMatrices.spdInverse(FlatMatrices.flatten(a), na, 0);
+        double[] gi = FlatMatrices.spdInverse(FlatMatrices.flatten(g), ng, 0);
         if (ai == null || gi == null) {
             throw new IllegalArgumentException("factoredSolve needs positive definite factors");
         }
-        return DenseMatrices.multiply(DenseMatrices.multiply(gi, v), ai);
+        double[] d = FactoredPreconditioner.of(ai, gi, false).apply(FlatMatrices.flatten(v), ng, na);
+        return FlatMatrices.unflatten(d, ng, na);
+    }
+
+    private boolean singlePrecision() {
+        return problem.parameters().get(0).dtype() == DType.FLOAT32;
     }
 
     private void refreshInverses(ParamGroup g) {
         double damping = g.getDouble("damping");
         boolean eigen = g.get("damping_mode").equals("eigen");
+        boolean single = singlePrecision();
         for (int i = 0; i < linears.size(); i++) {
-            double[][] a = factorA.get(i);
-            double[][] gg = factorG.get(i);
+            double[] a = factorA.get(i);
+            double[] gg = factorG.get(i);
+            int na = sideA(i);
+            int ng = sideG(i);
             if (eigen) {
-                inverses.set(i, new Object[] {DenseMatrices.symmetricEigen(a), DenseMatrices.symmetricEigen(gg)});
+                inverses.set(i, EigenPreconditioner.of(FlatMatrices.symmetricEigen(a, na),
+                        FlatMatrices.symmetricEigen(gg, ng), damping, single));
             } else {
-                double ta = Math.max(DenseMatrices.trace(a) / a.length, 1e-300);
-                double tg = Math.max(DenseMatrices.trace(gg) / gg.length, 1e-300);
+                double ta = Math.max(FlatMatrices.trace(a, na) / na, 1e-300);
+                double tg = Math.max(FlatMatrices.trace(gg, ng) / ng, 1e-300);
                 double pi = Math.sqrt(ta / tg);
                 double root = Math.sqrt(damping);
-                inverses.set(i, new Object[] {DenseMatrices.spdInverse(a, pi * root),
-                        DenseMatrices.spdInverse(gg, root / pi)});
+                double[] ai = FlatMatrices.spdInverse(a, na, pi * root);
+                double[] gi = FlatMatrices.spdInverse(gg, ng, root / pi);
+                if (ai == null || gi == null) {
+                    throw new ArithmeticException("kfac: a damped factor of layer " + i + " is not positive definite "
+                            + "(non-finite activations or gradients?)");
+                }
+                inverses.set(i, FactoredPreconditioner.of(ai, gi, single));
             }
         }
     }
@@ -368,8 +505,6 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
     public double step(Closure closure) {
         ParamGroup g = SecondOrderSupport.onlyGroup(this);
         double lr = g.getDouble("lr");
-        double damping = g.getDouble("damping");
-        boolean eigen = g.get("damping_mode").equals("eigen");
         Tensor loss = updateFactors();
         List<Parameter> ps = g.params();
         Tensor[] grads = Autograd.grad(loss, ps.toArray(new Tensor[0]), false);
@@ -382,29 +517,25 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             refreshInverses(g);
         }
         steps++;
-        List<double[][]> updates = new ArrayList<>();
+        List<double[]> updates = new ArrayList<>();
         double gradDotUpdate = 0;
         for (int i = 0; i < linears.size(); i++) {
             Linear l = linears.get(i);
             int in = l.inFeatures();
-            int cols = in + (l.bias() == null ? 0 : 1);
-            double[][] v = new double[l.outFeatures()][cols];
-            Tensor gw = gradOf.get(l.weight());
-            Tensor gb = l.bias() == null ? null : gradOf.get(l.bias());
-            for (int o = 0; o < l.outFeatures(); o++) {
-                for (int c = 0; c < in; c++) {
-                    v[o][c] = gw.getFlat(o * in + c);
-                }
+            int rows = l.outFeatures();
+            int cols = sideA(i);
+            double[] v = new double[rows * cols];
+            double[] gw = gradOf.get(l.weight()).toDoubleArray();
+            double[] gb = l.bias() == null ? null : gradOf.get(l.bias()).toDoubleArray();
+            for (int o = 0; o < rows; o++) {
+                System.arraycopy(gw, o * in, v, o * cols, in);
                 if (gb != null) {
-                    v[o][in] = gb.getFlat(o);
+                    v[o * cols + in] = gb[o];
                 }
             }
-            Object[] inv = inverses.get(i);
-            double[][] d = eigen
-                    ? eigenSolve((DenseMatrices.Eigen) inv[0], (DenseMatrices.Eigen) inv[1], v, damping)
-                    : DenseMatrices.multiply(DenseMatrices.multiply((double[][]) inv[1], v), (double[][]) inv[0]);
-            for (int o = 0; o < v.length; o++) {
-                gradDotUpdate += DenseMatrices.dot(v[o], d[o]);
+            double[] d = inverses.get(i).apply(v, rows, cols);
+            for (int j = 0; j < v.length; j++) {
+                gradDotUpdate += v[j] * d[j];
             }
             updates.add(d);
         }
@@ -417,25 +548,22 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         try (GradMode.Scope ignored = GradMode.noGrad()) {
             for (int i = 0; i < linears.size(); i++) {
                 Linear l = linears.get(i);
-                double[][] d = updates.get(i);
+                double[] d = updates.get(i);
                 int in = l.inFeatures();
-                apply(l.weight(), (o, c) -> d[o][c], in, nu, mom, lr);
+                int cols = sideA(i);
+                apply(l.weight(), j -> d[(j / in) * cols + j % in], nu, mom, lr);
                 if (l.bias() != null) {
-                    apply(l.bias(), (o, c) -> d[o][in], 1, nu, mom, lr);
+                    apply(l.bias(), o -> d[o * cols + in], nu, mom, lr);
                 }
             }
         }
         return loss.item();
     }
 
-    private interface Entry {
-        double at(int row, int col);
-    }
-
-    private void apply(Parameter p, Entry d, int cols, double nu, double mom, double lr) {
+    private void apply(Parameter p, java.util.function.IntToDoubleFunction d, double nu, double mom, double lr) {
         double[] buf = momentum.computeIfAbsent(p, k -> new double[p.numel()]);
         for (int i = 0; i < p.numel(); i++) {
-            double u = nu * d.at(i / cols, i % cols);
+            double u = nu * d.applyAsDouble(i);
             buf[i] = mom * buf[i] + u;
             p.setFlat(i, p.getFlat(i) - lr * buf[i]);
         }

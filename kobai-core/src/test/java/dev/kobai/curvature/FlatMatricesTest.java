@@ -1,0 +1,79 @@
+package dev.kobai.curvature;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kobai.tensor.DType;
+import dev.kobai.tensor.Rng;
+import dev.kobai.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+/** The GEMM-based Cholesky inverse and the Householder-QL eigensolver against the double[][] reference code. */
+class FlatMatricesTest {
+    /** R R^T / n + ridge I with R n x rank: positive semi-definite, singular when rank < n and ridge = 0. */
+    private static double[] gramian(int n, int rank, double ridge, long seed) {
+        double[] r = Tensor.randn(new Rng(seed), DType.FLOAT64, n, rank).toDoubleArray();
+        double[] a = FlatMatrices.multiply(false, true, n, n, rank, r, r);
+        for (int i = 0; i < n * n; i++) {
+            a[i] /= n;
+        }
+        for (int i = 0; i < n; i++) {
+            a[i * n + i] += ridge;
+        }
+        FlatMatrices.symmetrize(a, n);
+        return a;
+    }
+
+    @Test
+    void spdInverseMatchesTheUnblockedOneAcrossBlockBoundaries() {
+        for (int n : new int[] {1, 5, 63, 64, 65, 150}) {
+            double[] a = gramian(n, n + 3, 1e-3, n);
+            double[] fast = FlatMatrices.spdInverse(a, n, 0.05);
+            double[][] slow = DenseMatrices.spdInverse(FlatMatrices.unflatten(a, n, n), 0.05);
+            double scale = 0;
+            double err = 0;
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    scale = Math.max(scale, Math.abs(slow[i][j]));
+                    err = Math.max(err, Math.abs(fast[i * n + j] - slow[i][j]));
+                }
+            }
+            assertTrue(err < 1e-10 * scale, "n=" + n + ": " + err + " vs " + scale);
+        }
+        // not positive definite
+        assertNull(FlatMatrices.spdInverse(new double[] {1, 2, 2, 1}, 2, 0));
+    }
+
+    @Test
+    void eigenReconstructsAndMatchesJacobi() {
+        for (int n : new int[] {1, 2, 7, 40, 130}) {
+            double[] a = gramian(n, Math.max(1, n / 2), 0, 100 + n); // rank deficient: repeated zero eigenvalues
+            FlatMatrices.Eigen e = FlatMatrices.symmetricEigen(a, n);
+            double[] q = e.vectors();
+            double scale = 0;
+            for (double x : a) {
+                scale = Math.max(scale, Math.abs(x));
+            }
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    double rec = 0;
+                    double orth = 0;
+                    for (int k = 0; k < n; k++) {
+                        rec += q[i * n + k] * e.values()[k] * q[j * n + k];
+                        orth += q[k * n + i] * q[k * n + j];
+                    }
+                    assertEquals(a[i * n + j], rec, 1e-12 * Math.max(scale, 1), "A at n=" + n);
+                    assertEquals(i == j ? 1 : 0, orth, 1e-12, "Q^T Q at n=" + n);
+                }
+            }
+            double[] fast = e.values().clone();
+            double[] slow = DenseMatrices.symmetricEigen(FlatMatrices.unflatten(a, n, n)).values().clone();
+            java.util.Arrays.sort(fast);
+            java.util.Arrays.sort(slow);
+            for (int i = 0; i < n; i++) {
+                assertEquals(slow[i], fast[i], 1e-12 * Math.max(scale, 1));
+            }
+        }
+    }
+}
