@@ -122,6 +122,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
 
     /** The current (averaged) input factor A of layer {@code i}, (in + 1) square with a bias. */
     public double[][] factorA(int i) {
+        FlatMatrices.symmetrize(factorA.get(i), sideA(i));
         return FlatMatrices.unflatten(factorA.get(i), sideA(i), sideA(i));
     }
 
@@ -229,43 +230,64 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
      * sums.
      */
     static double[] inputFactor(Tensor x, boolean bias) {
+        int cols = x.size(1) + (bias ? 1 : 0);
+        double[] out = new double[cols * cols];
+        blendInputFactor(x, bias, out, 0);
+        return out;
+    }
+
+    /**
+     * {@code target = keep target + (1 - keep) A} with A as in {@link #inputFactor}, in one pass
+     * over the GEMM's result, without building A.
+     */
+    static void blendInputFactor(Tensor x, boolean bias, double[] target, double keep) {
         int n = x.size(0);
         int in = x.size(1);
         int cols = in + (bias ? 1 : 0);
-        double[] out = new double[cols * cols];
         double[] sums = new double[in];
+        float[] cf = null;
+        double[] cd = null;
         if (x.dtype() == DType.FLOAT32) {
-            float[] xf = x.toFloatArray();
-            float[] c = FlatMatrices.multiply(true, false, in, in, n, xf, xf);
-            for (int r = 0; r < in; r++) {
+            float[] xf = x.floatData();
+            cf = FlatMatrices.multiply(true, false, in, in, n, xf, xf);
+            for (int r = 0; r < n; r++) {
                 for (int q = 0; q < in; q++) {
-                    out[r * cols + q] = (double) c[r * in + q] / n;
+                    sums[q] += xf[r * in + q];
                 }
-            }
-            for (int i = 0; i < xf.length; i++) {
-                sums[i % in] += xf[i];
             }
         } else {
-            double[] xd = x.toDoubleArray();
-            double[] c = FlatMatrices.multiply(true, false, in, in, n, xd, xd);
-            for (int r = 0; r < in; r++) {
+            double[] xd = x.doubleData();
+            cd = FlatMatrices.multiply(true, false, in, in, n, xd, xd);
+            for (int r = 0; r < n; r++) {
                 for (int q = 0; q < in; q++) {
-                    out[r * cols + q] = c[r * in + q] / n;
+                    sums[q] += xd[r * in + q];
                 }
             }
-            for (int i = 0; i < xd.length; i++) {
-                sums[i % in] += xd[i];
+        }
+        // row by row, streaming; the GEMM's x^T x is symmetric up to rounding, and the factors are
+        // symmetrised exactly when the inverses are refreshed
+        double fresh = (1 - keep) / n;
+        for (int i = 0; i < in; i++) {
+            int t = i * cols;
+            int c = i * in;
+            if (cf != null) {
+                for (int j = 0; j < in; j++) {
+                    target[t + j] = keep * target[t + j] + fresh * cf[c + j];
+                }
+            } else {
+                for (int j = 0; j < in; j++) {
+                    target[t + j] = keep * target[t + j] + fresh * cd[c + j];
+                }
             }
         }
         if (bias) {
             for (int q = 0; q < in; q++) {
-                out[q * cols + in] = sums[q] / n;
-                out[in * cols + q] = sums[q] / n;
+                double v = keep * target[q * cols + in] + (1 - keep) * sums[q] / n;
+                target[q * cols + in] = v;
+                target[in * cols + q] = v;
             }
-            out[in * cols + in] = 1;
+            target[in * cols + in] = keep * target[in * cols + in] + (1 - keep);
         }
-        FlatMatrices.symmetrize(out, cols);
-        return out;
     }
 
     /** Sums b^T b over backpropagated [N, out] gradients b by GEMM, in their precision, for one layer. */
@@ -281,13 +303,13 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         void add(Tensor b) {
             int n = b.size(0);
             if (b.dtype() == DType.FLOAT32) {
-                float[] bf = b.toFloatArray();
+                float[] bf = b.floatData();
                 if (f == null) {
                     f = new float[out * out];
                 }
                 Kernels.gemm().sgemm(true, false, out, out, n, bf, 0, out, bf, 0, out, f, 0, out, true);
             } else {
-                double[] bd = b.toDoubleArray();
+                double[] bd = b.doubleData();
                 if (d == null) {
                     d = new double[out * out];
                 }
@@ -335,8 +357,11 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             addAll(grams, Autograd.grad(l, f.preActivations(), false));
         }
         for (int i = 0; i < linears.size(); i++) {
-            double[] an = inputFactor(f.inputs()[i], linears.get(i).bias() != null);
-            factorA.set(i, blend(factorA.get(i), an, decay));
+            if (factorA.get(i) == null) {
+                factorA.set(i, inputFactor(f.inputs()[i], linears.get(i).bias() != null));
+            } else {
+                blendInputFactor(f.inputs()[i], linears.get(i).bias() != null, factorA.get(i), decay);
+            }
             factorG.set(i, blend(factorG.get(i), grams[i].result(scale), decay));
         }
         return loss;
@@ -477,6 +502,8 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             double[] gg = factorG.get(i);
             int na = sideA(i);
             int ng = sideG(i);
+            FlatMatrices.symmetrize(a, na);
+            FlatMatrices.symmetrize(gg, ng);
             if (eigen) {
                 inverses.set(i, EigenPreconditioner.of(FlatMatrices.symmetricEigen(a, na),
                         FlatMatrices.symmetricEigen(gg, ng), damping, single));
@@ -562,10 +589,16 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
 
     private void apply(Parameter p, java.util.function.IntToDoubleFunction d, double nu, double mom, double lr) {
         double[] buf = momentum.computeIfAbsent(p, k -> new double[p.numel()]);
-        for (int i = 0; i < p.numel(); i++) {
+        float[] wf = p.dtype() == DType.FLOAT32 ? p.floatData() : null;
+        double[] wd = wf == null ? p.doubleData() : null;
+        for (int i = 0; i < buf.length; i++) {
             double u = nu * d.applyAsDouble(i);
             buf[i] = mom * buf[i] + u;
-            p.setFlat(i, p.getFlat(i) - lr * buf[i]);
+            if (wf != null) {
+                wf[i] = (float) (wf[i] - lr * buf[i]);
+            } else {
+                wd[i] -= lr * buf[i];
+            }
         }
     }
 }

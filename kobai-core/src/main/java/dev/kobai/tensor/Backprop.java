@@ -52,10 +52,11 @@ public final class Backprop {
             }
         }
         List<Tensor> order = topologicalOrder(roots);
+        Map<Tensor, Boolean> needed = wanted == null ? null : leadingTo(order, wanted);
         try (GradMode.Scope ignored = GradMode.set(createGraph)) {
             for (Tensor t : order) {
                 Tensor g = grads.get(t);
-                if (g == null) {
+                if (g == null || (needed != null && !needed.containsKey(t))) {
                     continue;
                 }
                 if (t.gradFn == null) {
@@ -72,7 +73,7 @@ public final class Backprop {
                 for (int i = 0; i < node.inputs.length; i++) {
                     Tensor in = node.inputs[i];
                     Tensor gi = inGrads[i];
-                    if (gi == null || !in.requiresGrad) {
+                    if (gi == null || !in.requiresGrad || (needed != null && !needed.containsKey(in))) {
                         continue;
                     }
                     if (!Arrays.equals(gi.shape, in.shape)) {
@@ -108,6 +109,31 @@ public final class Backprop {
         } else {
             Pointwise.addInPlace(leaf.grad, g);
         }
+    }
+
+    /**
+     * The tensors of {@code order} (consumers before producers) that are wanted or computed from a
+     * wanted tensor: only their gradients lead anywhere when specific inputs are asked for, so the
+     * rest of the graph (a first layer's weight gradient, say) is not backpropagated at all.
+     */
+    private static Map<Tensor, Boolean> leadingTo(List<Tensor> order, Map<Tensor, Boolean> wanted) {
+        Map<Tensor, Boolean> needed = new IdentityHashMap<>();
+        for (int i = order.size() - 1; i >= 0; i--) {
+            Tensor t = order.get(i);
+            boolean need = wanted.containsKey(t);
+            if (!need && t.gradFn != null) {
+                for (Tensor in : t.gradFn.inputs) {
+                    if (needed.containsKey(in)) {
+                        need = true;
+                        break;
+                    }
+                }
+            }
+            if (need) {
+                needed.put(t, Boolean.TRUE);
+            }
+        }
+        return needed;
     }
 
     /** Tensors reachable from the roots through recorded operations, each after all its consumers. */
