@@ -31,6 +31,84 @@ public final class Models {
         return new Sequential(layers.toArray(new Module[0]));
     }
 
+    public static final String AUTOENCODER_HELP = "autoencoder:IN-HIDDEN...-CODE, e.g. autoencoder:784-256-64-16";
+
+    /**
+     * A deep autoencoder after Hinton and Salakhutdinov (2006): encoder layers {@code sizes[0] ->
+     * sizes[1] -> ... -> code} with logistic (sigmoid) units and a linear code layer, then the
+     * mirrored decoder with logistic units and a linear output layer whose outputs are logits, to be
+     * trained with BCE-with-logits against the inputs (pixels in [0, 1]). Starts with Flatten; the
+     * weights get {@link #sparseInit sparse initialisation}.
+     */
+    public static Sequential autoencoder(int[] sizes, Rng rng, DType dtype) {
+        if (sizes.length < 2) {
+            throw new UsageException("an autoencoder needs at least an input and a code size");
+        }
+        List<Module> layers = new ArrayList<>();
+        layers.add(new Flatten());
+        List<Linear> linears = new ArrayList<>();
+        int depth = sizes.length - 1;
+        for (int i = 0; i < depth; i++) {
+            linears.add(new Linear(sizes[i], sizes[i + 1], true, rng, dtype));
+            layers.add(linears.getLast());
+            if (i + 1 < depth) {
+                layers.add(Activation.sigmoid());
+            }
+        }
+        for (int i = depth; i > 0; i--) {
+            linears.add(new Linear(sizes[i], sizes[i - 1], true, rng, dtype));
+            layers.add(linears.getLast());
+            if (i > 1) {
+                layers.add(Activation.sigmoid());
+            }
+        }
+        for (Linear l : linears) {
+            sparseInit(l, rng);
+        }
+        return new Sequential(layers.toArray(new Module[0]));
+    }
+
+    /**
+     * Martens' (2010) sparse initialisation, which his Hessian-free autoencoder experiments used:
+     * each unit gets {@value #SPARSE_FAN_IN} incoming weights drawn from N(0, 1) (all of them when
+     * it has fewer inputs), the rest and the biases zero. Large weights on few inputs keep the
+     * logistic units apart from the start instead of all near their linear middle.
+     */
+    static void sparseInit(Linear l, Rng rng) {
+        int in = l.inFeatures();
+        l.weight().fill(0);
+        if (l.bias() != null) {
+            l.bias().fill(0);
+        }
+        for (int o = 0; o < l.outFeatures(); o++) {
+            int[] pick = rng.permutation(in);
+            for (int j = 0; j < Math.min(SPARSE_FAN_IN, in); j++) {
+                l.weight().setFlat(o * in + pick[j], rng.nextGaussian());
+            }
+        }
+    }
+
+    /** Incoming non-zero weights per unit in {@link #sparseInit}. */
+    public static final int SPARSE_FAN_IN = 15;
+
+    /** The encoder sizes of an {@code autoencoder:IN-...-CODE} spec; a UsageException names what is wrong. */
+    public static int[] parseAutoencoderSizes(String spec) {
+        if (spec == null || !spec.trim().startsWith("autoencoder:")) {
+            throw new UsageException("model '" + spec + "' is not an autoencoder; expected " + AUTOENCODER_HELP);
+        }
+        String rest = spec.trim().substring("autoencoder:".length());
+        if (rest.contains(":")) {
+            throw new UsageException("model '" + spec + "': an autoencoder takes no activation (its units are logistic); "
+                    + "expected " + AUTOENCODER_HELP);
+        }
+        return parseSizes("mlp:" + rest);
+    }
+
+    /** Builds an {@code autoencoder:IN-...-CODE} spec with weights drawn from {@code rng}. */
+    public static Sequential autoencoderFromSpec(String spec, Rng rng, DType dtype) {
+        return autoencoder(parseAutoencoderSizes(spec), rng, dtype);
+    }
+
     /** Parses a model spec and builds it with weights drawn from {@code rng}. */
     public static Sequential fromSpec(String spec, Rng rng, DType dtype) {
         return mlp(parseSizes(spec), parseActivation(spec), rng, dtype);
