@@ -197,6 +197,7 @@ public final class AutoencoderCommand implements Callable<Integer>, Kobai.Verbos
                             line.addProperty("loss", p.loss());
                             try {
                                 metrics.write(GSON.toJson(line) + "\n");
+                                metrics.flush();
                             } catch (IOException ex) {
                                 throw new java.io.UncheckedIOException(ex);
                             }
