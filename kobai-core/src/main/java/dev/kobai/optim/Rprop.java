@@ -4,6 +4,7 @@ import dev.kobai.UsageException;
 import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.kernel.Parallel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,8 +77,8 @@ public final class Rprop extends Optimizer {
         double[] bounds = (double[]) g.get("step_sizes");
         double etaMinus = etas[0];
         double etaPlus = etas[1];
-        double lo = bounds[0];
-        double hi = bounds[1];
+        double minStep = bounds[0];
+        double maxStep = bounds[1];
         boolean maximize = g.getBoolean("maximize");
         Tensor prevT = (Tensor) state.get("prev");
         Tensor sizeT = (Tensor) state.get("step_size");
@@ -89,41 +90,45 @@ public final class Rprop extends Optimizer {
             float[] size = sizeT.floatData();
             float fplus = (float) etaPlus;
             float fminus = (float) etaMinus;
-            float flo = (float) lo;
-            float fhi = (float) hi;
-            for (int i = 0; i < n; i++) {
-                float d = maximize ? -gr[i] : gr[i];
-                float s = d * prev[i];
-                if (s > 0) {
-                    size[i] = Math.min(Math.max(size[i] * fplus, flo), fhi);
-                } else if (s < 0) {
-                    size[i] = Math.min(Math.max(size[i] * fminus, flo), fhi);
-                    d = 0;
-                } else {
-                    size[i] = Math.min(Math.max(size[i], flo), fhi);
+            float flo = (float) minStep;
+            float fhi = (float) maxStep;
+            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                for (int i = lo; i < hi; i++) {
+                    float d = maximize ? -gr[i] : gr[i];
+                    float s = d * prev[i];
+                    if (s > 0) {
+                        size[i] = Math.min(Math.max(size[i] * fplus, flo), fhi);
+                    } else if (s < 0) {
+                        size[i] = Math.min(Math.max(size[i] * fminus, flo), fhi);
+                        d = 0;
+                    } else {
+                        size[i] = Math.min(Math.max(size[i], flo), fhi);
+                    }
+                    w[i] -= Math.signum(d) * size[i];
+                    prev[i] = d;
                 }
-                w[i] -= Math.signum(d) * size[i];
-                prev[i] = d;
-            }
+            });
         } else {
             double[] w = p.doubleData();
             double[] gr = grad.doubleData();
             double[] prev = prevT.doubleData();
             double[] size = sizeT.doubleData();
-            for (int i = 0; i < n; i++) {
-                double d = maximize ? -gr[i] : gr[i];
-                double s = d * prev[i];
-                if (s > 0) {
-                    size[i] = Math.min(Math.max(size[i] * etaPlus, lo), hi);
-                } else if (s < 0) {
-                    size[i] = Math.min(Math.max(size[i] * etaMinus, lo), hi);
-                    d = 0;
-                } else {
-                    size[i] = Math.min(Math.max(size[i], lo), hi);
+            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                for (int i = lo; i < hi; i++) {
+                    double d = maximize ? -gr[i] : gr[i];
+                    double s = d * prev[i];
+                    if (s > 0) {
+                        size[i] = Math.min(Math.max(size[i] * etaPlus, minStep), maxStep);
+                    } else if (s < 0) {
+                        size[i] = Math.min(Math.max(size[i] * etaMinus, minStep), maxStep);
+                        d = 0;
+                    } else {
+                        size[i] = Math.min(Math.max(size[i], minStep), maxStep);
+                    }
+                    w[i] -= Math.signum(d) * size[i];
+                    prev[i] = d;
                 }
-                w[i] -= Math.signum(d) * size[i];
-                prev[i] = d;
-            }
+            });
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.kobai.UsageException;
 import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.kernel.Parallel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -83,36 +84,68 @@ public final class SGD extends Optimizer {
             }
         }
         int n = p.numel();
+        boolean isFirst = first;
+        boolean plain = !maximize && wd == 0 && !nesterov;
         if (p.dtype() == DType.FLOAT32) {
             float[] w = p.floatData();
             float[] gr = grad.floatData();
             float[] b = buf == null ? null : buf.floatData();
-            for (int i = 0; i < n; i++) {
-                float d = maximize ? -gr[i] : gr[i];
-                if (wd != 0) {
-                    d += (float) wd * w[i];
+            float flr = (float) lr, fmom = (float) momentum, fkeep = (float) (1 - dampening), fwd = (float) wd;
+            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                if (plain && b == null) {
+                    for (int i = lo; i < hi; i++) {
+                        w[i] -= flr * gr[i];
+                    }
+                } else if (plain && !isFirst) {
+                    for (int i = lo; i < hi; i++) {
+                        float bi = fmom * b[i] + fkeep * gr[i];
+                        b[i] = bi;
+                        w[i] -= flr * bi;
+                    }
+                } else {
+                    for (int i = lo; i < hi; i++) {
+                        float d = maximize ? -gr[i] : gr[i];
+                        if (wd != 0) {
+                            d += fwd * w[i];
+                        }
+                        if (b != null) {
+                            b[i] = isFirst ? d : fmom * b[i] + fkeep * d;
+                            d = nesterov ? d + fmom * b[i] : b[i];
+                        }
+                        w[i] -= flr * d;
+                    }
                 }
-                if (b != null) {
-                    b[i] = first ? d : (float) momentum * b[i] + (float) (1 - dampening) * d;
-                    d = nesterov ? d + (float) momentum * b[i] : b[i];
-                }
-                w[i] -= (float) lr * d;
-            }
+            });
         } else {
             double[] w = p.doubleData();
             double[] gr = grad.doubleData();
             double[] b = buf == null ? null : buf.doubleData();
-            for (int i = 0; i < n; i++) {
-                double d = maximize ? -gr[i] : gr[i];
-                if (wd != 0) {
-                    d += wd * w[i];
+            double keep = 1 - dampening;
+            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                if (plain && b == null) {
+                    for (int i = lo; i < hi; i++) {
+                        w[i] -= lr * gr[i];
+                    }
+                } else if (plain && !isFirst) {
+                    for (int i = lo; i < hi; i++) {
+                        double bi = momentum * b[i] + keep * gr[i];
+                        b[i] = bi;
+                        w[i] -= lr * bi;
+                    }
+                } else {
+                    for (int i = lo; i < hi; i++) {
+                        double d = maximize ? -gr[i] : gr[i];
+                        if (wd != 0) {
+                            d += wd * w[i];
+                        }
+                        if (b != null) {
+                            b[i] = isFirst ? d : momentum * b[i] + keep * d;
+                            d = nesterov ? d + momentum * b[i] : b[i];
+                        }
+                        w[i] -= lr * d;
+                    }
                 }
-                if (b != null) {
-                    b[i] = first ? d : momentum * b[i] + (1 - dampening) * d;
-                    d = nesterov ? d + momentum * b[i] : b[i];
-                }
-                w[i] -= lr * d;
-            }
+            });
         }
     }
 }
