@@ -20,7 +20,72 @@ public final class Kernels {
     private static final Gemm GEMM = choose(System.getProperty("kobai.simd"),
             ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
 
+    /** Rounds of {@link #warmUp}: enough calls for C2 to compile every path of the kernel (checked with -XX:+PrintCompilation). */
+    static final int WARM_UP_ROUNDS = 1500;
+
+    private static final Object WARM_UP_LOCK = new Object();
+    private static Thread warmUpThread;
+
     private Kernels() {}
+
+    /**
+     * Starts {@link #warmUp} on a background daemon thread, once per JVM; later calls do nothing.
+     * A run calls this before it loads its data, so the kernel is compiled while the data is read.
+     */
+    public static void warmUpInBackground() {
+        synchronized (WARM_UP_LOCK) {
+            if (warmUpThread != null) {
+                return;
+            }
+            warmUpThread = Thread.ofPlatform().daemon().name("kobai-kernel-warm-up").start(Kernels::warmUp);
+        }
+    }
+
+    /**
+     * Runs the matrix-multiply kernel on small matrices, through every path it has (each transpose,
+     * partial edge tiles, accumulation, several k blocks), until the JIT compiler has compiled it.
+     *
+     * <p>Why: the Vector API is only fast once C2 compiles it; interpreted or in C1 every vector
+     * operation allocates, and the kernel runs some hundred times slower. Without a warm-up the
+     * first training batches paid for that at full size (seconds for the first batch of
+     * mlp:784-256-10). Small matrices reach C2's call counts in a fraction of the time, and
+     * exercising every branch keeps C2 from compiling a version that is thrown away when a path it
+     * never saw is first taken. The work is on private arrays and changes no result.
+     */
+    public static void warmUp() {
+        Gemm gemm = GEMM;
+        if (gemm == SCALAR) {
+            return; // plain Java reaches C2 quickly enough by itself
+        }
+        float[] fa = new float[300 * 40];
+        float[] fb = new float[300 * 40];
+        float[] fc = new float[40 * 40];
+        double[] da = new double[300 * 40];
+        double[] db = new double[300 * 40];
+        double[] dc = new double[40 * 40];
+        for (int i = 0; i < fa.length; i++) {
+            fa[i] = (i % 7) * 0.25f - 0.75f;
+            fb[i] = (i % 5) * 0.25f - 0.5f;
+            da[i] = fa[i];
+            db[i] = fb[i];
+        }
+        for (int round = 0; round < WARM_UP_ROUNDS; round++) {
+            // Mostly tiny products (many calls, little work); now and then one with two k blocks.
+            int k = round % 64 == 63 ? 260 : 12;
+            boolean accumulate = (round & 1) == 1;
+            for (int t = 0; t < 4; t++) {
+                boolean ta = (t & 1) == 1;
+                boolean tb = (t & 2) == 2;
+                int m = 7;
+                int n = 37;
+                gemm.sgemm(ta, tb, m, n, k, fa, 0, ta ? m : k, fb, 0, tb ? k : n, fc, 0, n, accumulate);
+                if (round % 4 == 0) {
+                    // float64 is the dtype of checks and surfaces, float32 of training: fewer rounds.
+                    gemm.dgemm(ta, tb, m, n, k, da, 0, ta ? m : k, db, 0, tb ? k : n, dc, 0, n, accumulate);
+                }
+            }
+        }
+    }
 
     /** The matrix-multiply kernel for this JVM. */
     public static Gemm gemm() {
