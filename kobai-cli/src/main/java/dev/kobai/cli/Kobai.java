@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = Kobai.Version.class,
         description = "Train neural networks and watch optimizers at work.",
-        subcommands = {DemoCommand.class, TrainCommand.class, TraceCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, TrainCommand.class, TraceCommand.class, BenchCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Kobai implements Runnable {
     /** Exit code for a job that failed while running. */
     public static final int EXIT_FAILURE = 1;
