@@ -91,18 +91,12 @@ public final class SGD extends Optimizer {
             float[] gr = grad.floatData();
             float[] b = buf == null ? null : buf.floatData();
             float flr = (float) lr, fmom = (float) momentum, fkeep = (float) (1 - dampening), fwd = (float) wd;
-            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
-                if (plain && b == null) {
-                    for (int i = lo; i < hi; i++) {
-                        w[i] -= flr * gr[i];
-                    }
-                } else if (plain && !isFirst) {
-                    for (int i = lo; i < hi; i++) {
-                        float bi = fmom * b[i] + fkeep * gr[i];
-                        b[i] = bi;
-                        w[i] -= flr * bi;
-                    }
-                } else {
+            if (plain && b == null) {
+                Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> plainFloat(w, gr, flr, lo, hi));
+            } else if (plain && !isFirst) {
+                Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> momentumFloat(w, gr, b, flr, fmom, fkeep, lo, hi));
+            } else {
+                Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
                     for (int i = lo; i < hi; i++) {
                         float d = maximize ? -gr[i] : gr[i];
                         if (wd != 0) {
@@ -114,25 +108,19 @@ public final class SGD extends Optimizer {
                         }
                         w[i] -= flr * d;
                     }
-                }
-            });
+                });
+            }
         } else {
             double[] w = p.doubleData();
             double[] gr = grad.doubleData();
             double[] b = buf == null ? null : buf.doubleData();
             double keep = 1 - dampening;
-            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
-                if (plain && b == null) {
-                    for (int i = lo; i < hi; i++) {
-                        w[i] -= lr * gr[i];
-                    }
-                } else if (plain && !isFirst) {
-                    for (int i = lo; i < hi; i++) {
-                        double bi = momentum * b[i] + keep * gr[i];
-                        b[i] = bi;
-                        w[i] -= lr * bi;
-                    }
-                } else {
+            if (plain && b == null) {
+                Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> plainDouble(w, gr, lr, lo, hi));
+            } else if (plain && !isFirst) {
+                Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> momentumDouble(w, gr, b, lr, momentum, keep, lo, hi));
+            } else {
+                Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
                     for (int i = lo; i < hi; i++) {
                         double d = maximize ? -gr[i] : gr[i];
                         if (wd != 0) {
@@ -144,8 +132,39 @@ public final class SGD extends Optimizer {
                         }
                         w[i] -= lr * d;
                     }
-                }
-            });
+                });
+            }
+        }
+    }
+
+    // The default options' loops, each its own method so that the JIT compiles each for its own use.
+
+    private static void plainFloat(float[] w, float[] g, float lr, int lo, int hi) {
+        for (int i = lo; i < hi; i++) {
+            w[i] -= lr * g[i];
+        }
+    }
+
+    private static void momentumFloat(float[] w, float[] g, float[] b, float lr, float mom, float keep, int lo, int hi) {
+        for (int i = lo; i < hi; i++) {
+            float bi = mom * b[i] + keep * g[i];
+            b[i] = bi;
+            w[i] -= lr * bi;
+        }
+    }
+
+    private static void plainDouble(double[] w, double[] g, double lr, int lo, int hi) {
+        for (int i = lo; i < hi; i++) {
+            w[i] -= lr * g[i];
+        }
+    }
+
+    private static void momentumDouble(double[] w, double[] g, double[] b, double lr, double mom, double keep,
+                                       int lo, int hi) {
+        for (int i = lo; i < hi; i++) {
+            double bi = mom * b[i] + keep * g[i];
+            b[i] = bi;
+            w[i] -= lr * bi;
         }
     }
 }

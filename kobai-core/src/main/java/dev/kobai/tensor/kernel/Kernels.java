@@ -92,6 +92,14 @@ public final class Kernels {
         return GEMM;
     }
 
+    /**
+     * Whether the Vector API kernels are in use (the module is present and kobai.simd is not
+     * false); element loops that C2 does not vectorise by itself choose their Vector API version by this.
+     */
+    public static boolean vectorAvailable() {
+        return GEMM != SCALAR;
+    }
+
     /** The plain-Java kernel, whatever the JVM offers. */
     public static Gemm scalarGemm() {
         return SCALAR;
