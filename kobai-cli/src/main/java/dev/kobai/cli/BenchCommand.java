@@ -145,28 +145,45 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
 
     /** Median seconds of one call, from repeated timings after a warm-up. */
     double time(Runnable body) {
+        return time(new Runnable[] {body})[0];
+    }
+
+    /**
+     * Median seconds of one call of each body, timed in alternation (a, b, a, b, ...) after a
+     * warm-up of each, so that a machine's drift hits all of them alike.
+     */
+    double[] time(Runnable... bodies) {
         double warmSeconds = quick ? 0.3 : 1.0;
         double repSeconds = quick ? 0.01 : 0.03;
         int reps = quick ? 5 : 11;
-        // Warm up (and find how many calls make one timing long enough).
-        long start = System.nanoTime();
-        int calls = 0;
-        while (System.nanoTime() - start < warmSeconds * 1e9 || calls < 3) {
-            body.run();
-            calls++;
-        }
-        double perCall = (System.nanoTime() - start) / 1e9 / calls;
-        int inner = (int) Math.max(1, Math.min(1_000_000, Math.ceil(repSeconds / perCall)));
-        double[] t = new double[reps];
-        for (int r = 0; r < reps; r++) {
-            long s = System.nanoTime();
-            for (int i = 0; i < inner; i++) {
+        int[] inner = new int[bodies.length];
+        for (int j = 0; j < bodies.length; j++) {
+            Runnable body = bodies[j];
+            long start = System.nanoTime();
+            int calls = 0;
+            while (System.nanoTime() - start < warmSeconds * 1e9 || calls < 3) {
                 body.run();
+                calls++;
             }
-            t[r] = (System.nanoTime() - s) / 1e9 / inner;
+            double perCall = (System.nanoTime() - start) / 1e9 / calls;
+            inner[j] = (int) Math.max(1, Math.min(1_000_000, Math.ceil(repSeconds / perCall)));
         }
-        Arrays.sort(t);
-        return t[reps / 2];
+        double[][] t = new double[bodies.length][reps];
+        for (int r = 0; r < reps; r++) {
+            for (int j = 0; j < bodies.length; j++) {
+                long s = System.nanoTime();
+                for (int i = 0; i < inner[j]; i++) {
+                    bodies[j].run();
+                }
+                t[j][r] = (System.nanoTime() - s) / 1e9 / inner[j];
+            }
+        }
+        double[] medians = new double[bodies.length];
+        for (int j = 0; j < bodies.length; j++) {
+            Arrays.sort(t[j]);
+            medians[j] = t[j][reps / 2];
+        }
+        return medians;
     }
 
     // ------------------------------------------------------------------------------- sections
@@ -245,16 +262,14 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
         out.printf(Locale.ROOT, "%nOptimizer steps over %d float32 parameters (%d tensors of %d)%n", params, tensors, size);
         out.printf(Locale.ROOT, "  memory: System.arraycopy of %d floats: %.1f GB/s%n", params, copyGbs);
         out.printf(Locale.ROOT, "  %-26s %9s %6s %11s %9s %7s%n", "optimizer", "step", "B/elt", "mem. pass", "GB/s", "ratio");
-        Map<Workloads.Traffic, Double> bounds = new LinkedHashMap<>();
         List<Map<String, Object>> rows = new ArrayList<>();
         for (String optSpec : Workloads.OPTIMIZERS) {
             Workloads.Traffic traffic = Workloads.traffic(optSpec);
-            double bound = bounds.computeIfAbsent(traffic, tr -> {
-                Workloads.MemoryPass pass = new Workloads.MemoryPass(tr, tensors, size);
-                return time(pass::run);
-            });
+            Workloads.MemoryPass pass = new Workloads.MemoryPass(traffic, tensors, size);
             Workloads.OptimizerStep step = new Workloads.OptimizerStep(optSpec, tensors, size);
-            double t = time(step::step);
+            double[] both = time(step::step, pass::run);
+            double t = both[0];
+            double bound = both[1];
             double gbs = (double) traffic.bytesPerElement() * params / t / 1e9;
             out.printf(Locale.ROOT, "  %-26s %6.2f ms %6d %8.2f ms %9.1f %7.2f%n", optSpec, t * 1e3,
                     traffic.bytesPerElement(), bound * 1e3, gbs, t / bound);
@@ -267,7 +282,6 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
             row.put("ratio_to_memory_pass", t / bound);
             row.put("gb_per_s", gbs);
             rows.add(row);
-            step = null; // let the 10M-parameter state go before the next one is built
         }
         r.put("steps", rows);
         return r;
@@ -275,8 +289,9 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
 
     private Map<String, Object> hvp(PrintWriter out) {
         Workloads.HessianVector hv = new Workloads.HessianVector();
-        double grad = time(hv::gradient);
-        double hvp = time(hv::hessianVectorProduct);
+        double[] both = time(hv::gradient, hv::hessianVectorProduct);
+        double grad = both[0];
+        double hvp = both[1];
         out.printf(Locale.ROOT, "%nHessian-vector product of %s at batch %d (float32, forward included)%n",
                 Workloads.Model.SPEC, Workloads.Model.BATCH);
         out.printf(Locale.ROOT, "  gradient %.3f ms, Hessian-vector product %.3f ms, ratio %.2f%n", grad * 1e3,
@@ -294,19 +309,22 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
         out.printf(Locale.ROOT, "%nTraining step of %s at batch %d: kfac against adam%n", Workloads.Model.SPEC,
                 Workloads.Model.BATCH);
         Workloads.TrainingStep adam = new Workloads.TrainingStep("adam");
-        double adamSeconds = time(adam::run);
-        r.put("adam_step_seconds", adamSeconds);
         Workloads.TrainingStep kfac;
         try {
             kfac = new Workloads.TrainingStep("kfac");
         } catch (UsageException e) {
+            double adamSeconds = time(adam::run);
             out.printf(Locale.ROOT, "  adam %.3f ms; kfac is not in this build%n", adamSeconds * 1e3);
+            r.put("adam_step_seconds", adamSeconds);
             r.put("kfac_step_seconds", null);
             return r;
         }
-        double kfacSeconds = time(kfac::run);
+        double[] both = time(adam::run, kfac::run);
+        double adamSeconds = both[0];
+        double kfacSeconds = both[1];
         out.printf(Locale.ROOT, "  adam %.3f ms, kfac %.3f ms, ratio %.2f%n", adamSeconds * 1e3, kfacSeconds * 1e3,
                 kfacSeconds / adamSeconds);
+        r.put("adam_step_seconds", adamSeconds);
         r.put("kfac_step_seconds", kfacSeconds);
         r.put("ratio", kfacSeconds / adamSeconds);
         return r;
