@@ -31,10 +31,11 @@ public final class Kernels {
     /**
      * Starts {@link #warmUp} on a background daemon thread, once per JVM; later calls do nothing.
      * A run calls this before it loads its data, so the kernel is compiled while the data is read.
+     * The system property {@code kobai.warmup=false} turns it off (to measure what it saves).
      */
     public static void warmUpInBackground() {
         synchronized (WARM_UP_LOCK) {
-            if (warmUpThread != null) {
+            if (warmUpThread != null || "false".equalsIgnoreCase(System.getProperty("kobai.warmup", "").trim())) {
                 return;
             }
             warmUpThread = Thread.ofPlatform().daemon().name("kobai-kernel-warm-up").start(Kernels::warmUp);
@@ -42,8 +43,10 @@ public final class Kernels {
     }
 
     /**
-     * Runs the matrix-multiply kernel on small matrices, through every path it has (each transpose,
-     * partial edge tiles, accumulation, several k blocks), until the JIT compiler has compiled it.
+     * Runs the float32 matrix-multiply kernel on small matrices, through every path it has (each
+     * transpose, partial edge tiles, accumulation, several k blocks), until the JIT compiler has
+     * compiled it. Training runs in float32; float64 (gradient checks, surfaces) is left to warm up
+     * by use, since warming it too would double the cost (about 0.8 s of one core for float32 alone).
      *
      * <p>Why: the Vector API is only fast once C2 compiles it; interpreted or in C1 every vector
      * operation allocates, and the kernel runs some hundred times slower. Without a warm-up the
@@ -57,17 +60,12 @@ public final class Kernels {
         if (gemm == SCALAR) {
             return; // plain Java reaches C2 quickly enough by itself
         }
-        float[] fa = new float[300 * 40];
-        float[] fb = new float[300 * 40];
-        float[] fc = new float[40 * 40];
-        double[] da = new double[300 * 40];
-        double[] db = new double[300 * 40];
-        double[] dc = new double[40 * 40];
-        for (int i = 0; i < fa.length; i++) {
-            fa[i] = (i % 7) * 0.25f - 0.75f;
-            fb[i] = (i % 5) * 0.25f - 0.5f;
-            da[i] = fa[i];
-            db[i] = fb[i];
+        float[] a = new float[300 * 40];
+        float[] b = new float[300 * 40];
+        float[] c = new float[40 * 40];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (i % 7) * 0.25f - 0.75f;
+            b[i] = (i % 5) * 0.25f - 0.5f;
         }
         for (int round = 0; round < WARM_UP_ROUNDS; round++) {
             // Mostly tiny products (many calls, little work); now and then one with two k blocks.
@@ -78,11 +76,7 @@ public final class Kernels {
                 boolean tb = (t & 2) == 2;
                 int m = 7;
                 int n = 37;
-                gemm.sgemm(ta, tb, m, n, k, fa, 0, ta ? m : k, fb, 0, tb ? k : n, fc, 0, n, accumulate);
-                if (round % 4 == 0) {
-                    // float64 is the dtype of checks and surfaces, float32 of training: fewer rounds.
-                    gemm.dgemm(ta, tb, m, n, k, da, 0, ta ? m : k, db, 0, tb ? k : n, dc, 0, n, accumulate);
-                }
+                gemm.sgemm(ta, tb, m, n, k, a, 0, ta ? m : k, b, 0, tb ? k : n, c, 0, n, accumulate);
             }
         }
     }
