@@ -71,6 +71,7 @@ public final class Adamax extends Optimizer {
         int t = Adam.nextStep(state);
         double clr = lr / (1 - Math.pow(beta1, t));
         int n = p.numel();
+        boolean plain = !maximize && wd == 0;
         if (p.dtype() == DType.FLOAT32) {
             float[] w = p.floatData();
             float[] gr = grad.floatData();
@@ -79,6 +80,17 @@ public final class Adamax extends Optimizer {
             float b1 = (float) beta1, c1 = (float) (1 - beta1), b2 = (float) beta2;
             float fwd = (float) wd, feps = (float) eps, fclr = (float) -clr;
             Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                if (plain) {
+                    for (int i = lo; i < hi; i++) {
+                        float d = gr[i];
+                        float mi = m[i] * b1 + c1 * d;
+                        float ui = Math.max(u[i] * b2, Math.abs(d) + feps);
+                        m[i] = mi;
+                        u[i] = ui;
+                        w[i] += fclr * (mi / ui);
+                    }
+                    return;
+                }
                 for (int i = lo; i < hi; i++) {
                     float d = maximize ? -gr[i] : gr[i];
                     if (wd != 0) {
@@ -96,6 +108,17 @@ public final class Adamax extends Optimizer {
             double[] u = expInf.doubleData();
             double c1 = 1 - beta1;
             Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                if (plain) {
+                    for (int i = lo; i < hi; i++) {
+                        double d = gr[i];
+                        double mi = m[i] * beta1 + c1 * d;
+                        double ui = Math.max(u[i] * beta2, Math.abs(d) + eps);
+                        m[i] = mi;
+                        u[i] = ui;
+                        w[i] += -clr * (mi / ui);
+                    }
+                    return;
+                }
                 for (int i = lo; i < hi; i++) {
                     double d = maximize ? -gr[i] : gr[i];
                     if (wd != 0) {
