@@ -78,12 +78,21 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
 
     @Override
     public Integer call() throws IOException {
-        if (threads != null) {
-            if (threads < 1) {
-                throw new ParameterException(spec.commandLine(), "--threads must be at least 1, got " + threads);
-            }
-            Parallel.setThreads(threads);
+        if (threads != null && threads < 1) {
+            throw new ParameterException(spec.commandLine(), "--threads must be at least 1, got " + threads);
         }
+        int before = Parallel.threads();
+        try {
+            if (threads != null) {
+                Parallel.setThreads(threads);
+            }
+            return run();
+        } finally {
+            Parallel.setThreads(before); // in-process callers (tests) keep their own setting
+        }
+    }
+
+    private int run() throws IOException {
         if (only != null) {
             for (String s : only) {
                 if (!SECTIONS.contains(s)) {
