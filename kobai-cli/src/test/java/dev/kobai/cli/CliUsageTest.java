@@ -71,7 +71,7 @@ class CliUsageTest {
     void unknownCommandIsAUsageError() {
         Result r = kobai("bogus");
         assertEquals(2, r.code());
-        assertEquals("kobai: unknown command 'bogus' (commands: demo, train, trace, race, compare, help)", r.firstErrLine());
+        assertEquals("kobai: unknown command 'bogus' (commands: demo, train, trace, race, compare, bench, help)", r.firstErrLine());
     }
 
     @Test
