@@ -14,8 +14,8 @@ import java.util.Map;
 /**
  * The races of the lecture's animations (Alec Radford's, 2014), redrawn with Kobai's optimizers:
  * Beale's function, a long narrow valley and a saddle, each with SGD, momentum, Nesterov, Adagrad,
- * Adadelta and RMSprop as in the original, plus Adam and, when the registry has it, Newton's
- * method. No hyperparameters were published with the originals; these were chosen by trying a
+ * Adadelta and RMSprop as in the original, plus Adam and the two Newton methods the original
+ * never had. No hyperparameters were published with the originals; these were chosen by trying a
  * few on each surface so that each method behaves as the pictures show it (RaceCommandTest checks
  * that it does), and the legend prints them.
  */
@@ -39,7 +39,9 @@ final class RacePresets {
                 new Entry("RMSprop", "rmsprop:lr=0.02"),
                 new Entry("Adam", "adam:lr=0.05")),
                 "Beale's function: the momentum methods overshoot and swing round the bend, the adaptive"
-                        + " ones head straight for the minimum at (3, 0.5), plain SGD crawls."));
+                        + " ones head straight for the minimum at (3, 0.5), plain SGD crawls; Newton's method jumps onto the"
+                        + " saddle point at (0, 1), and saddle-free Newton runs off along the plateau where f tends to"
+                        + " 0.45."));
         PRESETS.put("long-valley", new Preset("long-valley", "long-valley", new Point(-9, -1), new Domain(-10, 4, -1.5, 1.5), 150,
                 List.of(
                 new Entry("SGD", "sgd:lr=0.019"),
@@ -51,7 +53,7 @@ final class RacePresets {
                 new Entry("Adam", "adam:lr=0.3")),
                 "A long valley (condition number 100): SGD zig-zags across the steep walls and crawls along"
                         + " the floor, momentum builds speed along it, the adaptive methods rescale each"
-                        + " direction and cut across."));
+                        + " direction and cut across; on a quadratic both Newton methods land on the minimum in one step."));
         PRESETS.put("saddle", new Preset("saddle", "saddle", new Point(-1.5, 1e-3), new Domain(-2, 2, -2, 2), 150, List.of(
                 new Entry("SGD", "sgd:lr=0.02"),
                 new Entry("Momentum", "sgd:lr=0.02,momentum=0.9"),
@@ -62,7 +64,8 @@ final class RacePresets {
                 new Entry("Adam", "adam:lr=0.05")),
                 "A saddle, started just off the ridge: the gradient across the ridge is tiny, so plain SGD"
                         + " sits at the saddle point while the methods that rescale by the gradient's size"
-                        + " escape at once; Newton's method, when present, jumps onto the saddle point."));
+                        + " escape at once; Newton's method jumps onto the saddle point in one step, and saddle-free Newton"
+                        + " leaves it fastest of all."));
     }
 
     private RacePresets() {}
@@ -71,37 +74,20 @@ final class RacePresets {
         return List.copyOf(PRESETS.keySet());
     }
 
-    /** The preset called {@code name}, with Newton's method added when the registry has it. */
+    /**
+     * The preset called {@code name}. Every preset ends with the two Newton methods the lecture's
+     * picture never had: plain Newton, which is drawn to any stationary point, saddles included, and
+     * saddle-free Newton (|H| in place of H, Dauphin et al. 2014), which is pushed away from them.
+     */
     static Preset byName(String name) {
         Preset p = name == null ? null : PRESETS.get(name.trim().toLowerCase(Locale.ROOT));
         if (p == null) {
             throw new UsageException("unknown preset '" + name + "'; valid: " + String.join(", ", names()));
         }
         List<Entry> runners = new ArrayList<>(p.runners());
-        String newton = newtonSpec();
-        if (newton != null) {
-            runners.add(new Entry("Newton", newton));
-        }
+        runners.add(new Entry("Newton", "newton"));
+        runners.add(new Entry("Saddle-free Newton", "newton:indefinite=saddle-free"));
         return new Preset(p.name(), p.surface(), p.start(), p.domain(), p.steps(), List.copyOf(runners), p.caption());
-    }
-
-    /**
-     * The spec for Newton's method when the registry has an optimizer called {@code newton}: its
-     * defaults if they need nothing, otherwise a full step, lr=1; null when it is absent.
-     */
-    static String newtonSpec() {
-        if (!Optimizers.names().contains("newton")) {
-            return null;
-        }
-        for (String spec : List.of("newton", "newton:lr=1")) {
-            try {
-                Optimizers.options(OptimizerSpec.parse(spec));
-                return spec;
-            } catch (UsageException e) {
-                // try the next form
-            }
-        }
-        return null;
     }
 
     /** {@code LABEL=SPEC} or {@code SPEC}, checked; the label defaults to the optimizer's name. */

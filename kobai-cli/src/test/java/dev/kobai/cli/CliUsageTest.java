@@ -71,8 +71,8 @@ class CliUsageTest {
     void unknownCommandIsAUsageError() {
         Result r = kobai("bogus");
         assertEquals(2, r.code());
-        assertEquals("kobai: unknown command 'bogus' (commands: demo, train, trace, race, compare, autoencoder, help)",
-                r.firstErrLine());
+        assertEquals("kobai: unknown command 'bogus' (commands: demo, train, trace, race, compare, bench, autoencoder,"
+                + " help)", r.firstErrLine());
     }
 
     @Test

@@ -234,7 +234,9 @@ class RaceCommandTest {
             Trace.Sample end = path.getLast();
             if (e.label().equals("SGD")) {
                 assertTrue(Math.abs(end.x()) < 0.05 && Math.abs(end.y()) < 0.5, "SGD stuck at the ridge: " + end);
-            } else if (!e.label().equals("Newton")) {
+            } else if (e.label().equals("Newton")) {
+                assertTrue(Math.abs(end.x()) < 1e-12 && Math.abs(end.y()) < 1e-12, "plain Newton sits on the saddle: " + end);
+            } else {
                 assertTrue(!saddle.domain().contains(new dev.kobai.surface.Surface.Point(end.x(), end.y())),
                         e + " escapes: " + end);
             }

@@ -105,5 +105,12 @@ class TrainEndToEndTest {
         }
         List<String> lines = r.out().lines().toList();
         assertTrue(lines.getLast().startsWith("After 1 epoch the network classifies "), r.out());
+        // The table: a header and one row per lecture optimizer, with its settings.
+        int header = lines.indexOf(lines.stream().filter(l -> l.startsWith("optimizer")).findFirst().orElseThrow());
+        assertTrue(lines.get(header).contains("test acc") && lines.get(header).contains("seconds"), r.out());
+        for (String name : List.of("SGD", "Momentum", "Adagrad", "Adadelta", "RMSprop", "Adam")) {
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith(name + " ") && l.matches(".*\\d\\.\\d{4}.*")),
+                    name + " row missing: " + r.out());
+        }
     }
 }

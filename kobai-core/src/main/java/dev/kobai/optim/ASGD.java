@@ -3,6 +3,7 @@ package dev.kobai.optim;
 import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.kernel.Parallel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -92,26 +93,30 @@ public final class ASGD extends Optimizer {
             float feta = (float) eta;
             float fmu = (float) mu;
             float fwd = (float) wd;
-            for (int i = 0; i < n; i++) {
-                float d = maximize ? -gr[i] : gr[i];
-                if (wd != 0) {
-                    d += fwd * w[i];
+            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                for (int i = lo; i < hi; i++) {
+                    float d = maximize ? -gr[i] : gr[i];
+                    if (wd != 0) {
+                        d += fwd * w[i];
+                    }
+                    w[i] = w[i] * fshrink - feta * d;
+                    a[i] = mu == 1 ? w[i] : a[i] + fmu * (w[i] - a[i]);
                 }
-                w[i] = w[i] * fshrink - feta * d;
-                a[i] = mu == 1 ? w[i] : a[i] + fmu * (w[i] - a[i]);
-            }
+            });
         } else {
             double[] w = p.doubleData();
             double[] gr = grad.doubleData();
             double[] a = ax.doubleData();
-            for (int i = 0; i < n; i++) {
-                double d = maximize ? -gr[i] : gr[i];
-                if (wd != 0) {
-                    d += wd * w[i];
+            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                for (int i = lo; i < hi; i++) {
+                    double d = maximize ? -gr[i] : gr[i];
+                    if (wd != 0) {
+                        d += wd * w[i];
+                    }
+                    w[i] = w[i] * shrink - eta * d;
+                    a[i] = mu == 1 ? w[i] : a[i] + mu * (w[i] - a[i]);
                 }
-                w[i] = w[i] * shrink - eta * d;
-                a[i] = mu == 1 ? w[i] : a[i] + mu * (w[i] - a[i]);
-            }
+            });
         }
         state.put("step", step);
         state.put("eta", lr / Math.pow(1 + lambd * lr * step, alpha));

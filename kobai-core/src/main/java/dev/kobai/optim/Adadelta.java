@@ -4,6 +4,7 @@ import dev.kobai.UsageException;
 import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.kernel.Parallel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,6 +81,7 @@ public final class Adadelta extends Optimizer {
         Tensor squareAvg = (Tensor) state.get("square_avg");
         Tensor accDelta = (Tensor) state.get("acc_delta");
         int n = p.numel();
+        boolean plain = !maximize && wd == 0;
         if (p.dtype() == DType.FLOAT32) {
             float[] w = p.floatData();
             float[] gr = grad.floatData();
@@ -90,32 +92,58 @@ public final class Adadelta extends Optimizer {
             float feps = (float) eps;
             float flr = (float) lr;
             float fwd = (float) wd;
-            for (int i = 0; i < n; i++) {
-                float d = maximize ? -gr[i] : gr[i];
-                if (wd != 0) {
-                    d += fwd * w[i];
+            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                if (plain) {
+                    for (int i = lo; i < hi; i++) {
+                        float d = gr[i];
+                        float vi = frho * v[i] + fkeep * d * d;
+                        v[i] = vi;
+                        float delta = (float) Math.sqrt(u[i] + feps) / (float) Math.sqrt(vi + feps) * d;
+                        u[i] = frho * u[i] + fkeep * delta * delta;
+                        w[i] -= flr * delta;
+                    }
+                    return;
                 }
-                v[i] = frho * v[i] + fkeep * d * d;
-                float delta = (float) Math.sqrt(u[i] + feps) / (float) Math.sqrt(v[i] + feps) * d;
-                u[i] = frho * u[i] + fkeep * delta * delta;
-                w[i] -= flr * delta;
-            }
+                for (int i = lo; i < hi; i++) {
+                    float d = maximize ? -gr[i] : gr[i];
+                    if (wd != 0) {
+                        d += fwd * w[i];
+                    }
+                    v[i] = frho * v[i] + fkeep * d * d;
+                    float delta = (float) Math.sqrt(u[i] + feps) / (float) Math.sqrt(v[i] + feps) * d;
+                    u[i] = frho * u[i] + fkeep * delta * delta;
+                    w[i] -= flr * delta;
+                }
+            });
         } else {
             double[] w = p.doubleData();
             double[] gr = grad.doubleData();
             double[] v = squareAvg.doubleData();
             double[] u = accDelta.doubleData();
             double keep = 1 - rho;
-            for (int i = 0; i < n; i++) {
-                double d = maximize ? -gr[i] : gr[i];
-                if (wd != 0) {
-                    d += wd * w[i];
+            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                if (plain) {
+                    for (int i = lo; i < hi; i++) {
+                        double d = gr[i];
+                        double vi = rho * v[i] + keep * d * d;
+                        v[i] = vi;
+                        double delta = Math.sqrt(u[i] + eps) / Math.sqrt(vi + eps) * d;
+                        u[i] = rho * u[i] + keep * delta * delta;
+                        w[i] -= lr * delta;
+                    }
+                    return;
                 }
-                v[i] = rho * v[i] + keep * d * d;
-                double delta = Math.sqrt(u[i] + eps) / Math.sqrt(v[i] + eps) * d;
-                u[i] = rho * u[i] + keep * delta * delta;
-                w[i] -= lr * delta;
-            }
+                for (int i = lo; i < hi; i++) {
+                    double d = maximize ? -gr[i] : gr[i];
+                    if (wd != 0) {
+                        d += wd * w[i];
+                    }
+                    v[i] = rho * v[i] + keep * d * d;
+                    double delta = Math.sqrt(u[i] + eps) / Math.sqrt(v[i] + eps) * d;
+                    u[i] = rho * u[i] + keep * delta * delta;
+                    w[i] -= lr * delta;
+                }
+            });
         }
     }
 }

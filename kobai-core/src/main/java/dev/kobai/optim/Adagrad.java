@@ -3,6 +3,7 @@ package dev.kobai.optim;
 import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.kernel.Parallel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -89,6 +90,7 @@ public final class Adagrad extends Optimizer {
         boolean maximize = g.getBoolean("maximize");
         Tensor sum = (Tensor) state.get("sum");
         int n = p.numel();
+        boolean plain = !maximize && wd == 0;
         if (p.dtype() == DType.FLOAT32) {
             float[] w = p.floatData();
             float[] gr = grad.floatData();
@@ -96,26 +98,48 @@ public final class Adagrad extends Optimizer {
             float fwd = (float) wd;
             float fclr = (float) clr;
             float feps = (float) eps;
-            for (int i = 0; i < n; i++) {
-                float d = maximize ? -gr[i] : gr[i];
-                if (wd != 0) {
-                    d += fwd * w[i];
+            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                if (plain) {
+                    for (int i = lo; i < hi; i++) {
+                        float d = gr[i];
+                        float si = s[i] + d * d;
+                        s[i] = si;
+                        w[i] -= fclr * (d / ((float) Math.sqrt(si) + feps));
+                    }
+                    return;
                 }
-                s[i] += d * d;
-                w[i] -= fclr * (d / ((float) Math.sqrt(s[i]) + feps));
-            }
+                for (int i = lo; i < hi; i++) {
+                    float d = maximize ? -gr[i] : gr[i];
+                    if (wd != 0) {
+                        d += fwd * w[i];
+                    }
+                    s[i] += d * d;
+                    w[i] -= fclr * (d / ((float) Math.sqrt(s[i]) + feps));
+                }
+            });
         } else {
             double[] w = p.doubleData();
             double[] gr = grad.doubleData();
             double[] s = sum.doubleData();
-            for (int i = 0; i < n; i++) {
-                double d = maximize ? -gr[i] : gr[i];
-                if (wd != 0) {
-                    d += wd * w[i];
+            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                if (plain) {
+                    for (int i = lo; i < hi; i++) {
+                        double d = gr[i];
+                        double si = s[i] + d * d;
+                        s[i] = si;
+                        w[i] -= clr * (d / (Math.sqrt(si) + eps));
+                    }
+                    return;
                 }
-                s[i] += d * d;
-                w[i] -= clr * (d / (Math.sqrt(s[i]) + eps));
-            }
+                for (int i = lo; i < hi; i++) {
+                    double d = maximize ? -gr[i] : gr[i];
+                    if (wd != 0) {
+                        d += wd * w[i];
+                    }
+                    s[i] += d * d;
+                    w[i] -= clr * (d / (Math.sqrt(s[i]) + eps));
+                }
+            });
         }
     }
 }

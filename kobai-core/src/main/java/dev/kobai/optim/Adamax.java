@@ -3,6 +3,7 @@ package dev.kobai.optim;
 import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.kernel.Parallel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,6 +71,7 @@ public final class Adamax extends Optimizer {
         int t = Adam.nextStep(state);
         double clr = lr / (1 - Math.pow(beta1, t));
         int n = p.numel();
+        boolean plain = !maximize && wd == 0;
         if (p.dtype() == DType.FLOAT32) {
             float[] w = p.floatData();
             float[] gr = grad.floatData();
@@ -77,30 +79,56 @@ public final class Adamax extends Optimizer {
             float[] u = expInf.floatData();
             float b1 = (float) beta1, c1 = (float) (1 - beta1), b2 = (float) beta2;
             float fwd = (float) wd, feps = (float) eps, fclr = (float) -clr;
-            for (int i = 0; i < n; i++) {
-                float d = maximize ? -gr[i] : gr[i];
-                if (wd != 0) {
-                    d += fwd * w[i];
+            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                if (plain) {
+                    for (int i = lo; i < hi; i++) {
+                        float d = gr[i];
+                        float mi = m[i] * b1 + c1 * d;
+                        float ui = Math.max(u[i] * b2, Math.abs(d) + feps);
+                        m[i] = mi;
+                        u[i] = ui;
+                        w[i] += fclr * (mi / ui);
+                    }
+                    return;
                 }
-                m[i] = m[i] * b1 + c1 * d;
-                u[i] = Math.max(u[i] * b2, Math.abs(d) + feps);
-                w[i] += fclr * (m[i] / u[i]);
-            }
+                for (int i = lo; i < hi; i++) {
+                    float d = maximize ? -gr[i] : gr[i];
+                    if (wd != 0) {
+                        d += fwd * w[i];
+                    }
+                    m[i] = m[i] * b1 + c1 * d;
+                    u[i] = Math.max(u[i] * b2, Math.abs(d) + feps);
+                    w[i] += fclr * (m[i] / u[i]);
+                }
+            });
         } else {
             double[] w = p.doubleData();
             double[] gr = grad.doubleData();
             double[] m = expAvg.doubleData();
             double[] u = expInf.doubleData();
             double c1 = 1 - beta1;
-            for (int i = 0; i < n; i++) {
-                double d = maximize ? -gr[i] : gr[i];
-                if (wd != 0) {
-                    d += wd * w[i];
+            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                if (plain) {
+                    for (int i = lo; i < hi; i++) {
+                        double d = gr[i];
+                        double mi = m[i] * beta1 + c1 * d;
+                        double ui = Math.max(u[i] * beta2, Math.abs(d) + eps);
+                        m[i] = mi;
+                        u[i] = ui;
+                        w[i] += -clr * (mi / ui);
+                    }
+                    return;
                 }
-                m[i] = m[i] * beta1 + c1 * d;
-                u[i] = Math.max(u[i] * beta2, Math.abs(d) + eps);
-                w[i] += -clr * (m[i] / u[i]);
-            }
+                for (int i = lo; i < hi; i++) {
+                    double d = maximize ? -gr[i] : gr[i];
+                    if (wd != 0) {
+                        d += wd * w[i];
+                    }
+                    m[i] = m[i] * beta1 + c1 * d;
+                    u[i] = Math.max(u[i] * beta2, Math.abs(d) + eps);
+                    w[i] += -clr * (m[i] / u[i]);
+                }
+            });
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.kobai.UsageException;
 import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.GradMode;
 import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.kernel.Parallel;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -128,10 +129,31 @@ public abstract class Optimizer {
                 if (grad == null) {
                     continue;
                 }
-                applyDecoupledDecay(g, p);
+                if (!fusesDecoupledDecay()) {
+                    applyDecoupledDecay(g, p);
+                }
                 updateParameter(g, p, grad, state(p));
             }
         }
+    }
+
+    /**
+     * Whether {@link #updateParameter} multiplies the parameter by {@link #decoupledDecayFactor}
+     * itself, in the same pass over memory as the update, so that {@link #update()} must not apply
+     * the decay first. Multiplying first and then updating, element by element, gives the same
+     * numbers as a separate pass.
+     */
+    protected boolean fusesDecoupledDecay() {
+        return false;
+    }
+
+    /** 1 - lr wd under decoupled weight decay for p, else exactly 1 (multiplying by it changes nothing). */
+    protected final double decoupledDecayFactor(ParamGroup g, Parameter p) {
+        if (!g.has(DECOUPLED) || !g.getBoolean(DECOUPLED)) {
+            return 1;
+        }
+        double wd = decayFor(g, p);
+        return wd == 0 ? 1 : 1 - g.lr() * wd;
     }
 
     /** p = p (1 - lr wd) when the group asks for decoupled weight decay and p is not excluded. */
@@ -147,14 +169,18 @@ public abstract class Optimizer {
         if (p.dtype() == dev.kobai.tensor.DType.FLOAT32) {
             float[] w = p.floatData();
             float f = (float) factor;
-            for (int i = 0; i < w.length; i++) {
-                w[i] *= f;
-            }
+            Parallel.forRange(w.length, ElementLoops.GRAIN, (lo, hi) -> {
+                for (int i = lo; i < hi; i++) {
+                    w[i] *= f;
+                }
+            });
         } else {
             double[] w = p.doubleData();
-            for (int i = 0; i < w.length; i++) {
-                w[i] *= factor;
-            }
+            Parallel.forRange(w.length, ElementLoops.GRAIN, (lo, hi) -> {
+                for (int i = lo; i < hi; i++) {
+                    w[i] *= factor;
+                }
+            });
         }
     }
 

@@ -3,6 +3,7 @@ package dev.kobai.optim;
 import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.kernel.Parallel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,38 +97,42 @@ public final class RAdam extends Optimizer {
             float b1 = (float) beta1, c1 = (float) (1 - beta1), b2 = (float) beta2, c2 = (float) (1 - beta2);
             float fwd = (float) wd, feps = (float) eps, fbc1 = (float) bc1, flr = (float) lr;
             float fbc2 = (float) bc2Sqrt, frect = (float) rect;
-            for (int i = 0; i < n; i++) {
-                float d = gr[i];
-                if (wd != 0) {
-                    d += fwd * w[i];
+            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                for (int i = lo; i < hi; i++) {
+                    float d = gr[i];
+                    if (wd != 0) {
+                        d += fwd * w[i];
+                    }
+                    m[i] = m[i] * b1 + c1 * d;
+                    v[i] = v[i] * b2 + c2 * d * d;
+                    float step = m[i] / fbc1 * flr;
+                    if (rectified) {
+                        step = step * (1 / ((float) Math.sqrt(v[i]) + feps) * fbc2) * frect;
+                    }
+                    w[i] -= step;
                 }
-                m[i] = m[i] * b1 + c1 * d;
-                v[i] = v[i] * b2 + c2 * d * d;
-                float step = m[i] / fbc1 * flr;
-                if (rectified) {
-                    step = step * (1 / ((float) Math.sqrt(v[i]) + feps) * fbc2) * frect;
-                }
-                w[i] -= step;
-            }
+            });
         } else {
             double[] w = p.doubleData();
             double[] gr = grad.doubleData();
             double[] m = expAvg.doubleData();
             double[] v = expAvgSq.doubleData();
             double c1 = 1 - beta1, c2 = 1 - beta2;
-            for (int i = 0; i < n; i++) {
-                double d = gr[i];
-                if (wd != 0) {
-                    d += wd * w[i];
+            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                for (int i = lo; i < hi; i++) {
+                    double d = gr[i];
+                    if (wd != 0) {
+                        d += wd * w[i];
+                    }
+                    m[i] = m[i] * beta1 + c1 * d;
+                    v[i] = v[i] * beta2 + c2 * d * d;
+                    double step = m[i] / bc1 * lr;
+                    if (rectified) {
+                        step = step * (1 / (Math.sqrt(v[i]) + eps) * bc2Sqrt) * rect;
+                    }
+                    w[i] -= step;
                 }
-                m[i] = m[i] * beta1 + c1 * d;
-                v[i] = v[i] * beta2 + c2 * d * d;
-                double step = m[i] / bc1 * lr;
-                if (rectified) {
-                    step = step * (1 / (Math.sqrt(v[i]) + eps) * bc2Sqrt) * rect;
-                }
-                w[i] -= step;
-            }
+            });
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.kobai.optim;
 import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.kernel.Parallel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -89,6 +90,7 @@ public final class RMSprop extends Optimizer {
         Tensor gradAvg = centered ? (Tensor) state.get("grad_avg") : null;
         Tensor buffer = momentum > 0 ? (Tensor) state.get("momentum_buffer") : null;
         int n = p.numel();
+        boolean plain = !maximize && wd == 0 && gradAvg == null && buffer == null;
         if (p.dtype() == DType.FLOAT32) {
             float[] w = p.floatData();
             float[] gr = grad.floatData();
@@ -101,26 +103,37 @@ public final class RMSprop extends Optimizer {
             float flr = (float) lr;
             float fmom = (float) momentum;
             float fwd = (float) wd;
-            for (int i = 0; i < n; i++) {
-                float d = maximize ? -gr[i] : gr[i];
-                if (wd != 0) {
-                    d += fwd * w[i];
+            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                if (plain) {
+                    for (int i = lo; i < hi; i++) {
+                        float d = gr[i];
+                        float vi = falpha * v[i] + fkeep * d * d;
+                        v[i] = vi;
+                        w[i] -= flr * (d / ((float) Math.sqrt(vi) + feps));
+                    }
+                    return;
                 }
-                v[i] = falpha * v[i] + fkeep * d * d;
-                float a;
-                if (m != null) {
-                    m[i] = falpha * m[i] + fkeep * d;
-                    a = (float) Math.sqrt(v[i] - m[i] * m[i]) + feps;
-                } else {
-                    a = (float) Math.sqrt(v[i]) + feps;
+                for (int i = lo; i < hi; i++) {
+                    float d = maximize ? -gr[i] : gr[i];
+                    if (wd != 0) {
+                        d += fwd * w[i];
+                    }
+                    v[i] = falpha * v[i] + fkeep * d * d;
+                    float a;
+                    if (m != null) {
+                        m[i] = falpha * m[i] + fkeep * d;
+                        a = (float) Math.sqrt(v[i] - m[i] * m[i]) + feps;
+                    } else {
+                        a = (float) Math.sqrt(v[i]) + feps;
+                    }
+                    if (b != null) {
+                        b[i] = fmom * b[i] + d / a;
+                        w[i] -= flr * b[i];
+                    } else {
+                        w[i] -= flr * (d / a);
+                    }
                 }
-                if (b != null) {
-                    b[i] = fmom * b[i] + d / a;
-                    w[i] -= flr * b[i];
-                } else {
-                    w[i] -= flr * (d / a);
-                }
-            }
+            });
         } else {
             double[] w = p.doubleData();
             double[] gr = grad.doubleData();
@@ -128,26 +141,37 @@ public final class RMSprop extends Optimizer {
             double[] m = gradAvg == null ? null : gradAvg.doubleData();
             double[] b = buffer == null ? null : buffer.doubleData();
             double keep = 1 - alpha;
-            for (int i = 0; i < n; i++) {
-                double d = maximize ? -gr[i] : gr[i];
-                if (wd != 0) {
-                    d += wd * w[i];
+            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                if (plain) {
+                    for (int i = lo; i < hi; i++) {
+                        double d = gr[i];
+                        double vi = alpha * v[i] + keep * d * d;
+                        v[i] = vi;
+                        w[i] -= lr * (d / (Math.sqrt(vi) + eps));
+                    }
+                    return;
                 }
-                v[i] = alpha * v[i] + keep * d * d;
-                double a;
-                if (m != null) {
-                    m[i] = alpha * m[i] + keep * d;
-                    a = Math.sqrt(v[i] - m[i] * m[i]) + eps;
-                } else {
-                    a = Math.sqrt(v[i]) + eps;
+                for (int i = lo; i < hi; i++) {
+                    double d = maximize ? -gr[i] : gr[i];
+                    if (wd != 0) {
+                        d += wd * w[i];
+                    }
+                    v[i] = alpha * v[i] + keep * d * d;
+                    double a;
+                    if (m != null) {
+                        m[i] = alpha * m[i] + keep * d;
+                        a = Math.sqrt(v[i] - m[i] * m[i]) + eps;
+                    } else {
+                        a = Math.sqrt(v[i]) + eps;
+                    }
+                    if (b != null) {
+                        b[i] = momentum * b[i] + d / a;
+                        w[i] -= lr * b[i];
+                    } else {
+                        w[i] -= lr * (d / a);
+                    }
                 }
-                if (b != null) {
-                    b[i] = momentum * b[i] + d / a;
-                    w[i] -= lr * b[i];
-                } else {
-                    w[i] -= lr * (d / a);
-                }
-            }
+            });
         }
     }
 }

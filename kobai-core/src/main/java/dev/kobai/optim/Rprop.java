@@ -4,6 +4,8 @@ import dev.kobai.UsageException;
 import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.kernel.Kernels;
+import dev.kobai.tensor.kernel.Parallel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,12 +78,13 @@ public final class Rprop extends Optimizer {
         double[] bounds = (double[]) g.get("step_sizes");
         double etaMinus = etas[0];
         double etaPlus = etas[1];
-        double lo = bounds[0];
-        double hi = bounds[1];
+        double minStep = bounds[0];
+        double maxStep = bounds[1];
         boolean maximize = g.getBoolean("maximize");
         Tensor prevT = (Tensor) state.get("prev");
         Tensor sizeT = (Tensor) state.get("step_size");
         int n = p.numel();
+        boolean vector = Kernels.vectorAvailable();
         if (p.dtype() == DType.FLOAT32) {
             float[] w = p.floatData();
             float[] gr = grad.floatData();
@@ -89,41 +92,64 @@ public final class Rprop extends Optimizer {
             float[] size = sizeT.floatData();
             float fplus = (float) etaPlus;
             float fminus = (float) etaMinus;
-            float flo = (float) lo;
-            float fhi = (float) hi;
-            for (int i = 0; i < n; i++) {
-                float d = maximize ? -gr[i] : gr[i];
-                float s = d * prev[i];
-                if (s > 0) {
-                    size[i] = Math.min(Math.max(size[i] * fplus, flo), fhi);
-                } else if (s < 0) {
-                    size[i] = Math.min(Math.max(size[i] * fminus, flo), fhi);
-                    d = 0;
+            float flo = (float) minStep;
+            float fhi = (float) maxStep;
+            Parallel.forRange(n, ElementLoops.GRAIN, (from, to) -> {
+                if (vector) {
+                    RpropVector.update(w, gr, prev, size, maximize, fplus, fminus, flo, fhi, from, to);
                 } else {
-                    size[i] = Math.min(Math.max(size[i], flo), fhi);
+                    scalar(w, gr, prev, size, maximize, fplus, fminus, flo, fhi, from, to);
                 }
-                w[i] -= Math.signum(d) * size[i];
-                prev[i] = d;
-            }
+            });
         } else {
             double[] w = p.doubleData();
             double[] gr = grad.doubleData();
             double[] prev = prevT.doubleData();
             double[] size = sizeT.doubleData();
-            for (int i = 0; i < n; i++) {
-                double d = maximize ? -gr[i] : gr[i];
-                double s = d * prev[i];
-                if (s > 0) {
-                    size[i] = Math.min(Math.max(size[i] * etaPlus, lo), hi);
-                } else if (s < 0) {
-                    size[i] = Math.min(Math.max(size[i] * etaMinus, lo), hi);
-                    d = 0;
+            Parallel.forRange(n, ElementLoops.GRAIN, (from, to) -> {
+                if (vector) {
+                    RpropVector.update(w, gr, prev, size, maximize, etaPlus, etaMinus, minStep, maxStep, from, to);
                 } else {
-                    size[i] = Math.min(Math.max(size[i], lo), hi);
+                    scalar(w, gr, prev, size, maximize, etaPlus, etaMinus, minStep, maxStep, from, to);
                 }
-                w[i] -= Math.signum(d) * size[i];
-                prev[i] = d;
+            });
+        }
+    }
+
+    /** The update of elements [from, to) in plain Java: the fallback and the reference of {@link RpropVector}. */
+    static void scalar(float[] w, float[] gr, float[] prev, float[] size, boolean maximize, float plus, float minus,
+                       float lo, float hi, int from, int to) {
+        for (int i = from; i < to; i++) {
+            float d = maximize ? -gr[i] : gr[i];
+            float s = d * prev[i];
+            if (s > 0) {
+                size[i] = Math.min(Math.max(size[i] * plus, lo), hi);
+            } else if (s < 0) {
+                size[i] = Math.min(Math.max(size[i] * minus, lo), hi);
+                d = 0;
+            } else {
+                size[i] = Math.min(Math.max(size[i], lo), hi);
             }
+            w[i] -= Math.signum(d) * size[i];
+            prev[i] = d;
+        }
+    }
+
+    static void scalar(double[] w, double[] gr, double[] prev, double[] size, boolean maximize, double plus,
+                       double minus, double lo, double hi, int from, int to) {
+        for (int i = from; i < to; i++) {
+            double d = maximize ? -gr[i] : gr[i];
+            double s = d * prev[i];
+            if (s > 0) {
+                size[i] = Math.min(Math.max(size[i] * plus, lo), hi);
+            } else if (s < 0) {
+                size[i] = Math.min(Math.max(size[i] * minus, lo), hi);
+                d = 0;
+            } else {
+                size[i] = Math.min(Math.max(size[i], lo), hi);
+            }
+            w[i] -= Math.signum(d) * size[i];
+            prev[i] = d;
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.kobai.UsageException;
 import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.kernel.Parallel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -83,36 +84,87 @@ public final class SGD extends Optimizer {
             }
         }
         int n = p.numel();
+        boolean isFirst = first;
+        boolean plain = !maximize && wd == 0 && !nesterov;
         if (p.dtype() == DType.FLOAT32) {
             float[] w = p.floatData();
             float[] gr = grad.floatData();
             float[] b = buf == null ? null : buf.floatData();
-            for (int i = 0; i < n; i++) {
-                float d = maximize ? -gr[i] : gr[i];
-                if (wd != 0) {
-                    d += (float) wd * w[i];
-                }
-                if (b != null) {
-                    b[i] = first ? d : (float) momentum * b[i] + (float) (1 - dampening) * d;
-                    d = nesterov ? d + (float) momentum * b[i] : b[i];
-                }
-                w[i] -= (float) lr * d;
+            float flr = (float) lr, fmom = (float) momentum, fkeep = (float) (1 - dampening), fwd = (float) wd;
+            if (plain && b == null) {
+                Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> plainFloat(w, gr, flr, lo, hi));
+            } else if (plain && !isFirst) {
+                Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> momentumFloat(w, gr, b, flr, fmom, fkeep, lo, hi));
+            } else {
+                Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                    for (int i = lo; i < hi; i++) {
+                        float d = maximize ? -gr[i] : gr[i];
+                        if (wd != 0) {
+                            d += fwd * w[i];
+                        }
+                        if (b != null) {
+                            b[i] = isFirst ? d : fmom * b[i] + fkeep * d;
+                            d = nesterov ? d + fmom * b[i] : b[i];
+                        }
+                        w[i] -= flr * d;
+                    }
+                });
             }
         } else {
             double[] w = p.doubleData();
             double[] gr = grad.doubleData();
             double[] b = buf == null ? null : buf.doubleData();
-            for (int i = 0; i < n; i++) {
-                double d = maximize ? -gr[i] : gr[i];
-                if (wd != 0) {
-                    d += wd * w[i];
-                }
-                if (b != null) {
-                    b[i] = first ? d : momentum * b[i] + (1 - dampening) * d;
-                    d = nesterov ? d + momentum * b[i] : b[i];
-                }
-                w[i] -= lr * d;
+            double keep = 1 - dampening;
+            if (plain && b == null) {
+                Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> plainDouble(w, gr, lr, lo, hi));
+            } else if (plain && !isFirst) {
+                Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> momentumDouble(w, gr, b, lr, momentum, keep, lo, hi));
+            } else {
+                Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                    for (int i = lo; i < hi; i++) {
+                        double d = maximize ? -gr[i] : gr[i];
+                        if (wd != 0) {
+                            d += wd * w[i];
+                        }
+                        if (b != null) {
+                            b[i] = isFirst ? d : momentum * b[i] + keep * d;
+                            d = nesterov ? d + momentum * b[i] : b[i];
+                        }
+                        w[i] -= lr * d;
+                    }
+                });
             }
+        }
+    }
+
+    // The default options' loops, each its own method so that the JIT compiles each for its own use.
+
+    private static void plainFloat(float[] w, float[] g, float lr, int lo, int hi) {
+        for (int i = lo; i < hi; i++) {
+            w[i] -= lr * g[i];
+        }
+    }
+
+    private static void momentumFloat(float[] w, float[] g, float[] b, float lr, float mom, float keep, int lo, int hi) {
+        for (int i = lo; i < hi; i++) {
+            float bi = mom * b[i] + keep * g[i];
+            b[i] = bi;
+            w[i] -= lr * bi;
+        }
+    }
+
+    private static void plainDouble(double[] w, double[] g, double lr, int lo, int hi) {
+        for (int i = lo; i < hi; i++) {
+            w[i] -= lr * g[i];
+        }
+    }
+
+    private static void momentumDouble(double[] w, double[] g, double[] b, double lr, double mom, double keep,
+                                       int lo, int hi) {
+        for (int i = lo; i < hi; i++) {
+            double bi = mom * b[i] + keep * g[i];
+            b[i] = bi;
+            w[i] -= lr * bi;
         }
     }
 }

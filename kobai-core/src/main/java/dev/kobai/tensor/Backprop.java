@@ -30,6 +30,12 @@ public final class Backprop {
             throw new IllegalArgumentException(outputs.length + " outputs but " + seeds.length + " seeds");
         }
         Map<Tensor, Tensor> grads = new IdentityHashMap<>();
+        // Storage arrays that something besides the gradient being stored may hold: the seeds, every
+        // gradient handed to a backward function (which may pass it through, as add does, or keep a
+        // view of it, as reshape does) and every gradient already stored in a leaf. A leaf gradient
+        // whose storage is in none of these was made fresh by a backward function for this leaf
+        // alone, so it is stored without the copy (a copy of each weight's gradient per step).
+        Map<Object, Boolean> shared = new IdentityHashMap<>();
         List<Tensor> roots = new ArrayList<>();
         for (int i = 0; i < outputs.length; i++) {
             Tensor out = outputs[i];
@@ -42,6 +48,7 @@ public final class Backprop {
                         + ") does not require grad: no parameter it depends on requires grad, or it was computed under noGrad");
             }
             accumulate(grads, out, seed, createGraph);
+            shared.put(storage(seed), Boolean.TRUE);
             roots.add(out);
         }
         Map<Tensor, Boolean> wanted = null;
@@ -61,7 +68,7 @@ public final class Backprop {
                 }
                 if (t.gradFn == null) {
                     if (wanted == null) {
-                        storeLeafGrad(t, g, createGraph);
+                        storeLeafGrad(t, g, createGraph, shared);
                     }
                     continue;
                 }
@@ -69,6 +76,7 @@ public final class Backprop {
                     grads.remove(t);
                 }
                 Node node = t.gradFn;
+                shared.put(storage(g), Boolean.TRUE);
                 Tensor[] inGrads = node.backward.apply(g);
                 for (int i = 0; i < node.inputs.length; i++) {
                     Tensor in = node.inputs[i];
@@ -99,11 +107,22 @@ public final class Backprop {
         grads.put(t, old == null ? g : old.add(g));
     }
 
-    private static void storeLeafGrad(Tensor leaf, Tensor g, boolean createGraph) {
+    private static Object storage(Tensor t) {
+        return t.f != null ? t.f : t.d;
+    }
+
+    private static void storeLeafGrad(Tensor leaf, Tensor g, boolean createGraph, Map<Object, Boolean> shared) {
         if (leaf.grad == null) {
             // The engine's gradients may share storage with other tensors (add passes its
-            // gradient through unchanged), so a leaf gets its own copy unless the graph is kept.
-            leaf.grad = createGraph ? g : g.copy();
+            // gradient through unchanged), so a leaf gets its own copy unless the graph is kept
+            // or the gradient is known to be fresh.
+            if (createGraph) {
+                leaf.grad = g;
+            } else if (shared.put(storage(g), Boolean.TRUE) == null && !g.requiresGrad && g.gradFn == null) {
+                leaf.grad = g;
+            } else {
+                leaf.grad = g.copy();
+            }
         } else if (createGraph || leaf.grad.requiresGrad) {
             leaf.grad = leaf.grad.add(g);
         } else {

@@ -74,16 +74,8 @@ final class Reduce {
         for (int o = 0; o < outer; o++) {
             for (int i = 0; i < inner; i++) {
                 int base = o * len * inner + i;
-                double best = x.getFlat(base);
-                int bestK = 0;
-                for (int k = 1; k < len; k++) {
-                    double v = x.getFlat(base + k * inner);
-                    if (max ? v > best : v < best) {
-                        best = v;
-                        bestK = k;
-                    }
-                }
-                out.setFlat(o * inner + i, best);
+                int bestK = x.f != null ? extremeIndex(x.f, base, len, inner, max) : extremeIndex(x.d, base, len, inner, max);
+                out.setFlat(o * inner + i, x.getFlat(base + bestK * inner));
                 where[o * inner + i] = bestK;
             }
         }
@@ -108,18 +100,39 @@ final class Reduce {
         int cols = x.shape[1];
         int[] out = new int[rows];
         for (int r = 0; r < rows; r++) {
-            int best = 0;
-            double bestV = x.getFlat(r * cols);
-            for (int c = 1; c < cols; c++) {
-                double v = x.getFlat(r * cols + c);
-                if (v > bestV) {
-                    bestV = v;
-                    best = c;
-                }
-            }
-            out[r] = best;
+            out[r] = x.f != null ? extremeIndex(x.f, r * cols, cols, 1, true) : extremeIndex(x.d, r * cols, cols, 1, true);
         }
         return out;
+    }
+
+    /**
+     * The position k in [0, len) of the first largest (or smallest) of v[base + k stride]; a NaN
+     * never replaces the current best, as in the comparisons this replaced.
+     */
+    private static int extremeIndex(float[] v, int base, int len, int stride, boolean max) {
+        float best = v[base];
+        int bestK = 0;
+        for (int k = 1, p = base + stride; k < len; k++, p += stride) {
+            float e = v[p];
+            if (max ? e > best : e < best) {
+                best = e;
+                bestK = k;
+            }
+        }
+        return bestK;
+    }
+
+    private static int extremeIndex(double[] v, int base, int len, int stride, boolean max) {
+        double best = v[base];
+        int bestK = 0;
+        for (int k = 1, p = base + stride; k < len; k++, p += stride) {
+            double e = v[p];
+            if (max ? e > best : e < best) {
+                best = e;
+                bestK = k;
+            }
+        }
+        return bestK;
     }
 
     /** Sums the dimensions that broadcasting added or stretched, leaving {@code target}'s shape. */

@@ -17,26 +17,15 @@ final class Softmax {
         int len = x.shape[axis];
         int inner = Shape.prod(x.shape, axis + 1, x.shape.length);
         Tensor y = x.newZeros(x.shape);
+        // Primitive loops per dtype; the arithmetic is in double for both, as the element-wise
+        // version computed it, and float32 results are rounded once when stored.
         for (int o = 0; o < outer; o++) {
             for (int i = 0; i < inner; i++) {
                 int base = o * len * inner + i;
-                double max = Double.NEGATIVE_INFINITY;
-                for (int k = 0; k < len; k++) {
-                    max = Math.max(max, x.getFlat(base + k * inner));
-                }
-                double sum = 0;
-                for (int k = 0; k < len; k++) {
-                    sum += Math.exp(x.getFlat(base + k * inner) - max);
-                }
-                if (log) {
-                    double logSum = max + Math.log(sum);
-                    for (int k = 0; k < len; k++) {
-                        y.setFlat(base + k * inner, x.getFlat(base + k * inner) - logSum);
-                    }
+                if (x.f != null) {
+                    rowFloat(x.f, y.f, base, len, inner, log);
                 } else {
-                    for (int k = 0; k < len; k++) {
-                        y.setFlat(base + k * inner, Math.exp(x.getFlat(base + k * inner) - max) / sum);
-                    }
+                    rowDouble(x.d, y.d, base, len, inner, log);
                 }
             }
         }
@@ -50,5 +39,49 @@ final class Softmax {
             }
             return new Tensor[] {out.mul(g.sub(g.mul(out).sum(axis, true)))};
         }, x);
+    }
+
+    private static void rowFloat(float[] x, float[] y, int base, int len, int stride, boolean log) {
+        int end = base + len * stride;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int p = base; p < end; p += stride) {
+            max = Math.max(max, x[p]);
+        }
+        double sum = 0;
+        for (int p = base; p < end; p += stride) {
+            sum += Math.exp(x[p] - max);
+        }
+        if (log) {
+            double logSum = max + Math.log(sum);
+            for (int p = base; p < end; p += stride) {
+                y[p] = (float) (x[p] - logSum);
+            }
+        } else {
+            for (int p = base; p < end; p += stride) {
+                y[p] = (float) (Math.exp(x[p] - max) / sum);
+            }
+        }
+    }
+
+    private static void rowDouble(double[] x, double[] y, int base, int len, int stride, boolean log) {
+        int end = base + len * stride;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int p = base; p < end; p += stride) {
+            max = Math.max(max, x[p]);
+        }
+        double sum = 0;
+        for (int p = base; p < end; p += stride) {
+            sum += Math.exp(x[p] - max);
+        }
+        if (log) {
+            double logSum = max + Math.log(sum);
+            for (int p = base; p < end; p += stride) {
+                y[p] = x[p] - logSum;
+            }
+        } else {
+            for (int p = base; p < end; p += stride) {
+                y[p] = Math.exp(x[p] - max) / sum;
+            }
+        }
     }
 }

@@ -163,6 +163,8 @@ public final class Training {
         }
         requirePositive("gradient-norm clipping", settings.clipGradNorm());
         requirePositive("gradient-value clipping", settings.clipGradValue());
+        // Compile the matrix kernel on another core while the data loads (see Kernels.warmUp).
+        dev.kobai.tensor.kernel.Kernels.warmUpInBackground();
         TrainTest data = Datasets.fromSpec(settings.data());
         int features = data.train().featureCount();
         int classes = data.train().numClasses();

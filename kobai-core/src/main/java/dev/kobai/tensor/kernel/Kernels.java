@@ -20,11 +20,78 @@ public final class Kernels {
     private static final Gemm GEMM = choose(System.getProperty("kobai.simd"),
             ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
 
+    /** Rounds of {@link #warmUp}: enough calls for C2 to compile every path of the kernel (checked with -XX:+PrintCompilation). */
+    static final int WARM_UP_ROUNDS = 1500;
+
+    private static final Object WARM_UP_LOCK = new Object();
+    private static Thread warmUpThread;
+
     private Kernels() {}
+
+    /**
+     * Starts {@link #warmUp} on a background daemon thread, once per JVM; later calls do nothing.
+     * A run calls this before it loads its data, so the kernel is compiled while the data is read.
+     * The system property {@code kobai.warmup=false} turns it off (to measure what it saves).
+     */
+    public static void warmUpInBackground() {
+        synchronized (WARM_UP_LOCK) {
+            if (warmUpThread != null || "false".equalsIgnoreCase(System.getProperty("kobai.warmup", "").trim())) {
+                return;
+            }
+            warmUpThread = Thread.ofPlatform().daemon().name("kobai-kernel-warm-up").start(Kernels::warmUp);
+        }
+    }
+
+    /**
+     * Runs the float32 matrix-multiply kernel on small matrices, through every path it has (each
+     * transpose, partial edge tiles, accumulation, several k blocks), until the JIT compiler has
+     * compiled it. Training runs in float32; float64 (gradient checks, surfaces) is left to warm up
+     * by use, since warming it too would double the cost (about 0.8 s of one core for float32 alone).
+     *
+     * <p>Why: the Vector API is only fast once C2 compiles it; interpreted or in C1 every vector
+     * operation allocates, and the kernel runs some hundred times slower. Without a warm-up the
+     * first training batches paid for that at full size (seconds for the first batch of
+     * mlp:784-256-10). Small matrices reach C2's call counts in a fraction of the time, and
+     * exercising every branch keeps C2 from compiling a version that is thrown away when a path it
+     * never saw is first taken. The work is on private arrays and changes no result.
+     */
+    public static void warmUp() {
+        Gemm gemm = GEMM;
+        if (gemm == SCALAR) {
+            return; // plain Java reaches C2 quickly enough by itself
+        }
+        float[] a = new float[300 * 40];
+        float[] b = new float[300 * 40];
+        float[] c = new float[40 * 40];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (i % 7) * 0.25f - 0.75f;
+            b[i] = (i % 5) * 0.25f - 0.5f;
+        }
+        for (int round = 0; round < WARM_UP_ROUNDS; round++) {
+            // Mostly tiny products (many calls, little work); now and then one with two k blocks.
+            int k = round % 64 == 63 ? 260 : 12;
+            boolean accumulate = (round & 1) == 1;
+            for (int t = 0; t < 4; t++) {
+                boolean ta = (t & 1) == 1;
+                boolean tb = (t & 2) == 2;
+                int m = 7;
+                int n = 37;
+                gemm.sgemm(ta, tb, m, n, k, a, 0, ta ? m : k, b, 0, tb ? k : n, c, 0, n, accumulate);
+            }
+        }
+    }
 
     /** The matrix-multiply kernel for this JVM. */
     public static Gemm gemm() {
         return GEMM;
+    }
+
+    /**
+     * Whether the Vector API kernels are in use (the module is present and kobai.simd is not
+     * false); element loops that C2 does not vectorise by itself choose their Vector API version by this.
+     */
+    public static boolean vectorAvailable() {
+        return GEMM != SCALAR;
     }
 
     /** The plain-Java kernel, whatever the JVM offers. */

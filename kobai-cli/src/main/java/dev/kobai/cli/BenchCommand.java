@@ -1,0 +1,341 @@
+package dev.kobai.cli;
+
+import com.google.gson.GsonBuilder;
+import dev.kobai.UsageException;
+import dev.kobai.bench.Workloads;
+import dev.kobai.data.Datasets;
+import dev.kobai.train.EpochMetrics;
+import dev.kobai.train.TrainSettings;
+import dev.kobai.train.Trainer;
+import dev.kobai.train.Training;
+import dev.kobai.train.TrainingListener;
+import dev.kobai.tensor.kernel.Kernels;
+import dev.kobai.tensor.kernel.Parallel;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code kobai bench}: the main performance figures on this machine. Each figure is the median of
+ * repeated timings after a warm-up; a timing repeats a short operation until it lasts long enough
+ * to measure. The training epochs run first, in a fresh JVM, so the first epoch shows the JIT's
+ * warm-up as a user meets it.
+ */
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        versionProvider = Kobai.Version.class,
+        description = "Measure matrix products, optimizer steps against their memory bound, a training epoch "
+                + "and a Hessian-vector product on this machine.",
+        footer = {
+            "",
+            "Sections: epoch, matmul, optim, hvp, kfac (all by default).",
+            "Example:",
+            "  kobai bench --threads 2 --json bench.json"
+        })
+public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Threads for Kobai's kernels (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures to FILE as JSON.")
+    Path json;
+
+    @Option(names = "--quick", description = "Fewer repetitions and one epoch: a rough picture in about a minute.")
+    boolean quick;
+
+    @Option(names = "--only", paramLabel = "SECTION", split = ",",
+            description = "Run only these sections (comma-separated).")
+    List<String> only;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "Training epochs to time (default: 3, or 1 with --quick).")
+    Integer epochs;
+
+    @Option(names = "--verbose", description = "Print stack traces with errors.")
+    boolean verbose;
+
+    private static final List<String> SECTIONS = List.of("epoch", "matmul", "optim", "hvp", "kfac");
+
+    @Override
+    public boolean verbose() {
+        return verbose;
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        if (threads != null && threads < 1) {
+            throw new ParameterException(spec.commandLine(), "--threads must be at least 1, got " + threads);
+        }
+        int before = Parallel.threads();
+        try {
+            if (threads != null) {
+                Parallel.setThreads(threads);
+            }
+            return run();
+        } finally {
+            Parallel.setThreads(before); // in-process callers (tests) keep their own setting
+        }
+    }
+
+    private int run() throws IOException {
+        if (only != null) {
+            for (String s : only) {
+                if (!SECTIONS.contains(s)) {
+                    throw new ParameterException(spec.commandLine(), "--only: unknown section '" + s + "'; valid: "
+                            + String.join(", ", SECTIONS));
+                }
+            }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        Map<String, Object> report = new LinkedHashMap<>();
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("cores", Runtime.getRuntime().availableProcessors());
+        machine.put("threads", Parallel.threads());
+        machine.put("java", System.getProperty("java.vm.name") + " " + Runtime.version());
+        machine.put("gemm", Kernels.gemm().name());
+        machine.put("max_heap_mb", Runtime.getRuntime().maxMemory() >> 20);
+        machine.put("load_average", loadAverage());
+        report.put("machine", machine);
+        out.printf(Locale.ROOT, "kobai bench: %d threads of %d cores, %s, gemm %s, load average %s%n",
+                Parallel.threads(), Runtime.getRuntime().availableProcessors(), Runtime.version(), Kernels.gemm().name(),
+                machine.get("load_average"));
+        out.flush();
+        if (wants("epoch")) {
+            report.put("epoch", epochs(out));
+        }
+        if (wants("matmul")) {
+            report.put("matmul", matmul(out));
+        }
+        if (wants("optim")) {
+            report.put("optim", optimizers(out));
+        }
+        if (wants("hvp")) {
+            report.put("hvp", hvp(out));
+        }
+        if (wants("kfac")) {
+            report.put("kfac", kfac(out));
+        }
+        if (json != null) {
+            Files.writeString(json, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
+                    .create().toJson(report) + "\n");
+        }
+        return 0;
+    }
+
+    private boolean wants(String section) {
+        return only == null || only.contains(section);
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
+    // ------------------------------------------------------------------------------- timing
+
+    /** Median seconds of one call, from repeated timings after a warm-up. */
+    double time(Runnable body) {
+        return time(new Runnable[] {body})[0];
+    }
+
+    /**
+     * Median seconds of one call of each body, timed in alternation (a, b, a, b, ...) after a
+     * warm-up of each, so that a machine's drift hits all of them alike.
+     */
+    double[] time(Runnable... bodies) {
+        double warmSeconds = quick ? 0.3 : 1.0;
+        double repSeconds = quick ? 0.01 : 0.03;
+        int reps = quick ? 5 : 11;
+        int[] inner = new int[bodies.length];
+        for (int j = 0; j < bodies.length; j++) {
+            Runnable body = bodies[j];
+            long start = System.nanoTime();
+            int calls = 0;
+            while (System.nanoTime() - start < warmSeconds * 1e9 || calls < 3) {
+                body.run();
+                calls++;
+            }
+            double perCall = (System.nanoTime() - start) / 1e9 / calls;
+            inner[j] = (int) Math.max(1, Math.min(1_000_000, Math.ceil(repSeconds / perCall)));
+        }
+        double[][] t = new double[bodies.length][reps];
+        for (int r = 0; r < reps; r++) {
+            for (int j = 0; j < bodies.length; j++) {
+                long s = System.nanoTime();
+                for (int i = 0; i < inner[j]; i++) {
+                    bodies[j].run();
+                }
+                t[j][r] = (System.nanoTime() - s) / 1e9 / inner[j];
+            }
+        }
+        double[] medians = new double[bodies.length];
+        for (int j = 0; j < bodies.length; j++) {
+            Arrays.sort(t[j]);
+            medians[j] = t[j][reps / 2];
+        }
+        return medians;
+    }
+
+    // ------------------------------------------------------------------------------- sections
+
+    private Map<String, Object> epochs(PrintWriter out) {
+        String data = Files.isDirectory(Datasets.FASHION_MNIST_DIR) ? "fashion-mnist" : "digits";
+        String model = data.equals("digits") ? "mlp:64-256-10" : Workloads.Model.SPEC;
+        int n = epochs != null ? epochs : quick ? 1 : 3;
+        if (n < 1) {
+            throw new UsageException("--epochs must be at least 1, got " + n);
+        }
+        TrainSettings settings = new TrainSettings(data, model, "sgd:lr=0.1", n, Workloads.Model.BATCH, 1);
+        out.printf(Locale.ROOT, "%nTraining epochs: %s on %s, sgd:lr=0.1, batch %d (training and test evaluation)%n",
+                model, data, Workloads.Model.BATCH);
+        out.flush();
+        long start = System.nanoTime();
+        Training.Setup setup = Training.prepare(settings);
+        double loadSeconds = (System.nanoTime() - start) / 1e9;
+        Trainer trainer = new Trainer(setup.model(), setup.optimizer());
+        List<Map<String, Object>> rows = new ArrayList<>();
+        TrainingListener quiet = new TrainingListener() {};
+        for (int e = 1; e <= n; e++) {
+            EpochMetrics m = trainer.runEpoch(e, setup.loader(), setup.data().test(), quiet);
+            out.printf(Locale.ROOT, "  epoch %d: %7.3f s  test accuracy %.4f%n", e, m.seconds(), m.testAccuracy());
+            out.flush();
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("epoch", e);
+            row.put("seconds", m.seconds());
+            row.put("test_accuracy", m.testAccuracy());
+            rows.add(row);
+        }
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("data", data);
+        r.put("model", model);
+        r.put("optimizer", "sgd:lr=0.1");
+        r.put("batch_size", Workloads.Model.BATCH);
+        r.put("load_seconds", loadSeconds);
+        r.put("epochs", rows);
+        return r;
+    }
+
+    private List<Map<String, Object>> matmul(PrintWriter out) {
+        out.printf(Locale.ROOT, "%nMatrix products (float32, %s): median time and GFLOP/s%n", Kernels.gemm().name());
+        out.printf(Locale.ROOT, "  %-24s %-22s %10s %9s%n", "role", "m x n x k", "time", "GFLOP/s");
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Workloads.MatmulShape s : Workloads.TRAINING_SHAPES) {
+            Workloads.Matmul mm = new Workloads.Matmul(s);
+            double t = time(mm::run);
+            double gflops = s.flops() / t / 1e9;
+            out.printf(Locale.ROOT, "  %-24s %-22s %8.1f us %9.1f%n", s.role(), s, t * 1e6, gflops);
+            out.flush();
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("role", s.role());
+            row.put("m", s.m());
+            row.put("n", s.n());
+            row.put("k", s.k());
+            row.put("trans_a", s.transA());
+            row.put("trans_b", s.transB());
+            row.put("seconds", t);
+            row.put("gflops", gflops);
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    private Map<String, Object> optimizers(PrintWriter out) {
+        int tensors = Workloads.TENSORS;
+        int size = Workloads.TENSOR_SIZE;
+        long params = (long) tensors * size;
+        Map<String, Object> r = new LinkedHashMap<>();
+        Workloads.ArrayCopy copy = new Workloads.ArrayCopy(params);
+        double copySeconds = time(copy::run);
+        double copyGbs = copy.bytes() / copySeconds / 1e9;
+        r.put("parameters", params);
+        r.put("arraycopy_gb_per_s", copyGbs);
+        out.printf(Locale.ROOT, "%nOptimizer steps over %d float32 parameters (%d tensors of %d)%n", params, tensors, size);
+        out.printf(Locale.ROOT, "  memory: System.arraycopy of %d floats: %.1f GB/s%n", params, copyGbs);
+        out.printf(Locale.ROOT, "  %-26s %9s %6s %11s %9s %7s%n", "optimizer", "step", "B/elt", "mem. pass", "GB/s", "ratio");
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (String optSpec : Workloads.OPTIMIZERS) {
+            Workloads.Traffic traffic = Workloads.traffic(optSpec);
+            Workloads.MemoryPass pass = new Workloads.MemoryPass(traffic, tensors, size);
+            Workloads.OptimizerStep step = new Workloads.OptimizerStep(optSpec, tensors, size);
+            double[] both = time(step::step, pass::run);
+            double t = both[0];
+            double bound = both[1];
+            double gbs = (double) traffic.bytesPerElement() * params / t / 1e9;
+            out.printf(Locale.ROOT, "  %-26s %6.2f ms %6d %8.2f ms %9.1f %7.2f%n", optSpec, t * 1e3,
+                    traffic.bytesPerElement(), bound * 1e3, gbs, t / bound);
+            out.flush();
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("optimizer", optSpec);
+            row.put("step_seconds", t);
+            row.put("bytes_per_parameter", traffic.bytesPerElement());
+            row.put("memory_pass_seconds", bound);
+            row.put("ratio_to_memory_pass", t / bound);
+            row.put("gb_per_s", gbs);
+            rows.add(row);
+        }
+        r.put("steps", rows);
+        return r;
+    }
+
+    private Map<String, Object> hvp(PrintWriter out) {
+        Workloads.HessianVector hv = new Workloads.HessianVector();
+        double[] both = time(hv::gradient, hv::hessianVectorProduct);
+        double grad = both[0];
+        double hvp = both[1];
+        out.printf(Locale.ROOT, "%nHessian-vector product of %s at batch %d (float32, forward included)%n",
+                Workloads.Model.SPEC, Workloads.Model.BATCH);
+        out.printf(Locale.ROOT, "  gradient %.3f ms, Hessian-vector product %.3f ms, ratio %.2f%n", grad * 1e3,
+                hvp * 1e3, hvp / grad);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("gradient_seconds", grad);
+        r.put("hvp_seconds", hvp);
+        r.put("ratio", hvp / grad);
+        return r;
+    }
+
+    /** A training step with kfac against one with Adam on the same model and batch, once kfac is registered. */
+    private Map<String, Object> kfac(PrintWriter out) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        out.printf(Locale.ROOT, "%nTraining step of %s at batch %d: kfac against adam%n", Workloads.Model.SPEC,
+                Workloads.Model.BATCH);
+        Workloads.TrainingStep adam = new Workloads.TrainingStep("adam");
+        Workloads.TrainingStep kfac;
+        try {
+            kfac = new Workloads.TrainingStep("kfac");
+        } catch (UsageException e) {
+            double adamSeconds = time(adam::run);
+            out.printf(Locale.ROOT, "  adam %.3f ms; kfac is not in this build%n", adamSeconds * 1e3);
+            r.put("adam_step_seconds", adamSeconds);
+            r.put("kfac_step_seconds", null);
+            return r;
+        }
+        double[] both = time(adam::run, kfac::run);
+        double adamSeconds = both[0];
+        double kfacSeconds = both[1];
+        out.printf(Locale.ROOT, "  adam %.3f ms, kfac %.3f ms, ratio %.2f%n", adamSeconds * 1e3, kfacSeconds * 1e3,
+                kfacSeconds / adamSeconds);
+        r.put("adam_step_seconds", adamSeconds);
+        r.put("kfac_step_seconds", kfacSeconds);
+        r.put("ratio", kfacSeconds / adamSeconds);
+        return r;
+    }
+}

@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Kobai against PyTorch on the same machine and thread count: one command, ratios at the end.
+
+Round after round, this runs `./kobai bench --json` (matrix products of the training shapes,
+optimizer steps over 10M float32 parameters with their memory bound, training epochs of
+mlp:784-256-10 on Fashion-MNIST, the HVP/gradient ratio) and then times the same work in PyTorch
+with torch.set_num_threads(N), so that a noisy machine's drift hits both. Medians over rounds are
+compared at the end; the targets of Kobai issue 6 are printed beside each ratio.
+
+    /usr/bin/python3 tools/bench_pytorch.py [--threads 2] [--rounds 3] [--epochs 3] [--quick]
+
+OpenBLAS picks its kernel from OPENBLAS_CORETYPE when that is set (this environment pins Haswell,
+AVX2, for reproducible tests). For the comparison against the machine's best OpenBLAS kernel, unset
+it for this one command:  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 tools/bench_pytorch.py
+The script prints the kernel OpenBLAS chose.
+"""
+import argparse
+import ctypes
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_epoch  # noqa: E402  (reads Fashion-MNIST and trains the same model in torch)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TENSORS, SIZE = 10, 1_000_000
+
+
+def openblas_core():
+    try:
+        maps = open("/proc/self/maps").read()
+        for lib in sorted(set(re.findall(r"/\S*openblas\S*\.so\S*", maps))):
+            try:
+                f = ctypes.CDLL(lib).openblas_get_corename
+                f.restype = ctypes.c_char_p
+                return f().decode()
+            except (OSError, AttributeError):
+                continue
+    except OSError:
+        pass
+    return "unknown"
+
+
+def median_time(fn, warm=0.5, rep=0.03, reps=11):
+    """Median seconds per call after a warm-up, each timing repeating fn until it lasts `rep` seconds."""
+    start, calls = time.perf_counter(), 0
+    while time.perf_counter() - start < warm or calls < 3:
+        fn()
+        calls += 1
+    inner = max(1, int(rep / ((time.perf_counter() - start) / calls)))
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        times.append((time.perf_counter() - t) / inner)
+    return statistics.median(times)
+
+
+def torch_matmul(shapes, quick):
+    out = []
+    g = torch.Generator().manual_seed(3)
+    for s in shapes:
+        m, n, k = s["m"], s["n"], s["k"]
+        a = torch.rand(k, m, generator=g).t() if s["trans_a"] else torch.rand(m, k, generator=g)
+        b = torch.rand(n, k, generator=g).t() if s["trans_b"] else torch.rand(k, n, generator=g)
+        c = torch.empty(m, n)
+        t = median_time(lambda: torch.mm(a, b, out=c), reps=5 if quick else 11)
+        out.append({"role": s["role"], "seconds": t, "gflops": 2.0 * m * n * k / t / 1e9})
+    return out
+
+
+def torch_optimizer(spec):
+    name, _, opts = spec.partition(":")
+    kwargs = {}
+    for kv in filter(None, opts.split(",")):
+        k, v = kv.split("=")
+        kwargs[k] = float(v)
+    cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
+           "adagrad": torch.optim.Adagrad, "rmsprop": torch.optim.RMSprop, "adadelta": torch.optim.Adadelta,
+           "adamax": torch.optim.Adamax, "nadam": torch.optim.NAdam, "radam": torch.optim.RAdam,
+           "asgd": torch.optim.ASGD, "rprop": torch.optim.Rprop}[name]
+    g = torch.Generator().manual_seed(11)
+    params = []
+    for _ in range(TENSORS):
+        p = torch.nn.Parameter(torch.rand(SIZE, generator=g) * 0.2 - 0.1)
+        p.grad = (torch.rand(SIZE, generator=g) * 2 - 1) * 1e-3
+        params.append(p)
+    return cls(params, **kwargs)
+
+
+def torch_optimizers(specs, quick):
+    out = []
+    for spec in specs:
+        opt = torch_optimizer(spec)
+        out.append({"optimizer": spec, "step_seconds": median_time(opt.step, reps=5 if quick else 11)})
+        del opt
+    return out
+
+
+def torch_hvp(quick):
+    torch.manual_seed(9)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
+    x = torch.rand(128, 784)
+    y = torch.randint(0, 10, (128,))
+    params = list(model.parameters())
+    v = [torch.randn_like(p) for p in params]
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def grad():
+        return torch.autograd.grad(loss_fn(model(x), y), params)
+
+    def hvp():
+        g = torch.autograd.grad(loss_fn(model(x), y), params, create_graph=True)
+        dot = sum((gi * vi).sum() for gi, vi in zip(g, v))
+        return torch.autograd.grad(dot, params)
+
+    reps = 5 if quick else 11
+    tg = median_time(grad, reps=reps)
+    th = median_time(hvp, reps=reps)
+    return {"gradient_seconds": tg, "hvp_seconds": th, "ratio": th / tg}
+
+
+def kobai_bench(args):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "bench.json")
+        cmd = [os.path.join(ROOT, "kobai"), "bench", "--threads", str(args.threads), "--json", path,
+               "--epochs", str(args.epochs), "--only", "epoch,matmul,optim,hvp"]
+        if args.quick:
+            cmd.append("--quick")
+        subprocess.run(cmd, check=True, stdout=sys.stderr)
+        with open(path) as f:
+            return json.load(f)
+
+
+def load_average():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions (rough figures)")
+    ap.add_argument("--json", help="write every round's raw figures here")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {args.threads} threads, OpenBLAS kernel {openblas_core()}, "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, load average {load_average()}",
+          flush=True)
+    rounds = []
+    for r in range(args.rounds):
+        print(f"round {r + 1}: kobai bench ...", file=sys.stderr, flush=True)
+        kb = kobai_bench(args)
+        print(f"round {r + 1}: pytorch ...", file=sys.stderr, flush=True)
+        tb = {"matmul": torch_matmul(kb["matmul"], args.quick),
+              "optim": torch_optimizers([s["optimizer"] for s in kb["optim"]["steps"]], args.quick),
+              "hvp": torch_hvp(args.quick),
+              "epoch": bench_epoch.torch_run(args.epochs, r + 1, args.threads)}
+        rounds.append({"kobai": kb, "pytorch": tb, "load_average": load_average()})
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rounds, f, indent=1)
+
+    med = statistics.median
+    print(f"\nMedians over {args.rounds} rounds (load average at the end: {load_average()})")
+    print("\nMatrix products (float32), GFLOP/s            kobai  pytorch  ratio (target >= 0.8)")
+    for i, s in enumerate(rounds[0]["kobai"]["matmul"]):
+        k = med(r["kobai"]["matmul"][i]["gflops"] for r in rounds)
+        t = med(r["pytorch"]["matmul"][i]["gflops"] for r in rounds)
+        shape = f"{s['m']}x{s['n']}x{s['k']}" + (" A^T" if s["trans_a"] else "") + (" B^T" if s["trans_b"] else "")
+        print(f"  {s['role']:24s} {shape:20s} {k:7.1f} {t:8.1f} {k / t:6.2f}")
+
+    steps = rounds[0]["kobai"]["optim"]["steps"]
+    torch_adam = med(next(o["step_seconds"] for o in r["pytorch"]["optim"] if o["optimizer"] == "adam") for r in rounds)
+    print(f"\nOptimizer steps over {TENSORS * SIZE} float32 parameters, ms")
+    print("                              kobai  mem.pass  kobai/pass  pytorch  pytorch/kobai  torch-adam/kobai")
+    print("  (targets)                                      <= 1.2                                >= 1.8")
+    for i, s in enumerate(steps):
+        k = med(r["kobai"]["optim"]["steps"][i]["step_seconds"] for r in rounds)
+        b = med(r["kobai"]["optim"]["steps"][i]["memory_pass_seconds"] for r in rounds)
+        t = med(r["pytorch"]["optim"][i]["step_seconds"] for r in rounds)
+        print(f"  {s['optimizer']:26s} {k * 1e3:7.2f} {b * 1e3:8.2f} {k / b:10.2f} {t * 1e3:9.2f} {t / k:12.2f} "
+              f"{torch_adam / k:15.2f}")
+    copy = med(r["kobai"]["optim"]["arraycopy_gb_per_s"] for r in rounds)
+    print(f"  System.arraycopy bandwidth (Kobai's JVM, {args.threads} threads): {copy:.1f} GB/s")
+
+    ke = [r["kobai"]["epoch"]["epochs"] for r in rounds]
+    te = [r["pytorch"]["epoch"] for r in rounds]
+    k_steady = med(e["seconds"] for run in ke for e in run[1:]) if args.epochs > 1 else float("nan")
+    t_steady = med(sec for run in te for sec, _ in run[1:]) if args.epochs > 1 else float("nan")
+    k_first = med(run[0]["seconds"] for run in ke)
+    t_first = med(run[0][0] for run in te)
+    print(f"\nTraining epoch, mlp:784-256-10 on {rounds[0]['kobai']['epoch']['data']}, sgd lr 0.1, batch 128 "
+          "(training + test evaluation), seconds")
+    print("                      kobai  pytorch  kobai/pytorch (target <= 0.5)")
+    print(f"  first epoch       {k_first:7.3f} {t_first:8.3f} {k_first / t_first:8.2f}")
+    print(f"  later epochs      {k_steady:7.3f} {t_steady:8.3f} {k_steady / t_steady:8.2f}")
+    print(f"  test accuracy after {args.epochs} epochs: kobai "
+          + ", ".join(f"{run[-1]['test_accuracy']:.4f}" for run in ke)
+          + "; pytorch " + ", ".join(f"{run[-1][1]:.4f}" for run in te))
+
+    kh = med(r["kobai"]["hvp"]["ratio"] for r in rounds)
+    th = med(r["pytorch"]["hvp"]["ratio"] for r in rounds)
+    kg = med(r["kobai"]["hvp"]["gradient_seconds"] for r in rounds)
+    tg = med(r["pytorch"]["hvp"]["gradient_seconds"] for r in rounds)
+    print("\nHessian-vector product / gradient, mlp:784-256-10 at batch 128 (target <= 4)")
+    print(f"  kobai {kh:.2f} (gradient {kg * 1e3:.2f} ms), pytorch {th:.2f} (gradient {tg * 1e3:.2f} ms)")
+
+
+if __name__ == "__main__":
+    main()
