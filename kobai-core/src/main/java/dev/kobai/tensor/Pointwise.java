@@ -17,7 +17,8 @@ final class Pointwise {
     enum Unary { NEG, EXP, SOFTPLUS, LOG, SIN, COS, TANH, SIGMOID, RELU, SQRT, ABS, SIGN, STEP, ADD_SCALAR, MUL_SCALAR, RSUB_SCALAR,
         POW_SCALAR, CLAMP_MIN, CLAMP_MAX, MASK_GE, MASK_LE }
 
-    enum Binary { ADD, SUB, MUL, DIV, MAX, MIN, GE, LT, LE, GT }
+    /** RELU_GRAD(g, x) = g where x > 0, else 0: ReLU's backward in one pass, differentiable in g. */
+    enum Binary { ADD, SUB, MUL, DIV, MAX, MIN, GE, LT, LE, GT, RELU_GRAD }
 
     // ---------------------------------------------------------------- unary
 
@@ -50,7 +51,7 @@ final class Pointwise {
             case COS -> g.mul(x.sin()).neg();
             case TANH -> g.mul(y.square().rsub(1));
             case SIGMOID -> g.mul(y.mul(y.rsub(1)));
-            case RELU -> g.mul(constantUnary(Unary.STEP, x, 0));
+            case RELU -> binary(Binary.RELU_GRAD, g, x);
             case SQRT -> g.div(y.mul(2));
             case ABS -> g.mul(constantUnary(Unary.SIGN, x, 0));
             case ADD_SCALAR -> g;
@@ -183,6 +184,11 @@ final class Pointwise {
                 ga = a.requiresGrad ? g.mul(0) : null;
                 gb = b.requiresGrad ? g.mul(0) : null;
             }
+            case RELU_GRAD -> {
+                // Linear in a with the constant mask x > 0; the mask's derivative in x is zero a.e.
+                ga = a.requiresGrad ? binary(Binary.RELU_GRAD, g, b) : null;
+                gb = b.requiresGrad ? g.mul(0) : null;
+            }
         }
         if (ga != null && a.requiresGrad) {
             ga = Reduce.sumTo(ga, a.shape);
@@ -250,6 +256,7 @@ final class Pointwise {
                 case LT -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] < s ? 1f : 0f; }
                 case LE -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] <= s ? 1f : 0f; }
                 case GT -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] > s ? 1f : 0f; }
+                case RELU_GRAD -> { for (int i = 0; i < n; i++) o[oo + i] = s > 0 ? a[ao + i] : 0f; }
             }
             return;
         }
@@ -264,6 +271,7 @@ final class Pointwise {
             case LT -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] < b[bo + i] ? 1f : 0f; }
             case LE -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] <= b[bo + i] ? 1f : 0f; }
             case GT -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] > b[bo + i] ? 1f : 0f; }
+            case RELU_GRAD -> { for (int i = 0; i < n; i++) o[oo + i] = b[bo + i] > 0 ? a[ao + i] : 0f; }
         }
     }
 
@@ -281,6 +289,7 @@ final class Pointwise {
                 case LT -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] < s ? 1d : 0d; }
                 case LE -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] <= s ? 1d : 0d; }
                 case GT -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] > s ? 1d : 0d; }
+                case RELU_GRAD -> { for (int i = 0; i < n; i++) o[oo + i] = s > 0 ? a[ao + i] : 0d; }
             }
             return;
         }
@@ -295,6 +304,7 @@ final class Pointwise {
             case LT -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] < b[bo + i] ? 1d : 0d; }
             case LE -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] <= b[bo + i] ? 1d : 0d; }
             case GT -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] > b[bo + i] ? 1d : 0d; }
+            case RELU_GRAD -> { for (int i = 0; i < n; i++) o[oo + i] = b[bo + i] > 0 ? a[ao + i] : 0d; }
         }
     }
 
