@@ -12,8 +12,6 @@ import dev.kobai.nn.Module;
 import dev.kobai.optim.Optimizer;
 import dev.kobai.optim.OptimizerSpec;
 import dev.kobai.optim.Optimizers;
-import dev.kobai.tensor.DType;
-import dev.kobai.tensor.Rng;
 import dev.kobai.train.EpochMetrics;
 import dev.kobai.train.TrainSettings;
 import dev.kobai.train.Trainer;
@@ -168,15 +166,15 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
         for (RacePresets.Entry e : entries) {
             Optimizers.options(OptimizerSpec.parse(e.spec()));
         }
-        TrainTest set = Training.prepare(new TrainSettings(data, model, entries.getFirst().spec(), epochs, batchSize,
-                seed)).data();
+        TrainTest set = Training.load(new TrainSettings(data, model, entries.getFirst().spec(), epochs, batchSize,
+                seed));
         Files.createDirectories(dir);
         List<Run> runs = new ArrayList<>();
         try (Writer metrics = Files.newBufferedWriter(dir.resolve("metrics.jsonl"), StandardCharsets.UTF_8)) {
             for (RacePresets.Entry e : entries) {
                 o.printf("%s (%s):%n", e.label(), e.spec());
                 o.flush();
-                Run r = train(set, model, e, epochs, batchSize, seed, o, metrics);
+                Run r = train(set, new TrainSettings(data, model, e.spec(), epochs, batchSize, seed), e, o, metrics);
                 runs.add(r);
                 JsonObject summary = new JsonObject();
                 summary.addProperty("summary", true);
@@ -206,15 +204,13 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
         return new Result(List.copyOf(runs), window, lossTarget, dir);
     }
 
-    /** One run, set up as {@link Training#prepare} does it, on data already loaded. */
-    private static Run train(TrainTest set, String model, RacePresets.Entry e, int epochs, int batchSize, long seed,
-                             PrintWriter o, Writer metrics) {
-        Rng seeds = new Rng(seed);
-        Rng init = seeds.fork();
-        Rng shuffle = seeds.fork();
-        Module net = Models.fromSpec(model, init, DType.FLOAT32);
-        Optimizer opt = Optimizers.create(e.spec(), net.parameters());
-        DataLoader loader = new DataLoader(set.train(), batchSize, shuffle);
+    /** One run, built by {@link Training#build} on data already loaded. */
+    private static Run train(TrainTest set, TrainSettings settings, RacePresets.Entry e, PrintWriter o, Writer metrics) {
+        Training.Setup setup = Training.build(settings, set);
+        Module net = setup.model();
+        Optimizer opt = setup.optimizer();
+        DataLoader loader = setup.loader();
+        int epochs = settings.epochs();
         double[] losses = new double[loader.batchesPerEpoch() * epochs];
         int perEpoch = loader.batchesPerEpoch();
         TrainingListener record = new TrainingListener() {

@@ -149,6 +149,14 @@ public final class Training {
 
     /** Checks the settings, loads the data and builds the model, optimizer and loader. */
     public static Setup prepare(TrainSettings settings) {
+        return build(settings, load(settings));
+    }
+
+    /**
+     * Checks the settings and loads the data they name, with the model's input and output sizes
+     * checked against it: everything of {@link #prepare} but building the run.
+     */
+    public static TrainTest load(TrainSettings settings) {
         if (settings.epochs() < 1) {
             throw new UsageException("epochs must be at least 1, got " + settings.epochs());
         }
@@ -177,6 +185,15 @@ public final class Training {
             throw new UsageException("model " + settings.model() + " has " + sizes[sizes.length - 1] + " outputs but "
                     + settings.data() + " has " + classes + " classes; end the model with " + classes);
         }
+        return data;
+    }
+
+    /**
+     * Builds the model, optimizer and loader of a run on data already loaded by {@link #load}. One
+     * seed gives the same initial weights and minibatch order whatever the optimizer, which is what
+     * lets {@code kobai compare} race several from one start.
+     */
+    public static Setup build(TrainSettings settings, TrainTest data) {
         Rng seeds = new Rng(settings.seed());
         Rng init = seeds.fork();
         Rng shuffle = seeds.fork();
