@@ -44,19 +44,11 @@ public final class ChainedScheduler extends LRScheduler {
 
     @Override
     protected void saveExtra(Map<String, Object> out) {
-        List<Map<String, Object>> children = new ArrayList<>();
-        for (LRScheduler s : schedulers) {
-            children.add(s.stateDict());
-        }
-        out.put("_schedulers", List.copyOf(children));
+        saveChildren(schedulers, out);
     }
 
-    @SuppressWarnings("unchecked")
     @Override
     protected void loadExtra(Map<String, Object> state) {
-        List<Map<String, Object>> children = (List<Map<String, Object>>) state.get("_schedulers");
-        for (int i = 0; i < children.size(); i++) {
-            schedulers.get(i).loadStateDict(children.get(i));
-        }
+        loadChildren(schedulers, state, "ChainedScheduler");
     }
 }

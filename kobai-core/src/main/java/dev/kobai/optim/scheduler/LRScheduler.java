@@ -191,6 +191,28 @@ public abstract class LRScheduler {
     /** Restores a subclass's own counters. */
     protected void loadExtra(Map<String, Object> state) {}
 
+    /** Saves the state dicts of the schedulers a composite one drives, in order. */
+    protected static void saveChildren(List<LRScheduler> children, Map<String, Object> out) {
+        List<Map<String, Object>> states = new java.util.ArrayList<>();
+        for (LRScheduler s : children) {
+            states.add(s.stateDict());
+        }
+        out.put("_schedulers", List.copyOf(states));
+    }
+
+    /** Restores what {@link #saveChildren} saved; the number of schedulers must match. */
+    @SuppressWarnings("unchecked")
+    protected static void loadChildren(List<LRScheduler> children, Map<String, Object> state, String owner) {
+        List<Map<String, Object>> states = (List<Map<String, Object>>) state.get("_schedulers");
+        if (states.size() != children.size()) {
+            throw new UsageException("state dict has " + states.size() + " schedulers, " + owner + " has "
+                    + children.size());
+        }
+        for (int i = 0; i < states.size(); i++) {
+            children.get(i).loadStateDict(states.get(i));
+        }
+    }
+
     protected static double[] doubles(Map<String, Object> state, String key) {
         Object v = state.get(key);
         return v == null ? null : ((double[]) v).clone();

@@ -82,23 +82,11 @@ public final class SequentialLR extends LRScheduler {
 
     @Override
     protected void saveExtra(Map<String, Object> out) {
-        List<Map<String, Object>> children = new ArrayList<>();
-        for (LRScheduler s : schedulers) {
-            children.add(s.stateDict());
-        }
-        out.put("_schedulers", List.copyOf(children));
+        saveChildren(schedulers, out);
     }
 
-    @SuppressWarnings("unchecked")
     @Override
     protected void loadExtra(Map<String, Object> state) {
-        List<Map<String, Object>> children = (List<Map<String, Object>>) state.get("_schedulers");
-        if (children.size() != schedulers.size()) {
-            throw new UsageException("state dict has " + children.size() + " schedulers, SequentialLR has "
-                    + schedulers.size());
-        }
-        for (int i = 0; i < children.size(); i++) {
-            schedulers.get(i).loadStateDict(children.get(i));
-        }
+        loadChildren(schedulers, state, "SequentialLR");
     }
 }
