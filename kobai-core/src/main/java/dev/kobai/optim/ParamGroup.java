@@ -1,7 +1,6 @@
 package dev.kobai.optim;
 
 import dev.kobai.nn.Parameter;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -71,9 +70,5 @@ public final class ParamGroup {
     /** Fills options missing from this group with the defaults. */
     void fillDefaults(Map<String, Object> defaults) {
         defaults.forEach(options::putIfAbsent);
-    }
-
-    List<Parameter> mutableCopyOfParams() {
-        return new ArrayList<>(params);
     }
 }

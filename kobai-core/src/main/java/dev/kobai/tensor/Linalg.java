@@ -2,7 +2,6 @@ package dev.kobai.tensor;
 
 import dev.kobai.tensor.kernel.Gemm;
 import dev.kobai.tensor.kernel.Kernels;
-import java.util.Arrays;
 
 /**
  * Matrix products. Transposes are flags passed to the kernel, never copies, and the backward of a
@@ -65,9 +64,5 @@ final class Linalg {
             }
             return new Tensor[] {ga, gb};
         }, a, b);
-    }
-
-    static String describeShapes(Tensor a, Tensor b) {
-        return Arrays.toString(a.shape) + " x " + Arrays.toString(b.shape);
     }
 }

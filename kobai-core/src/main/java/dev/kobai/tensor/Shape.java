@@ -80,8 +80,4 @@ public final class Shape {
         }
         return s;
     }
-
-    public static String toString(int[] shape) {
-        return Arrays.toString(shape);
-    }
 }

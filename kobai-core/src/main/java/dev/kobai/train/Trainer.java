@@ -97,8 +97,9 @@ public final class Trainer {
     private boolean skipNonFinite;
     private StepHook hook = new StepHook() {};
     private long stepCount;
-    /** The model's parameters by name, taken once: the structure does not change during training. */
+    /** See {@link #named()}. */
     private List<Map.Entry<String, dev.kobai.nn.Parameter>> named;
+    private List<dev.kobai.nn.Parameter> params;
     private long totalSkipped;
     private double lastFiniteLoss = Double.NaN;
     private long lastFiniteStep;
@@ -273,19 +274,30 @@ public final class Trainer {
 
     private void clip() {
         if (clipGradValue != null) {
-            Clip.gradValue(model.parameters(), clipGradValue);
+            Clip.gradValue(parameters(), clipGradValue);
         }
         if (clipGradNorm != null) {
-            Clip.gradNorm(model.parameters(), clipGradNorm);
+            Clip.gradNorm(parameters(), clipGradNorm);
         }
+    }
+
+    /** The model's parameters by name, taken once: the structure does not change during training. */
+    private List<Map.Entry<String, dev.kobai.nn.Parameter>> named() {
+        if (named == null) {
+            named = List.copyOf(model.namedParameters().entrySet());
+            params = named.stream().map(Map.Entry::getValue).toList();
+        }
+        return named;
+    }
+
+    private List<dev.kobai.nn.Parameter> parameters() {
+        named();
+        return params;
     }
 
     /** The name of the first parameter whose gradient (or value) has a NaN or infinity, or null. */
     private String firstNonFinite(boolean gradients) {
-        if (named == null) {
-            named = List.copyOf(model.namedParameters().entrySet());
-        }
-        for (Map.Entry<String, dev.kobai.nn.Parameter> e : named) {
+        for (Map.Entry<String, dev.kobai.nn.Parameter> e : named()) {
             Tensor t = gradients ? e.getValue().grad() : e.getValue();
             if (t != null && !allFinite(t)) {
                 return e.getKey();
