@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import dev.kobai.tensor.Tensor;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,26 +15,6 @@ import org.junit.jupiter.api.Test;
  */
 class AdamFamilyGoldenTest {
     private static final JsonObject FIXTURE = Golden.load("/golden/adam.json");
-
-    private static Function<Tensor, Tensor> surface(String name) {
-        return switch (name) {
-            case "rosenbrock" -> xy -> {
-                Tensor x = xy.slice(0, 0, 1);
-                Tensor y = xy.slice(0, 1, 2);
-                return x.rsub(1).square().add(y.sub(x.square()).square().mul(100)).sum();
-            };
-            case "beale" -> xy -> {
-                Tensor x = xy.slice(0, 0, 1);
-                Tensor y = xy.slice(0, 1, 2);
-                Tensor a = x.rsub(1.5).add(x.mul(y));
-                Tensor b = x.rsub(2.25).add(x.mul(y.square()));
-                Tensor c = x.rsub(2.625).add(x.mul(y.pow(3)));
-                return a.square().add(b.square()).add(c.square()).sum();
-            };
-            case "saddle" -> xy -> xy.slice(0, 0, 1).square().sub(xy.slice(0, 1, 2).square()).sum();
-            default -> throw new IllegalArgumentException("no surface " + name);
-        };
-    }
 
     @Test
     void fixtureCoversEveryOptimizerOfTheFamily() {
@@ -55,7 +33,7 @@ class AdamFamilyGoldenTest {
 
     @Test
     void matchesPyTorchOnRosenbrockBealeAndTheSaddle() {
-        assertEquals(15, Golden.checkSurfaceCases(FIXTURE, AdamFamilyGoldenTest::surface));
+        assertEquals(15, Golden.checkSurfaceCases(FIXTURE, Golden::surface));
     }
 
     @Test

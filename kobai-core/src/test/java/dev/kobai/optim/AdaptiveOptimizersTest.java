@@ -24,7 +24,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -53,31 +52,6 @@ class AdaptiveOptimizersTest {
         return only;
     }
 
-    /** The surfaces of tools/golden_common.py, written with Tensor ops on the 2-element parameter. */
-    static Function<Tensor, Tensor> surface(String name) {
-        return switch (name) {
-            case "rosenbrock" -> xy -> {
-                Tensor x = xy.slice(0, 0, 1);
-                Tensor y = xy.slice(0, 1, 2);
-                return x.rsub(1).square().add(y.sub(x.square()).square().mul(100)).sum();
-            };
-            case "beale" -> xy -> {
-                Tensor x = xy.slice(0, 0, 1);
-                Tensor y = xy.slice(0, 1, 2);
-                Tensor a = x.rsub(1.5).add(x.mul(y)).square();
-                Tensor b = x.rsub(2.25).add(x.mul(y.square())).square();
-                Tensor c = x.rsub(2.625).add(x.mul(y.pow(3))).square();
-                return a.add(b).add(c).sum();
-            };
-            case "saddle" -> xy -> {
-                Tensor x = xy.slice(0, 0, 1);
-                Tensor y = xy.slice(0, 1, 2);
-                return x.square().sub(y.square()).sum();
-            };
-            default -> throw new IllegalArgumentException("no surface " + name);
-        };
-    }
-
     // ---------------------------------------------------------------- golden trajectories
 
     @ParameterizedTest
@@ -89,13 +63,13 @@ class AdaptiveOptimizersTest {
     @ParameterizedTest
     @ValueSource(strings = {"adagrad", "adadelta", "rmsprop", "asgd", "rprop"})
     void matchesPyTorchOnRosenbrockBealeAndSaddle(String name) {
-        assertEquals(3, Golden.checkSurfaceCases(casesOf(name), AdaptiveOptimizersTest::surface));
+        assertEquals(3, Golden.checkSurfaceCases(casesOf(name), Golden::surface));
     }
 
     @Test
     void fixtureHoldsEveryCase() {
         assertEquals(55, Golden.checkMlpCases(FIXTURE));
-        assertEquals(15, Golden.checkSurfaceCases(FIXTURE, AdaptiveOptimizersTest::surface));
+        assertEquals(15, Golden.checkSurfaceCases(FIXTURE, Golden::surface));
     }
 
     @Test

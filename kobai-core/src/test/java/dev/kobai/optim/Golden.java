@@ -25,8 +25,8 @@ import java.util.function.Function;
  *
  * <p>The network problem is cross_entropy(W2 tanh(W1 x + b1) + b2, y) with parameters named
  * w1, b1, w2, b2 in that order; a case may split them into groups by index. Surface problems take
- * a 2-element parameter and a function of it, supplied by the caller (so this class does not depend
- * on the surfaces package).
+ * a 2-element parameter and a function of it, supplied by the caller; {@link #surface} gives the
+ * surfaces Kobai ships.
  */
 public final class Golden {
     public static final double RTOL = 1e-10;
@@ -204,6 +204,11 @@ public final class Golden {
         if (!(Math.abs(got - expected) <= RTOL * Math.max(1e-8, Math.abs(expected))) && !(expected == got)) {
             fail(what + ": expected " + expected + ", got " + got);
         }
+    }
+
+    /** The surfaces the fixtures name, as Kobai ships them, so the replay also checks those formulas. */
+    public static Function<Tensor, Tensor> surface(String name) {
+        return dev.kobai.surface.Surfaces.byName(name)::value;
     }
 
     /** Parameter names of the network problem, for name-keyed tests. */

@@ -26,23 +26,6 @@ class LBFGSTest {
     private static final Tensor X = Tensor.randn(new Rng(3), DType.FLOAT64, 10, 4);
     private static final int[] Y = {0, 1, 2, 1, 0, 2, 2, 1, 0, 0};
 
-    /** The surfaces of tools/golden_common.py, written with the same operations in the same order. */
-    static Function<Tensor, Tensor> surface(String name) {
-        return xy -> {
-            Tensor x = xy.slice(0, 0, 1);
-            Tensor y = xy.slice(0, 1, 2);
-            Tensor f = switch (name) {
-                case "rosenbrock" -> x.rsub(1).pow(2).add(y.sub(x.pow(2)).pow(2).mul(100));
-                case "beale" -> x.rsub(1.5).add(x.mul(y)).pow(2)
-                        .add(x.rsub(2.25).add(x.mul(y.pow(2))).pow(2))
-                        .add(x.rsub(2.625).add(x.mul(y.pow(3))).pow(2));
-                case "booth" -> x.add(y.mul(2)).sub(7).pow(2).add(x.mul(2).add(y).sub(5).pow(2));
-                default -> throw new IllegalArgumentException(name);
-            };
-            return f.sum();
-        };
-    }
-
     private static double minimize(Optimizer opt, Parameter xy, Function<Tensor, Tensor> f) {
         return opt.step(() -> {
             opt.zeroGrad();
@@ -80,14 +63,14 @@ class LBFGSTest {
 
     @Test
     void matchesPyTorchOnRosenbrockAndBealeWithStrongWolfe() {
-        assertEquals(4, Golden.checkSurfaceCases(Golden.load("/golden/lbfgs.json"), LBFGSTest::surface));
+        assertEquals(4, Golden.checkSurfaceCases(Golden.load("/golden/lbfgs.json"), Golden::surface));
     }
 
     @Test
     void reachesTheMinimumOfRosenbrockInFewSteps() {
         Parameter xy = new Parameter(Tensor.of(-1.5, 2.0));
         LBFGS opt = new LBFGS(List.of(xy), Map.of("line_search_fn", "strong_wolfe", "tolerance_change", 1e-14));
-        Function<Tensor, Tensor> f = surface("rosenbrock");
+        Function<Tensor, Tensor> f = Golden.surface("rosenbrock");
         double first = minimize(opt, xy, f);
         assertEquals(12.5, first, 1e-12); // step returns the loss at the start
         for (int s = 0; s < 3; s++) {
@@ -106,7 +89,7 @@ class LBFGSTest {
         Parameter xy = new Parameter(Tensor.fromArray(new float[] {-4f, 6f}, 2));
         LBFGS opt = new LBFGS(List.of(xy), Map.of("max_iter", 10));
         for (int s = 0; s < 5; s++) {
-            minimize(opt, xy, surface("booth"));
+            minimize(opt, xy, Golden.surface("booth"));
         }
         assertEquals(DType.FLOAT32, ((Tensor) opt.state().get(xy).get("d")).dtype());
         assertEquals(1.0, xy.getFlat(0), 1e-4);
@@ -261,7 +244,7 @@ class LBFGSTest {
     void aStepAtAStationaryPointEvaluatesOnceAndMovesNothing() {
         Parameter xy = new Parameter(Tensor.of(1.0, 1.0));
         LBFGS opt = new LBFGS(List.of(xy), Map.of("line_search_fn", "strong_wolfe"));
-        assertEquals(0.0, minimize(opt, xy, surface("rosenbrock")), 0.0);
+        assertEquals(0.0, minimize(opt, xy, Golden.surface("rosenbrock")), 0.0);
         assertArrayEquals(new double[] {1, 1}, xy.toDoubleArray(), 0.0);
         assertEquals(1, opt.state().get(xy).get("func_evals"));
         assertEquals(0, opt.state().get(xy).get("n_iter"));
