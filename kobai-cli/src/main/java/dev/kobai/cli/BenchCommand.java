@@ -312,22 +312,13 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
         return r;
     }
 
-    /** A training step with kfac against one with Adam on the same model and batch, once kfac is registered. */
+    /** A training step with kfac against one with Adam on the same model and batch. */
     private Map<String, Object> kfac(PrintWriter out) {
         Map<String, Object> r = new LinkedHashMap<>();
         out.printf(Locale.ROOT, "%nTraining step of %s at batch %d: kfac against adam%n", Workloads.Model.SPEC,
                 Workloads.Model.BATCH);
         Workloads.TrainingStep adam = new Workloads.TrainingStep("adam");
-        Workloads.TrainingStep kfac;
-        try {
-            kfac = new Workloads.TrainingStep("kfac");
-        } catch (UsageException e) {
-            double adamSeconds = time(adam::run);
-            out.printf(Locale.ROOT, "  adam %.3f ms; kfac is not in this build%n", adamSeconds * 1e3);
-            r.put("adam_step_seconds", adamSeconds);
-            r.put("kfac_step_seconds", null);
-            return r;
-        }
+        Workloads.TrainingStep kfac = new Workloads.TrainingStep("kfac");
         double[] both = time(adam::run, kfac::run);
         double adamSeconds = both[0];
         double kfacSeconds = both[1];

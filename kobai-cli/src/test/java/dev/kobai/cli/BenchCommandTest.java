@@ -23,7 +23,10 @@ class BenchCommandTest {
         assertEquals(1, o.getAsJsonObject("machine").get("threads").getAsInt());
         double ratio = o.getAsJsonObject("hvp").get("ratio").getAsDouble();
         assertTrue(ratio > 0 && Double.isFinite(ratio), "ratio " + ratio);
-        assertTrue(o.getAsJsonObject("kfac").get("adam_step_seconds").getAsDouble() > 0);
+        JsonObject kfac = o.getAsJsonObject("kfac");
+        assertTrue(kfac.get("adam_step_seconds").getAsDouble() > 0, kfac.toString());
+        assertTrue(kfac.get("kfac_step_seconds").getAsDouble() > 0, kfac.toString());
+        assertTrue(r.out().contains("kfac") && r.out().contains("ratio"), r.out());
     }
 
     @Test

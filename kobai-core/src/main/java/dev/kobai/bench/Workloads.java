@@ -1,6 +1,8 @@
 package dev.kobai.bench;
 
 import dev.kobai.autograd.Autograd;
+import dev.kobai.curvature.CurvatureProblem;
+import dev.kobai.curvature.LossKind;
 import dev.kobai.data.Batch;
 import dev.kobai.nn.Losses;
 import dev.kobai.nn.Models;
@@ -280,10 +282,16 @@ public final class Workloads {
         private final dev.kobai.train.Trainer trainer;
         private final Batch batch;
 
-        /** Throws {@link dev.kobai.UsageException} when the optimizer is not registered (for example kfac before it arrives). */
+        /**
+         * Second-order methods (kfac, newton, ...) get the model's curvature problem, as {@code kobai
+         * train} gives them; the trainer sets the batch on it before each step.
+         */
         public TrainingStep(String optimizerSpec) {
             Model model = new Model(5);
-            Optimizer opt = Optimizers.create(optimizerSpec, model.module.parameters());
+            Optimizer opt = Optimizers.usesCurvatureProblem(optimizerSpec)
+                    ? Optimizers.create(optimizerSpec, CurvatureProblem.of(model.module, LossKind.CROSS_ENTROPY,
+                            model.batch.features(), model.batch.labels()))
+                    : Optimizers.create(optimizerSpec, model.module.parameters());
             trainer = new dev.kobai.train.Trainer(model.module, opt);
             batch = model.batch;
         }
