@@ -27,7 +27,7 @@ class FlatMatricesTest {
 
     @Test
     void spdInverseMatchesTheUnblockedOneAcrossBlockBoundaries() {
-        for (int n : new int[] {1, 5, 63, 64, 65, 150}) {
+        for (int n : new int[] {1, 5, 63, 64, 65, 150, 200}) {
             double[] a = gramian(n, n + 3, 1e-3, n);
             double[] fast = FlatMatrices.spdInverse(a, n, 0.05);
             double[][] slow = DenseMatrices.spdInverse(FlatMatrices.unflatten(a, n, n), 0.05);
