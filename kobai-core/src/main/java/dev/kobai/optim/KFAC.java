@@ -14,6 +14,7 @@ import dev.kobai.tensor.DType;
 import dev.kobai.tensor.GradMode;
 import dev.kobai.tensor.Rng;
 import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.kernel.Gemm;
 import dev.kobai.tensor.kernel.Kernels;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -41,22 +42,28 @@ import java.util.Map;
  * (tr A / dim A) / (tr G / dim G), inverted by blocked Cholesky; eigen: the exact
  * (G (x) A + damping I)^-1 from eigendecompositions of A and G, as kfac-pytorch does, several
  * times dearer to refresh); factor_decay=0.95 (moving averages of A and G, the first estimate
- * taken as is); inv_update_period=20 (steps between refreshes of the inverses: kfac-jax uses 5,
- * but on a CPU one refresh of a 785-square factor costs as much as tens of steps, and with
- * decay 0.95 the factors move little in 20 steps); momentum=0.0; fisher=true (G from the exact
- * expectation over the model's predictive distribution: K extra backward passes from the outputs
- * to the layers; mc: one sampled target, the cheap choice for many outputs; empirical: the data's
- * labels); seed=0. With these, {@code kobai train --data fashion-mnist --model mlp:784-256-10
- * --batch-size 128 --epochs 3} reaches about 0.90 test accuracy against Adam's 0.86.
+ * taken as is); factor_update_period=10 (steps between new estimates of A and G, as KFAC-Pytorch's
+ * TCov=10: a fresh A costs N in^2 multiply-adds, more than the forward and backward passes for
+ * a wide first layer, and with decay 0.95 one batch moves the average by only 5%);
+ * inv_update_period=20 (steps between refreshes of the inverses, the paper's T3; kfac-jax uses 5,
+ * but on a CPU one refresh of a 785-square factor costs as much as several steps); momentum=0.0;
+ * fisher=mc (G from one target sampled from the model's predictive distribution per example, as
+ * in the paper and KFAC-Pytorch; true: the exact expectation, K extra backward passes for K
+ * outputs; empirical: the data's labels, which is not the Fisher); seed=0. With these, {@code kobai
+ * train --data fashion-mnist --model mlp:784-256-10 --batch-size 128 --epochs 3} reaches about
+ * 0.90 test accuracy against Adam's 0.86.
  *
  * <p>The work is GEMMs ({@link dev.kobai.tensor.kernel.Kernels#gemm()}): A = [x 1]^T [x 1] / N and
  * G = N g^T g from the layer inputs and backpropagated gradients, in the model's precision and
- * accumulated in float64; the update G^-1 dW A^-1 (or its eigen-basis form) as two or four
- * GEMMs, in float32 for a float32 model; and the inverses every inv_update_period steps.
+ * accumulated in float64; the update G^-1 dW A^-1 (or its eigen-basis form) as two or four GEMMs
+ * in float32 for a float32 model, or, when the batch is smaller than the layer is wide, as
+ * (delta G^-1)^T ([x 1] A^-1) from the pre-activation gradients delta of the same backward pass;
+ * and the inverses every inv_update_period steps.
  *
- * <p>Cost per step: one forward and backward pass, K (true), or one (mc) more partial backward
- * passes, N in^2 multiply-adds per layer for A and out in (in + out) for the update, and
- * O(in^3 + out^3) per layer when the inverses are refreshed.
+ * <p>Cost per step: one forward and backward pass; min(out in (in + out), N (in^2 + out^2 + in out))
+ * multiply-adds per layer for the update; every factor_update_period steps one more partial
+ * backward pass (K of them with fisher=true) and N in^2 multiply-adds for A; every
+ * inv_update_period steps O(in^3 + out^3) per layer for the inverses.
  */
 public final class KFAC extends Optimizer implements CurvatureOptimizer {
     private final CurvatureProblem problem;
@@ -66,6 +73,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
     private final List<double[]> factorA = new ArrayList<>();
     private final List<double[]> factorG = new ArrayList<>();
     private final List<Preconditioner> inverses = new ArrayList<>();
+    private final List<LayerWork> work = new ArrayList<>();
     private final Map<Parameter, double[]> momentum = new IdentityHashMap<>();
     private final Rng rng;
     private int steps;
@@ -84,6 +92,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                 factorA.add(null);
                 factorG.add(null);
                 inverses.add(null);
+                work.add(new LayerWork());
             } else if (!m.parameters().isEmpty()) {
                 throw new UsageException("kfac handles Linear layers only; " + m + " has parameters");
             }
@@ -104,10 +113,11 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         d.put("damping", 1e-3);
         d.put("damping_mode", "factored");
         d.put("factor_decay", 0.95);
+        d.put("factor_update_period", 10);
         d.put("inv_update_period", 20);
         d.put("momentum", 0.0);
         d.put("kl_clip", 1e-3);
-        d.put("fisher", "true");
+        d.put("fisher", "mc");
         d.put("seed", 0);
         return d;
     }
@@ -118,6 +128,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         SecondOrderSupport.requirePositive(g, "damping");
         g.set("damping_mode", SecondOrderSupport.choice(g, "damping_mode", "eigen", "factored"));
         SecondOrderSupport.requireInRange(g, "factor_decay", 0, 1);
+        SecondOrderSupport.requireWhole(g, "factor_update_period", 1);
         SecondOrderSupport.requireWhole(g, "inv_update_period", 1);
         SecondOrderSupport.requireInRange(g, "momentum", 0, 1);
         SecondOrderSupport.requireNonNegative(g, "kl_clip");
@@ -342,11 +353,15 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
      * averages (the first estimate is taken as is); returns the loss tensor.
      */
     public Tensor updateFactors() {
-        ParamGroup g = paramGroups().get(0);
-        FisherType type = FisherType.parse("fisher", String.valueOf(g.get("fisher")));
-        double decay = g.getDouble("factor_decay");
         Forward f = forward();
         Tensor loss = problem.loss(f.z());
+        updateFactors(paramGroups().get(0), f, loss);
+        return loss;
+    }
+
+    private void updateFactors(ParamGroup g, Forward f, Tensor loss) {
+        FisherType type = FisherType.parse("fisher", String.valueOf(g.get("fisher")));
+        double decay = g.getDouble("factor_decay");
         int n = f.z().size(0);
         int k = f.z().size(1);
         Gram[] grams = new Gram[linears.size()];
@@ -374,7 +389,6 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             }
             factorG.set(i, blend(factorG.get(i), grams[i].result(scale), decay));
         }
-        return loss;
     }
 
     private static void addAll(Gram[] grams, Tensor[] grads) {
@@ -453,7 +467,14 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         }
     }
 
-    /** Gi V Ai with Gi and Ai the inverses of the (damped) factors. */
+    /**
+     * Gi V Ai with Gi and Ai the inverses of the (damped) factors. In a step V is the gradient
+     * [dW | db] = delta^T [x 1] of a mean loss, with delta the [N, out] gradients at the layer's
+     * pre-activations, so the update is also (delta Gi)^T ([x 1] Ai): N (in^2 + out^2 + in out)
+     * multiply-adds against out in (in + out). With a batch smaller than the layer is wide that is
+     * the cheaper order (113 million multiply-adds instead of 209 million for the first layer of
+     * mlp:784-256-10 at batch 128); {@link #lowRankIsCheaper} picks per layer.
+     */
     private record FactoredPreconditioner(double[] ai, double[] gi, float[] ai32, float[] gi32)
             implements Preconditioner {
         static FactoredPreconditioner of(double[] ai, double[] gi, boolean single) {
@@ -474,6 +495,166 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             }
             return FlatMatrices.multiply(false, false, rows, cols, cols,
                     FlatMatrices.multiply(false, false, rows, cols, rows, gi, v), ai);
+        }
+
+        /** The update of one layer into {@code w}, in float32 when the factors' inverses are (a float32 model). */
+        void apply(LayerGradient lg, LayerWork w, boolean lowRank) {
+            int rows = lg.rows();
+            int cols = lg.cols();
+            int in = lg.in();
+            Gemm gemm = Kernels.gemm();
+            if (ai32 != null) {
+                float[] d = w.d32(rows * cols);
+                if (lowRank) {
+                    int n = lg.delta().size(0);
+                    float[] p = w.p32(n * rows);
+                    float[] q = w.q32(n * cols);
+                    gemm.sgemm(false, false, n, rows, rows, lg.delta().floatData(), 0, rows, gi32, 0, rows, p, 0, rows,
+                            false);
+                    gemm.sgemm(false, false, n, cols, in, lg.input().floatData(), 0, in, ai32, 0, cols, q, 0, cols,
+                            false);
+                    if (cols > in) { // the bias column of [x 1] picks Ai's last row
+                        for (int r = 0; r < n; r++) {
+                            for (int c = 0; c < cols; c++) {
+                                q[r * cols + c] += ai32[in * cols + c];
+                            }
+                        }
+                    }
+                    gemm.sgemm(true, false, rows, cols, n, p, 0, rows, q, 0, cols, d, 0, cols, false);
+                } else {
+                    float[] v = w.p32(rows * cols);
+                    float[] t = w.q32(rows * cols);
+                    lg.gatherFloat(v);
+                    gemm.sgemm(false, false, rows, cols, rows, gi32, 0, rows, v, 0, cols, t, 0, cols, false);
+                    gemm.sgemm(false, false, rows, cols, cols, t, 0, cols, ai32, 0, cols, d, 0, cols, false);
+                }
+                return;
+            }
+            double[] d = w.d64(rows * cols);
+            if (lowRank) {
+                int n = lg.delta().size(0);
+                double[] p = w.p64(n * rows);
+                double[] q = w.q64(n * cols);
+                double[] delta = lg.delta().toDoubleArray();
+                double[] x = lg.input().toDoubleArray();
+                gemm.dgemm(false, false, n, rows, rows, delta, 0, rows, gi, 0, rows, p, 0, rows, false);
+                gemm.dgemm(false, false, n, cols, in, x, 0, in, ai, 0, cols, q, 0, cols, false);
+                if (cols > in) {
+                    for (int r = 0; r < n; r++) {
+                        for (int c = 0; c < cols; c++) {
+                            q[r * cols + c] += ai[in * cols + c];
+                        }
+                    }
+                }
+                gemm.dgemm(true, false, rows, cols, n, p, 0, rows, q, 0, cols, d, 0, cols, false);
+            } else {
+                double[] v = w.p64(rows * cols);
+                double[] t = w.q64(rows * cols);
+                lg.gatherDouble(v);
+                gemm.dgemm(false, false, rows, cols, rows, gi, 0, rows, v, 0, cols, t, 0, cols, false);
+                gemm.dgemm(false, false, rows, cols, cols, t, 0, cols, ai, 0, cols, d, 0, cols, false);
+            }
+        }
+    }
+
+    /** Whether (delta Gi)^T ([x 1] Ai) costs fewer multiply-adds than Gi V Ai for a batch of n. */
+    static boolean lowRankIsCheaper(int n, int rows, int cols) {
+        long lowRank = (long) n * ((long) cols * cols + (long) rows * rows + (long) rows * cols);
+        long direct = (long) rows * cols * (rows + cols);
+        return lowRank < direct;
+    }
+
+    /**
+     * One Linear layer's gradient in the two forms the update can use: the parameters' gradients
+     * (weight [out, in] row-major, bias [out] or null), and the pre-activation gradients delta [N,
+     * out] with the layer's input x [N, in], of which they are delta^T [x 1].
+     */
+    record LayerGradient(Tensor weight, Tensor bias, Tensor delta, Tensor input) {
+        int rows() {
+            return weight.size(0);
+        }
+
+        int in() {
+            return weight.size(1);
+        }
+
+        int cols() {
+            return in() + (bias == null ? 0 : 1);
+        }
+
+        /** V = [dW | db], rows x cols row-major. */
+        void gatherFloat(float[] v) {
+            float[] gw = weight.floatData();
+            float[] gb = bias == null ? null : bias.floatData();
+            int in = in();
+            int cols = cols();
+            for (int o = 0; o < rows(); o++) {
+                System.arraycopy(gw, o * in, v, o * cols, in);
+                if (gb != null) {
+                    v[o * cols + in] = gb[o];
+                }
+            }
+        }
+
+        void gatherDouble(double[] v) {
+            double[] gw = weight.toDoubleArray();
+            double[] gb = bias == null ? null : bias.toDoubleArray();
+            int in = in();
+            int cols = cols();
+            for (int o = 0; o < rows(); o++) {
+                System.arraycopy(gw, o * in, v, o * cols, in);
+                if (gb != null) {
+                    v[o * cols + in] = gb[o];
+                }
+            }
+        }
+    }
+
+    /** Per-layer buffers of the update, kept from step to step so a step allocates no large arrays. */
+    static final class LayerWork {
+        private float[] d32 = new float[0];
+        private float[] p32 = new float[0];
+        private float[] q32 = new float[0];
+        private double[] d64 = new double[0];
+        private double[] p64 = new double[0];
+        private double[] q64 = new double[0];
+        /** Which of d32 and d64 holds the last update. */
+        private boolean single;
+
+        float[] d32(int size) {
+            single = true;
+            return d32 = d32.length >= size ? d32 : new float[size];
+        }
+
+        float[] p32(int size) {
+            return p32 = p32.length >= size ? p32 : new float[size];
+        }
+
+        float[] q32(int size) {
+            return q32 = q32.length >= size ? q32 : new float[size];
+        }
+
+        double[] d64(int size) {
+            single = false;
+            return d64 = d64.length >= size ? d64 : new double[size];
+        }
+
+        double[] p64(int size) {
+            return p64 = p64.length >= size ? p64 : new double[size];
+        }
+
+        double[] q64(int size) {
+            return q64 = q64.length >= size ? q64 : new double[size];
+        }
+
+        /** Element j of the last update. */
+        double update(int j) {
+            return single ? d32[j] : d64[j];
+        }
+
+        void set(double[] d) {
+            single = false;
+            d64 = d;
         }
     }
 
@@ -542,9 +723,20 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
     public double step(Closure closure) {
         ParamGroup g = SecondOrderSupport.onlyGroup(this);
         double lr = g.getDouble("lr");
-        Tensor loss = updateFactors();
+        Forward f = forward();
+        Tensor loss = problem.loss(f.z());
+        if (steps % (int) g.getDouble("factor_update_period") == 0) {
+            updateFactors(g, f, loss);
+        }
+        // one backward pass for the parameters' gradients and the pre-activation gradients
         List<Parameter> ps = g.params();
-        Tensor[] grads = Autograd.grad(loss, ps.toArray(new Tensor[0]), false);
+        int layerCount = linears.size();
+        Tensor[] wrt = new Tensor[ps.size() + layerCount];
+        for (int i = 0; i < ps.size(); i++) {
+            wrt[i] = ps.get(i);
+        }
+        System.arraycopy(f.preActivations(), 0, wrt, ps.size(), layerCount);
+        Tensor[] grads = Autograd.grad(loss, wrt, false);
         Map<Parameter, Tensor> gradOf = new IdentityHashMap<>();
         for (int i = 0; i < ps.size(); i++) {
             gradOf.put(ps.get(i), grads[i]);
@@ -554,27 +746,20 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             refreshInverses(g);
         }
         steps++;
-        List<double[]> updates = new ArrayList<>();
         double gradDotUpdate = 0;
-        for (int i = 0; i < linears.size(); i++) {
+        for (int i = 0; i < layerCount; i++) {
             Linear l = linears.get(i);
-            int in = l.inFeatures();
-            int rows = l.outFeatures();
-            int cols = sideA(i);
-            double[] v = new double[rows * cols];
-            double[] gw = gradOf.get(l.weight()).toDoubleArray();
-            double[] gb = l.bias() == null ? null : gradOf.get(l.bias()).toDoubleArray();
-            for (int o = 0; o < rows; o++) {
-                System.arraycopy(gw, o * in, v, o * cols, in);
-                if (gb != null) {
-                    v[o * cols + in] = gb[o];
-                }
+            LayerGradient lg = new LayerGradient(gradOf.get(l.weight()),
+                    l.bias() == null ? null : gradOf.get(l.bias()), grads[ps.size() + i], f.inputs()[i]);
+            LayerWork w = work.get(i);
+            if (inverses.get(i) instanceof FactoredPreconditioner fp) {
+                fp.apply(lg, w, lowRankIsCheaper(lg.delta().size(0), lg.rows(), lg.cols()));
+            } else {
+                double[] v = new double[lg.rows() * lg.cols()];
+                lg.gatherDouble(v);
+                w.set(inverses.get(i).apply(v, lg.rows(), lg.cols()));
             }
-            double[] d = inverses.get(i).apply(v, rows, cols);
-            for (int j = 0; j < v.length; j++) {
-                gradDotUpdate += v[j] * d[j];
-            }
-            updates.add(d);
+            gradDotUpdate += dot(lg, w);
         }
         double klClip = g.getDouble("kl_clip");
         double nu = 1;
@@ -583,31 +768,86 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         }
         double mom = g.getDouble("momentum");
         try (GradMode.Scope ignored = GradMode.noGrad()) {
-            for (int i = 0; i < linears.size(); i++) {
+            for (int i = 0; i < layerCount; i++) {
                 Linear l = linears.get(i);
-                double[] d = updates.get(i);
                 int in = l.inFeatures();
                 int cols = sideA(i);
-                apply(l.weight(), j -> d[(j / in) * cols + j % in], nu, mom, lr);
+                LayerWork w = work.get(i);
+                update(l.weight(), in, cols, 0, w, nu, mom, lr);
                 if (l.bias() != null) {
-                    apply(l.bias(), o -> d[o * cols + in], nu, mom, lr);
+                    update(l.bias(), 1, cols, in, w, nu, mom, lr);
                 }
             }
         }
         return loss.item();
     }
 
-    private void apply(Parameter p, java.util.function.IntToDoubleFunction d, double nu, double mom, double lr) {
-        double[] buf = momentum.computeIfAbsent(p, k -> new double[p.numel()]);
+    /** The gradient's inner product with the (unclipped) update, summed over one layer. */
+    private static double dot(LayerGradient lg, LayerWork w) {
+        int in = lg.in();
+        int cols = lg.cols();
+        int rows = lg.rows();
+        double sum = 0;
+        if (w.single && lg.weight().dtype() == DType.FLOAT32) {
+            float[] d = w.d32;
+            float[] gw = lg.weight().floatData();
+            float[] gb = lg.bias() == null ? null : lg.bias().floatData();
+            for (int o = 0; o < rows; o++) {
+                double s = 0;
+                for (int c = 0; c < in; c++) {
+                    s += gw[o * in + c] * d[o * cols + c];
+                }
+                sum += gb == null ? s : s + gb[o] * d[o * cols + in];
+            }
+            return sum;
+        }
+        double[] gw = lg.weight().toDoubleArray();
+        double[] gb = lg.bias() == null ? null : lg.bias().toDoubleArray();
+        for (int o = 0; o < rows; o++) {
+            for (int c = 0; c < in; c++) {
+                sum += gw[o * in + c] * w.update(o * cols + c);
+            }
+            if (gb != null) {
+                sum += gb[o] * w.update(o * cols + in);
+            }
+        }
+        return sum;
+    }
+
+    /**
+     * p -= lr * buf with buf = mom buf + nu d, for p laid out as rows of {@code width} elements
+     * that sit at column {@code at} of the [W | b] update (width in for the weight, 1 for the bias).
+     */
+    private void update(Parameter p, int width, int cols, int at, LayerWork w, double nu, double mom, double lr) {
+        double[] buf = mom == 0 ? null : momentum.computeIfAbsent(p, k -> new double[p.numel()]);
         float[] wf = p.dtype() == DType.FLOAT32 ? p.floatData() : null;
         double[] wd = wf == null ? p.doubleData() : null;
-        for (int i = 0; i < buf.length; i++) {
-            double u = nu * d.applyAsDouble(i);
-            buf[i] = mom * buf[i] + u;
-            if (wf != null) {
-                wf[i] = (float) (wf[i] - lr * buf[i]);
-            } else {
-                wd[i] -= lr * buf[i];
+        int rows = p.numel() / width;
+        if (buf == null && wf != null && w.single) {
+            // the common case (float32, no momentum), as a loop the JIT vectorises
+            float scale = (float) (lr * nu);
+            float[] d = w.d32;
+            for (int o = 0; o < rows; o++) {
+                int src = o * cols + at;
+                int dst = o * width;
+                for (int c = 0; c < width; c++) {
+                    wf[dst + c] -= scale * d[src + c];
+                }
+            }
+            return;
+        }
+        for (int o = 0; o < rows; o++) {
+            for (int c = 0; c < width; c++) {
+                int j = o * width + c;
+                double step = nu * w.update(o * cols + at + c);
+                if (buf != null) {
+                    step = buf[j] = mom * buf[j] + step;
+                }
+                if (wf != null) {
+                    wf[j] = (float) (wf[j] - lr * step);
+                } else {
+                    wd[j] -= lr * step;
+                }
             }
         }
     }

@@ -72,8 +72,15 @@ class KFACFastPathTest {
     }
 
     private static CurvatureProblem problem(Sequential m) {
-        Tensor x = Tensor.randn(new Rng(71), DType.FLOAT64, 12, 6);
-        int[] labels = {0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3};
+        return problem(m, 12, 6, DType.FLOAT64);
+    }
+
+    private static CurvatureProblem problem(Sequential m, int n, int in, DType dtype) {
+        Tensor x = Tensor.randn(new Rng(71), DType.FLOAT64, n, in).to(dtype);
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            labels[i] = i % 4;
+        }
         return CurvatureProblem.of(m, LossKind.CROSS_ENTROPY, x, labels);
     }
 
@@ -89,12 +96,20 @@ class KFACFastPathTest {
         }
     }
 
-    /** One step's update of every parameter, for each damping mode, against the dense formulas. */
+    /**
+     * One step's update of every parameter, for each damping mode, against the dense formulas: on
+     * a narrow model with a batch of 12, where the factored update is Gi V Ai, and on a wide one
+     * with a batch of 3, where it is (delta Gi)^T ([x 1] Ai) for the first layer.
+     */
     @Test
     void stepEqualsTheDenseComputation() {
-        for (String mode : new String[] {"eigen", "factored"}) {
-            Sequential m = Models.fromSpec("mlp:6-9-7-4:tanh", new Rng(70), DType.FLOAT64);
-            CurvatureProblem prob = problem(m);
+        assertTrue(!KFAC.lowRankIsCheaper(12, 9, 7) && KFAC.lowRankIsCheaper(3, 20, 31)
+                && KFAC.lowRankIsCheaper(128, 256, 785) && !KFAC.lowRankIsCheaper(128, 10, 257));
+        for (String mode : new String[] {"eigen", "factored", "factored-wide"}) {
+            boolean wide = mode.endsWith("wide");
+            mode = mode.replace("-wide", "");
+            Sequential m = Models.fromSpec(wide ? "mlp:30-20-4:tanh" : "mlp:6-9-7-4:tanh", new Rng(70), DType.FLOAT64);
+            CurvatureProblem prob = wide ? problem(m, 3, 30, DType.FLOAT64) : problem(m);
             double damping = 0.03;
             double lr = 0.2;
             // kl_clip off, so the update is exactly lr times the preconditioned gradient
@@ -155,8 +170,67 @@ class KFACFastPathTest {
                                 : b0[o] - l.bias().getFlat(o);
                     }
                 }
-                assertClose(expected, actual, mode + " update of layer " + i);
+                assertClose(expected, actual, mode + (wide ? " (wide)" : "") + " update of layer " + i);
             }
+        }
+    }
+
+    /** The float32 step (GEMMs in float32, factors accumulated in float64) follows the float64 one, on both update orders. */
+    @Test
+    void float32StepFollowsTheFloat64Step() {
+        for (String spec : new String[] {"mlp:30-20-4:tanh", "mlp:6-9-7-4:tanh"}) {
+            int in = spec.equals("mlp:30-20-4:tanh") ? 30 : 6;
+            int n = in == 30 ? 3 : 12;
+            List<double[]> moved = new ArrayList<>();
+            for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+                Sequential m = Models.fromSpec(spec, new Rng(70), DType.FLOAT64);
+                if (dtype == DType.FLOAT32) {
+                    Sequential m32 = Models.fromSpec(spec, new Rng(70), DType.FLOAT32);
+                    for (int i = 0; i < m.parameters().size(); i++) {
+                        double[] w = m.parameters().get(i).toDoubleArray();
+                        for (int j = 0; j < w.length; j++) {
+                            m32.parameters().get(i).setFlat(j, w[j]);
+                        }
+                    }
+                    m = m32;
+                }
+                CurvatureProblem prob = problem(m, n, in, dtype);
+                KFAC kfac = new KFAC(prob, Map.of("lr", 0.2, "damping", 0.03, "kl_clip", 0.0));
+                double[] before = prob.parameters().get(0).toDoubleArray();
+                kfac.step(null);
+                double[] after = prob.parameters().get(0).toDoubleArray();
+                for (int j = 0; j < after.length; j++) {
+                    after[j] -= before[j];
+                }
+                moved.add(after);
+            }
+            double scale = 0;
+            double err = 0;
+            for (int j = 0; j < moved.get(0).length; j++) {
+                scale = Math.max(scale, Math.abs(moved.get(0)[j]));
+                err = Math.max(err, Math.abs(moved.get(0)[j] - moved.get(1)[j]));
+            }
+            assertTrue(scale > 0 && err < 1e-3 * scale, spec + ": " + err + " at scale " + scale);
+        }
+    }
+
+    /** With factor_update_period=3 the factors move on steps 0, 3, 6, ... and stay put in between, while the weights move every step. */
+    @Test
+    void factorsRefreshOnTheirPeriod() {
+        Sequential m = Models.fromSpec("mlp:6-9-7-4:tanh", new Rng(70), DType.FLOAT64);
+        CurvatureProblem prob = problem(m);
+        KFAC kfac = new KFAC(prob, Map.of("factor_update_period", 3, "inv_update_period", 1));
+        double[][] previous = null;
+        for (int step = 0; step < 7; step++) {
+            double[] w = prob.parameters().get(0).toDoubleArray();
+            kfac.step(null);
+            assertTrue(!java.util.Arrays.equals(w, prob.parameters().get(0).toDoubleArray()), "step " + step);
+            double[][] g = kfac.factorG(0);
+            if (previous != null) {
+                boolean same = java.util.Arrays.deepEquals(previous, g);
+                assertTrue(same == (step % 3 != 0), "step " + step + ": factor G " + (same ? "unchanged" : "changed"));
+            }
+            previous = g;
         }
     }
 }
