@@ -89,8 +89,8 @@ public final class FlatMatrices {
     /**
      * The lower Cholesky factor of {@code a + shift I} (n x n, row-major; the strict upper triangle
      * of the result is zero), or null when that matrix is not positive definite. Right-looking and
-     * blocked: each diagonal block is factored by plain loops, the panel below it by triangular
-     * solves, and the trailing matrix is updated with one GEMM per block.
+     * blocked: each diagonal block is factored by plain loops, the panel below it is multiplied by
+     * the inverse of that block, and the lower triangle of the trailing matrix is updated by GEMMs.
      */
     public static double[] cholesky(double[] a, int n, double shift) {
         double[] l = a.clone();
@@ -138,11 +138,17 @@ public final class FlatMatrices {
             for (int i = 0; i < rest; i++) {
                 System.arraycopy(panel, i * kb, l, off + i * n, kb);
             }
-            // trailing update: A22 -= L21 L21^T
+            // trailing update: A22 -= L21 L21^T, on and below the diagonal only (the factorisation
+            // never reads above it), one block column at a time
             for (int i = 0; i < rest * kb; i++) {
                 panel[i] = -panel[i];
             }
-            gemm().dgemm(false, true, rest, rest, kb, panel, 0, kb, l, off, n, l, (k0 + kb) * n + k0 + kb, n, true);
+            for (int j0 = 0; j0 < rest; j0 += BLOCK) {
+                int jb = Math.min(BLOCK, rest - j0);
+                int row = k0 + kb + j0;
+                gemm().dgemm(false, true, rest - j0, jb, kb, panel, j0 * kb, kb, l, off + j0 * n, n,
+                        l, row * n + row, n, true);
+            }
         }
         for (int i = 0; i < n; i++) {
             for (int j = i + 1; j < n; j++) {
