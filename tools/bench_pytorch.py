@@ -133,7 +133,7 @@ def kobai_bench(args):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "bench.json")
         cmd = [os.path.join(ROOT, "kobai"), "bench", "--threads", str(args.threads), "--json", path,
-               "--epochs", str(args.epochs), "--only", "epoch,matmul,optim,hvp"]
+               "--epochs", str(args.epochs), "--only", "epoch,matmul,optim,hvp,kfac"]
         if args.quick:
             cmd.append("--quick")
         subprocess.run(cmd, check=True, stdout=sys.stderr)
@@ -216,6 +216,12 @@ def main():
     tg = med(r["pytorch"]["hvp"]["gradient_seconds"] for r in rounds)
     print("\nHessian-vector product / gradient, mlp:784-256-10 at batch 128 (target <= 4)")
     print(f"  kobai {kh:.2f} (gradient {kg * 1e3:.2f} ms), pytorch {th:.2f} (gradient {tg * 1e3:.2f} ms)")
+
+    ka = med(r["kobai"]["kfac"]["adam_step_seconds"] for r in rounds)
+    kk = med(r["kobai"]["kfac"]["kfac_step_seconds"] for r in rounds)
+    kr = med(r["kobai"]["kfac"]["ratio"] for r in rounds)
+    print("\nTraining step, kfac (defaults) / adam, mlp:784-256-10 at batch 128, Kobai, over 20-step cycles (target <= 3)")
+    print(f"  {kr:.2f} (adam {ka * 1e3:.2f} ms, kfac {kk * 1e3:.2f} ms)")
 
 
 if __name__ == "__main__":

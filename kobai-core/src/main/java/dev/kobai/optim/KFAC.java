@@ -793,11 +793,25 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             float[] gw = lg.weight().floatData();
             float[] gb = lg.bias() == null ? null : lg.bias().floatData();
             for (int o = 0; o < rows; o++) {
-                double s = 0;
-                for (int c = 0; c < in; c++) {
-                    s += gw[o * in + c] * d[o * cols + c];
+                // float products into four float64 sums: independent chains, no float32 rounding of the sum
+                double s0 = 0;
+                double s1 = 0;
+                double s2 = 0;
+                double s3 = 0;
+                int g0 = o * in;
+                int d0 = o * cols;
+                int c = 0;
+                for (; c + 3 < in; c += 4) {
+                    s0 += gw[g0 + c] * d[d0 + c];
+                    s1 += gw[g0 + c + 1] * d[d0 + c + 1];
+                    s2 += gw[g0 + c + 2] * d[d0 + c + 2];
+                    s3 += gw[g0 + c + 3] * d[d0 + c + 3];
                 }
-                sum += gb == null ? s : s + gb[o] * d[o * cols + in];
+                for (; c < in; c++) {
+                    s0 += gw[g0 + c] * d[d0 + c];
+                }
+                double s = (s0 + s1) + (s2 + s3);
+                sum += gb == null ? s : s + gb[o] * d[d0 + in];
             }
             return sum;
         }
