@@ -35,6 +35,16 @@ import jdk.incubator.vector.VectorSpecies;
  * per-thread tile, so the inner loop has no edge cases. All buffers are per thread and reused, so
  * a call allocates nothing once the buffers have grown to its size (apart from the small task
  * objects of a parallel split).
+ *
+ * <p>Small products skip the packing. Below the parallel threshold a product is a few
+ * microseconds, and packing can cost as much as the arithmetic: for the 10x256x128 weight
+ * gradient (A transposed) the packed op(B) block is 32K floats, more than C, for 330K
+ * multiply-adds. When op(B) = B, a row of a column panel of op(B) is already contiguous in B, so
+ * the direct path ({@code sDirect}) runs the same 6-row by two-vector register tile on B in place,
+ * ldb apart from one step of k to the next, and reads the elements of op(A) from A by index. A
+ * bottom edge of mr &lt; MR rows reuses the last real row of A for the missing ones and stores
+ * only mr rows, so the one kernel serves every tile; columns past the last whole panel go through
+ * the packed path. Which products take it is decided by measurement (see {@code direct}).
  */
 public final class VectorGemm implements Gemm {
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
@@ -52,6 +62,8 @@ public final class VectorGemm implements Gemm {
      * more than it saves: at 2^18, the 256x10 layer shapes ran 2 to 4 times slower on two threads.
      */
     private static final long PARALLEL_WORK = 1L << 21;
+    /** Floats of B (16 KB) that a column block of the direct path may span: half of a 32 KB L1. */
+    private static final int DIRECT_L1 = 4096;
 
     private static final class Buffers {
         float[] fa = new float[0];
@@ -120,7 +132,11 @@ public final class VectorGemm implements Gemm {
             return;
         }
         if ((long) m * n * k <= PARALLEL_WORK || Parallel.threads() == 1) {
-            sBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, 0, m, 0, n);
+            if (direct(transB, m, n, k)) {
+                sDirect(transA, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, 0, m, 0, n);
+            } else {
+                sBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, 0, m, 0, n);
+            }
         } else if (n > m) {
             int panels = (n + FNR - 1) / FNR;
             Parallel.forRange(panels, 1, (from, to) -> sBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb,
@@ -129,6 +145,152 @@ public final class VectorGemm implements Gemm {
             int panels = (m + MR - 1) / MR;
             Parallel.forRange(panels, 1, (from, to) -> sBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb,
                     c, cOff, ldc, accumulate, from * MR, Math.min(m, to * MR), 0, n));
+        }
+    }
+
+    /**
+     * Whether a product that runs on one thread takes the packing-free path ({@link #sDirect}). It
+     * needs op(B) = B, so that a row of an op(B) panel is contiguous in B, and pays where packing is
+     * a large share of the work: packing op(B) is amortised over the row tiles of C (few when m is
+     * small) and packing op(A) over the column panels (few when n is small), while reading B in
+     * place with stride ldb costs a little in the inner loop. Measured against the packed path with
+     * 512-bit vectors over m in 1..512, n in 32..784, k in 8..256, both transA: the direct path was
+     * 1.1 to 2.5 times faster at m &lt;= 12 or n &lt;= 64, 3 to 60% faster at n &lt;= 128 with
+     * k &lt;= 32, 7 to 40% faster at n &lt;= 256 with k &lt;= 12 (128x256x10: 125 against 113
+     * GFLOP/s), and up to 24% slower with larger m, n and k, which therefore stay packed.
+     */
+    private static boolean direct(boolean transB, int m, int n, int k) {
+        return !transB && n >= FNR && k <= KC
+                && (m <= 2 * MR || n <= 64 || (n <= 128 && k <= 32) || (n <= 256 && k <= 12));
+    }
+
+    /**
+     * The packing-free path: computes rows [i0, i1) by columns [j0, j1) of C with the same 6-row by
+     * two-vector register tile as {@link #sKernel}, but reads op(B) = B in place (row p of a tile's
+     * panel is B[p][j..j+NR), contiguous, rows ldb apart) and the elements of op(A) by index, so
+     * nothing is copied and no buffer is needed. Columns past the last whole panel go through the
+     * packed path.
+     */
+    private static void sDirect(boolean transA, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                float[] c, int cOff, int ldc, boolean accumulate, int i0, int i1, int j0, int j1) {
+        int jFull = j1 - (j1 - j0) % FNR;
+        // Element (i, p) of op(A) is a[aOff + i*rowStep + p*colStep].
+        int rowStep = transA ? 1 : lda;
+        int colStep = transA ? lda : 1;
+        // Columns in blocks whose k rows of B (at most DIRECT_L1 floats) stay in L1 while every row
+        // tile sweeps them. At k = 10 one block holds all 256 columns of the layer 2 input gradient,
+        // so C is written in whole rows, each row tile's A is read once, and the order measured 5 to
+        // 8% faster than going down each column panel in turn.
+        int ncb = Math.max(FNR, DIRECT_L1 / k / FNR * FNR);
+        for (int jc = j0; jc < jFull; jc += ncb) {
+            int jEnd = Math.min(jFull, jc + ncb);
+            for (int ir = i0; ir < i1; ir += MR) {
+                int mr = Math.min(MR, i1 - ir);
+                for (int jr = jc; jr < jEnd; jr += FNR) {
+                    sDirectKernel(k, a, aOff + ir * rowStep, rowStep, colStep, mr,
+                            b, bOff + jr, ldb, c, cOff + ir * ldc + jr, ldc, !accumulate);
+                }
+            }
+        }
+        if (jFull < j1) {
+            sBlock(transA, false, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, i0, i1, jFull, j1);
+        }
+    }
+
+    /**
+     * C[0..mr)[0..NR) (=|+=) rows of op(A) times k rows of B read in place; element (r, p) of the
+     * op(A) rows is a[ao + r*rowStep + p*colStep]. For mr &lt; MR the missing rows repeat the last
+     * real row (computed and not stored), so one kernel serves the bottom edge. The twelve
+     * accumulators are separate locals for the same reason as in {@link #sKernel}.
+     */
+    private static void sDirectKernel(int k, float[] a, int ao, int rowStep, int colStep, int mr,
+                                      float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean overwrite) {
+        int last = mr - 1;
+        int a0 = ao;
+        int a1 = ao + Math.min(1, last) * rowStep;
+        int a2 = ao + Math.min(2, last) * rowStep;
+        int a3 = ao + Math.min(3, last) * rowStep;
+        int a4 = ao + Math.min(4, last) * rowStep;
+        int a5 = ao + Math.min(5, last) * rowStep;
+        FloatVector c00 = FloatVector.zero(FS), c01 = FloatVector.zero(FS);
+        FloatVector c10 = FloatVector.zero(FS), c11 = FloatVector.zero(FS);
+        FloatVector c20 = FloatVector.zero(FS), c21 = FloatVector.zero(FS);
+        FloatVector c30 = FloatVector.zero(FS), c31 = FloatVector.zero(FS);
+        FloatVector c40 = FloatVector.zero(FS), c41 = FloatVector.zero(FS);
+        FloatVector c50 = FloatVector.zero(FS), c51 = FloatVector.zero(FS);
+        for (int p = 0, q = 0; p < k; p++, q += colStep, bo += ldb) {
+            FloatVector b0 = FloatVector.fromArray(FS, b, bo);
+            FloatVector b1 = FloatVector.fromArray(FS, b, bo + FV);
+            FloatVector x = FloatVector.broadcast(FS, a[a0 + q]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(FS, a[a1 + q]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(FS, a[a2 + q]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(FS, a[a3 + q]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(FS, a[a4 + q]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(FS, a[a5 + q]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        // Written out inline, as in sKernel: a helper taking vectors would box them.
+        if (!overwrite) {
+            c00 = c00.add(FloatVector.fromArray(FS, c, co));
+            c01 = c01.add(FloatVector.fromArray(FS, c, co + FV));
+        }
+        c00.intoArray(c, co);
+        c01.intoArray(c, co + FV);
+        if (mr > 1) {
+            co += ldc;
+            if (!overwrite) {
+                c10 = c10.add(FloatVector.fromArray(FS, c, co));
+                c11 = c11.add(FloatVector.fromArray(FS, c, co + FV));
+            }
+            c10.intoArray(c, co);
+            c11.intoArray(c, co + FV);
+        }
+        if (mr > 2) {
+            co += ldc;
+            if (!overwrite) {
+                c20 = c20.add(FloatVector.fromArray(FS, c, co));
+                c21 = c21.add(FloatVector.fromArray(FS, c, co + FV));
+            }
+            c20.intoArray(c, co);
+            c21.intoArray(c, co + FV);
+        }
+        if (mr > 3) {
+            co += ldc;
+            if (!overwrite) {
+                c30 = c30.add(FloatVector.fromArray(FS, c, co));
+                c31 = c31.add(FloatVector.fromArray(FS, c, co + FV));
+            }
+            c30.intoArray(c, co);
+            c31.intoArray(c, co + FV);
+        }
+        if (mr > 4) {
+            co += ldc;
+            if (!overwrite) {
+                c40 = c40.add(FloatVector.fromArray(FS, c, co));
+                c41 = c41.add(FloatVector.fromArray(FS, c, co + FV));
+            }
+            c40.intoArray(c, co);
+            c41.intoArray(c, co + FV);
+        }
+        if (mr > 5) {
+            co += ldc;
+            if (!overwrite) {
+                c50 = c50.add(FloatVector.fromArray(FS, c, co));
+                c51 = c51.add(FloatVector.fromArray(FS, c, co + FV));
+            }
+            c50.intoArray(c, co);
+            c51.intoArray(c, co + FV);
         }
     }
 
