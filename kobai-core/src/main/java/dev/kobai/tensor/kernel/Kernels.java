@@ -46,7 +46,7 @@ public final class Kernels {
      * Runs the float32 matrix-multiply kernel on small matrices, through every path it has (each
      * transpose, partial edge tiles, accumulation, several k blocks), until the JIT compiler has
      * compiled it. Training runs in float32; float64 (gradient checks, surfaces) is left to warm up
-     * by use, since warming it too would double the cost (about 0.8 s of one core for float32 alone).
+     * by use, since warming it too would double the cost (about 0.9 s of one core for float32 alone).
      *
      * <p>Why: the Vector API is only fast once C2 compiles it; interpreted or in C1 every vector
      * operation allocates, and the kernel runs some hundred times slower. Without a warm-up the
@@ -61,10 +61,12 @@ public final class Kernels {
             return; // plain Java reaches C2 quickly enough by itself
         }
         float[] a = new float[300 * 40];
-        float[] b = new float[300 * 40];
-        float[] c = new float[40 * 40];
+        float[] b = new float[300 * 101];
+        float[] c = new float[40 * 101];
         for (int i = 0; i < a.length; i++) {
             a[i] = (i % 7) * 0.25f - 0.75f;
+        }
+        for (int i = 0; i < b.length; i++) {
             b[i] = (i % 5) * 0.25f - 0.5f;
         }
         for (int round = 0; round < WARM_UP_ROUNDS; round++) {
@@ -75,7 +77,9 @@ public final class Kernels {
                 boolean ta = (t & 1) == 1;
                 boolean tb = (t & 2) == 2;
                 int m = 7;
-                int n = 37;
+                // With 512-bit vectors the direct path covers 101 columns with its wide and narrow
+                // kernels (64 + 32) and the packed path the last 5; with 256-bit, 96 + 5.
+                int n = 101;
                 gemm.sgemm(ta, tb, m, n, k, a, 0, ta ? m : k, b, 0, tb ? k : n, c, 0, n, accumulate);
             }
         }

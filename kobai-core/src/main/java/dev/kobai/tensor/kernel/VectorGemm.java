@@ -35,6 +35,18 @@ import jdk.incubator.vector.VectorSpecies;
  * per-thread tile, so the inner loop has no edge cases. All buffers are per thread and reused, so
  * a call allocates nothing once the buffers have grown to its size (apart from the small task
  * objects of a parallel split).
+ *
+ * <p>Small products skip the packing. Below the parallel threshold a product is a few
+ * microseconds, and packing can cost as much as the arithmetic: for the 10x256x128 weight
+ * gradient (A transposed) the packed op(B) block is 32K floats, more than C, for 330K
+ * multiply-adds. When op(B) = B, a row of a column panel of op(B) is already contiguous in B, so
+ * the direct path ({@code sDirect}) runs the register tile on B in place, ldb apart from one step
+ * of k to the next, and reads the elements of op(A) from A by index. With 512-bit vectors the
+ * tile is 6 rows by four vectors (24 accumulators, which AVX-512's 32 registers hold), otherwise
+ * the 6-by-two tile of the packed kernel. A bottom edge of mr &lt; MR rows reuses the last real
+ * row of A for the missing ones and stores only mr rows, so one kernel serves every tile; columns
+ * past the last whole panel go through the packed path. Products that op(B) = B^T or that are
+ * split across threads stay packed (see {@code sgemm} for the measurements).
  */
 public final class VectorGemm implements Gemm {
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
@@ -52,6 +64,14 @@ public final class VectorGemm implements Gemm {
      * more than it saves: at 2^18, the 256x10 layer shapes ran 2 to 4 times slower on two threads.
      */
     private static final long PARALLEL_WORK = 1L << 21;
+    /**
+     * Floats of B (32 KB) that a column block of the direct path may span, so that it stays in L1
+     * (48 KB on Zen 5) as the row tiles sweep it. 16 KB would leave the 10x256x128 weight gradient
+     * blocks of one 32-column panel, too narrow for the wide kernel (measured 5.5 against 4.2 us).
+     */
+    private static final int DIRECT_L1 = 8192;
+    /** Whether the direct path uses the wide kernel {@link #sDirectKernel4}: 512-bit vectors. */
+    private static final boolean WIDE = FV >= 16;
 
     private static final class Buffers {
         float[] fa = new float[0];
@@ -120,7 +140,18 @@ public final class VectorGemm implements Gemm {
             return;
         }
         if ((long) m * n * k <= PARALLEL_WORK || Parallel.threads() == 1) {
-            sBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, 0, m, 0, n);
+            // The direct path whenever op(B) = B. Against the packed path with 512-bit vectors,
+            // over 334 shapes (m 12..256, n 64..784, k 8..256, both transA) it ran 1.0 to 2.6 times
+            // as fast, apart from 0.97 to 0.99 at m 96..128, n 512, k 32; 1.5 to 2.2 times at k 300
+            // to 600; and on AVX2 (-XX:UseAVX=2, narrow kernel) 1.2 to 2.6 times on 21 shapes.
+            // With the narrow kernel on 512-bit vectors it lost up to 24% at larger m, n and k; the
+            // wide kernel is what lets the rule be this simple. Split across threads, it was 0.88
+            // to 1.18 times the packed path on large products, so those stay packed.
+            if (!transB) {
+                sDirect(transA, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, 0, m, 0, n);
+            } else {
+                sBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, 0, m, 0, n);
+            }
         } else if (n > m) {
             int panels = (n + FNR - 1) / FNR;
             Parallel.forRange(panels, 1, (from, to) -> sBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb,
@@ -129,6 +160,286 @@ public final class VectorGemm implements Gemm {
             int panels = (m + MR - 1) / MR;
             Parallel.forRange(panels, 1, (from, to) -> sBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb,
                     c, cOff, ldc, accumulate, from * MR, Math.min(m, to * MR), 0, n));
+        }
+    }
+
+    /**
+     * The packing-free path: computes rows [i0, i1) by columns [j0, j1) of C in 6-row register
+     * tiles, four vectors wide ({@link #sDirectKernel4}) when {@link #WIDE} and two wide
+     * ({@link #sDirectKernel}, the tile of {@link #sKernel}) for the rest, reading op(B) = B in
+     * place (row p of a tile's panel is B[p][j..j+NR), contiguous, rows ldb apart) and the elements
+     * of op(A) by index, so nothing is copied and no buffer is needed. Columns past the last whole
+     * two-vector panel go through the packed path.
+     */
+    private static void sDirect(boolean transA, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                float[] c, int cOff, int ldc, boolean accumulate, int i0, int i1, int j0, int j1) {
+        int jFull = j1 - (j1 - j0) % FNR;
+        // Element (i, p) of op(A) is a[aOff + i*rowStep + p*colStep].
+        int rowStep = transA ? 1 : lda;
+        int colStep = transA ? lda : 1;
+        // Columns in blocks whose k rows of B (at most DIRECT_L1 floats) stay in L1 while every row
+        // tile sweeps them. At k = 10 one block holds all 256 columns of the layer 2 input gradient,
+        // so C is written in whole rows, each row tile's A is read once, and the order measured 5 to
+        // 8% faster than going down each column panel in turn.
+        int ncb = Math.max(2 * FNR, DIRECT_L1 / k / (2 * FNR) * (2 * FNR));
+        for (int jc = j0; jc < jFull; jc += ncb) {
+            int jEnd = Math.min(jFull, jc + ncb);
+            for (int ir = i0; ir < i1; ir += MR) {
+                int mr = Math.min(MR, i1 - ir);
+                int jr = jc;
+                if (WIDE) {
+                    for (; jr + 2 * FNR <= jEnd; jr += 2 * FNR) {
+                        sDirectKernel4(k, a, aOff + ir * rowStep, rowStep, colStep, mr,
+                                b, bOff + jr, ldb, c, cOff + ir * ldc + jr, ldc, !accumulate);
+                    }
+                }
+                for (; jr < jEnd; jr += FNR) {
+                    sDirectKernel(k, a, aOff + ir * rowStep, rowStep, colStep, mr,
+                            b, bOff + jr, ldb, c, cOff + ir * ldc + jr, ldc, !accumulate);
+                }
+            }
+        }
+        if (jFull < j1) {
+            sBlock(transA, false, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, i0, i1, jFull, j1);
+        }
+    }
+
+    /**
+     * C[0..mr)[0..NR) (=|+=) rows of op(A) times k rows of B read in place; element (r, p) of the
+     * op(A) rows is a[ao + r*rowStep + p*colStep]. For mr &lt; MR the missing rows repeat the last
+     * real row (computed and not stored), so one kernel serves the bottom edge. The twelve
+     * accumulators are separate locals for the same reason as in {@link #sKernel}.
+     */
+    private static void sDirectKernel(int k, float[] a, int ao, int rowStep, int colStep, int mr,
+                                      float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean overwrite) {
+        int last = mr - 1;
+        int a0 = ao;
+        int a1 = ao + Math.min(1, last) * rowStep;
+        int a2 = ao + Math.min(2, last) * rowStep;
+        int a3 = ao + Math.min(3, last) * rowStep;
+        int a4 = ao + Math.min(4, last) * rowStep;
+        int a5 = ao + Math.min(5, last) * rowStep;
+        FloatVector c00 = FloatVector.zero(FS), c01 = FloatVector.zero(FS);
+        FloatVector c10 = FloatVector.zero(FS), c11 = FloatVector.zero(FS);
+        FloatVector c20 = FloatVector.zero(FS), c21 = FloatVector.zero(FS);
+        FloatVector c30 = FloatVector.zero(FS), c31 = FloatVector.zero(FS);
+        FloatVector c40 = FloatVector.zero(FS), c41 = FloatVector.zero(FS);
+        FloatVector c50 = FloatVector.zero(FS), c51 = FloatVector.zero(FS);
+        for (int p = 0, q = 0; p < k; p++, q += colStep, bo += ldb) {
+            FloatVector b0 = FloatVector.fromArray(FS, b, bo);
+            FloatVector b1 = FloatVector.fromArray(FS, b, bo + FV);
+            FloatVector x = FloatVector.broadcast(FS, a[a0 + q]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(FS, a[a1 + q]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(FS, a[a2 + q]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(FS, a[a3 + q]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(FS, a[a4 + q]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(FS, a[a5 + q]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        // Written out inline, as in sKernel: a helper taking vectors would box them.
+        if (!overwrite) {
+            c00 = c00.add(FloatVector.fromArray(FS, c, co));
+            c01 = c01.add(FloatVector.fromArray(FS, c, co + FV));
+        }
+        c00.intoArray(c, co);
+        c01.intoArray(c, co + FV);
+        if (mr > 1) {
+            co += ldc;
+            if (!overwrite) {
+                c10 = c10.add(FloatVector.fromArray(FS, c, co));
+                c11 = c11.add(FloatVector.fromArray(FS, c, co + FV));
+            }
+            c10.intoArray(c, co);
+            c11.intoArray(c, co + FV);
+        }
+        if (mr > 2) {
+            co += ldc;
+            if (!overwrite) {
+                c20 = c20.add(FloatVector.fromArray(FS, c, co));
+                c21 = c21.add(FloatVector.fromArray(FS, c, co + FV));
+            }
+            c20.intoArray(c, co);
+            c21.intoArray(c, co + FV);
+        }
+        if (mr > 3) {
+            co += ldc;
+            if (!overwrite) {
+                c30 = c30.add(FloatVector.fromArray(FS, c, co));
+                c31 = c31.add(FloatVector.fromArray(FS, c, co + FV));
+            }
+            c30.intoArray(c, co);
+            c31.intoArray(c, co + FV);
+        }
+        if (mr > 4) {
+            co += ldc;
+            if (!overwrite) {
+                c40 = c40.add(FloatVector.fromArray(FS, c, co));
+                c41 = c41.add(FloatVector.fromArray(FS, c, co + FV));
+            }
+            c40.intoArray(c, co);
+            c41.intoArray(c, co + FV);
+        }
+        if (mr > 5) {
+            co += ldc;
+            if (!overwrite) {
+                c50 = c50.add(FloatVector.fromArray(FS, c, co));
+                c51 = c51.add(FloatVector.fromArray(FS, c, co + FV));
+            }
+            c50.intoArray(c, co);
+            c51.intoArray(c, co + FV);
+        }
+    }
+
+    /**
+     * {@link #sDirectKernel} four vectors wide: C[0..mr)[0..2*NR) in 24 accumulators. Per step of k
+     * it loads four vectors of B and six elements of A for 24 multiply-adds, against two and six
+     * for twelve in the narrow kernel, and the per-tile work (call, edge set-up, stores) is spread
+     * over twice the columns. 24 accumulators, four B vectors and a broadcast need 29 vector
+     * registers, so it is only used with 512-bit vectors, which on x86 come with AVX-512's 32.
+     */
+    private static void sDirectKernel4(int k, float[] a, int ao, int rowStep, int colStep, int mr,
+                                       float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean overwrite) {
+        int last = mr - 1;
+        int a0 = ao;
+        int a1 = ao + Math.min(1, last) * rowStep;
+        int a2 = ao + Math.min(2, last) * rowStep;
+        int a3 = ao + Math.min(3, last) * rowStep;
+        int a4 = ao + Math.min(4, last) * rowStep;
+        int a5 = ao + Math.min(5, last) * rowStep;
+        FloatVector c00 = FloatVector.zero(FS), c01 = FloatVector.zero(FS);
+        FloatVector c02 = FloatVector.zero(FS), c03 = FloatVector.zero(FS);
+        FloatVector c10 = FloatVector.zero(FS), c11 = FloatVector.zero(FS);
+        FloatVector c12 = FloatVector.zero(FS), c13 = FloatVector.zero(FS);
+        FloatVector c20 = FloatVector.zero(FS), c21 = FloatVector.zero(FS);
+        FloatVector c22 = FloatVector.zero(FS), c23 = FloatVector.zero(FS);
+        FloatVector c30 = FloatVector.zero(FS), c31 = FloatVector.zero(FS);
+        FloatVector c32 = FloatVector.zero(FS), c33 = FloatVector.zero(FS);
+        FloatVector c40 = FloatVector.zero(FS), c41 = FloatVector.zero(FS);
+        FloatVector c42 = FloatVector.zero(FS), c43 = FloatVector.zero(FS);
+        FloatVector c50 = FloatVector.zero(FS), c51 = FloatVector.zero(FS);
+        FloatVector c52 = FloatVector.zero(FS), c53 = FloatVector.zero(FS);
+        for (int p = 0, q = 0; p < k; p++, q += colStep, bo += ldb) {
+            FloatVector b0 = FloatVector.fromArray(FS, b, bo);
+            FloatVector b1 = FloatVector.fromArray(FS, b, bo + FV);
+            FloatVector b2 = FloatVector.fromArray(FS, b, bo + 2 * FV);
+            FloatVector b3 = FloatVector.fromArray(FS, b, bo + 3 * FV);
+            FloatVector x = FloatVector.broadcast(FS, a[a0 + q]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            c02 = x.fma(b2, c02);
+            c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(FS, a[a1 + q]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            c12 = x.fma(b2, c12);
+            c13 = x.fma(b3, c13);
+            x = FloatVector.broadcast(FS, a[a2 + q]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            c22 = x.fma(b2, c22);
+            c23 = x.fma(b3, c23);
+            x = FloatVector.broadcast(FS, a[a3 + q]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            c32 = x.fma(b2, c32);
+            c33 = x.fma(b3, c33);
+            x = FloatVector.broadcast(FS, a[a4 + q]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            c42 = x.fma(b2, c42);
+            c43 = x.fma(b3, c43);
+            x = FloatVector.broadcast(FS, a[a5 + q]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+            c52 = x.fma(b2, c52);
+            c53 = x.fma(b3, c53);
+        }
+        // Written out inline, as in sKernel: a helper taking vectors would box them.
+        if (!overwrite) {
+            c00 = c00.add(FloatVector.fromArray(FS, c, co));
+            c01 = c01.add(FloatVector.fromArray(FS, c, co + FV));
+            c02 = c02.add(FloatVector.fromArray(FS, c, co + 2 * FV));
+            c03 = c03.add(FloatVector.fromArray(FS, c, co + 3 * FV));
+        }
+        c00.intoArray(c, co);
+        c01.intoArray(c, co + FV);
+        c02.intoArray(c, co + 2 * FV);
+        c03.intoArray(c, co + 3 * FV);
+        if (mr > 1) {
+            co += ldc;
+            if (!overwrite) {
+                c10 = c10.add(FloatVector.fromArray(FS, c, co));
+                c11 = c11.add(FloatVector.fromArray(FS, c, co + FV));
+                c12 = c12.add(FloatVector.fromArray(FS, c, co + 2 * FV));
+                c13 = c13.add(FloatVector.fromArray(FS, c, co + 3 * FV));
+            }
+            c10.intoArray(c, co);
+            c11.intoArray(c, co + FV);
+            c12.intoArray(c, co + 2 * FV);
+            c13.intoArray(c, co + 3 * FV);
+        }
+        if (mr > 2) {
+            co += ldc;
+            if (!overwrite) {
+                c20 = c20.add(FloatVector.fromArray(FS, c, co));
+                c21 = c21.add(FloatVector.fromArray(FS, c, co + FV));
+                c22 = c22.add(FloatVector.fromArray(FS, c, co + 2 * FV));
+                c23 = c23.add(FloatVector.fromArray(FS, c, co + 3 * FV));
+            }
+            c20.intoArray(c, co);
+            c21.intoArray(c, co + FV);
+            c22.intoArray(c, co + 2 * FV);
+            c23.intoArray(c, co + 3 * FV);
+        }
+        if (mr > 3) {
+            co += ldc;
+            if (!overwrite) {
+                c30 = c30.add(FloatVector.fromArray(FS, c, co));
+                c31 = c31.add(FloatVector.fromArray(FS, c, co + FV));
+                c32 = c32.add(FloatVector.fromArray(FS, c, co + 2 * FV));
+                c33 = c33.add(FloatVector.fromArray(FS, c, co + 3 * FV));
+            }
+            c30.intoArray(c, co);
+            c31.intoArray(c, co + FV);
+            c32.intoArray(c, co + 2 * FV);
+            c33.intoArray(c, co + 3 * FV);
+        }
+        if (mr > 4) {
+            co += ldc;
+            if (!overwrite) {
+                c40 = c40.add(FloatVector.fromArray(FS, c, co));
+                c41 = c41.add(FloatVector.fromArray(FS, c, co + FV));
+                c42 = c42.add(FloatVector.fromArray(FS, c, co + 2 * FV));
+                c43 = c43.add(FloatVector.fromArray(FS, c, co + 3 * FV));
+            }
+            c40.intoArray(c, co);
+            c41.intoArray(c, co + FV);
+            c42.intoArray(c, co + 2 * FV);
+            c43.intoArray(c, co + 3 * FV);
+        }
+        if (mr > 5) {
+            co += ldc;
+            if (!overwrite) {
+                c50 = c50.add(FloatVector.fromArray(FS, c, co));
+                c51 = c51.add(FloatVector.fromArray(FS, c, co + FV));
+                c52 = c52.add(FloatVector.fromArray(FS, c, co + 2 * FV));
+                c53 = c53.add(FloatVector.fromArray(FS, c, co + 3 * FV));
+            }
+            c50.intoArray(c, co);
+            c51.intoArray(c, co + FV);
+            c52.intoArray(c, co + 2 * FV);
+            c53.intoArray(c, co + 3 * FV);
         }
     }
 

@@ -41,6 +41,11 @@ class GemmTest {
         int[][] uneven = {
             {1, 7, 3}, {3, 1, 17}, {7, 33, 1}, {17, 3, 65}, {33, 129, 7}, {65, 17, 33}, {129, 65, 3},
             {6, 32, 5}, {12, 64, 300}, {13, 31, 257}, {5, 100, 2}, {150, 10, 40}, {10, 150, 40}, {2, 2, 600},
+            // The vector kernel's packing-free path (op(B) = B, one thread): the layer 2 gradient
+            // shapes, a bottom edge of every size 1 to 5 rows, wide and narrow panels with column
+            // remainders, k from 1 to KC (and 300 above).
+            {128, 256, 10}, {10, 256, 128}, {10, 70, 128}, {7, 64, 3}, {1, 40, 256}, {5, 96, 1},
+            {9, 48, 17}, {8, 80, 64}, {11, 33, 30},
         };
         s.addAll(List.of(uneven));
         return s;
