@@ -220,7 +220,7 @@ def main():
     ka = med(r["kobai"]["kfac"]["adam_step_seconds"] for r in rounds)
     kk = med(r["kobai"]["kfac"]["kfac_step_seconds"] for r in rounds)
     kr = med(r["kobai"]["kfac"]["ratio"] for r in rounds)
-    print("\nTraining step, kfac (defaults) / adam, mlp:784-256-10 at batch 128, Kobai, over 20-step cycles (target <= 3)")
+    print("\nTraining step, kfac (defaults) / adam, mlp:784-256-10 at batch 128, Kobai, timed over whole refresh cycles (target <= 3)")
     print(f"  {kr:.2f} (adam {ka * 1e3:.2f} ms, kfac {kk * 1e3:.2f} ms)")
 
 

@@ -312,6 +312,17 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
         return r;
     }
 
+    private static int lcm(int a, int b) {
+        int x = a;
+        int y = b;
+        while (y != 0) {
+            int t = x % y;
+            x = y;
+            y = t;
+        }
+        return a / x * b;
+    }
+
     private static void runSteps(Workloads.TrainingStep step, int count) {
         for (int i = 0; i < count; i++) {
             step.run();
@@ -325,10 +336,12 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
                 Workloads.Model.BATCH);
         Workloads.TrainingStep adam = new Workloads.TrainingStep("adam");
         Workloads.TrainingStep kfac = new Workloads.TrainingStep("kfac");
-        // kfac refreshes its factors every 10 steps and its inverses every 20: each timed call runs a
-        // whole cycle of 20 steps, so the periodic work is in every figure rather than in a few outliers
-        // that a median would drop
-        int cycle = 20;
+        // kfac re-estimates its factors and refreshes its inverses every so many steps: each timed call
+        // runs a whole cycle of both periods, so the periodic work is in every figure rather than in a
+        // few outliers that a median would drop
+        Map<String, Object> d = dev.kobai.optim.KFAC.defaultOptions();
+        int cycle = lcm(((Number) d.get("factor_update_period")).intValue(),
+                ((Number) d.get("inv_update_period")).intValue());
         double[] both = time(() -> runSteps(adam, cycle), () -> runSteps(kfac, cycle));
         double adamSeconds = both[0] / cycle;
         double kfacSeconds = both[1] / cycle;
@@ -336,6 +349,7 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
                 kfacSeconds / adamSeconds);
         r.put("adam_step_seconds", adamSeconds);
         r.put("kfac_step_seconds", kfacSeconds);
+        r.put("cycle_steps", cycle);
         r.put("ratio", kfacSeconds / adamSeconds);
         return r;
     }
