@@ -1,24 +1,30 @@
 package dev.kobai.tensor.kernel;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Splits a loop over [0, n) across the machine's cores. Small loops run inline on the caller:
  * handing work to another thread costs microseconds, which only pays off above {@code grain}.
+ *
+ * <p>The helpers are plain daemon threads, one per extra core, that spin for a short while
+ * ({@code -Dkobai.spin.us}, default {@value #DEFAULT_SPIN_MICROS} microseconds) after each piece of
+ * work before they park, as OpenMP and OpenBLAS threads do. A training step alternates parallel
+ * kernels with short serial stretches (autograd bookkeeping, small element-wise ops); a parked
+ * thread takes tens of microseconds to wake, and with a ForkJoinPool that was paid on almost
+ * every kernel, so the second core helped Adam's step by a quarter and K-FAC's hardly at all.
+ * One caller uses the helpers at a time; a second concurrent caller, or a call from inside a
+ * helper, runs its loop inline.
  */
 public final class Parallel {
+    static final int DEFAULT_SPIN_MICROS = 200;
+    private static final long SPIN_NANOS = 1000L * Integer.getInteger("kobai.spin.us", DEFAULT_SPIN_MICROS);
+    private static final int CORES = Math.max(1, Runtime.getRuntime().availableProcessors());
     private static volatile int threads = defaultThreads();
-    private static final ForkJoinPool POOL = new ForkJoinPool(
-            Math.max(1, Runtime.getRuntime().availableProcessors()),
-            pool -> {
-                ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-                t.setDaemon(true);
-                t.setName("kobai-worker-" + t.getPoolIndex());
-                return t;
-            },
-            null, false);
+    private static final Helper[] HELPERS = new Helper[Math.max(0, CORES - 1)];
+    private static final AtomicBoolean IN_USE = new AtomicBoolean();
+    private static final AtomicInteger REMAINING = new AtomicInteger();
 
     /** A body that handles indices in [from, to). */
     @FunctionalInterface
@@ -37,7 +43,7 @@ public final class Parallel {
                 throw new IllegalArgumentException("kobai.threads must be a positive integer, got '" + prop + "'");
             }
         }
-        return Math.max(1, Runtime.getRuntime().availableProcessors());
+        return CORES;
     }
 
     /** Number of threads large loops are split across. */
@@ -54,27 +60,124 @@ public final class Parallel {
     }
 
     /**
-     * Runs {@code body} over [0, n) in at most {@link #threads()} contiguous chunks, each at least
-     * {@code grain} long; the caller runs the first chunk itself and waits for the others.
+     * Runs {@code body} over [0, n) in at most {@link #threads()} contiguous chunks (and no more
+     * than the cores), each at least {@code grain} long; the caller runs the first chunk itself and
+     * waits for the others. An exception thrown by any chunk is rethrown here.
      */
     public static void forRange(int n, int grain, RangeBody body) {
-        int chunks = Math.min(threads, (int) Math.min(Integer.MAX_VALUE, n / Math.max(1L, grain)));
-        if (chunks <= 1 || ForkJoinTask.inForkJoinPool()) {
+        int chunks = Math.min(Math.min(threads, CORES),
+                (int) Math.min(Integer.MAX_VALUE, n / Math.max(1L, grain)));
+        if (chunks <= 1 || Thread.currentThread() instanceof Helper || !IN_USE.compareAndSet(false, true)) {
             if (n > 0) {
                 body.run(0, n);
             }
             return;
         }
-        @SuppressWarnings("unchecked")
-        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
-        for (int c = 1; c < chunks; c++) {
-            int from = (int) ((long) n * c / chunks);
-            int to = (int) ((long) n * (c + 1) / chunks);
-            tasks[c - 1] = POOL.submit(() -> body.run(from, to));
+        try {
+            REMAINING.set(chunks - 1);
+            for (int c = 1; c < chunks; c++) {
+                helper(c - 1).submit(body, (int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+            }
+            Throwable first = null;
+            try {
+                body.run(0, (int) ((long) n / chunks));
+            } catch (Throwable t) {
+                first = t;
+            }
+            // the chunks are of equal size, so the wait is short: spin, then yield
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            while (REMAINING.get() > 0) {
+                if (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+            for (int c = 1; c < chunks; c++) {
+                Throwable t = HELPERS[c - 1].takeError();
+                if (first == null) {
+                    first = t;
+                }
+            }
+            if (first instanceof RuntimeException e) {
+                throw e;
+            }
+            if (first instanceof Error e) {
+                throw e;
+            }
+            if (first != null) {
+                throw new RuntimeException(first);
+            }
+        } finally {
+            IN_USE.set(false);
         }
-        body.run(0, (int) ((long) n / chunks));
-        for (ForkJoinTask<?> t : tasks) {
-            t.join();
+    }
+
+    private static synchronized Helper helper(int i) {
+        if (HELPERS[i] == null) {
+            HELPERS[i] = new Helper(i);
+            HELPERS[i].start();
+        }
+        return HELPERS[i];
+    }
+
+    /** One extra core's thread: waits for a chunk, runs it, counts it done. */
+    private static final class Helper extends Thread {
+        /** Bumped by the caller after the chunk's fields are set; the helper runs when it moves. */
+        private volatile int published;
+        private volatile boolean parked;
+        private RangeBody body;
+        private int from;
+        private int to;
+        private Throwable error;
+
+        Helper(int index) {
+            super("kobai-worker-" + index);
+            setDaemon(true);
+        }
+
+        void submit(RangeBody b, int f, int t) {
+            body = b;
+            from = f;
+            to = t;
+            published++; // volatile write: publishes the fields above
+            if (parked) {
+                LockSupport.unpark(this);
+            }
+        }
+
+        Throwable takeError() {
+            Throwable t = error;
+            error = null;
+            return t;
+        }
+
+        @Override
+        public void run() {
+            int seen = 0;
+            while (true) {
+                long spinUntil = System.nanoTime() + SPIN_NANOS;
+                while (published == seen) {
+                    if (System.nanoTime() < spinUntil) {
+                        Thread.onSpinWait();
+                    } else {
+                        // set before re-checking, so a submit either sees parked or is seen here
+                        parked = true;
+                        if (published == seen) {
+                            LockSupport.park(this);
+                        }
+                        parked = false;
+                    }
+                }
+                seen = published;
+                try {
+                    body.run(from, to);
+                } catch (Throwable t) {
+                    error = t;
+                }
+                body = null;
+                REMAINING.decrementAndGet();
+            }
         }
     }
 }
