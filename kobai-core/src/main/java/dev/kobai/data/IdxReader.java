@@ -141,7 +141,10 @@ public final class IdxReader {
                     throw fault(file, "dimensions " + shape + " declare " + dataBytes + " data bytes, more than a "
                             + fileSize + "-byte gzip file can hold");
                 }
-                data = readGrowing(in, (int) dataBytes);
+                // start at the declared size when the file could plausibly hold it (4 times its
+                // compressed size): growing by doubling from 1 MB left about 60 MB of dead copies
+                // behind for Fashion-MNIST's 47 MB of pixels, and raised the run's peak memory
+                data = readGrowing(in, (int) dataBytes, (int) Math.min(dataBytes, Math.max(1 << 20, 4 * fileSize)));
                 if (data.length < dataBytes) {
                     throw fault(file, "truncated: dimensions " + shape + " declare " + dataBytes
                             + " data bytes but only " + data.length + " follow the header");
@@ -229,11 +232,12 @@ public final class IdxReader {
     }
 
     /**
-     * Reads up to {@code limit} bytes, growing the buffer only as data actually arrives, so that a
-     * header claiming far more data than the stream holds costs at most twice what is really there.
+     * Reads up to {@code limit} bytes into a buffer of {@code initial} bytes that grows only as data
+     * actually arrives, so that a header claiming far more data than the stream holds costs at most
+     * twice what is really there, or {@code initial}.
      */
-    private static byte[] readGrowing(InputStream in, int limit) throws IOException {
-        byte[] buf = new byte[Math.min(limit, 1 << 20)];
+    private static byte[] readGrowing(InputStream in, int limit, int initial) throws IOException {
+        byte[] buf = new byte[Math.min(limit, initial)];
         int n = 0;
         while (n < limit) {
             if (n == buf.length) {
