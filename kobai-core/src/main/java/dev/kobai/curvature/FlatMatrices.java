@@ -98,6 +98,7 @@ public final class FlatMatrices {
             l[i * n + i] += shift;
         }
         double[] panel = new double[0];
+        double[] l11Inverse = new double[BLOCK * BLOCK];
         for (int k0 = 0; k0 < n; k0 += BLOCK) {
             int kb = Math.min(BLOCK, n - k0);
             // diagonal block, in place
@@ -125,11 +126,7 @@ public final class FlatMatrices {
             }
             // panel: L21 = A21 L11^-T, by one GEMM with the small inverse of the diagonal block
             // (row-by-row substitution here was a third of the factorisation's time at n = 785)
-            double[] l11 = new double[kb * kb];
-            for (int i = 0; i < kb; i++) {
-                System.arraycopy(l, (k0 + i) * n + k0, l11, i * kb, i + 1);
-            }
-            double[] l11Inverse = lowerInverse(l11, kb);
+            smallLowerInverse(l, k0 * n + k0, n, kb, l11Inverse);
             if (panel.length < rest * kb) {
                 panel = new double[rest * kb];
             }
