@@ -1,8 +1,6 @@
 package dev.kobai.bench;
 
 import dev.kobai.autograd.Autograd;
-import dev.kobai.curvature.CurvatureProblem;
-import dev.kobai.curvature.LossKind;
 import dev.kobai.data.Batch;
 import dev.kobai.nn.Losses;
 import dev.kobai.nn.Models;
@@ -288,10 +286,7 @@ public final class Workloads {
          */
         public TrainingStep(String optimizerSpec) {
             Model model = new Model(5);
-            Optimizer opt = Optimizers.usesCurvatureProblem(optimizerSpec)
-                    ? Optimizers.create(optimizerSpec, CurvatureProblem.of(model.module, LossKind.CROSS_ENTROPY,
-                            model.batch.features(), model.batch.labels()))
-                    : Optimizers.create(optimizerSpec, model.module.parameters());
+            Optimizer opt = dev.kobai.train.Training.classifierOptimizer(optimizerSpec, model.module, () -> model.batch);
             trainer = new dev.kobai.train.Trainer(model.module, opt);
             batch = model.batch;
         }

@@ -189,6 +189,21 @@ public final class Training {
     }
 
     /**
+     * The optimizer of a classifier trained with cross-entropy. Second-order methods see the
+     * model's outputs and its softmax distribution through a curvature problem; the trainer sets
+     * each minibatch on it before stepping, and {@code firstBatch} (asked for only then) initialises it.
+     */
+    public static Optimizer classifierOptimizer(String spec, Module model,
+                                                java.util.function.Supplier<dev.kobai.data.Batch> firstBatch) {
+        if (Optimizers.usesCurvatureProblem(spec)) {
+            dev.kobai.data.Batch first = firstBatch.get();
+            return Optimizers.create(spec, CurvatureProblem.of(model, LossKind.CROSS_ENTROPY, first.features(),
+                    first.labels()));
+        }
+        return Optimizers.create(spec, model.parameters());
+    }
+
+    /**
      * Builds the model, optimizer and loader of a run on data already loaded by {@link #load}. One
      * seed gives the same initial weights and minibatch order whatever the optimizer, which is what
      * lets {@code kobai compare} race several from one start.
@@ -198,16 +213,8 @@ public final class Training {
         Rng init = seeds.fork();
         Rng shuffle = seeds.fork();
         Module model = Models.fromSpec(settings.model(), init, DType.FLOAT32);
-        Optimizer optimizer;
-        if (Optimizers.usesCurvatureProblem(settings.optimizer())) {
-            // Second-order methods see the model's outputs and its softmax distribution; the trainer
-            // sets each minibatch on the problem before stepping. The first batch only initialises it.
-            dev.kobai.data.Batch first = DataLoader.unshuffled(data.train(), settings.batchSize()).nextEpoch().batch(0);
-            optimizer = Optimizers.create(settings.optimizer(),
-                    CurvatureProblem.of(model, LossKind.CROSS_ENTROPY, first.features(), first.labels()));
-        } else {
-            optimizer = Optimizers.create(settings.optimizer(), model.parameters());
-        }
+        Optimizer optimizer = classifierOptimizer(settings.optimizer(), model,
+                () -> DataLoader.unshuffled(data.train(), settings.batchSize()).nextEpoch().batch(0));
         DataLoader loader = new DataLoader(data.train(), settings.batchSize(), shuffle);
         return new Setup(data, model, optimizer, loader);
     }
