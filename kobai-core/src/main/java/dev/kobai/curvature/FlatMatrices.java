@@ -93,11 +93,22 @@ public final class FlatMatrices {
      * the inverse of that block, and the lower triangle of the trailing matrix is updated by GEMMs.
      */
     public static double[] cholesky(double[] a, int n, double shift) {
-        double[] l = a.clone();
+        double[] l = new double[n * n];
+        return cholesky(a, n, shift, l, new double[Math.max(0, n - BLOCK) * BLOCK]) ? l : null;
+    }
+
+    /**
+     * As {@link #cholesky(double[], int, double)} into {@code l} (n x n, may be {@code a} itself)
+     * with {@code panel} scratch of at least (n - BLOCK) BLOCK elements; false when a + shift I is
+     * not positive definite (l then holds partial work).
+     */
+    public static boolean cholesky(double[] a, int n, double shift, double[] l, double[] panel) {
+        if (l != a) {
+            System.arraycopy(a, 0, l, 0, n * n);
+        }
         for (int i = 0; i < n; i++) {
             l[i * n + i] += shift;
         }
-        double[] panel = new double[0];
         double[] l11Inverse = new double[BLOCK * BLOCK];
         for (int k0 = 0; k0 < n; k0 += BLOCK) {
             int kb = Math.min(BLOCK, n - k0);
@@ -108,7 +119,7 @@ public final class FlatMatrices {
                     d -= l[j * n + p] * l[j * n + p];
                 }
                 if (!(d > 0) || Double.isInfinite(d)) {
-                    return null;
+                    return false;
                 }
                 double ljj = Math.sqrt(d);
                 l[j * n + j] = ljj;
@@ -127,9 +138,6 @@ public final class FlatMatrices {
             // panel: L21 = A21 L11^-T, by one GEMM with the small inverse of the diagonal block
             // (row-by-row substitution here was a third of the factorisation's time at n = 785)
             smallLowerInverse(l, k0 * n + k0, n, kb, l11Inverse);
-            if (panel.length < rest * kb) {
-                panel = new double[rest * kb];
-            }
             int off = (k0 + kb) * n + k0;
             gemm().dgemm(false, true, rest, kb, kb, l, off, n, l11Inverse, 0, kb, panel, 0, kb, false);
             for (int i = 0; i < rest; i++) {
@@ -152,7 +160,7 @@ public final class FlatMatrices {
                 l[i * n + j] = 0;
             }
         }
-        return l;
+        return true;
     }
 
     /**
@@ -162,7 +170,13 @@ public final class FlatMatrices {
      */
     static double[] lowerInverse(double[] l, int n) {
         double[] x = new double[n * n];
-        double[] t = new double[0];
+        lowerInverse(l, n, x, new double[Math.max(0, n - BLOCK) * BLOCK]);
+        return x;
+    }
+
+    /** As {@link #lowerInverse(double[], int)} into {@code x} (n x n, not l) with {@code t} scratch of (n - BLOCK) BLOCK. */
+    private static void lowerInverse(double[] l, int n, double[] x, double[] t) {
+        java.util.Arrays.fill(x, 0, n * n, 0);
         double[] d = new double[BLOCK * BLOCK];
         for (int k0 = 0; k0 < n; k0 += BLOCK) {
             int kb = Math.min(BLOCK, n - k0);
@@ -173,9 +187,6 @@ public final class FlatMatrices {
             if (k0 == 0) {
                 continue;
             }
-            if (t.length < kb * k0) {
-                t = new double[kb * k0];
-            }
             for (int j0 = 0; j0 < k0; j0 += BLOCK) {
                 int jb = Math.min(BLOCK, k0 - j0);
                 gemm().dgemm(false, false, kb, jb, k0 - j0, l, k0 * n + j0, n, x, j0 * n + j0, n, t, j0, k0, false);
@@ -185,7 +196,6 @@ public final class FlatMatrices {
             }
             gemm().dgemm(false, false, kb, k0, kb, d, 0, kb, t, 0, k0, x, k0 * n, n, false);
         }
-        return x;
     }
 
     /** out (kb x kb, dense) = the inverse of the lower triangular kb x kb block of l at off with leading dimension ld. */
@@ -215,20 +225,32 @@ public final class FlatMatrices {
      * n^3 multiply-adds, nearly all of them in GEMMs.
      */
     public static double[] spdInverse(double[] a, int n, double shift) {
-        double[] l = cholesky(a, n, shift);
-        if (l == null) {
-            return null;
+        double[] inv = new double[n * n];
+        return spdInverse(a, n, shift, inv, new double[n * n]) ? inv : null;
+    }
+
+    /**
+     * As {@link #spdInverse(double[], int, double)} into {@code out} (n x n, not {@code a}), with
+     * {@code work} scratch of n^2 elements, allocating nothing larger than a block; false when
+     * a + shift I is not positive definite. For callers that refresh an inverse over and over, as
+     * K-FAC does, so the large arrays are not garbage each time.
+     */
+    public static boolean spdInverse(double[] a, int n, double shift, double[] out, double[] work) {
+        // out holds L, then work holds L^-1, then out the inverse
+        double[] scratch = new double[Math.max(0, n - BLOCK) * BLOCK];
+        if (!cholesky(a, n, shift, out, scratch)) {
+            return false;
         }
-        double[] li = lowerInverse(l, n);
+        lowerInverse(out, n, work, scratch);
         // L^-T L^-1 = sum over rows k of L^-1 of row_k^T row_k, and row k is zero right of column k:
         // block row [k0, k1) only touches the leading k1 x k1 corner, a third of a full product.
-        double[] inv = new double[n * n];
+        java.util.Arrays.fill(out, 0, n * n, 0);
         for (int k0 = 0; k0 < n; k0 += BLOCK) {
             int k1 = Math.min(n, k0 + BLOCK);
-            gemm().dgemm(true, false, k1, k1, k1 - k0, li, k0 * n, n, li, k0 * n, n, inv, 0, n, true);
+            gemm().dgemm(true, false, k1, k1, k1 - k0, work, k0 * n, n, work, k0 * n, n, out, 0, n, true);
         }
-        symmetrize(inv, n);
-        return inv;
+        symmetrize(out, n);
+        return true;
     }
 
     /** A symmetric eigendecomposition in flat form: {@code A = Q diag(values) Q^T}, eigenvectors as Q's columns. */

@@ -1,6 +1,8 @@
 package dev.kobai.curvature;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,6 +45,24 @@ class FlatMatricesTest {
         }
         // not positive definite
         assertNull(FlatMatrices.spdInverse(new double[] {1, 2, 2, 1}, 2, 0));
+    }
+
+    @Test
+    void spdInverseIntoReusedBuffersIgnoresWhatTheyHeld() {
+        int n = 150;
+        double[] a = gramian(n, n + 3, 1e-3, 7);
+        double[] fresh = FlatMatrices.spdInverse(a, n, 0.05);
+        double[] out = new double[n * n];
+        double[] work = new double[n * n];
+        java.util.Arrays.fill(out, Double.NaN);
+        java.util.Arrays.fill(work, 1e30);
+        assertTrue(FlatMatrices.spdInverse(a, n, 0.05, out, work));
+        assertArrayEquals(fresh, out, "same arithmetic, whatever the buffers held");
+        double[] before = a.clone();
+        assertTrue(FlatMatrices.spdInverse(a, n, 0.05, out, work), "a second refresh into the same buffers");
+        assertArrayEquals(fresh, out);
+        assertArrayEquals(before, a, "the input is not modified");
+        assertFalse(FlatMatrices.spdInverse(new double[] {1, 2, 2, 1}, 2, 0, new double[4], new double[4]));
     }
 
     @Test
