@@ -77,6 +77,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
     private final List<double[]> factorG = new ArrayList<>();
     private final List<Preconditioner> inverses = new ArrayList<>();
     private final List<LayerWork> work = new ArrayList<>();
+    private final List<Gram> grams = new ArrayList<>();
     private final Map<Parameter, double[]> momentum = new IdentityHashMap<>();
     private final Rng rng;
     private int steps;
@@ -96,6 +97,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                 factorG.add(null);
                 inverses.add(null);
                 work.add(new LayerWork());
+                grams.add(new Gram(l.outFeatures()));
             } else if (!m.parameters().isEmpty()) {
                 throw new UsageException("kfac handles Linear layers only; " + m + " has parameters");
             }
@@ -256,15 +258,15 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
     static double[] inputFactor(Tensor x, boolean bias) {
         int cols = x.size(1) + (bias ? 1 : 0);
         double[] out = new double[cols * cols];
-        blendInputFactor(x, bias, out, 0);
+        blendInputFactor(x, bias, out, 0, new LayerWork());
         return out;
     }
 
     /**
      * {@code target = keep target + (1 - keep) A} with A as in {@link #inputFactor}, in one pass
-     * over the GEMM's result, without building A.
+     * over the GEMM's result (in {@code w}'s buffer), without building A.
      */
-    static void blendInputFactor(Tensor x, boolean bias, double[] target, double keep) {
+    static void blendInputFactor(Tensor x, boolean bias, double[] target, double keep, LayerWork w) {
         int n = x.size(0);
         int in = x.size(1);
         int cols = in + (bias ? 1 : 0);
@@ -273,7 +275,8 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         double[] cd = null;
         if (x.dtype() == DType.FLOAT32) {
             float[] xf = x.floatData();
-            cf = FlatMatrices.multiply(true, false, in, in, n, xf, xf);
+            cf = w.product32(in * in);
+            Kernels.gemm().sgemm(true, false, in, in, n, xf, 0, in, xf, 0, in, cf, 0, in, false);
             for (int r = 0; r < n; r++) {
                 for (int q = 0; q < in; q++) {
                     sums[q] += xf[r * in + q];
@@ -281,7 +284,8 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             }
         } else {
             double[] xd = x.doubleData();
-            cd = FlatMatrices.multiply(true, false, in, in, n, xd, xd);
+            cd = w.product64(in * in);
+            Kernels.gemm().dgemm(true, false, in, in, n, xd, 0, in, xd, 0, in, cd, 0, in, false);
             for (int r = 0; r < n; r++) {
                 for (int q = 0; q < in; q++) {
                     sums[q] += xd[r * in + q];
@@ -314,7 +318,10 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         }
     }
 
-    /** Sums b^T b over backpropagated [N, out] gradients b by GEMM, in their precision, for one layer. */
+    /**
+     * Sums b^T b over backpropagated [N, out] gradients b by GEMM, in their precision, for one
+     * layer; kept from one factor update to the next so the sums are not garbage each time.
+     */
     private static final class Gram {
         private final int out;
         private double[] d;
@@ -322,6 +329,15 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
 
         Gram(int out) {
             this.out = out;
+        }
+
+        void clear() {
+            if (d != null) {
+                java.util.Arrays.fill(d, 0);
+            }
+            if (f != null) {
+                java.util.Arrays.fill(f, 0);
+            }
         }
 
         void add(Tensor b) {
@@ -341,13 +357,27 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             }
         }
 
-        double[] result(double scale) {
-            double[] r = new double[out * out];
-            for (int i = 0; i < r.length; i++) {
-                r[i] = scale * ((d == null ? 0 : d[i]) + (f == null ? 0 : f[i]));
+        private double scaled(int i, double scale) {
+            return scale * ((d == null ? 0 : d[i]) + (f == null ? 0 : f[i]));
+        }
+
+        /**
+         * {@code target = keep target + (1 - keep) S} with S the symmetrised, scaled sum, or S itself
+         * when {@code target} is null (the first estimate); returns the target.
+         */
+        double[] blendInto(double[] target, double scale, double keep) {
+            boolean first = target == null;
+            double[] t = first ? new double[out * out] : target;
+            for (int i = 0; i < out; i++) {
+                for (int j = i; j < out; j++) {
+                    double m = i == j ? scaled(i * out + i, scale)
+                            : 0.5 * (scaled(i * out + j, scale) + scaled(j * out + i, scale));
+                    double v = first ? m : keep * t[i * out + j] + (1 - keep) * m;
+                    t[i * out + j] = v;
+                    t[j * out + i] = v;
+                }
             }
-            FlatMatrices.symmetrize(r, out);
-            return r;
+            return t;
         }
     }
 
@@ -367,36 +397,36 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         double decay = g.getDouble("factor_decay");
         int n = f.z().size(0);
         int k = f.z().size(1);
-        Gram[] grams = new Gram[linears.size()];
-        for (int i = 0; i < grams.length; i++) {
-            grams[i] = new Gram(linears.get(i).outFeatures());
+        for (Gram gram : grams) {
+            gram.clear();
         }
         double scale;
         if (type == FisherType.TRUE) {
             double[] z = f.z().toDoubleArray();
             for (double[] q : problem.kind().outputHessianFactors(z, n, k)) {
                 Tensor seed = Tensor.fromArray(q, f.z().shape()).to(f.z().dtype());
-                addAll(grams, Autograd.grad(new Tensor[] {f.z()}, new Tensor[] {seed}, f.preActivations(), false));
+                addAll(Autograd.grad(new Tensor[] {f.z()}, new Tensor[] {seed}, f.preActivations(), false));
             }
             scale = 1;
         } else {
             Tensor l = type == FisherType.EMPIRICAL ? loss : sampledLoss(f.z());
             scale = problem.kind().normaliser(n, k);
-            addAll(grams, Autograd.grad(l, f.preActivations(), false));
+            addAll(Autograd.grad(l, f.preActivations(), false));
         }
         for (int i = 0; i < linears.size(); i++) {
             if (factorA.get(i) == null) {
-                factorA.set(i, inputFactor(f.inputs()[i], linears.get(i).bias() != null));
+                factorA.set(i, new double[sideA(i) * sideA(i)]);
+                blendInputFactor(f.inputs()[i], linears.get(i).bias() != null, factorA.get(i), 0, work.get(i));
             } else {
-                blendInputFactor(f.inputs()[i], linears.get(i).bias() != null, factorA.get(i), decay);
+                blendInputFactor(f.inputs()[i], linears.get(i).bias() != null, factorA.get(i), decay, work.get(i));
             }
-            factorG.set(i, blend(factorG.get(i), grams[i].result(scale), decay));
+            factorG.set(i, grams.get(i).blendInto(factorG.get(i), scale, decay));
         }
     }
 
-    private static void addAll(Gram[] grams, Tensor[] grads) {
+    private void addAll(Tensor[] grads) {
         for (int i = 0; i < grads.length; i++) {
-            grams[i].add(grads[i]);
+            grams.get(i).add(grads[i]);
         }
     }
 
@@ -410,16 +440,6 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             Tensor t = Tensor.fromArray(y, z.shape()).to(z.dtype());
             return problem.kind().loss(z, t, null);
         }
-    }
-
-    private static double[] blend(double[] old, double[] fresh, double decay) {
-        if (old == null) {
-            return fresh;
-        }
-        for (int i = 0; i < fresh.length; i++) {
-            fresh[i] = decay * old[i] + (1 - decay) * fresh[i];
-        }
-        return fresh;
     }
 
     /**
@@ -483,6 +503,36 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         static FactoredPreconditioner of(double[] ai, double[] gi, boolean single) {
             return new FactoredPreconditioner(ai, gi, single ? FlatMatrices.toFloat(ai) : null,
                     single ? FlatMatrices.toFloat(gi) : null);
+        }
+
+        static FactoredPreconditioner allocate(int na, int ng, boolean single) {
+            return new FactoredPreconditioner(new double[na * na], new double[ng * ng],
+                    single ? new float[na * na] : null, single ? new float[ng * ng] : null);
+        }
+
+        boolean fits(int na, int ng, boolean single) {
+            return ai.length == na * na && gi.length == ng * ng && (ai32 != null) == single;
+        }
+
+        /**
+         * Overwrites the inverses with those of A + shiftA I and G + shiftG I, allocating no
+         * n-square arrays; false when one is not positive definite.
+         */
+        boolean refresh(double[] a, int na, double shiftA, double[] g, int ng, double shiftG, LayerWork w) {
+            double[] scratch = w.inverseWork(Math.max(na * na, ng * ng));
+            if (!FlatMatrices.spdInverse(a, na, shiftA, ai, scratch)
+                    || !FlatMatrices.spdInverse(g, ng, shiftG, gi, scratch)) {
+                return false;
+            }
+            if (ai32 != null) {
+                for (int i = 0; i < ai.length; i++) {
+                    ai32[i] = (float) ai[i];
+                }
+                for (int i = 0; i < gi.length; i++) {
+                    gi32[i] = (float) gi[i];
+                }
+            }
+            return true;
         }
 
         @Override
@@ -621,6 +671,11 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         private double[] d64 = new double[0];
         private double[] p64 = new double[0];
         private double[] q64 = new double[0];
+        /** x^T x of a factor update. */
+        private float[] product32 = new float[0];
+        private double[] product64 = new double[0];
+        /** Scratch of an inverse refresh. */
+        private double[] inverseWork = new double[0];
         /** Which of d32 and d64 holds the last update. */
         private boolean single;
 
@@ -648,6 +703,18 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
 
         double[] q64(int size) {
             return q64 = q64.length >= size ? q64 : new double[size];
+        }
+
+        float[] product32(int size) {
+            return product32 = product32.length >= size ? product32 : new float[size];
+        }
+
+        double[] product64(int size) {
+            return product64 = product64.length >= size ? product64 : new double[size];
+        }
+
+        double[] inverseWork(int size) {
+            return inverseWork = inverseWork.length >= size ? inverseWork : new double[size];
         }
 
         /** Element j of the last update. */
@@ -706,13 +773,14 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                 double tg = Math.max(FlatMatrices.trace(gg, ng) / ng, 1e-300);
                 double pi = Math.sqrt(ta / tg);
                 double root = Math.sqrt(damping);
-                double[] ai = FlatMatrices.spdInverse(a, na, pi * root);
-                double[] gi = FlatMatrices.spdInverse(gg, ng, root / pi);
-                if (ai == null || gi == null) {
+                FactoredPreconditioner fp = inverses.get(i) instanceof FactoredPreconditioner old
+                        && old.fits(na, ng, single) ? old : FactoredPreconditioner.allocate(na, ng, single);
+                inverses.set(i, null); // until the refresh succeeds: its arrays are overwritten
+                if (!fp.refresh(a, na, pi * root, gg, ng, root / pi, work.get(i))) {
                     throw new ArithmeticException("kfac: a damped factor of layer " + i + " is not positive definite "
                             + "(non-finite activations or gradients?)");
                 }
-                inverses.set(i, FactoredPreconditioner.of(ai, gi, single));
+                inverses.set(i, fp);
             }
         }
     }
@@ -745,7 +813,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             gradOf.put(ps.get(i), grads[i]);
             ps.get(i).setGrad(grads[i]);
         }
-        if (steps % (int) g.getDouble("inv_update_period") == 0) {
+        if (steps % (int) g.getDouble("inv_update_period") == 0 || inverses.contains(null)) {
             refreshInverses(g);
         }
         steps++;
