@@ -1,5 +1,6 @@
 package dev.kobai.tensor;
 
+import dev.kobai.tensor.kernel.Kernels;
 import dev.kobai.tensor.kernel.Parallel;
 import java.util.Arrays;
 
@@ -11,6 +12,8 @@ import java.util.Arrays;
 final class Pointwise {
     /** Below this many elements a loop runs on the calling thread. */
     static final int GRAIN = 1 << 15;
+    /** Whether ReLU runs on {@link ReluVector} (the scalar loops here are its fallback and reference). */
+    static final boolean VECTOR = Kernels.vectorAvailable();
 
     private Pointwise() {}
 
@@ -33,10 +36,23 @@ final class Pointwise {
     /** Computes without recording: for masks and for operations whose derivative is zero. */
     static Tensor constantUnary(Unary op, Tensor x, double p) {
         Tensor y = x.newZeros(x.shape);
+        boolean vectorRelu = op == Unary.RELU && VECTOR;
         if (x.f != null) {
-            Parallel.forRange(x.size, GRAIN, (lo, hi) -> unaryKernel(op, p, x.f, y.f, lo, hi));
+            Parallel.forRange(x.size, GRAIN, (lo, hi) -> {
+                if (vectorRelu) {
+                    ReluVector.forward(x.f, y.f, lo, hi);
+                } else {
+                    unaryKernel(op, p, x.f, y.f, lo, hi);
+                }
+            });
         } else {
-            Parallel.forRange(x.size, GRAIN, (lo, hi) -> unaryKernel(op, p, x.d, y.d, lo, hi));
+            Parallel.forRange(x.size, GRAIN, (lo, hi) -> {
+                if (vectorRelu) {
+                    ReluVector.forward(x.d, y.d, lo, hi);
+                } else {
+                    unaryKernel(op, p, x.d, y.d, lo, hi);
+                }
+            });
         }
         return y;
     }
@@ -64,7 +80,7 @@ final class Pointwise {
         };
     }
 
-    private static void unaryKernel(Unary op, double p, float[] x, float[] y, int lo, int hi) {
+    static void unaryKernel(Unary op, double p, float[] x, float[] y, int lo, int hi) {
         float pf = (float) p;
         switch (op) {
             case NEG -> { for (int i = lo; i < hi; i++) y[i] = -x[i]; }
@@ -75,7 +91,7 @@ final class Pointwise {
             case COS -> { for (int i = lo; i < hi; i++) y[i] = (float) Math.cos(x[i]); }
             case TANH -> { for (int i = lo; i < hi; i++) y[i] = (float) Math.tanh(x[i]); }
             case SIGMOID -> { for (int i = lo; i < hi; i++) y[i] = (float) sigmoid(x[i]); }
-            case RELU -> { for (int i = lo; i < hi; i++) y[i] = x[i] > 0 ? x[i] : 0f; }
+            case RELU -> { for (int i = lo; i < hi; i++) y[i] = x[i] < 0 ? 0f : x[i]; }
             case SQRT -> { for (int i = lo; i < hi; i++) y[i] = (float) Math.sqrt(x[i]); }
             case ABS -> { for (int i = lo; i < hi; i++) y[i] = Math.abs(x[i]); }
             case SIGN -> { for (int i = lo; i < hi; i++) y[i] = Math.signum(x[i]); }
@@ -97,7 +113,7 @@ final class Pointwise {
         }
     }
 
-    private static void unaryKernel(Unary op, double p, double[] x, double[] y, int lo, int hi) {
+    static void unaryKernel(Unary op, double p, double[] x, double[] y, int lo, int hi) {
         switch (op) {
             case NEG -> { for (int i = lo; i < hi; i++) y[i] = -x[i]; }
             case EXP -> { for (int i = lo; i < hi; i++) y[i] = Math.exp(x[i]); }
@@ -107,7 +123,7 @@ final class Pointwise {
             case COS -> { for (int i = lo; i < hi; i++) y[i] = Math.cos(x[i]); }
             case TANH -> { for (int i = lo; i < hi; i++) y[i] = Math.tanh(x[i]); }
             case SIGMOID -> { for (int i = lo; i < hi; i++) y[i] = sigmoid(x[i]); }
-            case RELU -> { for (int i = lo; i < hi; i++) y[i] = x[i] > 0 ? x[i] : 0d; }
+            case RELU -> { for (int i = lo; i < hi; i++) y[i] = x[i] < 0 ? 0d : x[i]; }
             case SQRT -> { for (int i = lo; i < hi; i++) y[i] = Math.sqrt(x[i]); }
             case ABS -> { for (int i = lo; i < hi; i++) y[i] = Math.abs(x[i]); }
             case SIGN -> { for (int i = lo; i < hi; i++) y[i] = Math.signum(x[i]); }
@@ -235,14 +251,23 @@ final class Pointwise {
     }
 
     private static void kernel(Binary op, Tensor a, int ao, Tensor b, int bo, Tensor out, int oo, int n, boolean bScalar) {
+        boolean vectorRelu = op == Binary.RELU_GRAD && !bScalar && VECTOR;
         if (a.f != null) {
-            kernel(op, a.f, ao, b.f, bo, out.f, oo, n, bScalar);
+            if (vectorRelu) {
+                ReluVector.backward(a.f, ao, b.f, bo, out.f, oo, n);
+            } else {
+                scalarKernel(op, a.f, ao, b.f, bo, out.f, oo, n, bScalar);
+            }
         } else {
-            kernel(op, a.d, ao, b.d, bo, out.d, oo, n, bScalar);
+            if (vectorRelu) {
+                ReluVector.backward(a.d, ao, b.d, bo, out.d, oo, n);
+            } else {
+                scalarKernel(op, a.d, ao, b.d, bo, out.d, oo, n, bScalar);
+            }
         }
     }
 
-    private static void kernel(Binary op, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n, boolean bs) {
+    static void scalarKernel(Binary op, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n, boolean bs) {
         if (bs) {
             float s = b[bo];
             switch (op) {
@@ -256,7 +281,7 @@ final class Pointwise {
                 case LT -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] < s ? 1f : 0f; }
                 case LE -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] <= s ? 1f : 0f; }
                 case GT -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] > s ? 1f : 0f; }
-                case RELU_GRAD -> { for (int i = 0; i < n; i++) o[oo + i] = s > 0 ? a[ao + i] : 0f; }
+                case RELU_GRAD -> { for (int i = 0; i < n; i++) o[oo + i] = s <= 0 ? 0f : a[ao + i]; }
             }
             return;
         }
@@ -271,11 +296,11 @@ final class Pointwise {
             case LT -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] < b[bo + i] ? 1f : 0f; }
             case LE -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] <= b[bo + i] ? 1f : 0f; }
             case GT -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] > b[bo + i] ? 1f : 0f; }
-            case RELU_GRAD -> { for (int i = 0; i < n; i++) o[oo + i] = b[bo + i] > 0 ? a[ao + i] : 0f; }
+            case RELU_GRAD -> { for (int i = 0; i < n; i++) o[oo + i] = b[bo + i] <= 0 ? 0f : a[ao + i]; }
         }
     }
 
-    private static void kernel(Binary op, double[] a, int ao, double[] b, int bo, double[] o, int oo, int n, boolean bs) {
+    static void scalarKernel(Binary op, double[] a, int ao, double[] b, int bo, double[] o, int oo, int n, boolean bs) {
         if (bs) {
             double s = b[bo];
             switch (op) {
@@ -289,7 +314,7 @@ final class Pointwise {
                 case LT -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] < s ? 1d : 0d; }
                 case LE -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] <= s ? 1d : 0d; }
                 case GT -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] > s ? 1d : 0d; }
-                case RELU_GRAD -> { for (int i = 0; i < n; i++) o[oo + i] = s > 0 ? a[ao + i] : 0d; }
+                case RELU_GRAD -> { for (int i = 0; i < n; i++) o[oo + i] = s <= 0 ? 0d : a[ao + i]; }
             }
             return;
         }
@@ -304,7 +329,7 @@ final class Pointwise {
             case LT -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] < b[bo + i] ? 1d : 0d; }
             case LE -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] <= b[bo + i] ? 1d : 0d; }
             case GT -> { for (int i = 0; i < n; i++) o[oo + i] = a[ao + i] > b[bo + i] ? 1d : 0d; }
-            case RELU_GRAD -> { for (int i = 0; i < n; i++) o[oo + i] = b[bo + i] > 0 ? a[ao + i] : 0d; }
+            case RELU_GRAD -> { for (int i = 0; i < n; i++) o[oo + i] = b[bo + i] <= 0 ? 0d : a[ao + i]; }
         }
     }
 
