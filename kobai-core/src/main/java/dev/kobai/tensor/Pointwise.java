@@ -12,7 +12,7 @@ import java.util.Arrays;
 final class Pointwise {
     /** Below this many elements a loop runs on the calling thread. */
     static final int GRAIN = 1 << 15;
-    /** Whether ReLU runs on {@link ReluVector} (the scalar loops here are its fallback and reference). */
+    /** Whether ReLU runs on {@link VectorLoops} (the scalar loops here are its fallback and reference). */
     static final boolean VECTOR = Kernels.vectorAvailable();
 
     private Pointwise() {}
@@ -40,7 +40,7 @@ final class Pointwise {
         if (x.f != null) {
             Parallel.forRange(x.size, GRAIN, (lo, hi) -> {
                 if (vectorRelu) {
-                    ReluVector.forward(x.f, y.f, lo, hi);
+                    VectorLoops.forward(x.f, y.f, lo, hi);
                 } else {
                     unaryKernel(op, p, x.f, y.f, lo, hi);
                 }
@@ -48,7 +48,7 @@ final class Pointwise {
         } else {
             Parallel.forRange(x.size, GRAIN, (lo, hi) -> {
                 if (vectorRelu) {
-                    ReluVector.forward(x.d, y.d, lo, hi);
+                    VectorLoops.forward(x.d, y.d, lo, hi);
                 } else {
                     unaryKernel(op, p, x.d, y.d, lo, hi);
                 }
@@ -254,13 +254,13 @@ final class Pointwise {
         boolean vectorRelu = op == Binary.RELU_GRAD && !bScalar && VECTOR;
         if (a.f != null) {
             if (vectorRelu) {
-                ReluVector.backward(a.f, ao, b.f, bo, out.f, oo, n);
+                VectorLoops.backward(a.f, ao, b.f, bo, out.f, oo, n);
             } else {
                 scalarKernel(op, a.f, ao, b.f, bo, out.f, oo, n, bScalar);
             }
         } else {
             if (vectorRelu) {
-                ReluVector.backward(a.d, ao, b.d, bo, out.d, oo, n);
+                VectorLoops.backward(a.d, ao, b.d, bo, out.d, oo, n);
             } else {
                 scalarKernel(op, a.d, ao, b.d, bo, out.d, oo, n, bScalar);
             }

@@ -9,6 +9,50 @@ import java.util.Arrays;
 final class Reduce {
     private Reduce() {}
 
+    /** Whether every element of x is finite (no NaN, no infinity), by {@link VectorLoops} when it is available. */
+    static boolean allFinite(Tensor x) {
+        if (x.f != null) {
+            return Pointwise.VECTOR ? VectorLoops.allFinite(x.f) : allFinite(x.f);
+        }
+        return Pointwise.VECTOR ? VectorLoops.allFinite(x.d) : allFinite(x.d);
+    }
+
+    /**
+     * The plain-Java check, in one pass the JIT keeps tight: x * 0 is 0 for a finite x and NaN
+     * for a NaN or an infinity, and NaN survives any sum. Four sums break the dependency chain.
+     */
+    static boolean allFinite(float[] a) {
+        float s0 = 0;
+        float s1 = 0;
+        float s2 = 0;
+        float s3 = 0;
+        int i = 0;
+        for (; i + 3 < a.length; i += 4) {
+            s0 += a[i] * 0f;
+            s1 += a[i + 1] * 0f;
+            s2 += a[i + 2] * 0f;
+            s3 += a[i + 3] * 0f;
+        }
+        for (; i < a.length; i++) {
+            s0 += a[i] * 0f;
+        }
+        return s0 + s1 + s2 + s3 == 0f;
+    }
+
+    static boolean allFinite(double[] a) {
+        double s0 = 0;
+        double s1 = 0;
+        int i = 0;
+        for (; i + 1 < a.length; i += 2) {
+            s0 += a[i] * 0d;
+            s1 += a[i + 1] * 0d;
+        }
+        for (; i < a.length; i++) {
+            s0 += a[i] * 0d;
+        }
+        return s0 + s1 == 0d;
+    }
+
     private static int[] reducedShape(int[] shape, int axis, boolean keepDim) {
         if (keepDim) {
             int[] s = shape.clone();

@@ -427,6 +427,14 @@ public class Tensor {
 
     // ---------------------------------------------------------------- reductions
 
+    /**
+     * Whether every element is finite (no NaN, no infinity). One pass at memory speed with the
+     * Vector API; the trainer runs it on every gradient of every step.
+     */
+    public boolean allFinite() {
+        return Reduce.allFinite(this);
+    }
+
     /** Sum of all elements, as a 0-dimensional tensor. */
     public Tensor sum() {
         return Reduce.sum(reshape(size), 0, false);

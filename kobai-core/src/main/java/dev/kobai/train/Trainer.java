@@ -299,45 +299,11 @@ public final class Trainer {
     private String firstNonFinite(boolean gradients) {
         for (Map.Entry<String, dev.kobai.nn.Parameter> e : named()) {
             Tensor t = gradients ? e.getValue().grad() : e.getValue();
-            if (t != null && !allFinite(t)) {
+            if (t != null && !t.allFinite()) {
                 return e.getKey();
             }
         }
         return null;
-    }
-
-    /**
-     * Whether every element is finite, in one pass the JIT keeps tight: x * 0 is 0 for a finite x
-     * and NaN for a NaN or an infinity, and NaN survives any sum. Four sums break the dependency
-     * chain; this runs on every weight's gradient every step.
-     */
-    static boolean allFinite(Tensor t) {
-        if (t.dtype() == dev.kobai.tensor.DType.FLOAT32) {
-            float[] a = t.floatData();
-            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            int i = 0;
-            for (; i + 3 < a.length; i += 4) {
-                s0 += a[i] * 0f;
-                s1 += a[i + 1] * 0f;
-                s2 += a[i + 2] * 0f;
-                s3 += a[i + 3] * 0f;
-            }
-            for (; i < a.length; i++) {
-                s0 += a[i] * 0f;
-            }
-            return s0 + s1 + s2 + s3 == 0f;
-        }
-        double[] a = t.doubleData();
-        double s0 = 0, s1 = 0;
-        int i = 0;
-        for (; i + 1 < a.length; i += 2) {
-            s0 += a[i] * 0d;
-            s1 += a[i + 1] * 0d;
-        }
-        for (; i < a.length; i++) {
-            s0 += a[i] * 0d;
-        }
-        return s0 + s1 == 0d;
     }
 
     private String nonFiniteKind(boolean gradients, String name) {

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
  * ReLU's Vector API loops against the scalar loops bit for bit (signs of zero and NaN included), and
  * both against what PyTorch 1.13 gives for the special values.
  */
-class ReluKernelTest {
+class VectorLoopsTest {
     private static final float[] SPECIAL = {0f, -0f, Float.NaN, Float.MIN_VALUE, -Float.MIN_VALUE,
         Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 3f, -3f};
 
@@ -51,11 +51,11 @@ class ReluKernelTest {
             float[] scalar = new float[n + 7];
             float[] vector = new float[n + 7];
             Pointwise.unaryKernel(Pointwise.Unary.RELU, 0, x, scalar, 2, n + 2);
-            ReluVector.forward(x, vector, 2, n + 2);
+            VectorLoops.forward(x, vector, 2, n + 2);
             assertArrayEquals(bits(scalar), bits(vector), "forward, n=" + n);
             // odd offsets, so lanes are not aligned with the array
             Pointwise.scalarKernel(Pointwise.Binary.RELU_GRAD, g, 1, x, 3, scalar, 5, n, false);
-            ReluVector.backward(g, 1, x, 3, vector, 5, n);
+            VectorLoops.backward(g, 1, x, 3, vector, 5, n);
             assertArrayEquals(bits(scalar), bits(vector), "backward, n=" + n);
 
             double[] xd = new double[n];
@@ -67,10 +67,10 @@ class ReluKernelTest {
             double[] sd = new double[n];
             double[] vd = new double[n];
             Pointwise.unaryKernel(Pointwise.Unary.RELU, 0, xd, sd, 0, n);
-            ReluVector.forward(xd, vd, 0, n);
+            VectorLoops.forward(xd, vd, 0, n);
             assertArrayEquals(bits(sd), bits(vd), "float64 forward, n=" + n);
             Pointwise.scalarKernel(Pointwise.Binary.RELU_GRAD, gd, 0, xd, 0, sd, 0, n, false);
-            ReluVector.backward(gd, 0, xd, 0, vd, 0, n);
+            VectorLoops.backward(gd, 0, xd, 0, vd, 0, n);
             assertArrayEquals(bits(sd), bits(vd), "float64 backward, n=" + n);
         }
     }

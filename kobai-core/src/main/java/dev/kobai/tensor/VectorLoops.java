@@ -1,0 +1,113 @@
+package dev.kobai.tensor;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Element loops on the Vector API that C2 does not vectorise by itself. Only called when
+ * {@link dev.kobai.tensor.kernel.Kernels#vectorAvailable()}; the scalar loops in {@link Pointwise}
+ * and {@link Reduce} are the fallback and the reference, and the two agree bit for bit
+ * (VectorLoopsTest).
+ *
+ * <ul>
+ *   <li>ReLU and its backward: C2 keeps the select of the scalar loops a branch, which on
+ *       activations of random sign mispredicts half the time (18 microseconds for a 128 x 256
+ *       batch against 2 here). Per lane, as PyTorch: relu(x) = 0 where x &lt; 0, else x (so NaN
+ *       and -0 pass through); the backward passes g except where x &lt;= 0 (so it passes g where x
+ *       is NaN).
+ *   <li>Whether every element is finite: C2 does not vectorise a float sum, whose order it must
+ *       keep; here the lanes sum x - x (0 for a finite x, NaN otherwise) in any order, 8
+ *       microseconds for the 200K weight gradient of mlp:784-256-10 against 40.
+ * </ul>
+ */
+final class VectorLoops {
+    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+
+    private VectorLoops() {}
+
+    static void forward(float[] x, float[] y, int from, int to) {
+        int i = from;
+        for (int upper = from + FS.loopBound(to - from); i < upper; i += FS.length()) {
+            FloatVector v = FloatVector.fromArray(FS, x, i);
+            v.blend(0f, v.compare(VectorOperators.LT, 0f)).intoArray(y, i);
+        }
+        for (; i < to; i++) {
+            y[i] = x[i] < 0 ? 0f : x[i];
+        }
+    }
+
+    static void forward(double[] x, double[] y, int from, int to) {
+        int i = from;
+        for (int upper = from + DS.loopBound(to - from); i < upper; i += DS.length()) {
+            DoubleVector v = DoubleVector.fromArray(DS, x, i);
+            v.blend(0d, v.compare(VectorOperators.LT, 0d)).intoArray(y, i);
+        }
+        for (; i < to; i++) {
+            y[i] = x[i] < 0 ? 0d : x[i];
+        }
+    }
+
+    /** o[oo + i] = x[xo + i] &lt;= 0 ? 0 : g[go + i] for i in [0, n). */
+    static void backward(float[] g, int go, float[] x, int xo, float[] o, int oo, int n) {
+        int i = 0;
+        for (int upper = FS.loopBound(n); i < upper; i += FS.length()) {
+            FloatVector v = FloatVector.fromArray(FS, g, go + i);
+            FloatVector in = FloatVector.fromArray(FS, x, xo + i);
+            v.blend(0f, in.compare(VectorOperators.LE, 0f)).intoArray(o, oo + i);
+        }
+        for (; i < n; i++) {
+            o[oo + i] = x[xo + i] <= 0 ? 0f : g[go + i];
+        }
+    }
+
+    static void backward(double[] g, int go, double[] x, int xo, double[] o, int oo, int n) {
+        int i = 0;
+        for (int upper = DS.loopBound(n); i < upper; i += DS.length()) {
+            DoubleVector v = DoubleVector.fromArray(DS, g, go + i);
+            DoubleVector in = DoubleVector.fromArray(DS, x, xo + i);
+            v.blend(0d, in.compare(VectorOperators.LE, 0d)).intoArray(o, oo + i);
+        }
+        for (; i < n; i++) {
+            o[oo + i] = x[xo + i] <= 0 ? 0d : g[go + i];
+        }
+    }
+
+    static boolean allFinite(float[] a) {
+        int i = 0;
+        int lanes = FS.length();
+        FloatVector acc = FloatVector.zero(FS);
+        FloatVector acc2 = FloatVector.zero(FS);
+        for (int upper = FS.loopBound(a.length) - lanes; i < upper; i += 2 * lanes) {
+            FloatVector v = FloatVector.fromArray(FS, a, i);
+            FloatVector w = FloatVector.fromArray(FS, a, i + lanes);
+            acc = acc.add(v.sub(v));
+            acc2 = acc2.add(w.sub(w));
+        }
+        for (int upper = FS.loopBound(a.length); i < upper; i += lanes) {
+            FloatVector v = FloatVector.fromArray(FS, a, i);
+            acc = acc.add(v.sub(v));
+        }
+        float s = acc.add(acc2).reduceLanes(VectorOperators.ADD);
+        for (; i < a.length; i++) {
+            s += a[i] - a[i];
+        }
+        return s == 0f;
+    }
+
+    static boolean allFinite(double[] a) {
+        int i = 0;
+        DoubleVector acc = DoubleVector.zero(DS);
+        for (int upper = DS.loopBound(a.length); i < upper; i += DS.length()) {
+            DoubleVector v = DoubleVector.fromArray(DS, a, i);
+            acc = acc.add(v.sub(v));
+        }
+        double s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < a.length; i++) {
+            s += a[i] - a[i];
+        }
+        return s == 0d;
+    }
+}
