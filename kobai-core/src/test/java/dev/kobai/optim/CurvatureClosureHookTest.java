@@ -36,7 +36,7 @@ class CurvatureClosureHookTest {
     static CurvatureProblem problem(Sequential m, long seed) {
         int in = m.parameters().get(0).size(1);
         Tensor x = Tensor.uniform(new Rng(seed), DType.FLOAT64, -1, 1, 3, in);
-        return CurvatureProblem.of(m, LossKind.CROSS_ENTROPY, x, new int[] {0, 3, 1});
+        return CurvatureProblem.of(m, LossKind.CROSS_ENTROPY, x, new int[] {0, 2, 1});
     }
 
     static List<double[]> values(List<Parameter> ps) {
@@ -111,6 +111,114 @@ class CurvatureClosureHookTest {
     }
 
     static final class Stop extends RuntimeException {}
+
+    /**
+     * Newton, Hessian-free and natural gradient on a curvature problem, with options that keep state
+     * from step to step (damping, CG solution, sampling generator).
+     */
+    static final String[] OTHERS = {"newton:curvature=gauss-newton,adapt_damping=true,line_search=true",
+        "newton:adapt_damping=true", "hessian-free", "natural:fisher=mc", "natural:fisher=mc,solver=cg"};
+    static final String SMALL = "mlp:5-6-3:tanh";
+
+    @Test
+    void newtonHessianFreeAndNaturalShowTheClosureTheGradientsBeforeChangingAnything() {
+        for (String spec : OTHERS) {
+            CurvatureProblem prob = problem(model(SMALL), 1);
+            Optimizer opt = Optimizers.create(spec, prob);
+            opt.step(null);
+            List<double[]> before = values(prob.parameters());
+            Tensor loss = prob.loss();
+            Tensor[] expected = Autograd.grad(loss, prob.parameters().toArray(new Tensor[0]), false);
+            int[] calls = {0};
+            double[] seen = {Double.NaN};
+            double value = opt.step(hook(l -> {
+                calls[0]++;
+                seen[0] = l;
+                assertSame(before, values(prob.parameters()), spec + ": weights during the hook");
+                for (int i = 0; i < expected.length; i++) {
+                    assertArrayEquals(expected[i].toDoubleArray(), prob.parameters().get(i).grad().toDoubleArray(),
+                            1e-12, spec + ": gradient " + i);
+                }
+                return false;
+            }));
+            assertEquals(1, calls[0], spec);
+            assertEquals(loss.item(), seen[0], 1e-12, spec);
+            assertEquals(seen[0], value, spec);
+        }
+    }
+
+    /** A throwing hook leaves the weights and the optimizer's state: the next step is the twin's. */
+    @Test
+    void aThrowingClosureLeavesNewtonHessianFreeAndNaturalAsTheyWere() {
+        for (String spec : OTHERS) {
+            CurvatureProblem prob = problem(model(SMALL), 1);
+            Optimizer opt = Optimizers.create(spec, prob);
+            CurvatureProblem twinProb = problem(model(SMALL), 1);
+            Optimizer twin = Optimizers.create(spec, twinProb);
+            opt.step(null);
+            twin.step(null);
+            List<double[]> before = values(prob.parameters());
+            assertThrows(Stop.class, () -> opt.step(hook(l -> {
+                throw new Stop();
+            })), spec);
+            assertSame(before, values(prob.parameters()), spec + ": weights after the stopped step");
+            prob.setBatch(problem(model(SMALL), 2).inputs(), new int[] {2, 1, 0});
+            twinProb.setBatch(problem(model(SMALL), 2).inputs(), new int[] {2, 1, 0});
+            opt.step(null);
+            twin.step(null);
+            assertSame(values(twinProb.parameters()), values(prob.parameters()), spec + ": the step after");
+        }
+    }
+
+    /** Their steps are linear in the gradient with line searches off, so halving the gradients in the hook halves the step. */
+    @Test
+    void newtonHessianFreeAndNaturalStepAlongTheGradientsTheClosureChanged() {
+        for (String spec : new String[] {"newton:curvature=gauss-newton", "newton:indefinite=shift,damping=0.1",
+            "hessian-free:backtrack=false,line_search=false,adapt_damping=false", "natural", "natural:solver=cg"}) {
+            CurvatureProblem plain = problem(model(SMALL), 1);
+            List<double[]> start = values(plain.parameters());
+            Optimizers.create(spec, plain).step(null);
+            double[] full = moved(start, values(plain.parameters()));
+            CurvatureProblem halved = problem(model(SMALL), 1);
+            Optimizers.create(spec, halved).step(hook(l -> {
+                for (Parameter p : halved.parameters()) {
+                    double[] g = p.grad().doubleData();
+                    for (int i = 0; i < g.length; i++) {
+                        g[i] *= 0.5;
+                    }
+                }
+                return true;
+            }));
+            assertScaled(full, 0.5, moved(start, values(halved.parameters())), 1e-8, spec);
+        }
+    }
+
+    /** Newton and Hessian-free over plain parameters differentiate a LossClosure themselves, and call its hook too. */
+    @Test
+    void newtonAndHessianFreeCallTheHookOfALossClosure() {
+        for (String spec : new String[] {"newton", "hessian-free"}) {
+            Sequential m = model(SMALL);
+            CurvatureProblem prob = problem(m, 1);
+            Optimizer opt = Optimizers.create(spec, m.parameters());
+            List<double[]> before = values(m.parameters());
+            int[] calls = {0};
+            LossClosure closure = new LossClosure() {
+                @Override
+                public Tensor loss() {
+                    return prob.loss();
+                }
+
+                @Override
+                public boolean afterGradients(double loss) {
+                    calls[0]++;
+                    throw new Stop();
+                }
+            };
+            assertThrows(Stop.class, () -> opt.step(closure), spec);
+            assertEquals(1, calls[0], spec);
+            assertSame(before, values(m.parameters()), spec + ": weights after the stopped step");
+        }
+    }
 
     static final String KFAC_OPTIONS = "factor_update_period=1,inv_update_period=1,momentum=0.5";
 

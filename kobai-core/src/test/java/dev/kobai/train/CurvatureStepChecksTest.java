@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
  */
 class CurvatureStepChecksTest {
     /** Every optimizer the trainer builds on a curvature problem, with options under which a skipped step would show. */
-    static final String[] SPECS = {"kfac:factor_update_period=1,inv_update_period=1,momentum=0.5"};
+    static final String[] SPECS = {"kfac:factor_update_period=1,inv_update_period=1,momentum=0.5",
+        "newton:curvature=gauss-newton,adapt_damping=true,line_search=true", "hessian-free", "natural:fisher=mc"};
     static final int FEATURES = 4;
     static final int CLASSES = 3;
     static final int BATCH = 16;
