@@ -806,7 +806,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         return value;
     }
 
-    /** The gradient's inner product with the (unclipped) update, summed over one layer. */
+    /** The gradient's inner product with the update before kl_clip scales it, summed over one layer. */
     private static double dot(LayerGradient lg, LayerWork w) {
         int in = lg.in();
         int cols = lg.cols();

@@ -204,8 +204,8 @@ public final class Trainer {
      * update and returns NaN. The step goes through a closure, so methods that re-evaluate the loss
      * (L-BFGS) or differentiate it twice (Newton, Hessian-free) train like any other; the checks run
      * inside it, before the optimizer updates anything. The optimizers that compute the loss and the
-     * gradients themselves (K-FAC, natural gradient, and Newton and Hessian-free on the curvature
-     * problem) never call {@code evaluate()}; they call the closure's
+     * gradients themselves (K-FAC, natural gradient, and Newton and Hessian-free, which differentiate
+     * the curvature problem or the closure's loss()) never call {@code evaluate()}; they call the closure's
      * {@link dev.kobai.optim.Optimizer.Closure#afterGradients afterGradients}, which runs the same
      * checks and clipping on the gradients they set.
      */
