@@ -83,8 +83,12 @@ public final class Clip {
         return total;
     }
 
-    /** Clamps every gradient element to [-clipValue, clipValue]. */
-    public static void gradValue(List<Parameter> params, double clipValue) {
+    /**
+     * Clamps every gradient element to [-clipValue, clipValue]; returns whether any element was
+     * outside (or NaN), that is, whether the gradients may have changed.
+     */
+    public static boolean gradValue(List<Parameter> params, double clipValue) {
+        boolean changed = false;
         for (Parameter p : params) {
             Tensor g = p.grad();
             if (g == null) {
@@ -95,15 +99,20 @@ public final class Clip {
                 float hi = (float) clipValue;
                 float lo = -hi;
                 for (int i = 0; i < a.length; i++) {
-                    a[i] = clamp(a[i], lo, hi);
+                    float c = clamp(a[i], lo, hi);
+                    changed |= c != a[i];
+                    a[i] = c;
                 }
             } else {
                 double[] a = g.doubleData();
                 for (int i = 0; i < a.length; i++) {
-                    a[i] = clamp(a[i], -clipValue, clipValue);
+                    double c = clamp(a[i], -clipValue, clipValue);
+                    changed |= c != a[i];
+                    a[i] = c;
                 }
             }
         }
+        return changed;
     }
 
     /** torch.clamp(min, max): max(min(x, hi), lo) with NaN kept. */

@@ -34,6 +34,10 @@ import java.util.function.UnaryOperator;
  * Options (defaults): lr=1.0, damping=1.0, adapt_damping=true, cg_max_iters=250,
  * cg_epsilon=5e-4, warm_start=0.95, backtrack=true, line_search=true. Cost per step: two to three
  * backward passes per CG iteration, plus one forward pass per backtracking or line-search trial.
+ *
+ * <p>{@link #step(Closure)} computes the gradient itself and calls the closure's
+ * {@link Optimizer.Closure#afterGradients} with it before CG and before any state or weight
+ * changes, so a caller's checks and clipping apply (CG and the line search use a clipped gradient).
  */
 public final class HessianFree extends Optimizer implements CurvatureOptimizer {
     private final CurvatureProblem problem;
@@ -133,8 +137,7 @@ public final class HessianFree extends Optimizer implements CurvatureOptimizer {
             curvature = v -> Curvature.hessianVector(l, ps, v);
         }
         double f0 = loss.item();
-        double[] grad = Curvature.gradient(loss, ps);
-        SecondOrderSupport.storeGradient(ps, grad);
+        double[] grad = SecondOrderSupport.afterGradients(closure, ps, f0, Curvature.gradient(loss, ps));
         double[] negGrad = DenseMatrices.scale(-1, grad);
         double[] prev = (double[]) st.get("cg_solution");
         double[] x0 = prev == null ? null : DenseMatrices.scale(g.getDouble("warm_start"), prev);

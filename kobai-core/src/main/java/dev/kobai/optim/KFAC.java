@@ -63,6 +63,16 @@ import java.util.Map;
  * (delta G^-1)^T ([x 1] A^-1) from the pre-activation gradients delta of the same backward pass;
  * and the inverses every inv_update_period steps.
  *
+ * <p>The closure: {@link #step(Closure)} computes the loss and the gradients through the problem
+ * and never calls {@code evaluate()}. It sets every parameter's grad, then calls the closure's
+ * {@link Optimizer.Closure#afterGradients afterGradients} (a no-op for a plain closure) before the
+ * factors, inverses, momentum or weights change, so a caller's checks (the trainer's stop or skip
+ * on a non-finite loss or gradient) leave everything as it was. A caller that changes the
+ * gradients there (the trainer's clip_grad_norm and clip_grad_value, when they bind) gets the
+ * update G^-1 V A^-1 of the changed V, by the direct product: the low-rank order below starts from
+ * the unclipped delta and would ignore the change. The factors, which estimate curvature, are not
+ * clipped, and kl_clip applies to the update of the clipped gradient.
+ *
  * <p>Cost per step: one forward and backward pass; min(out in (in + out), N (in^2 + out^2 + in out))
  * multiply-adds per layer for the update; every factor_update_period steps one more partial
  * backward pass (K of them with fisher=true) and N in^2 multiply-adds for A; every
@@ -790,15 +800,18 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         return problem;
     }
 
+    /**
+     * One K-FAC step on the problem's current batch; returns the loss before it. The closure (may be
+     * null) is told of the gradients through {@link Optimizer.Closure#afterGradients} before anything
+     * changes; its {@code evaluate()} is not called.
+     */
     @Override
     public double step(Closure closure) {
         ParamGroup g = SecondOrderSupport.onlyGroup(this);
         double lr = g.getDouble("lr");
         Forward f = forward();
         Tensor loss = problem.loss(f.z());
-        if (steps % (int) g.getDouble("factor_update_period") == 0) {
-            updateFactors(g, f, loss);
-        }
+        double value = loss.item();
         // one backward pass for the parameters' gradients and the pre-activation gradients
         List<Parameter> ps = g.params();
         int layerCount = linears.size();
@@ -808,10 +821,18 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         }
         System.arraycopy(f.preActivations(), 0, wrt, ps.size(), layerCount);
         Tensor[] grads = Autograd.grad(loss, wrt, false);
+        for (int i = 0; i < ps.size(); i++) {
+            ps.get(i).setGrad(grads[i]);
+        }
+        // the caller's checks, before the factors, inverses, momentum or weights change; a caller that
+        // changed the gradients (clipping) gets the update from them, not from the untouched delta
+        boolean changed = closure != null && closure.afterGradients(value);
         Map<Parameter, Tensor> gradOf = new IdentityHashMap<>();
         for (int i = 0; i < ps.size(); i++) {
-            gradOf.put(ps.get(i), grads[i]);
-            ps.get(i).setGrad(grads[i]);
+            gradOf.put(ps.get(i), changed ? ps.get(i).grad() : grads[i]);
+        }
+        if (steps % (int) g.getDouble("factor_update_period") == 0) {
+            updateFactors(g, f, loss);
         }
         if (steps % (int) g.getDouble("inv_update_period") == 0 || inverses.contains(null)) {
             refreshInverses(g);
@@ -824,7 +845,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                     l.bias() == null ? null : gradOf.get(l.bias()), grads[ps.size() + i], f.inputs()[i]);
             LayerWork w = work.get(i);
             if (inverses.get(i) instanceof FactoredPreconditioner fp) {
-                fp.apply(lg, w, lowRankIsCheaper(lg.delta().size(0), lg.rows(), lg.cols()));
+                fp.apply(lg, w, !changed && lowRankIsCheaper(lg.delta().size(0), lg.rows(), lg.cols()));
             } else {
                 double[] v = new double[lg.rows() * lg.cols()];
                 lg.gatherDouble(v);
@@ -850,10 +871,10 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                 }
             }
         }
-        return loss.item();
+        return value;
     }
 
-    /** The gradient's inner product with the (unclipped) update, summed over one layer. */
+    /** The gradient's inner product with the update before kl_clip scales it, summed over one layer. */
     private static double dot(LayerGradient lg, LayerWork w) {
         int in = lg.in();
         int cols = lg.cols();

@@ -31,7 +31,9 @@ import java.util.Map;
  *
  * <p>Cost per step: dense, N K backward passes for the Jacobian and O(P^2 N K + P^3); CG, about
  * three backward passes per iteration. {@link #step(Closure)} ignores the closure's value (the
- * problem computes the loss) and returns the loss before the step.
+ * problem computes the loss) and returns the loss before the step; it calls the closure's
+ * {@link Optimizer.Closure#afterGradients} with the gradient before the Fisher is built or the
+ * weights move, so a caller's checks and clipping apply (the step follows a clipped gradient).
  */
 public final class NaturalGradient extends Optimizer implements CurvatureOptimizer {
     private final CurvatureProblem problem;
@@ -99,7 +101,8 @@ public final class NaturalGradient extends Optimizer implements CurvatureOptimiz
 
         Tensor z = problem.outputs();
         Tensor loss = problem.loss(z);
-        double[] grad = Curvature.gradient(loss, ps);
+        double value = loss.item();
+        double[] grad = SecondOrderSupport.afterGradients(closure, ps, value, Curvature.gradient(loss, ps));
         double[] d;
         if (dense) {
             double[][] f = problem.fisher(type, rng, samples);
@@ -112,8 +115,7 @@ public final class NaturalGradient extends Optimizer implements CurvatureOptimiz
                 return fv;
             }, grad, null, (int) g.getDouble("cg_iters"), g.getDouble("cg_tol"), 0).solution();
         }
-        SecondOrderSupport.storeGradient(ps, grad);
         ParamVectors.add(ps, -lr, d);
-        return loss.item();
+        return value;
     }
 }

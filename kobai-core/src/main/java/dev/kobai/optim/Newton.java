@@ -34,7 +34,10 @@ import java.util.Map;
  * loss tensor) gives the exact Hessian by double backward; a plain closure, which only leaves
  * gradients behind, gives a Hessian from central differences of gradients (2P evaluations,
  * accurate to about 1e-8 relative in float64), enough for 2-D surfaces. Built with a
- * {@link CurvatureProblem} it uses the problem and ignores the closure's loss.
+ * {@link CurvatureProblem} it uses the problem and ignores the closure's loss. With a problem or a
+ * LossClosure it computes the gradient itself and calls the closure's
+ * {@link Optimizer.Closure#afterGradients} with it before building the curvature or moving, so a
+ * caller's checks and clipping apply (the step follows a clipped gradient).
  */
 public final class Newton extends Optimizer implements CurvatureOptimizer {
     private final CurvatureProblem problem;
@@ -105,16 +108,24 @@ public final class Newton extends Optimizer implements CurvatureOptimizer {
     /** Loss, gradient and curvature at the current point. */
     private record Local(double loss, double[] grad, double[][] curvature) {}
 
+    /**
+     * With a problem or a LossClosure, the gradient is shown to the closure's afterGradients (which
+     * may stop the step, or clip) before the curvature is built.
+     */
     private Local local(Closure closure, List<Parameter> ps, boolean gaussNewton) {
         if (problem != null) {
             Tensor l = problem.loss();
+            double value = l.item();
+            double[] g = SecondOrderSupport.afterGradients(closure, ps, value, Curvature.gradient(l, ps));
             double[][] c = gaussNewton ? problem.gaussNewton() : Curvature.hessian(l, ps);
-            return new Local(l.item(), Curvature.gradient(l, ps), c);
+            return new Local(value, g, c);
         }
         if (closure instanceof LossClosure lc) {
             try (GradMode.Scope ignored = GradMode.set(true)) {
                 Tensor l = lc.loss();
-                return new Local(l.item(), Curvature.gradient(l, ps), Curvature.hessian(l, ps));
+                double value = l.item();
+                double[] g = SecondOrderSupport.afterGradients(closure, ps, value, Curvature.gradient(l, ps));
+                return new Local(value, g, Curvature.hessian(l, ps));
             }
         }
         double loss = SecondOrderSupport.evaluate(closure, ps);

@@ -34,10 +34,30 @@ import java.util.Map;
  * </ul>
  */
 public abstract class Optimizer {
-    /** Re-evaluates the model: zeroes gradients if it wants, computes the loss, calls backward, returns the loss. */
+    /**
+     * Re-evaluates the model: zeroes gradients if it wants, computes the loss, calls backward, returns the loss.
+     *
+     * <p>Checks and gradient changes (finiteness checks, clipping) belong in {@link #evaluate()},
+     * after backward. The optimizers that compute the loss and the gradients themselves instead of
+     * calling evaluate() (K-FAC and natural gradient, and Newton and Hessian-free on a
+     * CurvatureProblem or with a {@link LossClosure}) call {@link #afterGradients} instead, so the
+     * same checks run for them.
+     */
     @FunctionalInterface
     public interface Closure {
         double evaluate();
+
+        /**
+         * Called by an optimizer that computed the loss and the gradients itself, once a step: after
+         * it has set every parameter's grad to the gradient of {@code loss} at the current
+         * parameters, and before it changes a parameter or any state of its own. Throwing stops the
+         * step with nothing changed but the grads. The closure may change the grads in place (as
+         * clipping does) and then returns true, and the optimizer steps along the changed gradient;
+         * false means it left them as they were. The default does nothing and returns false.
+         */
+        default boolean afterGradients(double loss) {
+            return false;
+        }
     }
 
     /** Option names the base class adds to every optimizer's defaults. */

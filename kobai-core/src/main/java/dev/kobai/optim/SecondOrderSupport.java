@@ -81,6 +81,20 @@ final class SecondOrderSupport {
         return ParamVectors.grads(params);
     }
 
+    /**
+     * For an optimizer that computed the loss and the gradient itself: writes the gradient into the
+     * parameters' grad and calls the closure's {@link Optimizer.Closure#afterGradients} (when there
+     * is a closure), before the optimizer changes anything. Returns the gradient to step along:
+     * {@code grad}, or the grads read back when the closure changed them (clipping).
+     */
+    static double[] afterGradients(Optimizer.Closure closure, List<Parameter> params, double loss, double[] grad) {
+        storeGradient(params, grad);
+        if (closure != null && closure.afterGradients(loss)) {
+            return ParamVectors.grads(params);
+        }
+        return grad;
+    }
+
     /** Writes a flat gradient into the parameters' grad, so callers see what the step used. */
     static void storeGradient(List<Parameter> params, double[] g) {
         dev.kobai.tensor.Tensor[] parts = ParamVectors.split(params, g);

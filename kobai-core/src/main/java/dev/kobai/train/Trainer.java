@@ -203,7 +203,11 @@ public final class Trainer {
      * stops training with a {@link NumericalFaultException}, or with skip-nonfinite on, skips the
      * update and returns NaN. The step goes through a closure, so methods that re-evaluate the loss
      * (L-BFGS) or differentiate it twice (Newton, Hessian-free) train like any other; the checks run
-     * inside it, before the optimizer updates anything.
+     * inside it, before the optimizer updates anything. The optimizers that compute the loss and the
+     * gradients themselves (K-FAC, natural gradient, and Newton and Hessian-free, which differentiate
+     * the curvature problem or the closure's loss()) never call {@code evaluate()}; they call the closure's
+     * {@link dev.kobai.optim.Optimizer.Closure#afterGradients afterGradients}, which runs the same
+     * checks and clipping on the gradients they set.
      */
     private double checkedStep(Batch batch, int epoch, int batchNo) {
         Tensor x = batch.features();
@@ -222,20 +226,17 @@ public final class Trainer {
                 optimizer.zeroGrad();
                 Tensor loss = loss();
                 double value = loss.item();
-                if (!Double.isFinite(value)) {
-                    String culprit = firstNonFinite(false);
-                    throw new NonFinite("the loss is " + value + (culprit != null ? " and parameter '" + culprit
-                            + "' holds " + nonFiniteKind(false, culprit) + " values" : " though every parameter is "
-                            + "finite (the batch holds a non-finite feature, or the logits overflowed)"), culprit);
-                }
+                requireFiniteLoss(value);
                 loss.backward();
-                String culprit = firstNonFinite(true);
-                if (culprit != null) {
-                    throw new NonFinite("the gradient of parameter '" + culprit + "' holds "
-                            + nonFiniteKind(true, culprit) + " values (loss " + value + ")", culprit);
-                }
-                clip();
+                checkAndClipGradients(value);
                 return value;
+            }
+
+            /** K-FAC, natural gradient, Newton and Hessian-free compute the gradients themselves and call this. */
+            @Override
+            public boolean afterGradients(double loss) {
+                requireFiniteLoss(loss);
+                return checkAndClipGradients(loss);
             }
         };
         double value;
@@ -272,13 +273,40 @@ public final class Trainer {
         }
     }
 
-    private void clip() {
+    /** Throws {@link NonFinite} when the loss is not finite, naming the first parameter whose value is not, if any. */
+    private void requireFiniteLoss(double value) {
+        if (!Double.isFinite(value)) {
+            String culprit = firstNonFinite(false);
+            throw new NonFinite("the loss is " + value + (culprit != null ? " and parameter '" + culprit
+                    + "' holds " + nonFiniteKind(false, culprit) + " values" : " though every parameter is "
+                    + "finite (the batch holds a non-finite feature, or the logits overflowed)"), culprit);
+        }
+    }
+
+    /**
+     * What follows backward, before any update: throws {@link NonFinite} naming the first parameter
+     * whose gradient is not finite, then clips; returns whether clipping changed a gradient.
+     */
+    private boolean checkAndClipGradients(double loss) {
+        String culprit = firstNonFinite(true);
+        if (culprit != null) {
+            throw new NonFinite("the gradient of parameter '" + culprit + "' holds "
+                    + nonFiniteKind(true, culprit) + " values (loss " + loss + ")", culprit);
+        }
+        return clip();
+    }
+
+    /** Clips the gradients as configured; returns whether any changed. */
+    private boolean clip() {
+        boolean changed = false;
         if (clipGradValue != null) {
-            Clip.gradValue(parameters(), clipGradValue);
+            changed = Clip.gradValue(parameters(), clipGradValue);
         }
         if (clipGradNorm != null) {
-            Clip.gradNorm(parameters(), clipGradNorm);
+            double total = Clip.gradNorm(parameters(), clipGradNorm);
+            changed |= clipGradNorm / (total + 1e-6) < 1; // Clip.gradNorm's coefficient, else it scaled by 1
         }
+        return changed;
     }
 
     /** The model's parameters by name, taken once: the structure does not change during training. */

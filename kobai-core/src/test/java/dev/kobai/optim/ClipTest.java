@@ -91,8 +91,13 @@ class ClipTest {
         assertEquals(5.0, Clip.gradNorm(List.of(p), 1.0), 1e-12);
         assertEquals(0.6f, p.grad().floatData()[0], 1e-6f);
         assertEquals(0.8f, p.grad().floatData()[1], 1e-6f);
-        Clip.gradValue(List.of(p), 0.7);
+        assertTrue(Clip.gradValue(List.of(p), 0.7));
         assertEquals(0.6f, p.grad().floatData()[0], 1e-6f);
         assertEquals(0.7f, p.grad().floatData()[1]);
+        assertTrue(!Clip.gradValue(List.of(p), 0.7), "nothing left to clamp");
+        Parameter q = new Parameter(Tensor.zeros(DType.FLOAT64, 2));
+        q.setGrad(Tensor.fromArray(new double[] {-0.5, 0.25}, 2));
+        assertTrue(!Clip.gradValue(List.of(q), 0.5) && q.grad().getFlat(0) == -0.5);
+        assertTrue(Clip.gradValue(List.of(q), 0.3) && q.grad().getFlat(0) == -0.3 && q.grad().getFlat(1) == 0.25);
     }
 }
