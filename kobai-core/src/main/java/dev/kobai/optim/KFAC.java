@@ -16,6 +16,7 @@ import dev.kobai.tensor.Rng;
 import dev.kobai.tensor.Tensor;
 import dev.kobai.tensor.kernel.Gemm;
 import dev.kobai.tensor.kernel.Kernels;
+import dev.kobai.tensor.kernel.Parallel;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -686,6 +687,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         private double[] product64 = new double[0];
         /** Scratch of an inverse refresh. */
         private double[] inverseWork = new double[0];
+        private double[] rowSums = new double[0];
         /** Which of d32 and d64 holds the last update. */
         private boolean single;
 
@@ -713,6 +715,10 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
 
         double[] q64(int size) {
             return q64 = q64.length >= size ? q64 : new double[size];
+        }
+
+        double[] rowSums(int size) {
+            return rowSums = rowSums.length >= size ? rowSums : new double[size];
         }
 
         float[] product32(int size) {
@@ -884,26 +890,16 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             float[] d = w.d32;
             float[] gw = lg.weight().floatData();
             float[] gb = lg.bias() == null ? null : lg.bias().floatData();
+            double[] rowSums = w.rowSums(rows);
+            // rows split as the update's GEMM split them, so each core mostly reads what it wrote;
+            // the row sums are added in order afterwards, the same sum on any number of threads
+            Parallel.forRange(rows, Math.max(1, ElementLoops.GRAIN / Math.max(1, cols)), (from, to) -> {
+                for (int o = from; o < to; o++) {
+                    rowSums[o] = rowDot(gw, o * in, gb == null ? 0 : gb[o], d, o * cols, in, gb != null);
+                }
+            });
             for (int o = 0; o < rows; o++) {
-                // float products into four float64 sums: independent chains, no float32 rounding of the sum
-                double s0 = 0;
-                double s1 = 0;
-                double s2 = 0;
-                double s3 = 0;
-                int g0 = o * in;
-                int d0 = o * cols;
-                int c = 0;
-                for (; c + 3 < in; c += 4) {
-                    s0 += gw[g0 + c] * d[d0 + c];
-                    s1 += gw[g0 + c + 1] * d[d0 + c + 1];
-                    s2 += gw[g0 + c + 2] * d[d0 + c + 2];
-                    s3 += gw[g0 + c + 3] * d[d0 + c + 3];
-                }
-                for (; c < in; c++) {
-                    s0 += gw[g0 + c] * d[d0 + c];
-                }
-                double s = (s0 + s1) + (s2 + s3);
-                sum += gb == null ? s : s + gb[o] * d[d0 + in];
+                sum += rowSums[o];
             }
             return sum;
         }
@@ -920,6 +916,27 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         return sum;
     }
 
+    /** The inner product of one row of dW (plus its bias element when {@code bias}) with the update's row. */
+    private static double rowDot(float[] gw, int g0, float gb, float[] d, int d0, int in, boolean bias) {
+        // float products into four float64 sums: independent chains, no float32 rounding of the sum
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int c = 0;
+        for (; c + 3 < in; c += 4) {
+            s0 += gw[g0 + c] * d[d0 + c];
+            s1 += gw[g0 + c + 1] * d[d0 + c + 1];
+            s2 += gw[g0 + c + 2] * d[d0 + c + 2];
+            s3 += gw[g0 + c + 3] * d[d0 + c + 3];
+        }
+        for (; c < in; c++) {
+            s0 += gw[g0 + c] * d[d0 + c];
+        }
+        double s = (s0 + s1) + (s2 + s3);
+        return bias ? s + gb * d[d0 + in] : s;
+    }
+
     /**
      * p -= lr * buf with buf = mom buf + nu d, for p laid out as rows of {@code width} elements
      * that sit at column {@code at} of the [W | b] update (width in for the weight, 1 for the bias).
@@ -933,13 +950,15 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             // the common case (float32, no momentum), as a loop the JIT vectorises
             float scale = (float) (lr * nu);
             float[] d = w.d32;
-            for (int o = 0; o < rows; o++) {
-                int src = o * cols + at;
-                int dst = o * width;
-                for (int c = 0; c < width; c++) {
-                    wf[dst + c] -= scale * d[src + c];
+            Parallel.forRange(rows, Math.max(1, ElementLoops.GRAIN / Math.max(1, width)), (from, to) -> {
+                for (int o = from; o < to; o++) {
+                    int src = o * cols + at;
+                    int dst = o * width;
+                    for (int c = 0; c < width; c++) {
+                        wf[dst + c] -= scale * d[src + c];
+                    }
                 }
-            }
+            });
             return;
         }
         for (int o = 0; o < rows; o++) {

@@ -233,4 +233,49 @@ class KFACFastPathTest {
             previous = g;
         }
     }
+
+    /**
+     * A float32 step on a layer wide enough that the inner product with the gradient and the update
+     * of the weights are split across threads gives the same weights on one thread and on two, to
+     * float32 rounding (the GEMMs take different kernels serially and split), with every weight
+     * moved; the kl_clip scale (from that inner product) binds, so a partial sum would show.
+     */
+    @Test
+    void wideStepIsTheSameOnOneThreadAndOnTwo() {
+        List<float[]> results = new ArrayList<>();
+        float[] initial = null;
+        int before = dev.kobai.tensor.kernel.Parallel.threads();
+        try {
+            for (int threads : new int[] {1, 2}) {
+                dev.kobai.tensor.kernel.Parallel.setThreads(threads);
+                Sequential m = Models.fromSpec("mlp:400-400-4", new Rng(72), DType.FLOAT32);
+                CurvatureProblem prob = problem(m, 16, 400, DType.FLOAT32);
+                initial = prob.parameters().get(0).floatData().clone();
+                KFAC kfac = new KFAC(prob, Map.of("lr", 0.5, "kl_clip", 1e-4));
+                for (int step = 0; step < 3; step++) {
+                    kfac.step(null);
+                }
+                float[] w = prob.parameters().get(0).floatData().clone();
+                float[] b = prob.parameters().get(1).floatData().clone();
+                float[] both = java.util.Arrays.copyOf(w, w.length + b.length);
+                System.arraycopy(b, 0, both, w.length, b.length);
+                results.add(both);
+            }
+        } finally {
+            dev.kobai.tensor.kernel.Parallel.setThreads(before);
+        }
+        float[] one = results.get(0);
+        float[] two = results.get(1);
+        float scale = 0;
+        for (float v : one) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        for (int j = 0; j < one.length; j++) {
+            assertTrue(Math.abs(one[j] - two[j]) <= 1e-5f * scale,
+                    "element " + j + ": " + one[j] + " on one thread, " + two[j] + " on two");
+        }
+        for (int j = 0; j < initial.length; j++) {
+            assertTrue(two[j] != initial[j], "weight " + j + " did not move");
+        }
+    }
 }
