@@ -1,5 +1,6 @@
 package dev.kobai.tensor;
 
+import dev.kobai.tensor.kernel.Parallel;
 import java.util.Arrays;
 
 /**
@@ -9,45 +10,58 @@ import java.util.Arrays;
 final class Reduce {
     private Reduce() {}
 
-    /** Whether every element of x is finite (no NaN, no infinity), by {@link VectorLoops} when it is available. */
+    /**
+     * Whether every element of x is finite (no NaN, no infinity), by {@link VectorLoops} when it is
+     * available, on both cores for a large x (a weight gradient is fresh from a GEMM that wrote half
+     * of it from each core, so each reads mostly its own half).
+     */
     static boolean allFinite(Tensor x) {
-        if (x.f != null) {
-            return Pointwise.VECTOR ? VectorLoops.allFinite(x.f) : allFinite(x.f);
-        }
-        return Pointwise.VECTOR ? VectorLoops.allFinite(x.d) : allFinite(x.d);
+        java.util.concurrent.atomic.AtomicBoolean bad = new java.util.concurrent.atomic.AtomicBoolean();
+        Parallel.forRange(x.size, Pointwise.GRAIN, (lo, hi) -> {
+            boolean ok;
+            if (x.f != null) {
+                ok = Pointwise.VECTOR ? VectorLoops.allFinite(x.f, lo, hi) : allFinite(x.f, lo, hi);
+            } else {
+                ok = Pointwise.VECTOR ? VectorLoops.allFinite(x.d, lo, hi) : allFinite(x.d, lo, hi);
+            }
+            if (!ok) {
+                bad.set(true);
+            }
+        });
+        return !bad.get();
     }
 
     /**
      * The plain-Java check, in one pass the JIT keeps tight: x * 0 is 0 for a finite x and NaN
      * for a NaN or an infinity, and NaN survives any sum. Four sums break the dependency chain.
      */
-    static boolean allFinite(float[] a) {
+    static boolean allFinite(float[] a, int from, int to) {
         float s0 = 0;
         float s1 = 0;
         float s2 = 0;
         float s3 = 0;
-        int i = 0;
-        for (; i + 3 < a.length; i += 4) {
+        int i = from;
+        for (; i + 3 < to; i += 4) {
             s0 += a[i] * 0f;
             s1 += a[i + 1] * 0f;
             s2 += a[i + 2] * 0f;
             s3 += a[i + 3] * 0f;
         }
-        for (; i < a.length; i++) {
+        for (; i < to; i++) {
             s0 += a[i] * 0f;
         }
         return s0 + s1 + s2 + s3 == 0f;
     }
 
-    static boolean allFinite(double[] a) {
+    static boolean allFinite(double[] a, int from, int to) {
         double s0 = 0;
         double s1 = 0;
-        int i = 0;
-        for (; i + 1 < a.length; i += 2) {
+        int i = from;
+        for (; i + 1 < to; i += 2) {
             s0 += a[i] * 0d;
             s1 += a[i + 1] * 0d;
         }
-        for (; i < a.length; i++) {
+        for (; i < to; i++) {
             s0 += a[i] * 0d;
         }
         return s0 + s1 == 0d;

@@ -75,37 +75,38 @@ final class VectorLoops {
         }
     }
 
-    static boolean allFinite(float[] a) {
-        int i = 0;
+    /** Whether a[from, to) is all finite. */
+    static boolean allFinite(float[] a, int from, int to) {
+        int i = from;
         int lanes = FS.length();
         FloatVector acc = FloatVector.zero(FS);
         FloatVector acc2 = FloatVector.zero(FS);
-        for (int upper = FS.loopBound(a.length) - lanes; i < upper; i += 2 * lanes) {
+        for (int upper = from + FS.loopBound(to - from) - lanes; i < upper; i += 2 * lanes) {
             FloatVector v = FloatVector.fromArray(FS, a, i);
             FloatVector w = FloatVector.fromArray(FS, a, i + lanes);
             acc = acc.add(v.sub(v));
             acc2 = acc2.add(w.sub(w));
         }
-        for (int upper = FS.loopBound(a.length); i < upper; i += lanes) {
+        for (int upper = from + FS.loopBound(to - from); i < upper; i += lanes) {
             FloatVector v = FloatVector.fromArray(FS, a, i);
             acc = acc.add(v.sub(v));
         }
         float s = acc.add(acc2).reduceLanes(VectorOperators.ADD);
-        for (; i < a.length; i++) {
+        for (; i < to; i++) {
             s += a[i] - a[i];
         }
         return s == 0f;
     }
 
-    static boolean allFinite(double[] a) {
-        int i = 0;
+    static boolean allFinite(double[] a, int from, int to) {
+        int i = from;
         DoubleVector acc = DoubleVector.zero(DS);
-        for (int upper = DS.loopBound(a.length); i < upper; i += DS.length()) {
+        for (int upper = from + DS.loopBound(to - from); i < upper; i += DS.length()) {
             DoubleVector v = DoubleVector.fromArray(DS, a, i);
             acc = acc.add(v.sub(v));
         }
         double s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < a.length; i++) {
+        for (; i < to; i++) {
             s += a[i] - a[i];
         }
         return s == 0d;

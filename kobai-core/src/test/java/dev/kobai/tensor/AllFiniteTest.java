@@ -15,13 +15,14 @@ class AllFiniteTest {
         Float.MIN_NORMAL, -Float.MIN_VALUE, 3.4e38f, 1e-45f};
 
     private static boolean scalar(Tensor t) {
-        return t.dtype() == DType.FLOAT32 ? Reduce.allFinite(t.floatData()) : Reduce.allFinite(t.doubleData());
+        return t.dtype() == DType.FLOAT32 ? Reduce.allFinite(t.floatData(), 0, t.numel())
+                : Reduce.allFinite(t.doubleData(), 0, t.numel());
     }
 
     @Test
     void finiteValuesPassAndEveryNonFiniteOneIsCaughtAnywhere() {
         for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
-            for (int n : new int[] {1, 3, 17, 31, 32, 33, 1000}) {
+            for (int n : new int[] {1, 3, 17, 31, 32, 33, 1000, 70001}) {
                 float[] v = new float[n];
                 for (int i = 0; i < n; i++) {
                     v[i] = FINITE[i % FINITE.length];
