@@ -91,20 +91,31 @@ final class ShapeOps {
 
     /**
      * A new tensor of {@code outShape} whose element at index i reads {@code x} at sum_a i_a * srcStrides[a]:
-     * broadcasting uses stride 0 for stretched axes, transposing swaps two strides.
+     * broadcasting uses stride 0 for stretched axes, transposing swaps two strides. Works a row of
+     * the last axis at a time: a copied row (stride 1) is one arraycopy, a broadcast row (stride 0)
+     * one fill.
      */
     private static Tensor stridedCopy(Tensor x, int[] outShape, int[] srcStrides) {
         int rank = outShape.length;
         Tensor out = x.newZeros(outShape);
+        if (out.size == 0) {
+            return out;
+        }
+        if (rank == 0) {
+            out.setFlat(0, x.getFlat(0));
+            return out;
+        }
+        int rowLength = outShape[rank - 1];
+        int step = srcStrides[rank - 1];
         int[] idx = new int[rank];
         int src = 0;
-        for (int i = 0; i < out.size; i++) {
+        for (int dst = 0; dst < out.size; dst += rowLength) {
             if (x.f != null) {
-                out.f[i] = x.f[src];
+                copyRow(x.f, src, step, out.f, dst, rowLength);
             } else {
-                out.d[i] = x.d[src];
+                copyRow(x.d, src, step, out.d, dst, rowLength);
             }
-            for (int a = rank - 1; a >= 0; a--) {
+            for (int a = rank - 2; a >= 0; a--) {
                 idx[a]++;
                 src += srcStrides[a];
                 if (idx[a] < outShape[a]) {
@@ -115,6 +126,30 @@ final class ShapeOps {
             }
         }
         return out;
+    }
+
+    private static void copyRow(float[] from, int src, int step, float[] to, int dst, int n) {
+        if (step == 1) {
+            System.arraycopy(from, src, to, dst, n);
+        } else if (step == 0) {
+            Arrays.fill(to, dst, dst + n, from[src]);
+        } else {
+            for (int i = 0; i < n; i++) {
+                to[dst + i] = from[src + i * step];
+            }
+        }
+    }
+
+    private static void copyRow(double[] from, int src, int step, double[] to, int dst, int n) {
+        if (step == 1) {
+            System.arraycopy(from, src, to, dst, n);
+        } else if (step == 0) {
+            Arrays.fill(to, dst, dst + n, from[src]);
+        } else {
+            for (int i = 0; i < n; i++) {
+                to[dst + i] = from[src + i * step];
+            }
+        }
     }
 
     static Tensor slice(Tensor x, int axisArg, int start, int end) {

@@ -24,6 +24,56 @@ class TensorTest {
         assertTrue(e.getMessage().contains("[2, 3]") && e.getMessage().contains("[2]"), e.getMessage());
     }
 
+    /** Transposes and broadcasts of every axis pair against index arithmetic, and full and axis sums against plain loops. */
+    @Test
+    void stridedCopiesAndSumsMatchIndexArithmetic() {
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            Tensor x = Tensor.randn(new Rng(8), DType.FLOAT64, 3, 4, 5).to(dtype);
+            for (int a0 = 0; a0 < 3; a0++) {
+                for (int a1 = 0; a1 < 3; a1++) {
+                    Tensor t = x.transpose(a0, a1);
+                    int[] idx = new int[3];
+                    for (idx[0] = 0; idx[0] < t.size(0); idx[0]++) {
+                        for (idx[1] = 0; idx[1] < t.size(1); idx[1]++) {
+                            for (idx[2] = 0; idx[2] < t.size(2); idx[2]++) {
+                                int[] src = idx.clone();
+                                src[a0] = idx[a1];
+                                src[a1] = idx[a0];
+                                assertEquals(x.get(src), t.get(idx), "transpose(" + a0 + ", " + a1 + ")");
+                            }
+                        }
+                    }
+                }
+            }
+            Tensor col = Tensor.randn(new Rng(9), DType.FLOAT64, 4, 1).to(dtype);
+            Tensor wide = col.broadcastTo(2, 4, 6);
+            Tensor one = Tensor.of(2.5).to(dtype).broadcastTo(7);
+            for (int i = 0; i < 2; i++) {
+                for (int j = 0; j < 4; j++) {
+                    for (int k = 0; k < 6; k++) {
+                        assertEquals(col.get(j, 0), wide.get(i, j, k));
+                    }
+                }
+            }
+            for (int i = 0; i < 7; i++) {
+                assertEquals(2.5, one.get(i));
+            }
+            double total = 0;
+            double[] lastAxis = new double[12];
+            double[] v = x.toDoubleArray();
+            for (int i = 0; i < v.length; i++) {
+                total += v[i];
+                lastAxis[i / 5] += v[i];
+            }
+            double tol = dtype == DType.FLOAT32 ? 1e-5 : 1e-12;
+            assertEquals(total, x.sum().item(), tol);
+            double[] rows = x.sum(2, false).toDoubleArray();
+            for (int r = 0; r < 12; r++) {
+                assertEquals(lastAxis[r], rows[r], tol);
+            }
+        }
+    }
+
     @Test
     void mixingDtypesIsRefusedWithBothNamed() {
         Tensor f = Tensor.zeros(DType.FLOAT32, 2);
