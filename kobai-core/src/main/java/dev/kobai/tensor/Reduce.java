@@ -92,7 +92,11 @@ final class Reduce {
         for (int o = 0; o < outer; o++) {
             Arrays.fill(acc, 0);
             int base = o * len * inner;
-            if (x.f != null) {
+            if (inner == 1) {
+                // a whole contiguous run (a full sum, or the last axis): one chain of dependent adds
+                // would wait on the adder's latency at every element
+                acc[0] = x.f != null ? contiguousSum(x.f, base, len) : contiguousSum(x.d, base, len);
+            } else if (x.f != null) {
                 float[] v = x.f;
                 for (int k = 0; k < len; k++) {
                     int row = base + k * inner;
@@ -116,6 +120,45 @@ final class Reduce {
         int[] keptShape = reducedShape(x.shape, axis, true);
         int[] inShape = x.shape;
         return Tensor.record(out, "sum", g -> new Tensor[] {g.reshape(keptShape).broadcastTo(inShape)}, x);
+    }
+
+    /** The sum of v[from, from + n) in double, in four interleaved partial sums. */
+    private static double contiguousSum(float[] v, int from, int n) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int i = from;
+        int end = from + n;
+        for (; i + 3 < end; i += 4) {
+            s0 += v[i];
+            s1 += v[i + 1];
+            s2 += v[i + 2];
+            s3 += v[i + 3];
+        }
+        for (; i < end; i++) {
+            s0 += v[i];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    private static double contiguousSum(double[] v, int from, int n) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int i = from;
+        int end = from + n;
+        for (; i + 3 < end; i += 4) {
+            s0 += v[i];
+            s1 += v[i + 1];
+            s2 += v[i + 2];
+            s3 += v[i + 3];
+        }
+        for (; i < end; i++) {
+            s0 += v[i];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     /** Maximum (or minimum) along an axis; the gradient flows to the first extreme element. */
