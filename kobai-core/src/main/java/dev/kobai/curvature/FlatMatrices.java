@@ -78,6 +78,22 @@ public final class FlatMatrices {
         }
     }
 
+    /** Copies the lower triangle of the n x n {@code a} onto the upper one, tile by tile as {@link #symmetrize}. */
+    public static void mirrorLower(double[] a, int n) {
+        final int tile = 32;
+        for (int i0 = 0; i0 < n; i0 += tile) {
+            int i1 = Math.min(n, i0 + tile);
+            for (int j0 = i0; j0 < n; j0 += tile) {
+                int j1 = Math.min(n, j0 + tile);
+                for (int i = i0; i < i1; i++) {
+                    for (int j = Math.max(j0, i + 1); j < j1; j++) {
+                        a[i * n + j] = a[j * n + i];
+                    }
+                }
+            }
+        }
+    }
+
     public static double trace(double[] a, int n) {
         double t = 0;
         for (int i = 0; i < n; i++) {

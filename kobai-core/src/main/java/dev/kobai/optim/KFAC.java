@@ -44,7 +44,7 @@ import java.util.Map;
  * (G (x) A + damping I)^-1 from eigendecompositions of A and G, as kfac-pytorch does, several
  * times dearer to refresh); factor_decay=0.95 (moving averages of A and G, the first estimate
  * taken as is); factor_update_period=10 (steps between new estimates of A and G, as KFAC-Pytorch's
- * TCov=10: a fresh A costs N in^2 multiply-adds, more than the forward and backward passes for
+ * TCov=10: a fresh A costs N in^2 / 2 multiply-adds, more than the forward and backward passes for
  * a wide first layer, and with decay 0.95 one batch moves the average by only 5%);
  * inv_update_period=100 (steps between refreshes of the inverses, KFAC-Pytorch's TInv=100; the
  * paper refreshed every 20 steps with factors re-estimated every step, kfac-jax every 5. A refresh
@@ -76,7 +76,8 @@ import java.util.Map;
  *
  * <p>Cost per step: one forward and backward pass; min(out in (in + out), N (in^2 + out^2 + in out))
  * multiply-adds per layer for the update; every factor_update_period steps one more partial
- * backward pass (K of them with fisher=true) and N in^2 multiply-adds for A; every
+ * backward pass (K of them with fisher=true) and about N in^2 / 2 multiply-adds for A (its lower
+ * triangle); every
  * inv_update_period steps O(in^3 + out^3) per layer for the inverses.
  */
 public final class KFAC extends Optimizer implements CurvatureOptimizer {
@@ -89,6 +90,8 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
     private final List<Preconditioner> inverses = new ArrayList<>();
     private final List<LayerWork> work = new ArrayList<>();
     private final List<Gram> grams = new ArrayList<>();
+    /** Rows of x^T x per GEMM when a factor A is updated: the GEMMs cover the lower triangle only, in row blocks. */
+    private static final int LOWER_BLOCK = 128;
     private final Map<Parameter, double[]> momentum = new IdentityHashMap<>();
     private final Rng rng;
     private int steps;
@@ -159,7 +162,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
 
     /** The current (averaged) input factor A of layer {@code i}, (in + 1) square with a bias. */
     public double[][] factorA(int i) {
-        FlatMatrices.symmetrize(factorA.get(i), sideA(i));
+        FlatMatrices.mirrorLower(factorA.get(i), sideA(i));
         return FlatMatrices.unflatten(factorA.get(i), sideA(i), sideA(i));
     }
 
@@ -287,7 +290,10 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         if (x.dtype() == DType.FLOAT32) {
             float[] xf = x.floatData();
             cf = w.product32(in * in);
-            Kernels.gemm().sgemm(true, false, in, in, n, xf, 0, in, xf, 0, in, cf, 0, in, false);
+            for (int i0 = 0; i0 < in; i0 += LOWER_BLOCK) {
+                int i1 = Math.min(in, i0 + LOWER_BLOCK);
+                Kernels.gemm().sgemm(true, false, i1 - i0, i1, n, xf, i0, in, xf, 0, in, cf, i0 * in, in, false);
+            }
             for (int r = 0; r < n; r++) {
                 for (int q = 0; q < in; q++) {
                     sums[q] += xf[r * in + q];
@@ -296,29 +302,36 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         } else {
             double[] xd = x.doubleData();
             cd = w.product64(in * in);
-            Kernels.gemm().dgemm(true, false, in, in, n, xd, 0, in, xd, 0, in, cd, 0, in, false);
+            for (int i0 = 0; i0 < in; i0 += LOWER_BLOCK) {
+                int i1 = Math.min(in, i0 + LOWER_BLOCK);
+                Kernels.gemm().dgemm(true, false, i1 - i0, i1, n, xd, i0, in, xd, 0, in, cd, i0 * in, in, false);
+            }
             for (int r = 0; r < n; r++) {
                 for (int q = 0; q < in; q++) {
                     sums[q] += xd[r * in + q];
                 }
             }
         }
-        // row by row, streaming; the GEMM's x^T x is symmetric up to rounding, and the factors are
-        // symmetrised exactly when the inverses are refreshed
+        // the lower triangle only, row by row on both cores; the upper one is mirrored from it when
+        // the inverses are refreshed or the factor is read
         double fresh = (1 - keep) / n;
-        for (int i = 0; i < in; i++) {
-            int t = i * cols;
-            int c = i * in;
-            if (cf != null) {
-                for (int j = 0; j < in; j++) {
-                    target[t + j] = keep * target[t + j] + fresh * cf[c + j];
-                }
-            } else {
-                for (int j = 0; j < in; j++) {
-                    target[t + j] = keep * target[t + j] + fresh * cd[c + j];
+        float[] cf32 = cf;
+        double[] cd64 = cd;
+        Parallel.forRange(in, Math.max(1, ElementLoops.GRAIN / Math.max(1, in)), (from, to) -> {
+            for (int i = from; i < to; i++) {
+                int t = i * cols;
+                int c = i * in;
+                if (cf32 != null) {
+                    for (int j = 0; j <= i; j++) {
+                        target[t + j] = keep * target[t + j] + fresh * cf32[c + j];
+                    }
+                } else {
+                    for (int j = 0; j <= i; j++) {
+                        target[t + j] = keep * target[t + j] + fresh * cd64[c + j];
+                    }
                 }
             }
-        }
+        });
         if (bias) {
             for (int q = 0; q < in; q++) {
                 double v = keep * target[q * cols + in] + (1 - keep) * sums[q] / n;
@@ -779,7 +792,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             double[] gg = factorG.get(i);
             int na = sideA(i);
             int ng = sideG(i);
-            FlatMatrices.symmetrize(a, na);
+            FlatMatrices.mirrorLower(a, na);
             FlatMatrices.symmetrize(gg, ng);
             if (eigen) {
                 inverses.set(i, EigenPreconditioner.of(FlatMatrices.symmetricEigen(a, na),

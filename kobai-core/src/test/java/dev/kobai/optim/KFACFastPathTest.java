@@ -86,13 +86,18 @@ class KFACFastPathTest {
 
     @Test
     void inputFactorsMatchTheLoops() {
-        Sequential m = Models.fromSpec("mlp:6-9-7-4:tanh", new Rng(70), DType.FLOAT64);
-        CurvatureProblem prob = problem(m);
-        KFAC kfac = new KFAC(prob, Map.of());
-        kfac.updateFactors();
-        List<Tensor> ins = layerInputs(m, prob.inputs());
-        for (int i = 0; i < ins.size(); i++) {
-            assertClose(denseA(ins.get(i)), kfac.factorA(i), "A of layer " + i);
+        // the second model's first layer is wider than the row blocks of the lower-triangle GEMMs
+        for (String spec : new String[] {"mlp:6-9-7-4:tanh", "mlp:300-9-4:tanh"}) {
+            Sequential m = Models.fromSpec(spec, new Rng(70), DType.FLOAT64);
+            CurvatureProblem prob = spec.startsWith("mlp:300") ? problem(m, 12, 300, DType.FLOAT64) : problem(m);
+            KFAC kfac = new KFAC(prob, Map.of("factor_decay", 0.5));
+            for (int round = 0; round < 2; round++) {
+                kfac.updateFactors(); // the second round blends a second estimate (of the same batch) into the first
+                List<Tensor> ins = layerInputs(m, prob.inputs());
+                for (int i = 0; i < ins.size(); i++) {
+                    assertClose(denseA(ins.get(i)), kfac.factorA(i), spec + ": A of layer " + i + ", round " + round);
+                }
+            }
         }
     }
 
