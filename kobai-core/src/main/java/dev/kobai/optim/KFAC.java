@@ -590,12 +590,17 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                             false);
                     gemm.sgemm(false, false, n, cols, in, lg.input().floatData(), 0, in, ai32, 0, cols, q, 0, cols,
                             false);
-                    if (cols > in) { // the bias column of [x 1] picks Ai's last row
-                        for (int r = 0; r < n; r++) {
-                            for (int c = 0; c < cols; c++) {
-                                q[r * cols + c] += ai32[in * cols + c];
+                    if (cols > in) {
+                        // the bias column of [x 1] picks Ai's last row. Split by columns, as the GEMM
+                        // split q, so each core adds to what it wrote (serially, reading the other
+                        // core's half cost more than the adds)
+                        Parallel.forRange(cols, 64, (from, to) -> {
+                            for (int r = 0; r < n; r++) {
+                                for (int c = from; c < to; c++) {
+                                    q[r * cols + c] += ai32[in * cols + c];
+                                }
                             }
-                        }
+                        });
                     }
                     gemm.sgemm(true, false, rows, cols, n, p, 0, rows, q, 0, cols, d, 0, cols, false);
                 } else {
