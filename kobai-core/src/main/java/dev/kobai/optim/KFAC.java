@@ -381,26 +381,23 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             }
         }
 
-        private double scaled(int i, double scale) {
-            return scale * ((d == null ? 0 : d[i]) + (f == null ? 0 : f[i]));
-        }
-
         /**
-         * {@code target = keep target + (1 - keep) S} with S the symmetrised, scaled sum, or S itself
-         * when {@code target} is null (the first estimate); returns the target.
+         * {@code target = keep target + (1 - keep) S} with S the scaled sum, or S itself when
+         * {@code target} is null (the first estimate); returns the target. Only the lower triangle
+         * is read (b^T b by one GEMM is symmetric up to rounding), row by row, and mirrored.
          */
         double[] blendInto(double[] target, double scale, double keep) {
             boolean first = target == null;
             double[] t = first ? new double[out * out] : target;
             for (int i = 0; i < out; i++) {
-                for (int j = i; j < out; j++) {
-                    double m = i == j ? scaled(i * out + i, scale)
-                            : 0.5 * (scaled(i * out + j, scale) + scaled(j * out + i, scale));
-                    double v = first ? m : keep * t[i * out + j] + (1 - keep) * m;
-                    t[i * out + j] = v;
-                    t[j * out + i] = v;
+                int row = i * out;
+                for (int j = 0; j <= i; j++) {
+                    double sum = (d == null ? 0 : d[row + j]) + (f == null ? 0 : f[row + j]);
+                    double m = scale * sum;
+                    t[row + j] = first ? m : keep * t[row + j] + (1 - keep) * m;
                 }
             }
+            FlatMatrices.mirrorLower(t, out);
             return t;
         }
     }
