@@ -162,7 +162,11 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
      * warm-up of each, so that a machine's drift hits all of them alike.
      */
     double[] time(Runnable... bodies) {
-        double warmSeconds = quick ? 0.3 : 1.0;
+        return time(quick ? 0.3 : 1.0, bodies);
+    }
+
+    /** As {@link #time(Runnable...)}, warming each body for {@code warmSeconds} first. */
+    double[] time(double warmSeconds, Runnable... bodies) {
         double repSeconds = quick ? 0.01 : 0.03;
         int reps = quick ? 5 : 11;
         int[] inner = new int[bodies.length];
@@ -329,6 +333,8 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
         }
     }
 
+    private static final double KFAC_WARM_UP_SECONDS = 5.0;
+
     /** A training step with kfac (default options) against one with Adam on the same model and batch. */
     private Map<String, Object> kfac(PrintWriter out) {
         Map<String, Object> r = new LinkedHashMap<>();
@@ -342,7 +348,10 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
         Map<String, Object> d = dev.kobai.optim.KFAC.defaultOptions();
         int cycle = lcm(((Number) d.get("factor_update_period")).intValue(),
                 ((Number) d.get("inv_update_period")).intValue());
-        double[] both = time(() -> runSteps(adam, cycle), () -> runSteps(kfac, cycle));
+        // a longer warm-up than the other sections: K-FAC's steps kept getting faster for its first 15
+        // cycles or so (4 to 5 s), while the JIT compiler worked through the refresh and factor code
+        double[] both = time(quick ? 1.0 : KFAC_WARM_UP_SECONDS, () -> runSteps(adam, cycle),
+                () -> runSteps(kfac, cycle));
         double adamSeconds = both[0] / cycle;
         double kfacSeconds = both[1] / cycle;
         out.printf(Locale.ROOT, "  adam %.3f ms, kfac %.3f ms, ratio %.2f%n", adamSeconds * 1e3, kfacSeconds * 1e3,
