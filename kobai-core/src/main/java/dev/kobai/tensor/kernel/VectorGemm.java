@@ -452,8 +452,9 @@ public final class VectorGemm implements Gemm {
         float[] tile = buf.ft;
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+            int kcStep = balancedKc(k);
+            for (int pc = 0; pc < k; pc += kcStep) {
+                int kc = Math.min(kcStep, k - pc);
                 float[] bp = buf.fb(roundUp(nc, FNR) * kc);
                 if (transB) {
                     sPackBt(b, bOff, ldb, pc, kc, jc, nc, bp);
@@ -480,6 +481,17 @@ public final class VectorGemm implements Gemm {
                 }
             }
         }
+    }
+
+    /**
+     * The k block: at most KC, with the blocks of a product about equal (the last one shorter by less
+     * than their number). k = 784 (the first layer of a Fashion-MNIST MLP) then runs as 4 x 196
+     * rather than 3 x 256 + 16, whose last block paid a full pass of loads and stores of C and a
+     * packing of A and B for 16 steps of work.
+     */
+    static int balancedKc(int k) {
+        int blocks = (k + KC - 1) / KC;
+        return (k + blocks - 1) / blocks;
     }
 
     /** op(B) = B: panel rows are contiguous in B, so copy them a vector at a time. */
@@ -689,8 +701,9 @@ public final class VectorGemm implements Gemm {
         double[] tile = buf.dt;
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+            int kcStep = balancedKc(k);
+            for (int pc = 0; pc < k; pc += kcStep) {
+                int kc = Math.min(kcStep, k - pc);
                 double[] bp = buf.db(roundUp(nc, DNR) * kc);
                 if (transB) {
                     dPackBt(b, bOff, ldb, pc, kc, jc, nc, bp);

@@ -266,6 +266,20 @@ class GemmTest {
         }
     }
 
+    /** k blocks of at most 256, about equal: 784 as 4 x 196, not 3 x 256 + 16. */
+    @Test
+    void kBlocksAreBalanced() {
+        assertEquals(1, VectorGemm.balancedKc(1));
+        assertEquals(256, VectorGemm.balancedKc(256));
+        assertEquals(129, VectorGemm.balancedKc(257));
+        assertEquals(196, VectorGemm.balancedKc(784));
+        for (int k = 1; k < 3000; k++) {
+            int kc = VectorGemm.balancedKc(k);
+            int blocks = (k + kc - 1) / kc;
+            assertTrue(kc <= 256 && blocks == (k + 255) / 256 && k - (blocks - 1) * kc >= kc - blocks, "k=" + k);
+        }
+    }
+
     @Test
     void kernelsSelection() {
         // Surefire starts the JVM with the incubator module, so the default is the vector kernel.
