@@ -62,24 +62,16 @@ public final class FlatMatrices {
 
     /** Replaces the n x n {@code a} by (a + a^T) / 2 in place, tile by tile so that the transposed reads stay in cache. */
     public static void symmetrize(double[] a, int n) {
-        final int tile = 32;
-        for (int i0 = 0; i0 < n; i0 += tile) {
-            int i1 = Math.min(n, i0 + tile);
-            for (int j0 = i0; j0 < n; j0 += tile) {
-                int j1 = Math.min(n, j0 + tile);
-                for (int i = i0; i < i1; i++) {
-                    for (int j = Math.max(j0, i + 1); j < j1; j++) {
-                        double m = 0.5 * (a[i * n + j] + a[j * n + i]);
-                        a[i * n + j] = m;
-                        a[j * n + i] = m;
-                    }
-                }
-            }
-        }
+        pairUp(a, n, true);
     }
 
     /** Copies the lower triangle of the n x n {@code a} onto the upper one, tile by tile as {@link #symmetrize}. */
     public static void mirrorLower(double[] a, int n) {
+        pairUp(a, n, false);
+    }
+
+    /** Sets both a[i][j] and a[j][i] (i &lt; j) to their mean, or to a[j][i], in 32 x 32 tiles. */
+    private static void pairUp(double[] a, int n, boolean average) {
         final int tile = 32;
         for (int i0 = 0; i0 < n; i0 += tile) {
             int i1 = Math.min(n, i0 + tile);
@@ -87,7 +79,9 @@ public final class FlatMatrices {
                 int j1 = Math.min(n, j0 + tile);
                 for (int i = i0; i < i1; i++) {
                     for (int j = Math.max(j0, i + 1); j < j1; j++) {
-                        a[i * n + j] = a[j * n + i];
+                        double m = average ? 0.5 * (a[i * n + j] + a[j * n + i]) : a[j * n + i];
+                        a[i * n + j] = m;
+                        a[j * n + i] = m;
                     }
                 }
             }

@@ -66,6 +66,25 @@ class FlatMatricesTest {
     }
 
     @Test
+    void mirrorLowerCopiesTheLowerTriangleAndSymmetrizeAverages() {
+        int n = 70; // more than two 32-wide tiles
+        double[] a = Tensor.randn(new Rng(3), DType.FLOAT64, n, n).toDoubleArray();
+        double[] mirrored = a.clone();
+        double[] averaged = a.clone();
+        FlatMatrices.mirrorLower(mirrored, n);
+        FlatMatrices.symmetrize(averaged, n);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j <= i; j++) {
+                assertEquals(a[i * n + j], mirrored[i * n + j]);
+                assertEquals(a[i * n + j], mirrored[j * n + i]);
+                double mean = 0.5 * (a[i * n + j] + a[j * n + i]);
+                assertEquals(i == j ? a[i * n + i] : mean, averaged[i * n + j]);
+                assertEquals(averaged[i * n + j], averaged[j * n + i]);
+            }
+        }
+    }
+
+    @Test
     void eigenReconstructsAndMatchesJacobi() {
         for (int n : new int[] {1, 2, 7, 40, 130}) {
             double[] a = gramian(n, Math.max(1, n / 2), 0, 100 + n); // rank deficient: repeated zero eigenvalues
