@@ -54,10 +54,15 @@ public final class FlatMatrices {
 
     public static float[] toFloat(double[] a) {
         float[] f = new float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            f[i] = (float) a[i];
-        }
+        toFloat(a, f);
         return f;
+    }
+
+    /** Rounds {@code a} to float into {@code out} (at least as long). */
+    public static void toFloat(double[] a, float[] out) {
+        for (int i = 0; i < a.length; i++) {
+            out[i] = (float) a[i];
+        }
     }
 
     /** Replaces the n x n {@code a} by (a + a^T) / 2 in place, tile by tile so that the transposed reads stay in cache. */
@@ -241,9 +246,10 @@ public final class FlatMatrices {
 
     /**
      * As {@link #spdInverse(double[], int, double)} into {@code out} (n x n, not {@code a}), with
-     * {@code work} scratch of n^2 elements, allocating nothing larger than a block; false when
-     * a + shift I is not positive definite. For callers that refresh an inverse over and over, as
-     * K-FAC does, so the large arrays are not garbage each time.
+     * {@code work} scratch of n^2 elements; false when a + shift I is not positive definite. It
+     * allocates only the panel scratch of the factorisation ((n - 64) x 64 elements, under a tenth
+     * of n^2 at n = 785) and block-sized buffers. For callers that refresh an inverse over and
+     * over, as K-FAC does, so the large arrays are not garbage each time.
      */
     public static boolean spdInverse(double[] a, int n, double shift, double[] out, double[] work) {
         // out holds L, then work holds L^-1, then out the inverse

@@ -546,12 +546,8 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                 return false;
             }
             if (ai32 != null) {
-                for (int i = 0; i < ai.length; i++) {
-                    ai32[i] = (float) ai[i];
-                }
-                for (int i = 0; i < gi.length; i++) {
-                    gi32[i] = (float) gi[i];
-                }
+                FlatMatrices.toFloat(ai, ai32);
+                FlatMatrices.toFloat(gi, gi32);
             }
             return true;
         }
@@ -794,8 +790,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             double[] gg = factorG.get(i);
             int na = sideA(i);
             int ng = sideG(i);
-            FlatMatrices.mirrorLower(a, na);
-            FlatMatrices.symmetrize(gg, ng);
+            FlatMatrices.mirrorLower(a, na); // G is kept symmetric by Gram.blendInto
             if (eigen) {
                 inverses.set(i, EigenPreconditioner.of(FlatMatrices.symmetricEigen(a, na),
                         FlatMatrices.symmetricEigen(gg, ng), damping, single));

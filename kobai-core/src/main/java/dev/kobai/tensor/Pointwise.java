@@ -12,7 +12,10 @@ import java.util.Arrays;
 final class Pointwise {
     /** Below this many elements a loop runs on the calling thread. */
     static final int GRAIN = 1 << 15;
-    /** Whether ReLU runs on {@link VectorLoops} (the scalar loops here are its fallback and reference). */
+    /**
+     * Whether the loops of {@link VectorLoops} are used (ReLU here, the finiteness check in
+     * {@link Reduce}); the scalar loops are their fallback and reference.
+     */
     static final boolean VECTOR = Kernels.vectorAvailable();
 
     private Pointwise() {}
