@@ -14,6 +14,7 @@ import dev.kobai.tensor.DType;
 import dev.kobai.tensor.GradMode;
 import dev.kobai.tensor.Rng;
 import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.kernel.Blas1;
 import dev.kobai.tensor.kernel.Gemm;
 import dev.kobai.tensor.kernel.Kernels;
 import dev.kobai.tensor.kernel.Parallel;
@@ -587,11 +588,10 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                         // the bias column of [x 1] picks Ai's last row. Split by columns, as the GEMM
                         // split q, so each core adds to what it wrote (serially, reading the other
                         // core's half cost more than the adds)
+                        Blas1 blas = Kernels.blas1();
                         Parallel.forRange(cols, 64, (from, to) -> {
                             for (int r = 0; r < n; r++) {
-                                for (int c = from; c < to; c++) {
-                                    q[r * cols + c] += ai32[in * cols + c];
-                                }
+                                blas.axpy(to - from, 1f, ai32, in * cols + from, q, r * cols + from);
                             }
                         });
                     }
@@ -901,11 +901,13 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             float[] gw = lg.weight().floatData();
             float[] gb = lg.bias() == null ? null : lg.bias().floatData();
             double[] rowSums = w.rowSums(rows);
+            Blas1 blas = Kernels.blas1();
             // rows split as the update's GEMM split them, so each core mostly reads what it wrote;
             // the row sums are added in order afterwards, the same sum on any number of threads
             Parallel.forRange(rows, Math.max(1, ElementLoops.GRAIN / Math.max(1, cols)), (from, to) -> {
                 for (int o = from; o < to; o++) {
-                    rowSums[o] = rowDot(gw, o * in, gb == null ? 0 : gb[o], d, o * cols, in, gb != null);
+                    double s = blas.dot(in, gw, o * in, d, o * cols);
+                    rowSums[o] = gb == null ? s : s + gb[o] * d[o * cols + in];
                 }
             });
             for (int o = 0; o < rows; o++) {
@@ -926,27 +928,6 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         return sum;
     }
 
-    /** The inner product of one row of dW (plus its bias element when {@code bias}) with the update's row. */
-    private static double rowDot(float[] gw, int g0, float gb, float[] d, int d0, int in, boolean bias) {
-        // float products into four float64 sums: independent chains, no float32 rounding of the sum
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int c = 0;
-        for (; c + 3 < in; c += 4) {
-            s0 += gw[g0 + c] * d[d0 + c];
-            s1 += gw[g0 + c + 1] * d[d0 + c + 1];
-            s2 += gw[g0 + c + 2] * d[d0 + c + 2];
-            s3 += gw[g0 + c + 3] * d[d0 + c + 3];
-        }
-        for (; c < in; c++) {
-            s0 += gw[g0 + c] * d[d0 + c];
-        }
-        double s = (s0 + s1) + (s2 + s3);
-        return bias ? s + gb * d[d0 + in] : s;
-    }
-
     /**
      * p -= lr * buf with buf = mom buf + nu d, for p laid out as rows of {@code width} elements
      * that sit at column {@code at} of the [W | b] update (width in for the weight, 1 for the bias).
@@ -957,16 +938,13 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         double[] wd = wf == null ? p.doubleData() : null;
         int rows = p.numel() / width;
         if (buf == null && wf != null && w.single) {
-            // the common case (float32, no momentum), as a loop the JIT vectorises
+            // the common case (float32, no momentum): p -= (lr nu) d, a row at a time
             float scale = (float) (lr * nu);
             float[] d = w.d32;
+            Blas1 blas = Kernels.blas1();
             Parallel.forRange(rows, Math.max(1, ElementLoops.GRAIN / Math.max(1, width)), (from, to) -> {
                 for (int o = from; o < to; o++) {
-                    int src = o * cols + at;
-                    int dst = o * width;
-                    for (int c = 0; c < width; c++) {
-                        wf[dst + c] -= scale * d[src + c];
-                    }
+                    blas.axpy(width, -scale, d, o * cols + at, wf, o * width);
                 }
             });
             return;

@@ -9,16 +9,22 @@ package dev.kobai.tensor.kernel;
  * {@code kobai.simd=false} forces the scalar kernel, for comparison or to rule the vector kernel
  * out when chasing a numerical difference.
  *
- * <p>{@code VectorGemm} is named here only as a string and loaded by reflection: a direct reference
+ * <p>{@link #blas1()} follows the same choice: the Vector API {@code VectorBlas1} with the vector
+ * matrix multiply, {@link ScalarBlas1} otherwise.
+ *
+ * <p>{@code VectorGemm} and {@code VectorBlas1} are named here only as a string and loaded by reflection: a direct reference
  * would make this class fail to link on a JVM without the incubator module, taking the fallback
  * down with it.
  */
 public final class Kernels {
     static final String VECTOR_GEMM = "dev.kobai.tensor.kernel.VectorGemm";
+    static final String VECTOR_BLAS1 = "dev.kobai.tensor.kernel.VectorBlas1";
 
     private static final Gemm SCALAR = new ScalarGemm();
     private static final Gemm GEMM = choose(System.getProperty("kobai.simd"),
             ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
+    private static final Blas1 SCALAR_BLAS1 = new ScalarBlas1();
+    private static final Blas1 BLAS1 = GEMM == SCALAR ? SCALAR_BLAS1 : load(VECTOR_BLAS1, Blas1.class, SCALAR_BLAS1);
 
     /** Rounds of {@link #warmUp}: enough calls for C2 to compile every path of the kernel (checked with -XX:+PrintCompilation). */
     static final int WARM_UP_ROUNDS = 1500;
@@ -90,6 +96,16 @@ public final class Kernels {
         return GEMM;
     }
 
+    /** The vector-vector loops (axpy, dot) for this JVM, chosen with {@link #gemm()}. */
+    public static Blas1 blas1() {
+        return BLAS1;
+    }
+
+    /** The plain-Java vector-vector loops, whatever the JVM offers. */
+    public static Blas1 scalarBlas1() {
+        return SCALAR_BLAS1;
+    }
+
     /**
      * Whether the Vector API kernels are in use (the module is present and kobai.simd is not
      * false); element loops that C2 does not vectorise by itself choose their Vector API version by this.
@@ -111,12 +127,16 @@ public final class Kernels {
         if (!vectorModulePresent) {
             return SCALAR;
         }
+        return load(VECTOR_GEMM, Gemm.class, SCALAR);
+    }
+
+    private static <T> T load(String className, Class<T> type, T fallback) {
         try {
-            return (Gemm) Class.forName(VECTOR_GEMM).getDeclaredConstructor().newInstance();
+            return type.cast(Class.forName(className).getDeclaredConstructor().newInstance());
         } catch (ReflectiveOperationException | LinkageError e) {
             // The module is there but the kernel cannot be set up (for example a stripped runtime):
             // fall back rather than fail, since the scalar kernel computes the same thing.
-            return SCALAR;
+            return fallback;
         }
     }
 }
