@@ -22,6 +22,24 @@ public interface Gemm {
                double[] b, int bOff, int ldb,
                double[] c, int cOff, int ldc, boolean accumulate);
 
+    /**
+     * op(B) (k x n) packed for {@link #sgemm(boolean, int, float[], int, int, PackedB, float[], int,
+     * int, boolean)}, into {@code reuse} when it was packed by this kernel and is large enough (so a
+     * caller that repacks the same shape allocates nothing), else into a new one. The packed
+     * operand is a copy: later changes to {@code b} do not reach it.
+     */
+    PackedB packB(boolean transB, int k, int n, float[] b, int bOff, int ldb, PackedB reuse);
+
+    /**
+     * {@code C (=|+=) op(A) B} for a B packed by this kernel ({@link #packB}): m-by-k op(A) as in
+     * {@link #sgemm(boolean, boolean, int, int, int, float[], int, int, float[], int, int, float[],
+     * int, int, boolean)}, n = {@code b.n()}, k = {@code b.k()}. Agrees with the unpacked call to
+     * rounding, and bit for bit wherever that call packs B itself (in the vector kernel, products
+     * split across threads; in the scalar kernel, always).
+     */
+    void sgemm(boolean transA, int m, float[] a, int aOff, int lda, PackedB b,
+               float[] c, int cOff, int ldc, boolean accumulate);
+
     /** A short name for logs and benchmarks, such as "vector(512-bit)" or "scalar". */
     String name();
 }

@@ -20,6 +20,14 @@ final class GemmArgs {
         matrix("C", cLen, cOff, ldc, m, n);
     }
 
+    /** The checks of {@link #check} for op(B) (k x n) alone, for packing it. */
+    static void checkB(boolean transB, int k, int n, int bLen, int bOff, int ldb) {
+        if (n < 0 || k < 0) {
+            throw new IllegalArgumentException("negative size n=" + n + " k=" + k);
+        }
+        matrix("B", bLen, bOff, ldb, transB ? n : k, transB ? k : n);
+    }
+
     private static void matrix(String name, int len, int off, int ld, int rows, int cols) {
         if (ld < cols) {
             throw new IllegalArgumentException(

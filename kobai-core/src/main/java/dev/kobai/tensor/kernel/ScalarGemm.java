@@ -72,6 +72,26 @@ public final class ScalarGemm implements Gemm {
         return "scalar";
     }
 
+    /** Here op(B) copied row-major: this kernel copies op(B) on every call anyway. */
+    @Override
+    public PackedB packB(boolean transB, int k, int n, float[] b, int bOff, int ldb, PackedB reuse) {
+        GemmArgs.checkB(transB, k, n, b.length, bOff, ldb);
+        PackedB out = PackedB.reuseOrNew(reuse, this, k, n, k * n);
+        for (int p = 0; p < k; p++) {
+            for (int j = 0; j < n; j++) {
+                out.data[p * n + j] = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void sgemm(boolean transA, int m, float[] a, int aOff, int lda, PackedB b,
+                      float[] c, int cOff, int ldc, boolean accumulate) {
+        b.requirePackedBy(this);
+        sgemm(transA, false, m, b.n, b.k, a, aOff, lda, b.data, 0, Math.max(1, b.n), c, cOff, ldc, accumulate);
+    }
+
     @Override
     public void sgemm(boolean transA, boolean transB, int m, int n, int k,
                       float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
