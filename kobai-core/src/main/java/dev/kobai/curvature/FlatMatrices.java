@@ -14,6 +14,8 @@ import dev.kobai.tensor.kernel.Kernels;
 public final class FlatMatrices {
     /** Block size of the Cholesky factorisation and triangular inverse. */
     static final int BLOCK = 64;
+    /** Rows of the lower triangle per GEMM when L^-T L^-1 is formed. */
+    private static final int PRODUCT_BLOCK = 128;
 
     private FlatMatrices() {}
 
@@ -258,14 +260,17 @@ public final class FlatMatrices {
             return false;
         }
         lowerInverse(out, n, work, scratch);
-        // L^-T L^-1 = sum over rows k of L^-1 of row_k^T row_k, and row k is zero right of column k:
-        // block row [k0, k1) only touches the leading k1 x k1 corner, a third of a full product.
-        java.util.Arrays.fill(out, 0, n * n, 0);
-        for (int k0 = 0; k0 < n; k0 += BLOCK) {
-            int k1 = Math.min(n, k0 + BLOCK);
-            gemm().dgemm(true, false, k1, k1, k1 - k0, work, k0 * n, n, work, k0 * n, n, out, 0, n, true);
+        // X^T X for X = L^-1, by block rows of its lower triangle: rows [i0, i1) by columns [0, i1)
+        // is X[i0.., i0..i1)^T X[i0.., 0..i1), since column i of X is zero above row i. One GEMM per
+        // block row with the whole remaining k, writing each element once: at n = 785, 2.2 to 2.5
+        // ms against 3.5 to 4.1 for rank-64 updates of the leading corner, which read and wrote it
+        // 13 times. The upper triangle is then mirrored, so the inverse is exactly symmetric.
+        for (int i0 = 0; i0 < n; i0 += PRODUCT_BLOCK) {
+            int i1 = Math.min(n, i0 + PRODUCT_BLOCK);
+            gemm().dgemm(true, false, i1 - i0, i1, n - i0, work, i0 * n + i0, n, work, i0 * n, n, out, i0 * n, n,
+                    false);
         }
-        symmetrize(out, n);
+        mirrorLower(out, n);
         return true;
     }
 

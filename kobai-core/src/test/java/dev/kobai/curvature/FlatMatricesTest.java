@@ -29,7 +29,7 @@ class FlatMatricesTest {
 
     @Test
     void spdInverseMatchesTheUnblockedOneAcrossBlockBoundaries() {
-        for (int n : new int[] {1, 5, 63, 64, 65, 150, 200}) {
+        for (int n : new int[] {1, 5, 63, 64, 65, 127, 128, 129, 150, 200, 257}) {
             double[] a = gramian(n, n + 3, 1e-3, n);
             double[] fast = FlatMatrices.spdInverse(a, n, 0.05);
             double[][] slow = DenseMatrices.spdInverse(FlatMatrices.unflatten(a, n, n), 0.05);
@@ -39,6 +39,7 @@ class FlatMatricesTest {
                 for (int j = 0; j < n; j++) {
                     scale = Math.max(scale, Math.abs(slow[i][j]));
                     err = Math.max(err, Math.abs(fast[i * n + j] - slow[i][j]));
+                    assertEquals(fast[i * n + j], fast[j * n + i], "exactly symmetric, n=" + n);
                 }
             }
             assertTrue(err < 1e-10 * scale, "n=" + n + ": " + err + " vs " + scale);
