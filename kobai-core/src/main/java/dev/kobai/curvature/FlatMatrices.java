@@ -181,37 +181,43 @@ public final class FlatMatrices {
     }
 
     /**
-     * The inverse of a lower triangular n x n matrix (row-major), block row by block row: with
-     * D = L_KK^-1 by substitution, X_K,<K = -D (L_K,<K X_<K,<K), the product by one GEMM per block
-     * column of X, each starting at that column's diagonal block since X is zero above it.
+     * The inverse of a lower triangular n x n matrix (row-major) by blocked forward substitution on
+     * L X = I: block row K of X is D (B_K), with D = L_KK^-1 by substitution and B the right-hand
+     * side so far, and the rows below are then updated, B_>K -= L_>K,K X_K, by one GEMM over
+     * columns [0, end of K), the only ones X_K has. Each update is a large GEMM of inner size 64, as
+     * in the Cholesky factorisation: at n = 785, 2.3 to 2.5 ms against 3.9 for forming each block
+     * row from the ones above by GEMMs of 64 rows, most of them too small to split across cores.
      */
     static double[] lowerInverse(double[] l, int n) {
         double[] x = new double[n * n];
-        lowerInverse(l, n, x, new double[Math.max(0, n - BLOCK) * BLOCK]);
+        lowerInverse(l, n, x, new double[n * BLOCK]);
         return x;
     }
 
-    /** As {@link #lowerInverse(double[], int)} into {@code x} (n x n, not l) with {@code t} scratch of (n - BLOCK) BLOCK. */
+    /** As {@link #lowerInverse(double[], int)} into {@code x} (n x n, not l) with {@code t} scratch of n BLOCK. */
     private static void lowerInverse(double[] l, int n, double[] x, double[] t) {
         java.util.Arrays.fill(x, 0, n * n, 0);
+        for (int i = 0; i < n; i++) {
+            x[i * n + i] = 1;
+        }
         double[] d = new double[BLOCK * BLOCK];
         for (int k0 = 0; k0 < n; k0 += BLOCK) {
             int kb = Math.min(BLOCK, n - k0);
+            int k1 = k0 + kb;
             smallLowerInverse(l, k0 * n + k0, n, kb, d);
-            for (int i = 0; i < kb; i++) {
-                System.arraycopy(d, i * kb, x, (k0 + i) * n + k0, i + 1);
-            }
-            if (k0 == 0) {
-                continue;
-            }
-            for (int j0 = 0; j0 < k0; j0 += BLOCK) {
-                int jb = Math.min(BLOCK, k0 - j0);
-                gemm().dgemm(false, false, kb, jb, k0 - j0, l, k0 * n + j0, n, x, j0 * n + j0, n, t, j0, k0, false);
-            }
             for (int i = 0; i < kb * kb; i++) {
                 d[i] = -d[i];
             }
-            gemm().dgemm(false, false, kb, k0, kb, d, 0, kb, t, 0, k0, x, k0 * n, n, false);
+            // t = -X_K = (-D) B_K, then X_K = -t, and B_>K += L_>K,K t
+            gemm().dgemm(false, false, kb, k1, kb, d, 0, kb, x, k0 * n, n, t, 0, k1, false);
+            for (int i = 0; i < kb; i++) {
+                for (int j = 0; j < k1; j++) {
+                    x[(k0 + i) * n + j] = -t[i * k1 + j];
+                }
+            }
+            if (k1 < n) {
+                gemm().dgemm(false, false, n - k1, k1, kb, l, k1 * n + k0, n, t, 0, k1, x, k1 * n, n, true);
+            }
         }
     }
 
@@ -249,13 +255,13 @@ public final class FlatMatrices {
     /**
      * As {@link #spdInverse(double[], int, double)} into {@code out} (n x n, not {@code a}), with
      * {@code work} scratch of n^2 elements; false when a + shift I is not positive definite. It
-     * allocates only the panel scratch of the factorisation ((n - 64) x 64 elements, under a tenth
-     * of n^2 at n = 785) and block-sized buffers. For callers that refresh an inverse over and
+     * allocates only a panel scratch (n x 64 elements, under a tenth of n^2 at n = 785) and
+     * block-sized buffers. For callers that refresh an inverse over and
      * over, as K-FAC does, so the large arrays are not garbage each time.
      */
     public static boolean spdInverse(double[] a, int n, double shift, double[] out, double[] work) {
         // out holds L, then work holds L^-1, then out the inverse
-        double[] scratch = new double[Math.max(0, n - BLOCK) * BLOCK];
+        double[] scratch = new double[n * BLOCK];
         if (!cholesky(a, n, shift, out, scratch)) {
             return false;
         }
