@@ -20,6 +20,41 @@ final class GemmArgs {
         matrix("C", cLen, cOff, ldc, m, n);
     }
 
+    /**
+     * Whether the product has nothing to compute: m or n is zero, or k is, in which case C is set to
+     * zero unless it is accumulated into.
+     */
+    static boolean emptyProduct(int m, int n, int k, float[] c, int cOff, int ldc, boolean accumulate) {
+        if (m == 0 || n == 0) {
+            return true;
+        }
+        if (k != 0) {
+            return false;
+        }
+        if (!accumulate) {
+            for (int i = 0; i < m; i++) {
+                java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+            }
+        }
+        return true;
+    }
+
+    /** {@link #emptyProduct(int, int, int, float[], int, int, boolean)} for double C. */
+    static boolean emptyProduct(int m, int n, int k, double[] c, int cOff, int ldc, boolean accumulate) {
+        if (m == 0 || n == 0) {
+            return true;
+        }
+        if (k != 0) {
+            return false;
+        }
+        if (!accumulate) {
+            for (int i = 0; i < m; i++) {
+                java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0d);
+            }
+        }
+        return true;
+    }
+
     /** The checks of {@link #check} for op(B) (k x n) alone, for packing it. */
     static void checkB(boolean transB, int k, int n, int bLen, int bOff, int ldb) {
         if (n < 0 || k < 0) {

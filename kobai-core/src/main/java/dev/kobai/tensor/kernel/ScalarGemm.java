@@ -97,15 +97,7 @@ public final class ScalarGemm implements Gemm {
                       float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                       float[] c, int cOff, int ldc, boolean accumulate) {
         GemmArgs.check(transA, transB, m, n, k, a.length, aOff, lda, b.length, bOff, ldb, c.length, cOff, ldc);
-        if (m == 0 || n == 0) {
-            return;
-        }
-        if (k == 0) {
-            if (!accumulate) {
-                for (int i = 0; i < m; i++) {
-                    Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
-                }
-            }
+        if (GemmArgs.emptyProduct(m, n, k, c, cOff, ldc, accumulate)) {
             return;
         }
         Scratch s = SCRATCH.get();
@@ -187,15 +179,7 @@ public final class ScalarGemm implements Gemm {
                       double[] a, int aOff, int lda, double[] b, int bOff, int ldb,
                       double[] c, int cOff, int ldc, boolean accumulate) {
         GemmArgs.check(transA, transB, m, n, k, a.length, aOff, lda, b.length, bOff, ldb, c.length, cOff, ldc);
-        if (m == 0 || n == 0) {
-            return;
-        }
-        if (k == 0) {
-            if (!accumulate) {
-                for (int i = 0; i < m; i++) {
-                    Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0d);
-                }
-            }
+        if (GemmArgs.emptyProduct(m, n, k, c, cOff, ldc, accumulate)) {
             return;
         }
         Scratch s = SCRATCH.get();

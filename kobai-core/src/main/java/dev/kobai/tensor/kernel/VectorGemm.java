@@ -128,15 +128,7 @@ public final class VectorGemm implements Gemm {
                       float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                       float[] c, int cOff, int ldc, boolean accumulate) {
         GemmArgs.check(transA, transB, m, n, k, a.length, aOff, lda, b.length, bOff, ldb, c.length, cOff, ldc);
-        if (m == 0 || n == 0) {
-            return;
-        }
-        if (k == 0) {
-            if (!accumulate) {
-                for (int i = 0; i < m; i++) {
-                    Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
-                }
-            }
+        if (GemmArgs.emptyProduct(m, n, k, c, cOff, ldc, accumulate)) {
             return;
         }
         if ((long) m * n * k <= PARALLEL_WORK || Parallel.threads() == 1) {
@@ -152,14 +144,29 @@ public final class VectorGemm implements Gemm {
             } else {
                 sBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, 0, m, 0, n);
             }
-        } else if (n > m) {
-            int panels = (n + FNR - 1) / FNR;
-            Parallel.forRange(panels, 1, (from, to) -> sBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb,
-                    c, cOff, ldc, accumulate, 0, m, from * FNR, Math.min(n, to * FNR)));
         } else {
-            int panels = (m + MR - 1) / MR;
-            Parallel.forRange(panels, 1, (from, to) -> sBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb,
-                    c, cOff, ldc, accumulate, from * MR, Math.min(m, to * MR), 0, n));
+            acrossThreads(m, n, FNR, (i0, i1, j0, j1) -> sBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb,
+                    c, cOff, ldc, accumulate, i0, i1, j0, j1));
+        }
+    }
+
+    /** Computes rows [i0, i1) by columns [j0, j1) of C. */
+    @FunctionalInterface
+    private interface Block {
+        void run(int i0, int i1, int j0, int j1);
+    }
+
+    /**
+     * Runs {@code block} over C split into one contiguous part per thread: by columns, in whole
+     * panels of {@code nr}, when C is wider than tall, else by rows in whole panels of MR, so
+     * that each thread packs its own copy of the operand it does not split and the smaller one
+     * is the one duplicated.
+     */
+    private static void acrossThreads(int m, int n, int nr, Block block) {
+        if (n > m) {
+            Parallel.forRange((n + nr - 1) / nr, 1, (from, to) -> block.run(0, m, from * nr, Math.min(n, to * nr)));
+        } else {
+            Parallel.forRange((m + MR - 1) / MR, 1, (from, to) -> block.run(from * MR, Math.min(m, to * MR), 0, n));
         }
     }
 
@@ -519,27 +526,14 @@ public final class VectorGemm implements Gemm {
         int k = b.k;
         b.requirePackedBy(this);
         GemmArgs.check(transA, false, m, n, k, a.length, aOff, lda, k * n, 0, n, c.length, cOff, ldc);
-        if (m == 0 || n == 0) {
-            return;
-        }
-        if (k == 0) {
-            if (!accumulate) {
-                for (int i = 0; i < m; i++) {
-                    Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
-                }
-            }
+        if (GemmArgs.emptyProduct(m, n, k, c, cOff, ldc, accumulate)) {
             return;
         }
         if ((long) m * n * k <= PARALLEL_WORK || Parallel.threads() == 1) {
             sBlockPacked(transA, a, aOff, lda, b, c, cOff, ldc, accumulate, 0, m, 0, n);
-        } else if (n > m) {
-            int panels = (n + FNR - 1) / FNR;
-            Parallel.forRange(panels, 1, (from, to) -> sBlockPacked(transA, a, aOff, lda, b, c, cOff, ldc,
-                    accumulate, 0, m, from * FNR, Math.min(n, to * FNR)));
         } else {
-            int panels = (m + MR - 1) / MR;
-            Parallel.forRange(panels, 1, (from, to) -> sBlockPacked(transA, a, aOff, lda, b, c, cOff, ldc,
-                    accumulate, from * MR, Math.min(m, to * MR), 0, n));
+            acrossThreads(m, n, FNR, (i0, i1, j0, j1) -> sBlockPacked(transA, a, aOff, lda, b, c, cOff, ldc,
+                    accumulate, i0, i1, j0, j1));
         }
     }
 
@@ -762,27 +756,14 @@ public final class VectorGemm implements Gemm {
                       double[] a, int aOff, int lda, double[] b, int bOff, int ldb,
                       double[] c, int cOff, int ldc, boolean accumulate) {
         GemmArgs.check(transA, transB, m, n, k, a.length, aOff, lda, b.length, bOff, ldb, c.length, cOff, ldc);
-        if (m == 0 || n == 0) {
-            return;
-        }
-        if (k == 0) {
-            if (!accumulate) {
-                for (int i = 0; i < m; i++) {
-                    Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0d);
-                }
-            }
+        if (GemmArgs.emptyProduct(m, n, k, c, cOff, ldc, accumulate)) {
             return;
         }
         if ((long) m * n * k <= PARALLEL_WORK || Parallel.threads() == 1) {
             dBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, 0, m, 0, n);
-        } else if (n > m) {
-            int panels = (n + DNR - 1) / DNR;
-            Parallel.forRange(panels, 1, (from, to) -> dBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb,
-                    c, cOff, ldc, accumulate, 0, m, from * DNR, Math.min(n, to * DNR)));
         } else {
-            int panels = (m + MR - 1) / MR;
-            Parallel.forRange(panels, 1, (from, to) -> dBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb,
-                    c, cOff, ldc, accumulate, from * MR, Math.min(m, to * MR), 0, n));
+            acrossThreads(m, n, DNR, (i0, i1, j0, j1) -> dBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb,
+                    c, cOff, ldc, accumulate, i0, i1, j0, j1));
         }
     }
 
