@@ -456,7 +456,6 @@ public final class VectorGemm implements Gemm {
                                float[] c, int cOff, int ldc, boolean accumulate,
                                int i0, int i1, int j0, int j1) {
         Buffers buf = BUFFERS.get();
-        float[] tile = buf.ft;
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
             int kcStep = balancedKc(k);
@@ -468,23 +467,35 @@ public final class VectorGemm implements Gemm {
                 } else {
                     sPackB(b, bOff, ldb, pc, kc, jc, nc, bp, 0);
                 }
-                boolean overwrite = !accumulate && pc == 0;
-                for (int ic = i0; ic < i1; ic += MC) {
-                    int mc = Math.min(MC, i1 - ic);
-                    float[] ap = buf.fa(roundUp(mc, MR) * kc);
-                    if (transA) {
-                        sPackAt(a, aOff, lda, pc, kc, ic, mc, ap);
-                    } else {
-                        sPackA(a, aOff, lda, pc, kc, ic, mc, ap);
-                    }
-                    for (int jr = 0; jr < nc; jr += FNR) {
-                        int nr = Math.min(FNR, nc - jr);
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int mr = Math.min(MR, mc - ir);
-                            sKernel(kc, ap, ir * kc, bp, jr * kc, c, cOff + (ic + ir) * ldc + jc + jr, ldc,
-                                    overwrite, mr, nr, tile);
-                        }
-                    }
+                sPanels(transA, a, aOff, lda, pc, kc, bp, 0, c, cOff, ldc, !accumulate && pc == 0, i0, i1, jc, nc,
+                        buf);
+            }
+        }
+    }
+
+    /**
+     * The rows [i0, i1) by columns [jc, jc + nc) of C for one k block [pc, pc + kc): op(A) packed
+     * MC rows at a time, times the packed op(B) panels of those columns, found from {@code bpo} on
+     * at kc NR floats each.
+     */
+    private static void sPanels(boolean transA, float[] a, int aOff, int lda, int pc, int kc, float[] bp, int bpo,
+                                float[] c, int cOff, int ldc, boolean overwrite, int i0, int i1, int jc, int nc,
+                                Buffers buf) {
+        float[] tile = buf.ft;
+        for (int ic = i0; ic < i1; ic += MC) {
+            int mc = Math.min(MC, i1 - ic);
+            float[] ap = buf.fa(roundUp(mc, MR) * kc);
+            if (transA) {
+                sPackAt(a, aOff, lda, pc, kc, ic, mc, ap);
+            } else {
+                sPackA(a, aOff, lda, pc, kc, ic, mc, ap);
+            }
+            for (int jr = 0; jr < nc; jr += FNR) {
+                int nr = Math.min(FNR, nc - jr);
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int mr = Math.min(MR, mc - ir);
+                    sKernel(kc, ap, ir * kc, bp, bpo + jr * kc, c, cOff + (ic + ir) * ldc + jc + jr, ldc, overwrite,
+                            mr, nr, tile);
                 }
             }
         }
@@ -542,31 +553,13 @@ public final class VectorGemm implements Gemm {
                                      float[] c, int cOff, int ldc, boolean accumulate,
                                      int i0, int i1, int j0, int j1) {
         Buffers buf = BUFFERS.get();
-        float[] tile = buf.ft;
         int k = b.k;
         int width = roundUp(b.n, FNR);
         int kcStep = balancedKc(k);
         for (int pc = 0; pc < k; pc += kcStep) {
             int kc = Math.min(kcStep, k - pc);
-            boolean overwrite = !accumulate && pc == 0;
-            for (int ic = i0; ic < i1; ic += MC) {
-                int mc = Math.min(MC, i1 - ic);
-                float[] ap = buf.fa(roundUp(mc, MR) * kc);
-                if (transA) {
-                    sPackAt(a, aOff, lda, pc, kc, ic, mc, ap);
-                } else {
-                    sPackA(a, aOff, lda, pc, kc, ic, mc, ap);
-                }
-                for (int jr = j0; jr < j1; jr += FNR) {
-                    int nr = Math.min(FNR, j1 - jr);
-                    int bo = pc * width + jr * kc;
-                    for (int ir = 0; ir < mc; ir += MR) {
-                        int mr = Math.min(MR, mc - ir);
-                        sKernel(kc, ap, ir * kc, b.data, bo, c, cOff + (ic + ir) * ldc + jr, ldc, overwrite, mr, nr,
-                                tile);
-                    }
-                }
-            }
+            sPanels(transA, a, aOff, lda, pc, kc, b.data, pc * width + j0 * kc, c, cOff, ldc, !accumulate && pc == 0,
+                    i0, i1, j0, j1 - j0, buf);
         }
     }
 
