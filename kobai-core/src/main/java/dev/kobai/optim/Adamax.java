@@ -3,6 +3,7 @@ package dev.kobai.optim;
 import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.kernel.Kernels;
 import dev.kobai.tensor.kernel.Parallel;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,18 +80,18 @@ public final class Adamax extends Optimizer {
             float[] u = expInf.floatData();
             float b1 = (float) beta1, c1 = (float) (1 - beta1), b2 = (float) beta2;
             float fwd = (float) wd, feps = (float) eps, fclr = (float) -clr;
-            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
-                if (plain) {
-                    for (int i = lo; i < hi; i++) {
-                        float d = gr[i];
-                        float mi = m[i] * b1 + c1 * d;
-                        float ui = Math.max(u[i] * b2, Math.abs(d) + feps);
-                        m[i] = mi;
-                        u[i] = ui;
-                        w[i] += fclr * (mi / ui);
+            if (plain) {
+                boolean vector = Kernels.vectorAvailable();
+                Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
+                    if (vector) {
+                        AdamaxVector.plainFloat(w, gr, m, u, b1, c1, b2, feps, fclr, lo, hi);
+                    } else {
+                        plainFloat(w, gr, m, u, b1, c1, b2, feps, fclr, lo, hi);
                     }
-                    return;
-                }
+                });
+                return;
+            }
+            Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> {
                 for (int i = lo; i < hi; i++) {
                     float d = maximize ? -gr[i] : gr[i];
                     if (wd != 0) {
@@ -129,6 +130,22 @@ public final class Adamax extends Optimizer {
                     w[i] += -clr * (m[i] / u[i]);
                 }
             });
+        }
+    }
+
+    /**
+     * The default options' loop over elements [lo, hi) in plain Java: the fallback and the
+     * reference of {@link AdamaxVector}.
+     */
+    static void plainFloat(float[] w, float[] gr, float[] m, float[] u, float b1, float c1, float b2, float eps,
+                           float step, int lo, int hi) {
+        for (int i = lo; i < hi; i++) {
+            float d = gr[i];
+            float mi = m[i] * b1 + c1 * d;
+            float ui = Math.max(u[i] * b2, Math.abs(d) + eps);
+            m[i] = mi;
+            u[i] = ui;
+            w[i] += step * (mi / ui);
         }
     }
 }
