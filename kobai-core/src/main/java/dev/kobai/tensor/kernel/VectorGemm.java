@@ -47,6 +47,9 @@ import jdk.incubator.vector.VectorSpecies;
  * row of A for the missing ones and stores only mr rows, so one kernel serves every tile; columns
  * past the last whole panel go through the packed path. Products that op(B) = B^T or that are
  * split across threads stay packed (see {@code sgemm} for the measurements).
+ *
+ * <p>A right operand that many products share can be packed once ({@link #packB}): all its panels,
+ * k block after k block, in the layout step 2 builds per call, so those products only pack op(A).
  */
 public final class VectorGemm implements Gemm {
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
