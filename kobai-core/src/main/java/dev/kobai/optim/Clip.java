@@ -19,6 +19,15 @@ public final class Clip {
         return gradNorm(params, maxNorm, 2.0, false);
     }
 
+    /**
+     * The factor {@link #gradNorm(List, double, double, boolean)} scales every gradient by, for a
+     * total norm {@code total}: min(1, max_norm / (total + 1e-6)), NaN when that quotient is NaN. The
+     * gradients are left as they are exactly when it is 1.
+     */
+    public static double normCoefficient(double total, double maxNorm) {
+        return Math.min(maxNorm / (total + 1e-6), 1.0); // Math.min keeps a NaN
+    }
+
     /** {@link #gradNorm(List, double, double, boolean)} with no error on a non-finite norm. */
     public static double gradNorm(List<Parameter> params, double maxNorm, double normType) {
         return gradNorm(params, maxNorm, normType, false);
@@ -70,10 +79,7 @@ public final class Clip {
                     + "non-finite, so it cannot be clipped. To disable this error and scale the gradients by the "
                     + "non-finite norm anyway, set `error_if_nonfinite=False`");
         }
-        double coef = Math.min(maxNorm / (total + 1e-6), 1.0);
-        if (Double.isNaN(maxNorm / (total + 1e-6))) {
-            coef = Double.NaN;
-        }
+        double coef = normCoefficient(total, maxNorm);
         for (Parameter p : params) {
             Tensor g = p.grad();
             if (g != null) {

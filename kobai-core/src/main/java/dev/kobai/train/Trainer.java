@@ -304,7 +304,7 @@ public final class Trainer {
         }
         if (clipGradNorm != null) {
             double total = Clip.gradNorm(parameters(), clipGradNorm);
-            changed |= clipGradNorm / (total + 1e-6) < 1; // Clip.gradNorm's coefficient, else it scaled by 1
+            changed |= Clip.normCoefficient(total, clipGradNorm) != 1;
         }
         return changed;
     }
