@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * themselves show them to the closure before they change anything, stop with nothing changed when
  * it throws, and step along the gradients it changed.
  */
-class CurvatureClosureHookTest {
+public class CurvatureClosureHookTest {
     /** A wide first layer (30 inputs, 20 outputs) against a batch of 3: K-FAC's low-rank update order. */
     static final String WIDE = "mlp:30-20-4:tanh";
 
@@ -79,8 +79,8 @@ class CurvatureClosureHookTest {
         assertTrue(size > 0 && err <= tol * size, what + ": error " + err + " at scale " + size);
     }
 
-    /** A then G of each layer. */
-    static List<double[][]> factors(KFAC kfac) {
+    /** A then G of each layer (also used by the trainer's CurvatureStepChecksTest). */
+    public static List<double[][]> factors(KFAC kfac) {
         List<double[][]> out = new ArrayList<>();
         for (int i = 0; i < kfac.linearLayers().size(); i++) {
             out.add(kfac.factorA(i));

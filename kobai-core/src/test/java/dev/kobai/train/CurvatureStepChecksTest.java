@@ -11,6 +11,7 @@ import dev.kobai.data.Dataset;
 import dev.kobai.nn.Models;
 import dev.kobai.nn.Parameter;
 import dev.kobai.nn.Sequential;
+import dev.kobai.optim.CurvatureClosureHookTest;
 import dev.kobai.optim.KFAC;
 import dev.kobai.optim.Optimizer;
 import dev.kobai.tensor.DType;
@@ -144,14 +145,15 @@ class CurvatureStepChecksTest {
             Trainer b = trainer(spec, plain, batch(1, false));
             assertTrue(Double.isFinite(a.step(batch(1, false))) && Double.isFinite(b.step(batch(1, false))), spec);
             List<float[]> before = values(skipping);
-            List<double[][]> factors = spec.startsWith("kfac") ? factors((KFAC) a.optimizer()) : null;
+            List<double[][]> factors = spec.startsWith("kfac")
+                    ? CurvatureClosureHookTest.factors((KFAC) a.optimizer()) : null;
             assertTrue(Double.isNaN(a.step(batch(2, true))), spec + ": the NaN batch was not skipped");
             assertSameValues(before, values(skipping), spec + " after the skipped step");
             for (Parameter p : skipping.parameters()) {
                 assertEquals(null, p.grad(), spec + ": the skipped step's gradients were kept");
             }
             if (factors != null) {
-                List<double[][]> after = factors((KFAC) a.optimizer());
+                List<double[][]> after = CurvatureClosureHookTest.factors((KFAC) a.optimizer());
                 for (int i = 0; i < factors.size(); i++) {
                     assertTrue(java.util.Arrays.deepEquals(factors.get(i), after.get(i)),
                             "kfac: factor " + i + " changed in the skipped step");
@@ -189,8 +191,8 @@ class CurvatureStepChecksTest {
             assertEquals(directLoss, viaLoss, 0.0, "loss of step " + step);
             assertSameValues(values(direct), values(viaTrainer), "step " + step);
         }
-        List<double[][]> expected = factors(kfac);
-        List<double[][]> actual = factors((KFAC) t.optimizer());
+        List<double[][]> expected = CurvatureClosureHookTest.factors(kfac);
+        List<double[][]> actual = CurvatureClosureHookTest.factors((KFAC) t.optimizer());
         for (int i = 0; i < expected.size(); i++) {
             assertTrue(java.util.Arrays.deepEquals(expected.get(i), actual.get(i)), "factor " + i);
         }
@@ -283,16 +285,6 @@ class CurvatureStepChecksTest {
             }
         }
         return d.stream().mapToDouble(Double::doubleValue).toArray();
-    }
-
-    /** A then G of each layer. */
-    static List<double[][]> factors(KFAC kfac) {
-        List<double[][]> out = new ArrayList<>();
-        for (int i = 0; i < kfac.linearLayers().size(); i++) {
-            out.add(kfac.factorA(i));
-            out.add(kfac.factorG(i));
-        }
-        return out;
     }
 
     static boolean allFinite(Tensor t) {
