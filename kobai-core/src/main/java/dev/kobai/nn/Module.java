@@ -8,11 +8,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A layer or a model: a function of one tensor with parameters and sub-modules, both registered
- * under names so that {@link #namedParameters()} gives PyTorch's dotted paths in registration order.
+ * A layer or a model: a function of one tensor with parameters, buffers and sub-modules, all
+ * registered under names so that {@link #namedParameters()} and {@link #namedBuffers()} give
+ * PyTorch's dotted paths in registration order.
+ *
+ * <p>Parameters are what optimizers change; buffers are state a module keeps for itself (batch
+ * norm's running statistics), which optimizers never see but checkpoints and exported weights
+ * carry. A module is in training mode until {@link #eval()}; layers such as dropout and batch
+ * norm behave differently in the two modes.
  */
 public abstract class Module {
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();
+    private final Map<String, Buffer> buffers = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
     private boolean training = true;
 
@@ -20,19 +27,27 @@ public abstract class Module {
     public abstract Tensor forward(Tensor input);
 
     protected final Parameter registerParameter(String name, Parameter p) {
-        if (parameters.containsKey(name) || children.containsKey(name)) {
-            throw new IllegalArgumentException("name '" + name + "' is already registered in " + getClass().getSimpleName());
-        }
+        requireFreeName(name);
         parameters.put(name, p);
         return p;
     }
 
+    protected final Buffer registerBuffer(String name, Buffer b) {
+        requireFreeName(name);
+        buffers.put(name, b);
+        return b;
+    }
+
     protected final <M extends Module> M registerModule(String name, M m) {
-        if (parameters.containsKey(name) || children.containsKey(name)) {
-            throw new IllegalArgumentException("name '" + name + "' is already registered in " + getClass().getSimpleName());
-        }
+        requireFreeName(name);
         children.put(name, m);
         return m;
+    }
+
+    private void requireFreeName(String name) {
+        if (parameters.containsKey(name) || buffers.containsKey(name) || children.containsKey(name)) {
+            throw new IllegalArgumentException("name '" + name + "' is already registered in " + getClass().getSimpleName());
+        }
     }
 
     /** Every parameter with its dotted path, depth first in registration order; also names them. */
@@ -46,6 +61,18 @@ public abstract class Module {
     private void collect(String prefix, Map<String, Parameter> out) {
         parameters.forEach((name, p) -> out.putIfAbsent(prefix + name, p));
         children.forEach((name, m) -> m.collect(prefix + name + ".", out));
+    }
+
+    /** Every buffer with its dotted path, depth first in registration order (torch's state_dict keys). */
+    public Map<String, Buffer> namedBuffers() {
+        Map<String, Buffer> out = new LinkedHashMap<>();
+        collectBuffers("", out);
+        return Collections.unmodifiableMap(out);
+    }
+
+    private void collectBuffers(String prefix, Map<String, Buffer> out) {
+        buffers.forEach((name, b) -> out.putIfAbsent(prefix + name, b));
+        children.forEach((name, m) -> m.collectBuffers(prefix + name + ".", out));
     }
 
     /** The parameters in the order of {@link #namedParameters()}. */
@@ -67,13 +94,22 @@ public abstract class Module {
         return n;
     }
 
-    /** Training mode (dropout active) or evaluation mode, for this module and all below it. */
+    /**
+     * Training mode (dropout drops, batch norm uses and updates batch statistics) or evaluation
+     * mode, for this module and all below it.
+     */
     public Module train(boolean on) {
         training = on;
         children.values().forEach(m -> m.train(on));
         return this;
     }
 
+    /** Training mode, as torch's {@code model.train()}. */
+    public Module train() {
+        return train(true);
+    }
+
+    /** Evaluation mode, as torch's {@code model.eval()}: {@code train(false)}. */
     public Module eval() {
         return train(false);
     }
