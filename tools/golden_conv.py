@@ -5,7 +5,7 @@ Writes kobai-core/src/test/resources/golden/conv.json; rerun with /usr/bin/pytho
     /usr/bin/python3 tools/golden_conv.py
 
 Layout: {"torch": version, "cases": [case, ...]}, each case
-  {"op": "conv2d" | "conv1d" | "max_pool2d" | "avg_pool2d" | "adaptive_avg_pool2d",
+  {"op": "conv2d" | "conv1d" | "max_pool2d" | "avg_pool2d" | "adaptive_avg_pool2d" | "unfold",
    "args": {torch's keyword arguments},
    "inputs": {"x": tensor, "weight": tensor, "bias": tensor (conv only; bias may be absent)},
    "grad_output": tensor, "output": tensor,
@@ -106,8 +106,16 @@ def pool_cases():
     return cases
 
 
+def unfold_cases():
+    cases = []
+    for shape, k, s, p, d in [((2, 2, 5, 6), 2, 1, 1, 1), ((1, 3, 7, 6), (2, 3), (2, 1), (1, 0), (1, 2))]:
+        cases.append(case("unfold", lambda x, **a: F.unfold(x, **a), {"x": rand(*shape)},
+                          {"kernel_size": k, "dilation": d, "padding": p, "stride": s}))
+    return cases
+
+
 def main():
-    fixture = {"torch": torch.__version__, "cases": conv2d_cases() + pool_cases()}
+    fixture = {"torch": torch.__version__, "cases": conv2d_cases() + pool_cases() + unfold_cases()}
     path = os.path.join(os.path.dirname(__file__), "..", "kobai-core", "src", "test", "resources", "golden", "conv.json")
     with open(path, "w") as f:
         json.dump(fixture, f)

@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
         versionProvider = Kobai.Version.class,
         description = "Train neural networks and watch optimizers at work.",
         subcommands = {DemoCommand.class, TrainCommand.class, TraceCommand.class, RaceCommand.class,
-            CompareCommand.class, BenchCommand.class, AutoencoderCommand.class, CommandLine.HelpCommand.class})
+            CompareCommand.class, BenchCommand.class, AutoencoderCommand.class, ModelCommand.class, CommandLine.HelpCommand.class})
 public final class Kobai implements Runnable {
     /** Exit code for a job that failed while running. */
     public static final int EXIT_FAILURE = 1;

@@ -28,11 +28,14 @@ import picocli.CommandLine.Spec;
             "  sgdr:T_0=N[,T_mult=M], onecycle:max_lr=X, plateau[:patience=N];",
             "  torch's class names (lower-cased) work too. Per epoch, except onecycle",
             "  and sgdr (per batch); plateau watches the test loss.",
-            "Data: digits, fashion-mnist[:DIR], idx:DIR, csv:FILE",
+            "Data: digits, fashion-mnist[:DIR], idx:DIR, csv:FILE; images may be",
+            "  augmented for models that take them: fashion-mnist,crop=4,flip",
             "Checkpoints: --checkpoint run.safetensors [--every 100|epoch], then",
             "  --resume run.safetensors continues bit for bit where it stopped",
             "Model: mlp:IN-HIDDEN...-OUT[:ACTIVATION], ACTIVATION relu (default),",
-            "  tanh or sigmoid",
+            "  tanh or sigmoid; a preset: cnn, lenet5, resnet8, resnet20; or layers",
+            "  as torch.nn calls: conv2d(1,32,3,padding=1),relu,maxpool2d(2),",
+            "  flatten,linear(6272,10) (kobai model SPEC shows the shapes)",
             "Example:",
             "  kobai train --data fashion-mnist --model mlp:784-256-10 \\",
             "      --optimizer sgd:lr=0.1,momentum=0.9 --epochs 3 --metrics m.jsonl"
@@ -102,6 +105,11 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
                     + " stopping.")
     boolean skipNonFinite;
 
+    @Option(names = "--init", paramLabel = "FILE",
+            description = "Start from the weights and buffers in this safetensors file (exported by Kobai, or a"
+                    + " PyTorch state_dict of the same architecture under torch's names) instead of drawing them.")
+    Path init;
+
     @Option(names = "--export-weights", paramLabel = "FILE",
             description = "At the end, write the model's weights alone to this safetensors file.")
     Path exportWeights;
@@ -131,11 +139,11 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
             }
         }
         TrainSettings settings = new TrainSettings(data, model, optimizer, epochs, batchSize, seed, scheduler,
-                clipGradNorm, clipGradValue, skipNonFinite);
+                clipGradNorm, clipGradValue, skipNonFinite, init == null ? null : init.toString());
         Training.Checkpointing checkpointing = null;
         if (resume != null) {
             for (String flag : List.of("--data", "--model", "--optimizer", "--epochs", "--batch-size", "--seed",
-                    "--scheduler", "--clip-grad-norm", "--clip-grad-value", "--skip-nonfinite")) {
+                    "--scheduler", "--clip-grad-norm", "--clip-grad-value", "--skip-nonfinite", "--init")) {
                 if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
                     throw new ParameterException(spec.commandLine(), "--resume continues the run with the settings"
                             + " saved in " + resume + "; drop " + flag);

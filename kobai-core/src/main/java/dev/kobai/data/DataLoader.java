@@ -16,11 +16,16 @@ import java.util.NoSuchElementException;
  *
  * <p>The loader draws from the {@code Rng} it is given and from nothing else, so saving that
  * generator's {@link Rng#state()} between epochs is enough to resume the same sequence of epochs.
+ *
+ * <p>Batches are {@code [b, d]}, or {@code [b, C, H, W]} for a dataset of images
+ * ({@link Dataset#isImage()}). A shuffling loader over images may also {@link Augmentation augment}
+ * them; it then draws one more number per epoch, the seed of that epoch's augmentation.
  */
 public final class DataLoader {
     private final Dataset dataset;
     private final int batchSize;
     private final Rng rng;
+    private final Augmentation augmentation;
 
     /**
      * A shuffling loader.
@@ -28,12 +33,26 @@ public final class DataLoader {
      * @param rng advanced by one permutation of {@code dataset.size()} per {@link #nextEpoch()}
      */
     public DataLoader(Dataset dataset, int batchSize, Rng rng) {
+        this(dataset, batchSize, rng, null);
+    }
+
+    /**
+     * A shuffling loader that augments every training image as {@code augmentation} says (null or
+     * inactive for none); the dataset must hold images [C, H, W].
+     */
+    public DataLoader(Dataset dataset, int batchSize, Rng rng, Augmentation augmentation) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+        }
+        boolean augments = augmentation != null && augmentation.active();
+        if (augments && (rng == null || !dataset.isImage())) {
+            throw new IllegalArgumentException("augmentation needs a shuffling loader over images [C, H, W], got "
+                    + dataset + (rng == null ? " unshuffled" : ""));
         }
         this.dataset = dataset;
         this.batchSize = batchSize;
         this.rng = rng;
+        this.augmentation = augments ? augmentation : null;
     }
 
     /** A loader that keeps dataset order every epoch, for evaluation. */
@@ -79,13 +98,17 @@ public final class DataLoader {
     public Epoch nextEpoch() {
         int n = dataset.size();
         int[] order;
+        long augmentSeed = 0;
         if (rng != null) {
             order = rng.permutation(n);
+            if (augmentation != null) {
+                augmentSeed = rng.nextLong();
+            }
         } else {
             order = new int[n];
             Arrays.setAll(order, i -> i);
         }
-        return new Epoch(order);
+        return new Epoch(order, augmentSeed);
     }
 
     /**
@@ -95,9 +118,11 @@ public final class DataLoader {
      */
     public final class Epoch implements Iterable<Batch> {
         private final int[] order;
+        private final long augmentSeed;
 
-        private Epoch(int[] order) {
+        private Epoch(int[] order, long augmentSeed) {
             this.order = order;
+            this.augmentSeed = augmentSeed;
         }
 
         /** The sample indices in the order this epoch visits them; a copy. */
@@ -127,6 +152,15 @@ public final class DataLoader {
                 int i = order[from + r];
                 System.arraycopy(src, i * d, x, r * d, d);
                 y[r] = srcLabels[i];
+            }
+            int[] shape = dataset.sampleShape();
+            if (augmentation != null) {
+                // a generator per batch: batch k's draws do not depend on which batches ran before it
+                Rng draws = new Rng(augmentSeed ^ (0x9E3779B97F4A7C15L * (k + 1)));
+                augmentation.apply(x, b, shape[0], shape[1], shape[2], draws, new float[d]);
+            }
+            if (dataset.isImage()) {
+                return new Batch(Tensor.fromArray(x, b, shape[0], shape[1], shape[2]), y);
             }
             return new Batch(Tensor.fromArray(x, b, d), y);
         }

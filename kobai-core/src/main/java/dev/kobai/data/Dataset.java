@@ -132,6 +132,28 @@ public final class Dataset {
     }
 
     /**
+     * The same samples (the arrays are shared) seen with another shape of the same size, such as
+     * {@code {1, 28, 28}} for 28x28 images with one channel: a dataset of images [C, H, W] gives
+     * minibatches [b, C, H, W] for convolutional models (see {@link DataLoader}).
+     */
+    public Dataset withSampleShape(int... shape) {
+        long d = 1;
+        for (int s : shape) {
+            d *= s;
+        }
+        if (d != featureCount) {
+            throw new IllegalArgumentException("sample shape " + Arrays.toString(shape) + " has " + d
+                    + " elements, samples of " + name + " have " + featureCount);
+        }
+        return new Dataset(name, features, labels, shape, numClasses, classNames);
+    }
+
+    /** Whether samples are images with channels, [C, H, W]: batches keep that shape. */
+    public boolean isImage() {
+        return sampleShape.length == 3;
+    }
+
+    /**
      * A new dataset of the samples at {@code indices}, in that order (repeats allowed), with the same
      * shape, classes and name.
      */

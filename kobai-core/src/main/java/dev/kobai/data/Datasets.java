@@ -36,6 +36,33 @@ public final class Datasets {
     public static final List<String> SPEC_FORMS = List.of("digits", "fashion-mnist", "fashion-mnist:DIR",
             "idx:DIR", "csv:FILE");
 
+    /**
+     * A data spec split into the data set and its augmentation options: {@code fashion-mnist,crop=4,flip}
+     * is {@code fashion-mnist} with a random crop after padding by 4 and random horizontal flips.
+     * Options are the trailing comma-separated parts that name one ({@link Augmentation#HELP}).
+     */
+    public record Spec(String dataset, Augmentation augmentation) {}
+
+    /** Splits a data spec into its data set and augmentation; a malformed option is a UsageException. */
+    public static Spec parse(String spec) {
+        String s = spec == null ? "" : spec.strip();
+        Augmentation augmentation = new Augmentation(0, false);
+        int comma = s.indexOf(',');
+        if (comma < 0) {
+            return new Spec(s, augmentation);
+        }
+        String base = s.substring(0, comma).strip();
+        for (String option : s.substring(comma + 1).split(",", -1)) {
+            Augmentation next = Augmentation.withOption(augmentation, option);
+            if (next == null) {
+                throw new UsageException("data spec '" + s + "': unknown option '" + option.strip() + "'; valid: "
+                        + Augmentation.HELP);
+            }
+            augmentation = next;
+        }
+        return new Spec(base, augmentation);
+    }
+
     private static final String DIGITS_RESOURCE = "/dev/kobai/data/digits.csv.gz";
 
     private Datasets() {
@@ -43,13 +70,14 @@ public final class Datasets {
 
     /**
      * The dataset a SPEC names: {@code digits}, {@code fashion-mnist}, {@code fashion-mnist:DIR},
-     * {@code idx:DIR} or {@code csv:FILE}.
+     * {@code idx:DIR} or {@code csv:FILE}; augmentation options after it ({@link #parse}) are checked
+     * and left to the loader.
      *
      * @throws UsageException      for an unknown spec, listing the valid forms, or for missing files
      * @throws DataFormatException for a file that is present but bad
      */
     public static TrainTest fromSpec(String spec) {
-        String s = spec == null ? "" : spec.strip();
+        String s = parse(spec).dataset();
         if (s.equals("digits")) {
             return digits();
         }

@@ -7,13 +7,130 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Builds models from the command line's specs. {@code mlp:IN-HIDDEN...-OUT[:ACTIVATION]} is a
- * multilayer perceptron: Flatten, then Linear layers with the activation (default relu) between them.
+ * Builds models from the command line's specs:
+ * <ul>
+ *   <li>{@code mlp:IN-HIDDEN...-OUT[:ACTIVATION]}: a multilayer perceptron, Flatten then Linear
+ *       layers with the activation (default relu) between them;</li>
+ *   <li>a layer list ({@link LayerSpec}): torch.nn calls separated by commas;</li>
+ *   <li>a preset, written out as a layer list for the data's image shape [C, H, W] and number of
+ *       classes: {@code cnn}, {@code lenet5}, {@code resnet8} and {@code resnet20} (see
+ *       {@link #preset}).</li>
+ * </ul>
  */
 public final class Models {
-    public static final String SPEC_HELP = "mlp:IN-HIDDEN...-OUT[:relu|tanh|sigmoid], e.g. mlp:784-256-10 or mlp:64-32-10:tanh";
+    public static final String SPEC_HELP = "mlp:IN-HIDDEN...-OUT[:relu|tanh|sigmoid] (e.g. mlp:784-256-10), "
+            + "a preset (cnn, lenet5, resnet8, resnet20) or " + LayerSpec.HELP;
+
+    /** The named models. */
+    public static final java.util.List<String> PRESETS = java.util.List.of("cnn", "lenet5", "resnet8", "resnet20");
+
+    /** The image shape presets assume when no data says otherwise: Fashion-MNIST's. */
+    public static final int[] DEFAULT_IMAGE = {1, 28, 28};
 
     private Models() {}
+
+    /**
+     * A preset written out as a layer list for images [C, H, W] and {@code classes} outputs:
+     * <ul>
+     *   <li>{@code cnn}: conv(C->32, 3x3, padding 1), BatchNorm2d, ReLU, MaxPool 2, conv(32->64, 3x3,
+     *       padding 1), BatchNorm2d, ReLU, MaxPool 2, Flatten, Linear(64 (H/4) (W/4) -> 128), ReLU,
+     *       Linear(128 -> classes); for 1x28x28 that is Linear(3136 -> 128).</li>
+     *   <li>{@code lenet5}: LeCun et al. (1998) with ReLU and max pooling, its first convolution padded
+     *       by 2 so that 28x28 inputs take the 32x32 original's path: conv(C->6, 5x5, padding 2), ReLU,
+     *       MaxPool 2, conv(6->16, 5x5), ReLU, MaxPool 2, Flatten, Linear(16 5 5 -> 120), ReLU,
+     *       Linear(120 -> 84), ReLU, Linear(84 -> classes).</li>
+     *   <li>{@code resnet8}, {@code resnet20}: He et al. (2016)'s CIFAR networks of 6n + 2 layers
+     *       (n = 1, 3) with C input channels: conv(C->16, 3x3, padding 1, no bias), BatchNorm2d,
+     *       ReLU, n basic blocks of 16 channels, n of 32 (the first with stride 2), n of 64 (the
+     *       first with stride 2), global average pooling, Flatten, Linear(64 -> classes). Where a
+     *       block changes the shape its shortcut is a 1x1 convolution with batch norm (the paper's
+     *       option B) rather than zero padding.</li>
+     * </ul>
+     */
+    public static String preset(String name, int[] image, int classes) {
+        if (image.length != 3) {
+            throw new UsageException("model " + name + " needs images [C, H, W], got samples of shape "
+                    + java.util.Arrays.toString(image));
+        }
+        int c = image[0];
+        int h = image[1];
+        int w = image[2];
+        return switch (name) {
+            case "cnn" -> "conv2d(" + c + ",32,3,padding=1),batchnorm2d(32),relu,maxpool2d(2),"
+                    + "conv2d(32,64,3,padding=1),batchnorm2d(64),relu,maxpool2d(2),flatten,"
+                    + "linear(" + 64 * (h / 2 / 2) * (w / 2 / 2) + ",128),relu,linear(128," + classes + ")";
+            case "lenet5" -> "conv2d(" + c + ",6,5,padding=2),relu,maxpool2d(2),conv2d(6,16,5),relu,maxpool2d(2),flatten,"
+                    + "linear(" + 16 * Math.max(1, ((h / 2) - 4) / 2) * Math.max(1, ((w / 2) - 4) / 2) + ",120),relu,"
+                    + "linear(120,84),relu,linear(84," + classes + ")";
+            case "resnet8", "resnet20" -> {
+                int n = name.equals("resnet8") ? 1 : 3;
+                StringBuilder sb = new StringBuilder("conv2d(" + c + ",16,3,padding=1,bias=false),batchnorm2d(16),relu");
+                int channels = 16;
+                for (int stage = 0; stage < 3; stage++) {
+                    int out = 16 << stage;
+                    for (int b = 0; b < n; b++) {
+                        int stride = stage > 0 && b == 0 ? 2 : 1;
+                        sb.append(",basicblock(").append(channels).append(',').append(out).append(',').append(stride).append(')');
+                        channels = out;
+                    }
+                }
+                yield sb.append(",adaptiveavgpool2d(1),flatten,linear(64,").append(classes).append(')').toString();
+            }
+            default -> throw new UsageException("unknown model preset '" + name + "'; valid: " + String.join(", ", PRESETS));
+        };
+    }
+
+    /** Whether {@code spec} is a preset, an mlp or a layer list; none of them is built yet. */
+    public static boolean isPreset(String spec) {
+        return spec != null && PRESETS.contains(spec.strip());
+    }
+
+    /**
+     * Checks a spec's syntax and arguments before any data is read: an mlp's sizes, a preset's name,
+     * a layer list's calls. Shapes are checked once the data's shape is known ({@link ModelSummary}).
+     */
+    public static void checkSpec(String spec) {
+        if (isPreset(spec)) {
+            return;
+        }
+        if (LayerSpec.isLayerList(spec)) {
+            LayerSpec.check(spec);
+            return;
+        }
+        fromSpec(spec, new Rng(0), DType.FLOAT32);
+    }
+
+    /**
+     * Builds any model spec for samples of {@code sampleShape} ([C, H, W] for images, [d] for rows)
+     * and {@code classes} outputs, which presets adapt to; weights drawn from {@code rng}.
+     */
+    public static Sequential fromSpec(String spec, int[] sampleShape, int classes, Rng rng, DType dtype) {
+        if (isPreset(spec)) {
+            return LayerSpec.build(preset(spec.strip(), sampleShape, classes), rng, dtype);
+        }
+        if (LayerSpec.isLayerList(spec)) {
+            return LayerSpec.build(spec, rng, dtype);
+        }
+        return fromSpec(spec, rng, dtype);
+    }
+
+    /** The spec as layers: a preset written out for the given shape and classes, anything else as given. */
+    public static String expand(String spec, int[] sampleShape, int classes) {
+        return isPreset(spec) ? preset(spec.strip(), sampleShape, classes) : spec;
+    }
+
+    /**
+     * Whether a model takes images [N, C, H, W] rather than rows [N, d]: its first layer is a
+     * convolution, a spatial pooling, a 2-D normalization or a residual block.
+     */
+    public static boolean takesImages(Sequential model) {
+        if (model.layers().isEmpty()) {
+            return false;
+        }
+        Module first = model.layers().getFirst();
+        return first instanceof Conv2d || first instanceof MaxPool2d || first instanceof AvgPool2d
+                || first instanceof AdaptiveAvgPool2d || first.getClass().getSimpleName().matches("BatchNorm2d|GroupNorm|BasicBlock");
+    }
 
     /** A multilayer perceptron with layer sizes {@code sizes} (at least input and output). */
     public static Sequential mlp(int[] sizes, String activation, Rng rng, DType dtype) {
@@ -109,8 +226,14 @@ public final class Models {
         return autoencoder(parseAutoencoderSizes(spec), rng, dtype);
     }
 
-    /** Parses a model spec and builds it with weights drawn from {@code rng}. */
+    /**
+     * Parses a model spec and builds it with weights drawn from {@code rng}; a preset is built for
+     * {@link #DEFAULT_IMAGE} and 10 classes.
+     */
     public static Sequential fromSpec(String spec, Rng rng, DType dtype) {
+        if (isPreset(spec) || LayerSpec.isLayerList(spec)) {
+            return fromSpec(spec, DEFAULT_IMAGE, 10, rng, dtype);
+        }
         return mlp(parseSizes(spec), parseActivation(spec), rng, dtype);
     }
 
@@ -159,7 +282,7 @@ public final class Models {
         }
         String[] parts = spec.trim().split(":", -1);
         if (!parts[0].equals("mlp")) {
-            throw new UsageException("unknown model '" + parts[0] + "' in '" + spec + "'; valid: " + SPEC_HELP);
+            throw new UsageException("unknown model '" + spec.strip() + "'; valid: " + SPEC_HELP);
         }
         if (parts.length < 2 || parts.length > 3) {
             throw new UsageException("model '" + spec + "' is malformed; expected " + SPEC_HELP);

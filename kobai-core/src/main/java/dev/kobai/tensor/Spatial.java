@@ -7,13 +7,12 @@ import java.util.Arrays;
  * Operations over the spatial axes of images laid out as [N, C, H, W] (batch, channels, height,
  * width), as torch.nn.functional's: convolution and pooling.
  *
- * <p>A convolution is a matrix product over patches: {@link #patches} copies the input under each
- * window position into one row, and the rows times the flattened weight give every output at once
- * (one tall GEMM for the whole batch; its gradients are two more). Patches and their adjoint
- * (scattering rows back into an image) are a {@link LinearMap} pair, as are the channel moves and
- * average poolings here, so every operation of this class has gradients of any order without
- * derivative code of its own; max pooling routes its gradient through the indices of the maxima,
- * a linear map for fixed indices.
+ * <p>A convolution is a matrix product over patches, sample by sample: the weight [O, C kh kw]
+ * times the unfolded image [C kh kw, OH OW] ({@link #unfold}), with both gradients two more such
+ * products; {@link Convolution} records the three as operations that differentiate into each
+ * other. Unfolding and its adjoint, the average poolings and the channel sum are {@link LinearMap}
+ * pairs, so they have gradients of any order without derivative code of their own; max pooling
+ * routes its gradient through the indices of the maxima, a linear map for fixed indices.
  */
 public final class Spatial {
     /** Elements a task should own before a loop is split across cores. */
@@ -64,23 +63,8 @@ public final class Spatial {
         int oh = window.outputHeight(x.shape[2]);
         int ow = window.outputWidth(x.shape[3]);
         requireRoom("conv2d", x, window, oh, ow);
-        int k = window.kernelH() * window.kernelW();
-        Tensor rows = patches(x, window);
-        Tensor y;
-        if (groups == 1) {
-            y = rows.matmul(weight.reshape(out, channels * k), false, true);
-        } else {
-            int outPerGroup = out / groups;
-            Tensor[] parts = new Tensor[groups];
-            for (int g = 0; g < groups; g++) {
-                Tensor groupRows = rows.slice(2, g * groupChannels * k, (g + 1) * groupChannels * k);
-                Tensor groupWeight = weight.slice(0, g * outPerGroup, (g + 1) * outPerGroup)
-                        .reshape(outPerGroup, groupChannels * k);
-                parts[g] = groupRows.matmul(groupWeight, false, true);
-            }
-            y = Tensor.concat(2, parts);
-        }
-        return channelsFirst(y, bias).reshape(n, out, oh, ow);
+        return Convolution.conv(x, weight, bias, new Convolution.Geometry(n, channels, x.shape[2], x.shape[3], out, oh,
+                ow, groups, window));
     }
 
     /**
@@ -102,29 +86,18 @@ public final class Spatial {
     }
 
     /**
-     * The input under each window position as one row: [N, C, H, W] to [N, OH * OW, C kh kw], row
-     * {@code i OW + j} holding {@code x[n, c, i sh - pt + a dh, j sw - pl + b dw]} at column
-     * {@code (c kh + a) kw + b}, and zero where the window reads padding. (torch.nn.functional.unfold
-     * gives the transpose of each sample's matrix.) Its gradient scatters rows back, adding where
-     * windows overlap.
+     * The patches of each image, torch.nn.functional.unfold: [N, C, H, W] to [N, C kh kw, OH OW],
+     * column {@code i OW + j} holding the window at position (i, j), row {@code (c kh + a) kw + b}
+     * its element x[n, c, i sh - pt + a dh, j sw - pl + b dw], zero where the window reads padding.
+     * The gradient adds the columns back into the image (torch's fold), summing where windows overlap.
      */
-    public static Tensor patches(Tensor x, Window2d window) {
-        requireRank("patches", x, 4, "input", "[N, C, H, W]");
-        return new Patches(x.shape, window).forward(x);
-    }
-
-    /** [N, L, C] to [N, C, L] plus bias[c] (null for none): a product's rows of channels back to planes. */
-    static Tensor channelsFirst(Tensor y, Tensor bias) {
-        Transpose move = new Transpose("channelsFirst", y.shape);
-        if (bias == null) {
-            return move.forward(y);
-        }
-        Tensor out = y.newZeros(move.outShape);
-        move.apply(y, out);
-        addChannels(out, bias);
-        ChannelSum sum = new ChannelSum(move.outShape);
-        return Tensor.record(out, "channelsFirst", g -> new Tensor[] {
-            y.requiresGrad ? move.adjoint(g) : null, bias.requiresGrad ? sum.forward(g) : null}, y, bias);
+    public static Tensor unfold(Tensor x, Window2d window) {
+        requireRank("unfold", x, 4, "input", "[N, C, H, W]");
+        int oh = window.outputHeight(x.shape[2]);
+        int ow = window.outputWidth(x.shape[3]);
+        requireRoom("unfold", x, window, oh, ow);
+        return new Unfold(new Convolution.Geometry(x.shape[0], x.shape[1], x.shape[2], x.shape[3], 1, oh, ow, 1,
+                window)).forward(x);
     }
 
     /** Sums [N, C, ...] over every axis but the channels: [C]. */
@@ -133,28 +106,6 @@ public final class Spatial {
             throw new IllegalArgumentException("channelSum needs [N, C, ...], got " + x.describe());
         }
         return new ChannelSum(x.shape).forward(x);
-    }
-
-    private static void addChannels(Tensor out, Tensor bias) {
-        int n = out.shape[0];
-        int channels = out.shape[1];
-        int plane = out.size / Math.max(1, n * channels);
-        Parallel.forRange(n * channels, Math.max(1, GRAIN / Math.max(1, plane)), (from, to) -> {
-            for (int p = from; p < to; p++) {
-                int c = p % channels;
-                if (out.f != null) {
-                    float b = bias.f[c];
-                    for (int i = p * plane, end = i + plane; i < end; i++) {
-                        out.f[i] += b;
-                    }
-                } else {
-                    double b = bias.d[c];
-                    for (int i = p * plane, end = i + plane; i < end; i++) {
-                        out.d[i] += b;
-                    }
-                }
-            }
-        });
     }
 
     // ---------------------------------------------------------------- pooling
@@ -322,190 +273,40 @@ public final class Spatial {
 
     // ---------------------------------------------------------------- the linear maps
 
-    /** Patches of every window position as rows, and the scatter back (see {@link #patches}). */
-    private static final class Patches extends LinearMap {
-        private final int channels;
-        private final int height;
-        private final int width;
-        private final int outH;
-        private final int outW;
-        private final Window2d win;
+    /** Each image unfolded into its patch matrix, and the matrices folded back. */
+    private static final class Unfold extends LinearMap {
+        private final Convolution.Geometry geo;
 
-        Patches(int[] xShape, Window2d win) {
-            super("patches", xShape, new int[] {xShape[0], win.outputHeight(xShape[2]) * win.outputWidth(xShape[3]),
-                xShape[1] * win.kernelH() * win.kernelW()});
-            this.channels = xShape[1];
-            this.height = xShape[2];
-            this.width = xShape[3];
-            this.outH = win.outputHeight(height);
-            this.outW = win.outputWidth(width);
-            this.win = win;
-            if (outH < 1 || outW < 1) {
-                throw new IllegalArgumentException("patches: the " + win.describe() + " window does not fit a "
-                        + height + "x" + width + " input");
-            }
+        Unfold(Convolution.Geometry geo) {
+            super("unfold", geo.inputShape(), new int[] {geo.n(), geo.groupRows(), geo.positions()});
+            this.geo = geo;
         }
 
         @Override
-        void apply(Tensor x, Tensor rows) {
-            int lines = inShape[0] * outH;
-            int perLine = outW * outShape[2];
-            Parallel.forRange(lines, Math.max(1, GRAIN / Math.max(1, perLine)), (from, to) -> {
-                if (x.f != null) {
-                    gather(x.f, null, rows.f, null, from, to);
-                } else {
-                    gather(null, x.d, null, rows.d, from, to);
+        void apply(Tensor x, Tensor u) {
+            int image = geo.channels() * geo.height() * geo.width();
+            int matrix = geo.groupRows() * geo.positions();
+            Parallel.forRange(geo.n(), 1, (from, to) -> {
+                for (int s = from; s < to; s++) {
+                    if (x.f != null) {
+                        Convolution.unfold(x.f, null, s * image, u.f, null, s * matrix, geo);
+                    } else {
+                        Convolution.unfold(null, x.d, s * image, null, u.d, s * matrix, geo);
+                    }
                 }
             });
         }
 
         @Override
-        void applyAdjoint(Tensor rows, Tensor x) {
-            int planes = inShape[0] * channels;
-            Parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, outH * outW * win.kernelH() * win.kernelW())),
-                    (from, to) -> {
-                        if (x.f != null) {
-                            scatter(rows.f, null, x.f, null, from, to);
-                        } else {
-                            scatter(null, rows.d, null, x.d, from, to);
-                        }
-                    });
-        }
-
-        /** Rows of output lines [from, to), a line being one window row (n, i) of OW positions. */
-        private void gather(float[] xf, double[] xd, float[] rf, double[] rd, int from, int to) {
-            int kh = win.kernelH();
-            int kw = win.kernelW();
-            int k = channels * kh * kw;
-            int plane = height * width;
-            for (int line = from; line < to; line++) {
-                int n = line / outH;
-                int top = (line % outH) * win.strideH() - win.padTop();
-                int image = n * channels * plane;
-                for (int j = 0; j < outW; j++) {
-                    int dst = (line * outW + j) * k;
-                    int left = j * win.strideW() - win.padLeft();
-                    boolean inside = left >= 0 && left + (kw - 1) * win.dilationW() < width;
-                    for (int c = 0; c < channels; c++) {
-                        int planeAt = image + c * plane;
-                        for (int a = 0; a < kh; a++, dst += kw) {
-                            int r = top + a * win.dilationH();
-                            if (r < 0 || r >= height) {
-                                continue; // padding: the rows start zeroed
-                            }
-                            int src = planeAt + r * width + left;
-                            if (inside) {
-                                if (rf != null) {
-                                    for (int b = 0; b < kw; b++) {
-                                        rf[dst + b] = xf[src + b * win.dilationW()];
-                                    }
-                                } else {
-                                    for (int b = 0; b < kw; b++) {
-                                        rd[dst + b] = xd[src + b * win.dilationW()];
-                                    }
-                                }
-                            } else {
-                                for (int b = 0; b < kw; b++) {
-                                    int col = left + b * win.dilationW();
-                                    if (col >= 0 && col < width) {
-                                        if (rf != null) {
-                                            rf[dst + b] = xf[src + b * win.dilationW()];
-                                        } else {
-                                            rd[dst + b] = xd[src + b * win.dilationW()];
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-
-        /** Adds the rows back into planes [from, to), a plane being one (n, c): each plane is written by one task. */
-        private void scatter(float[] rf, double[] rd, float[] xf, double[] xd, int from, int to) {
-            int kh = win.kernelH();
-            int kw = win.kernelW();
-            int k = channels * kh * kw;
-            int plane = height * width;
-            for (int p = from; p < to; p++) {
-                int n = p / channels;
-                int c = p % channels;
-                int planeAt = p * plane;
-                for (int i = 0; i < outH; i++) {
-                    int top = i * win.strideH() - win.padTop();
-                    for (int j = 0; j < outW; j++) {
-                        int left = j * win.strideW() - win.padLeft();
-                        int src = ((n * outH + i) * outW + j) * k + c * kh * kw;
-                        for (int a = 0; a < kh; a++, src += kw) {
-                            int r = top + a * win.dilationH();
-                            if (r < 0 || r >= height) {
-                                continue;
-                            }
-                            int row = planeAt + r * width;
-                            for (int b = 0; b < kw; b++) {
-                                int col = left + b * win.dilationW();
-                                if (col >= 0 && col < width) {
-                                    if (xf != null) {
-                                        xf[row + col] += rf[src + b];
-                                    } else {
-                                        xd[row + col] += rd[src + b];
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /** [N, A, B] to [N, B, A] in tiles, and back. */
-    private static final class Transpose extends LinearMap {
-        private static final int TILE = 32;
-
-        Transpose(String name, int[] shape) {
-            super(name, shape, new int[] {shape[0], shape[2], shape[1]});
-            if (shape.length != 3) {
-                throw new IllegalArgumentException(name + " needs [N, A, B], got " + Arrays.toString(shape));
-            }
-        }
-
-        @Override
-        void apply(Tensor x, Tensor y) {
-            move(x, y, inShape[1], inShape[2]);
-        }
-
-        @Override
-        void applyAdjoint(Tensor y, Tensor x) {
-            move(y, x, outShape[1], outShape[2]);
-        }
-
-        /** dst[n, b, a] = src[n, a, b] for src [N, rows, cols]. */
-        private static void move(Tensor src, Tensor dst, int rows, int cols) {
-            int n = src.shape[0];
-            int tilesDown = (rows + TILE - 1) / TILE;
-            int per = rows * cols;
-            Parallel.forRange(n * tilesDown, Math.max(1, GRAIN / Math.max(1, TILE * cols)), (from, to) -> {
-                for (int t = from; t < to; t++) {
-                    int s = t / tilesDown;
-                    int r0 = (t % tilesDown) * TILE;
-                    int r1 = Math.min(rows, r0 + TILE);
-                    int base = s * per;
-                    for (int c0 = 0; c0 < cols; c0 += TILE) {
-                        int c1 = Math.min(cols, c0 + TILE);
-                        for (int c = c0; c < c1; c++) {
-                            int d = base + c * rows;
-                            if (src.f != null) {
-                                for (int r = r0; r < r1; r++) {
-                                    dst.f[d + r] = src.f[base + r * cols + c];
-                                }
-                            } else {
-                                for (int r = r0; r < r1; r++) {
-                                    dst.d[d + r] = src.d[base + r * cols + c];
-                                }
-                            }
-                        }
+        void applyAdjoint(Tensor u, Tensor x) {
+            int image = geo.channels() * geo.height() * geo.width();
+            int matrix = geo.groupRows() * geo.positions();
+            Parallel.forRange(geo.n(), 1, (from, to) -> {
+                for (int s = from; s < to; s++) {
+                    if (x.f != null) {
+                        Convolution.fold(u.f, null, s * matrix, x.f, null, s * image, geo);
+                    } else {
+                        Convolution.fold(null, u.d, s * matrix, null, x.d, s * image, geo);
                     }
                 }
             });

@@ -183,6 +183,7 @@ public final class Checkpoint {
         o.put("clip_grad_norm", s.clipGradNorm());
         o.put("clip_grad_value", s.clipGradValue());
         o.put("skip_nonfinite", s.skipNonFinite());
+        o.put("init", s.init());
         return o;
     }
 
@@ -214,7 +215,7 @@ public final class Checkpoint {
                 r.integer(s, "settings", "epochs"), r.integer(s, "settings", "batch_size"),
                 r.longValue(s, "settings", "seed"), r.string(s, "settings", "scheduler", true),
                 r.optionalDouble(s, "settings", "clip_grad_norm"), r.optionalDouble(s, "settings", "clip_grad_value"),
-                r.bool(s, "settings", "skip_nonfinite"));
+                r.bool(s, "settings", "skip_nonfinite"), r.string(s, "settings", "init", true));
         Map<String, Object> p = r.object("position");
         long[] epochRng = c.entries().containsKey("rng.shuffle.epoch_start") ? c.longs("rng.shuffle.epoch_start") : null;
         if (epochRng != null && epochRng.length != 6) {
@@ -338,6 +339,24 @@ public final class Checkpoint {
                 throw new DataFormatException(file + ": scheduler state does not fit "
                         + scheduler.getClass().getSimpleName() + ": " + e.getMessage(), e);
             }
+        }
+    }
+
+    /**
+     * Starts a model from the weights in {@code file} ({@code kobai train --init}): exported weights or
+     * a checkpoint of Kobai, or a state dict saved from PyTorch in the safetensors format under the
+     * same names. Every parameter must be there with its shape and dtype and nothing else may be;
+     * otherwise a UsageException lists every mismatch at once, and the model is not to be used.
+     */
+    public static void initialWeights(Path file, Module model) {
+        List<String> faults = loadWeights(file, model, false);
+        if (!faults.isEmpty()) {
+            List<String> why = new ArrayList<>();
+            for (String f : faults) {
+                why.add(f.replaceAll("; (left as it was|skipped)$", ""));
+            }
+            throw new UsageException("--init " + file + " does not fit the model (" + faults.size() + " mismatch"
+                    + (faults.size() == 1 ? "" : "es") + "): " + String.join("; ", why));
         }
     }
 

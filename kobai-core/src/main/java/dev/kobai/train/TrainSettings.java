@@ -14,9 +14,26 @@ package dev.kobai.train;
  * @param clipGradValue clip each gradient element to [-v, v] before each step, or null
  * @param skipNonFinite skip a step whose loss or gradient is not finite (and count it) instead of
  *                      stopping the run with a {@link NumericalFaultException}
+ * @param init          a safetensors file of initial weights and buffers under the model's names
+ *                      (torch's state_dict names for the same architecture), or null to draw them
+ *                      from the seed
  */
 public record TrainSettings(String data, String model, String optimizer, int epochs, int batchSize, long seed,
-                            String scheduler, Double clipGradNorm, Double clipGradValue, boolean skipNonFinite) {
+                            String scheduler, Double clipGradNorm, Double clipGradValue, boolean skipNonFinite,
+                            String init) {
+    /** A run whose initial weights are drawn from the seed. */
+    public TrainSettings(String data, String model, String optimizer, int epochs, int batchSize, long seed,
+                         String scheduler, Double clipGradNorm, Double clipGradValue, boolean skipNonFinite) {
+        this(data, model, optimizer, epochs, batchSize, seed, scheduler, clipGradNorm, clipGradValue, skipNonFinite,
+                null);
+    }
+
+    /** The same settings starting from the weights in {@code file} (null: from the seed). */
+    public TrainSettings withInit(String file) {
+        return new TrainSettings(data, model, optimizer, epochs, batchSize, seed, scheduler, clipGradNorm, clipGradValue,
+                skipNonFinite, file);
+    }
+
     /** A run that stops on a non-finite loss or gradient. */
     public TrainSettings(String data, String model, String optimizer, int epochs, int batchSize, long seed,
                          String scheduler, Double clipGradNorm, Double clipGradValue) {

@@ -6,8 +6,11 @@ import dev.kobai.curvature.LossKind;
 import dev.kobai.data.DataLoader;
 import dev.kobai.data.Datasets;
 import dev.kobai.data.TrainTest;
+import dev.kobai.data.Augmentation;
+import dev.kobai.nn.ModelSummary;
 import dev.kobai.nn.Models;
 import dev.kobai.nn.Module;
+import dev.kobai.nn.Sequential;
 import dev.kobai.optim.Optimizer;
 import dev.kobai.optim.Optimizers;
 import dev.kobai.optim.scheduler.LRScheduler;
@@ -154,7 +157,9 @@ public final class Training {
 
     /**
      * Checks the settings and loads the data they name, with the model's input and output sizes
-     * checked against it: everything of {@link #prepare} but building the run.
+     * checked against it: everything of {@link #prepare} but building the run. For a model that
+     * takes images, the data comes back as images [C, H, W] (one channel for IDX files and the
+     * digits), so that its minibatches are [b, C, H, W].
      */
     public static TrainTest load(TrainSettings settings) {
         if (settings.epochs() < 1) {
@@ -164,28 +169,87 @@ public final class Training {
             throw new UsageException("batch size must be at least 1, got " + settings.batchSize());
         }
         // Parse the cheap specs first, so a typo is reported before a large dataset is read.
-        int[] sizes = Models.parseSizes(settings.model());
+        Models.checkSpec(settings.model());
+        Datasets.Spec dataSpec = Datasets.parse(settings.data());
         Optimizers.options(dev.kobai.optim.OptimizerSpec.parse(settings.optimizer()));
         if (settings.scheduler() != null) {
             Schedulers.parse(settings.scheduler());
         }
         requirePositive("gradient-norm clipping", settings.clipGradNorm());
         requirePositive("gradient-value clipping", settings.clipGradValue());
+        if (settings.init() != null && !java.nio.file.Files.exists(Path.of(settings.init()))) {
+            throw new UsageException("--init " + settings.init() + ": no such file");
+        }
         // Compile the matrix kernel on another core while the data loads (see Kernels.warmUp).
         dev.kobai.tensor.kernel.Kernels.warmUpInBackground();
-        TrainTest data = Datasets.fromSpec(settings.data());
-        int features = data.train().featureCount();
+        TrainTest data = Datasets.fromSpec(dataSpec.dataset());
+        return fitted(settings, data, dataSpec.augmentation().active());
+    }
+
+    /** The data seen as the model takes it (rows or images), after checking that the model fits it. */
+    private static TrainTest fitted(TrainSettings settings, TrainTest data, boolean augmented) {
+        String spec = settings.model();
         int classes = data.train().numClasses();
-        if (sizes[0] != features) {
-            throw new UsageException("model " + settings.model() + " takes " + sizes[0] + " inputs but " + settings.data()
-                    + " has " + features + " features per sample; start the model with " + features
-                    + " (e.g. mlp:" + features + "-128-" + classes + ")");
+        if (!Models.isPreset(spec) && !dev.kobai.nn.LayerSpec.isLayerList(spec)) {
+            if (augmented) {
+                throw new UsageException("data " + settings.data() + " asks for augmentation, which needs a model that "
+                        + "takes images (one starting with a convolution, such as cnn); " + spec + " takes rows");
+            }
+            int[] sizes = Models.parseSizes(spec);
+            int features = data.train().featureCount();
+            if (sizes[0] != features) {
+                throw new UsageException("model " + spec + " takes " + sizes[0] + " inputs but " + settings.data()
+                        + " has " + features + " features per sample; start the model with " + features
+                        + " (e.g. mlp:" + features + "-128-" + classes + ")");
+            }
+            if (sizes[sizes.length - 1] < classes) {
+                throw new UsageException("model " + spec + " has " + sizes[sizes.length - 1] + " outputs but "
+                        + settings.data() + " has " + classes + " classes; end the model with " + classes);
+            }
+            return data;
         }
-        if (sizes[sizes.length - 1] < classes) {
-            throw new UsageException("model " + settings.model() + " has " + sizes[sizes.length - 1] + " outputs but "
-                    + settings.data() + " has " + classes + " classes; end the model with " + classes);
+        int[] image = imageShape(data.train());
+        Sequential probe = Models.fromSpec(spec, image != null ? image : data.train().sampleShape(), classes,
+                new Rng(0), DType.FLOAT32);
+        int[] sample;
+        if (Models.takesImages(probe)) {
+            if (image == null) {
+                throw new UsageException("model " + spec + " takes images [C, H, W] but " + settings.data()
+                        + " holds rows of " + data.train().featureCount() + " numbers; use an image data set "
+                        + "(digits, fashion-mnist, idx:DIR)");
+            }
+            data = new TrainTest(data.train().withSampleShape(image), data.test().withSampleShape(image));
+            sample = image;
+        } else {
+            if (augmented) {
+                throw new UsageException("data " + settings.data() + " asks for augmentation, which needs a model "
+                        + "that takes images; " + spec + " starts with " + probe.layers().getFirst());
+            }
+            sample = data.train().sampleShape();
+        }
+        ModelSummary summary;
+        try {
+            summary = ModelSummary.of(probe, sample);
+        } catch (UsageException e) {
+            throw new UsageException("model " + spec + " on " + settings.data() + " " + java.util.Arrays.toString(sample)
+                    + ": " + e.getMessage());
+        }
+        int[] out = summary.outputShape();
+        if (out.length != 1) {
+            throw new UsageException("model " + spec + " gives outputs of shape " + java.util.Arrays.toString(out)
+                    + " per sample, not one score per class; end it with flatten and linear(..., " + classes + ")");
+        }
+        if (out[0] < classes) {
+            throw new UsageException("model " + spec + " has " + out[0] + " outputs but " + settings.data() + " has "
+                    + classes + " classes; end the model with " + classes);
         }
         return data;
+    }
+
+    /** [C, H, W] for a data set of images ([H, W] samples get one channel), or null for rows. */
+    static int[] imageShape(dev.kobai.data.Dataset d) {
+        int[] s = d.sampleShape();
+        return s.length == 3 ? s : s.length == 2 ? new int[] {1, s[0], s[1]} : null;
     }
 
     /**
@@ -212,10 +276,16 @@ public final class Training {
         Rng seeds = new Rng(settings.seed());
         Rng init = seeds.fork();
         Rng shuffle = seeds.fork();
-        Module model = Models.fromSpec(settings.model(), init, DType.FLOAT32);
+        Module model = Models.fromSpec(settings.model(), data.train().sampleShape(), data.train().numClasses(), init,
+                DType.FLOAT32);
+        if (settings.init() != null) {
+            Checkpoint.initialWeights(Path.of(settings.init()), model);
+        }
         Optimizer optimizer = classifierOptimizer(settings.optimizer(), model,
                 () -> DataLoader.unshuffled(data.train(), settings.batchSize()).nextEpoch().batch(0));
-        DataLoader loader = new DataLoader(data.train(), settings.batchSize(), shuffle);
+        Augmentation augmentation = Datasets.parse(settings.data()).augmentation();
+        DataLoader loader = new DataLoader(data.train(), settings.batchSize(), shuffle,
+                augmentation.active() ? augmentation : null);
         return new Setup(data, model, optimizer, loader);
     }
 

@@ -10,7 +10,9 @@ import dev.kobai.autograd.Autograd;
 import dev.kobai.optim.Golden;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Rng;
+import dev.kobai.tensor.Spatial;
 import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.Window2d;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -98,10 +100,24 @@ class ConvGoldenTest {
         }
     }
 
+    /** torch.nn.functional.unfold, which has no layer of its own here: a module around Spatial.unfold. */
+    static Module unfold(JsonObject a) {
+        int[] k = {first(a.get("kernel_size")), second(a.get("kernel_size"))};
+        Window2d w = Window2d.of(k, new int[] {first(a.get("stride")), second(a.get("stride"))},
+                new int[] {first(a.get("padding")), second(a.get("padding"))},
+                new int[] {first(a.get("dilation")), second(a.get("dilation"))});
+        return new Module() {
+            @Override
+            public Tensor forward(Tensor x) {
+                return Spatial.unfold(x, w);
+            }
+        };
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void matchesTorch(String name, JsonObject c) {
-        Module m = layer(c);
+        Module m = c.get("op").getAsString().equals("unfold") ? unfold(c.getAsJsonObject("args")) : layer(c);
         JsonObject in = c.getAsJsonObject("inputs");
         Map<String, Parameter> params = m.namedParameters();
         for (String p : params.keySet()) {

@@ -1,0 +1,353 @@
+package dev.kobai.tensor;
+
+import dev.kobai.tensor.kernel.Gemm;
+import dev.kobai.tensor.kernel.Kernels;
+import dev.kobai.tensor.kernel.Parallel;
+import java.util.Arrays;
+
+/**
+ * 2-D convolution as three recorded operations, each bilinear in its two inputs and each the
+ * others' derivative, so that gradients of any order come from the same three kernels:
+ * <pre>
+ *   conv(x, W)[n]        = W U(x[n])                       (the forward pass, [N, O, OH, OW])
+ *   inputGrad(g, W)[n]   = U^T(W^T g[n])                   (the gradient of the input, [N, C, H, W])
+ *   weightGrad(x, g)     = sum_n g[n] U(x[n])^T            (the gradient of the weight, [O, C/G, kh, kw])
+ * </pre>
+ * where U unfolds one image into its patches, a [C kh kw, OH OW] matrix with one column per window
+ * position (torch.nn.functional.unfold), U^T adds such columns back into an image, and W is seen as
+ * [O, C kh kw]. With upstream gradients Z: the derivatives of inputGrad are conv(Z, W) for g and
+ * weightGrad(Z, g) for W; those of weightGrad are inputGrad(g, Z) for x and conv(x, Z) for g. With
+ * G groups each product is taken per group, on the group's block of rows of U and of W.
+ *
+ * <p>Every kernel works one sample at a time, samples split across cores: unfold into a scratch
+ * matrix of its thread (a few hundred kilobytes, kept between calls), then one GEMM per group;
+ * weight gradients are summed per thread, then across threads in order.
+ */
+final class Convolution {
+    private static final Gemm GEMM = Kernels.gemm();
+    /** Per-thread unfolded patches; grown as needed and kept, so a training step allocates none. */
+    private static final ThreadLocal<float[][]> SCRATCH32 = ThreadLocal.withInitial(() -> new float[1][0]);
+    private static final ThreadLocal<double[][]> SCRATCH64 = ThreadLocal.withInitial(() -> new double[1][0]);
+
+    private Convolution() {}
+
+    /** The sizes of one convolution, fixed by its input, weight and window. */
+    record Geometry(int n, int channels, int height, int width, int out, int outH, int outW, int groups, Window2d win) {
+        /** Rows of U for one group: C/G kh kw. */
+        int groupRows() {
+            return channels / groups * win.kernelH() * win.kernelW();
+        }
+
+        int positions() {
+            return outH * outW;
+        }
+
+        int outPerGroup() {
+            return out / groups;
+        }
+
+        int[] inputShape() {
+            return new int[] {n, channels, height, width};
+        }
+
+        int[] outputShape() {
+            return new int[] {n, out, outH, outW};
+        }
+
+        int[] weightShape() {
+            return new int[] {out, channels / groups, win.kernelH(), win.kernelW()};
+        }
+    }
+
+    // ---------------------------------------------------------------- recorded operations
+
+    static Tensor conv(Tensor x, Tensor w, Tensor bias, Geometry geo) {
+        Tensor y = x.newZeros(geo.outputShape());
+        forward(x, w, y, geo);
+        if (bias == null) {
+            return Tensor.record(y, "conv2d", g -> new Tensor[] {
+                x.requiresGrad ? inputGrad(g, w, geo) : null, w.requiresGrad ? weightGrad(x, g, geo) : null}, x, w);
+        }
+        addBias(y, bias, geo);
+        return Tensor.record(y, "conv2d", g -> new Tensor[] {
+            x.requiresGrad ? inputGrad(g, w, geo) : null, w.requiresGrad ? weightGrad(x, g, geo) : null,
+            bias.requiresGrad ? Spatial.channelSum(g) : null}, x, w, bias);
+    }
+
+    static Tensor inputGrad(Tensor g, Tensor w, Geometry geo) {
+        Tensor dx = g.newZeros(geo.inputShape());
+        backwardInput(g, w, dx, geo);
+        return Tensor.record(dx, "conv2dInputGrad", z -> new Tensor[] {
+            g.requiresGrad ? conv(z, w, null, geo) : null,
+            w.requiresGrad ? weightGrad(z, g, geo) : null}, g, w);
+    }
+
+    static Tensor weightGrad(Tensor x, Tensor g, Geometry geo) {
+        Tensor dw = x.newZeros(geo.weightShape());
+        backwardWeight(x, g, dw, geo);
+        return Tensor.record(dw, "conv2dWeightGrad", z -> new Tensor[] {
+            x.requiresGrad ? inputGrad(g, z, geo) : null,
+            g.requiresGrad ? conv(x, z, null, geo) : null}, x, g);
+    }
+
+    // ---------------------------------------------------------------- kernels
+
+    /** Samples per task: enough that a task's GEMMs outweigh handing it to another core. */
+    private static int grain(Geometry geo) {
+        long work = (long) geo.out * geo.groupRows() * geo.positions();
+        return (int) Math.max(1, Math.min(geo.n, (1L << 16) / Math.max(1, work)));
+    }
+
+    private static void forward(Tensor x, Tensor w, Tensor y, Geometry geo) {
+        int rows = geo.groupRows();
+        int l = geo.positions();
+        int og = geo.outPerGroup();
+        int inStride = geo.channels * geo.height * geo.width;
+        int outStride = geo.out * l;
+        Parallel.forRange(geo.n, grain(geo), (from, to) -> {
+            if (x.f != null) {
+                float[] u = scratch32(rows * geo.groups * l);
+                for (int s = from; s < to; s++) {
+                    unfold(x.f, null, s * inStride, u, null, 0, geo);
+                    for (int g = 0; g < geo.groups; g++) {
+                        GEMM.sgemm(false, false, og, l, rows, w.f, g * og * rows, rows, u, g * rows * l, l,
+                                y.f, s * outStride + g * og * l, l, false);
+                    }
+                }
+            } else {
+                double[] u = scratch64(rows * geo.groups * l);
+                for (int s = from; s < to; s++) {
+                    unfold(null, x.d, s * inStride, null, u, 0, geo);
+                    for (int g = 0; g < geo.groups; g++) {
+                        GEMM.dgemm(false, false, og, l, rows, w.d, g * og * rows, rows, u, g * rows * l, l,
+                                y.d, s * outStride + g * og * l, l, false);
+                    }
+                }
+            }
+        });
+    }
+
+    private static void backwardInput(Tensor gy, Tensor w, Tensor dx, Geometry geo) {
+        int rows = geo.groupRows();
+        int l = geo.positions();
+        int og = geo.outPerGroup();
+        int inStride = geo.channels * geo.height * geo.width;
+        int outStride = geo.out * l;
+        Parallel.forRange(geo.n, grain(geo), (from, to) -> {
+            if (gy.f != null) {
+                float[] u = scratch32(rows * geo.groups * l);
+                for (int s = from; s < to; s++) {
+                    for (int g = 0; g < geo.groups; g++) {
+                        GEMM.sgemm(true, false, rows, l, og, w.f, g * og * rows, rows, gy.f, s * outStride + g * og * l, l,
+                                u, g * rows * l, l, false);
+                    }
+                    fold(u, null, 0, dx.f, null, s * inStride, geo);
+                }
+            } else {
+                double[] u = scratch64(rows * geo.groups * l);
+                for (int s = from; s < to; s++) {
+                    for (int g = 0; g < geo.groups; g++) {
+                        GEMM.dgemm(true, false, rows, l, og, w.d, g * og * rows, rows, gy.d, s * outStride + g * og * l, l,
+                                u, g * rows * l, l, false);
+                    }
+                    fold(null, u, 0, null, dx.d, s * inStride, geo);
+                }
+            }
+        });
+    }
+
+    private static void backwardWeight(Tensor x, Tensor gy, Tensor dw, Geometry geo) {
+        int rows = geo.groupRows();
+        int l = geo.positions();
+        int og = geo.outPerGroup();
+        int inStride = geo.channels * geo.height * geo.width;
+        int outStride = geo.out * l;
+        int size = dw.size;
+        int grain = grain(geo);
+        int tasks = Math.max(1, Math.min(Parallel.threads(), geo.n / grain));
+        // one partial sum per task, added in task order: the result depends on the number of threads only
+        Object[] partials = new Object[tasks];
+        Parallel.forRange(tasks, 1, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                int from = (int) ((long) geo.n * t / tasks);
+                int to = (int) ((long) geo.n * (t + 1) / tasks);
+                if (x.f != null) {
+                    float[] u = scratch32(rows * geo.groups * l);
+                    float[] acc = t == 0 ? dw.f : new float[size];
+                    for (int s = from; s < to; s++) {
+                        unfold(x.f, null, s * inStride, u, null, 0, geo);
+                        for (int g = 0; g < geo.groups; g++) {
+                            GEMM.sgemm(false, true, og, rows, l, gy.f, s * outStride + g * og * l, l, u, g * rows * l, l,
+                                    acc, g * og * rows, rows, s > from);
+                        }
+                    }
+                    partials[t] = acc;
+                } else {
+                    double[] u = scratch64(rows * geo.groups * l);
+                    double[] acc = t == 0 ? dw.d : new double[size];
+                    for (int s = from; s < to; s++) {
+                        unfold(null, x.d, s * inStride, null, u, 0, geo);
+                        for (int g = 0; g < geo.groups; g++) {
+                            GEMM.dgemm(false, true, og, rows, l, gy.d, s * outStride + g * og * l, l, u, g * rows * l, l,
+                                    acc, g * og * rows, rows, s > from);
+                        }
+                    }
+                    partials[t] = acc;
+                }
+            }
+        });
+        for (int t = 1; t < tasks; t++) {
+            if (dw.f != null) {
+                float[] p = (float[]) partials[t];
+                for (int i = 0; i < size; i++) {
+                    dw.f[i] += p[i];
+                }
+            } else {
+                double[] p = (double[]) partials[t];
+                for (int i = 0; i < size; i++) {
+                    dw.d[i] += p[i];
+                }
+            }
+        }
+    }
+
+    private static void addBias(Tensor y, Tensor bias, Geometry geo) {
+        int l = geo.positions();
+        Parallel.forRange(geo.n * geo.out, Math.max(1, Pointwise.GRAIN / Math.max(1, l)), (from, to) -> {
+            for (int p = from; p < to; p++) {
+                int c = p % geo.out;
+                if (y.f != null) {
+                    float b = bias.f[c];
+                    for (int i = p * l, end = i + l; i < end; i++) {
+                        y.f[i] += b;
+                    }
+                } else {
+                    double b = bias.d[c];
+                    for (int i = p * l, end = i + l; i < end; i++) {
+                        y.d[i] += b;
+                    }
+                }
+            }
+        });
+    }
+
+    private static float[] scratch32(int size) {
+        float[][] holder = SCRATCH32.get();
+        if (holder[0].length < size) {
+            holder[0] = new float[size];
+        }
+        return holder[0];
+    }
+
+    private static double[] scratch64(int size) {
+        double[][] holder = SCRATCH64.get();
+        if (holder[0].length < size) {
+            holder[0] = new double[size];
+        }
+        return holder[0];
+    }
+
+    // ---------------------------------------------------------------- unfold and fold of one image
+
+    /**
+     * U(x): the image at {@code at} as its patch matrix, row (c kh + a) kw + b holding, for each
+     * window position (i, j), x[c, i sh - pt + a dh, j sw - pl + b dw] or zero in the padding. At
+     * stride 1 each row of a patch row is one shifted run of an image row: a copy between two
+     * strips of zeros. The matrix is written at {@code uAt}.
+     */
+    static void unfold(float[] xf, double[] xd, int at, float[] uf, double[] ud, int uAt, Geometry geo) {
+        Window2d win = geo.win;
+        int h = geo.height;
+        int w = geo.width;
+        int oh = geo.outH;
+        int ow = geo.outW;
+        int row = 0;
+        for (int c = 0; c < geo.channels; c++) {
+            int plane = at + c * h * w;
+            for (int a = 0; a < win.kernelH(); a++) {
+                for (int b = 0; b < win.kernelW(); b++, row++) {
+                    int dst = uAt + row * oh * ow;
+                    int shift = b * win.dilationW() - win.padLeft();
+                    // columns j whose input column j sw + shift lies in [0, w)
+                    int lo = Math.min(ow, Math.max(0, ceilDiv(-shift, win.strideW())));
+                    int hi = Math.max(lo, Math.min(ow, ceilDiv(w - shift, win.strideW())));
+                    for (int i = 0; i < oh; i++, dst += ow) {
+                        int r = i * win.strideH() - win.padTop() + a * win.dilationH();
+                        if (r < 0 || r >= h) {
+                            if (uf != null) {
+                                Arrays.fill(uf, dst, dst + ow, 0f);
+                            } else {
+                                Arrays.fill(ud, dst, dst + ow, 0d);
+                            }
+                            continue;
+                        }
+                        int src = plane + r * w + shift;
+                        if (uf != null) {
+                            Arrays.fill(uf, dst, dst + lo, 0f);
+                            if (win.strideW() == 1) {
+                                System.arraycopy(xf, src + lo, uf, dst + lo, hi - lo);
+                            } else {
+                                for (int j = lo; j < hi; j++) {
+                                    uf[dst + j] = xf[src + j * win.strideW()];
+                                }
+                            }
+                            Arrays.fill(uf, dst + hi, dst + ow, 0f);
+                        } else {
+                            Arrays.fill(ud, dst, dst + lo, 0d);
+                            if (win.strideW() == 1) {
+                                System.arraycopy(xd, src + lo, ud, dst + lo, hi - lo);
+                            } else {
+                                for (int j = lo; j < hi; j++) {
+                                    ud[dst + j] = xd[src + j * win.strideW()];
+                                }
+                            }
+                            Arrays.fill(ud, dst + hi, dst + ow, 0d);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** U^T(u): adds the patch matrix at {@code uAt} back into the image at {@code at} (which it does not clear). */
+    static void fold(float[] uf, double[] ud, int uAt, float[] xf, double[] xd, int at, Geometry geo) {
+        Window2d win = geo.win;
+        int h = geo.height;
+        int w = geo.width;
+        int oh = geo.outH;
+        int ow = geo.outW;
+        int row = 0;
+        for (int c = 0; c < geo.channels; c++) {
+            int plane = at + c * h * w;
+            for (int a = 0; a < win.kernelH(); a++) {
+                for (int b = 0; b < win.kernelW(); b++, row++) {
+                    int src = uAt + row * oh * ow;
+                    int shift = b * win.dilationW() - win.padLeft();
+                    int lo = Math.min(ow, Math.max(0, ceilDiv(-shift, win.strideW())));
+                    int hi = Math.max(lo, Math.min(ow, ceilDiv(w - shift, win.strideW())));
+                    for (int i = 0; i < oh; i++, src += ow) {
+                        int r = i * win.strideH() - win.padTop() + a * win.dilationH();
+                        if (r < 0 || r >= h) {
+                            continue;
+                        }
+                        int dst = plane + r * w + shift;
+                        int step = win.strideW();
+                        if (uf != null) {
+                            for (int j = lo; j < hi; j++) {
+                                xf[dst + j * step] += uf[src + j];
+                            }
+                        } else {
+                            for (int j = lo; j < hi; j++) {
+                                xd[dst + j * step] += ud[src + j];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return -Math.floorDiv(-a, b);
+    }
+}
