@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The second-order optimizers' state dicts: a new optimizer that loads one taken mid-run steps bit
- * for bit as the one that saved it, and natural gradient's state is checked on load.
+ * for bit as the one that saved it, and K-FAC's and natural gradient's state is checked on load.
  */
 class SecondOrderStateDictTest {
     private static final String MODEL = "mlp:6-8-5-4:tanh";
@@ -112,6 +112,14 @@ class SecondOrderStateDictTest {
 
     @ParameterizedTest
     @ValueSource(strings = {
+        "kfac:damping_mode=factored,fisher=mc,momentum=0.5,factor_update_period=2,inv_update_period=3",
+        "kfac:damping_mode=factored,fisher=true,momentum=0.5,factor_update_period=2,inv_update_period=3",
+        "kfac:damping_mode=factored,fisher=empirical,momentum=0.5,factor_update_period=2,inv_update_period=3",
+        "kfac:damping_mode=eigen,fisher=mc,momentum=0.5,factor_update_period=2,inv_update_period=3",
+        "kfac:damping_mode=eigen,fisher=true,momentum=0.5,factor_update_period=2,inv_update_period=3",
+        "kfac:damping_mode=eigen,fisher=empirical,momentum=0.5,factor_update_period=2,inv_update_period=3",
+        "kfac:momentum=0.9,kl_clip=0,factor_update_period=3,inv_update_period=4",
+        "kfac",
         "natural:fisher=mc,mc_samples=2,lr=0.2,damping=0.1",
         "natural:fisher=mc,solver=cg,cg_iters=5,lr=0.2,damping=0.1",
         "natural:fisher=empirical,lr=0.2,damping=0.1",
@@ -122,6 +130,119 @@ class SecondOrderStateDictTest {
     })
     void loadedStateDictContinuesBitIdentical(String spec) {
         resumesBitIdentical(spec, DType.FLOAT32);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "kfac:damping_mode=factored,momentum=0.5,factor_update_period=2,inv_update_period=3",
+        "kfac:damping_mode=eigen,momentum=0.5,factor_update_period=2,inv_update_period=3"
+    })
+    void loadedStateDictContinuesBitIdenticalInFloat64(String spec) {
+        resumesBitIdentical(spec, DType.FLOAT64);
+    }
+
+    @Test
+    void kfacStateDictHoldsFactorsInversesStepGeneratorAndMomentum() {
+        List<Object[]> batches = batches(DType.FLOAT32);
+        Run run = Run.of("kfac:momentum=0.5,inv_update_period=3", DType.FLOAT32, 1, batches);
+        run.steps(batches, 0, 4);
+        StateDict sd = run.opt.stateDict();
+        Map<String, Object> first = sd.state().get("1.weight");
+        assertEquals(4, first.get("step"));
+        assertEquals(6, ((long[]) first.get("generator")).length);
+        assertArrayEquals(new int[] {7, 7}, ((Tensor) first.get("factor_A")).shape());
+        assertArrayEquals(new int[] {8, 8}, ((Tensor) first.get("factor_G")).shape());
+        assertArrayEquals(new int[] {7, 7}, ((Tensor) first.get("A_inv")).shape());
+        assertArrayEquals(new int[] {8, 8}, ((Tensor) first.get("G_inv")).shape());
+        assertArrayEquals(new int[] {8, 6}, ((Tensor) first.get("momentum_buffer")).shape());
+        assertEquals(DType.FLOAT64, ((Tensor) first.get("factor_A")).dtype());
+        assertEquals(List.of("momentum_buffer"), List.copyOf(sd.state().get("1.bias").keySet()));
+        assertEquals(List.of("factor_A", "factor_G", "A_inv", "G_inv", "momentum_buffer"),
+                List.copyOf(sd.state().get("3.weight").keySet()));
+        double[] a = ((Tensor) first.get("factor_A")).toDoubleArray();
+        for (int i = 0; i < 7; i++) {
+            for (int j = 0; j < 7; j++) {
+                assertEquals(a[i * 7 + j], a[j * 7 + i], "factor_A is saved symmetric");
+            }
+        }
+
+        Run eigen = Run.of("kfac:damping_mode=eigen", DType.FLOAT32, 1, batches);
+        eigen.steps(batches, 0, 1);
+        assertEquals(List.of("factor_A", "factor_G", "A_eigenvalues", "A_eigenvectors", "G_eigenvalues",
+                "G_eigenvectors", "eigen_damping"), List.copyOf(eigen.opt.stateDict().state().get("3.weight").keySet()));
+    }
+
+    /** Loads a changed copy of a mid-run K-FAC state dict into a fresh K-FAC; returns the message. */
+    private static String refusal(UnaryOperator<Map<String, Map<String, Object>>> change) {
+        List<Object[]> batches = batches(DType.FLOAT32);
+        Run run = Run.of("kfac:momentum=0.5", DType.FLOAT32, 1, batches);
+        run.steps(batches, 0, 2);
+        StateDict sd = run.opt.stateDict();
+        Map<String, Map<String, Object>> state = new LinkedHashMap<>();
+        sd.state().forEach((k, v) -> state.put(k, new LinkedHashMap<>(v)));
+        Run fresh = Run.of("kfac:momentum=0.5", DType.FLOAT32, 1, batches);
+        StateDict before = fresh.opt.stateDict();
+        String message = assertThrows(UsageException.class,
+                () -> fresh.opt.loadStateDict(new StateDict(sd.optimizer(), sd.groups(), change.apply(state))))
+                .getMessage();
+        assertSameState(before, fresh.opt.stateDict(), "a refused dict changes nothing");
+        return message;
+    }
+
+    @Test
+    void kfacRefusesStateThatDoesNotFit() {
+        assertEquals("state 'factor_A' of parameter '3.weight' has shape [8, 8], expected [9, 9]", refusal(s -> {
+            s.get("3.weight").put("factor_A", Tensor.zeros(DType.FLOAT64, 8, 8));
+            return s;
+        }));
+        assertEquals("state 'A_inv' of parameter '1.weight' is float32, expected float64 (as saved)", refusal(s -> {
+            s.get("1.weight").put("A_inv", ((Tensor) s.get("1.weight").get("A_inv")).to(DType.FLOAT32));
+            return s;
+        }));
+        assertEquals("state 'momentum_buffer' of parameter '1.bias' has shape [7], expected [8]", refusal(s -> {
+            s.get("1.bias").put("momentum_buffer", Tensor.zeros(DType.FLOAT64, 7));
+            return s;
+        }));
+        assertEquals("state 'generator' of parameter '1.weight' is missing, expected a generator state of 6 longs",
+                refusal(s -> {
+                    s.get("1.weight").remove("generator");
+                    return s;
+                }));
+        assertEquals("state 'step' of parameter '1.weight' is the String 2, expected the number of steps taken",
+                refusal(s -> {
+                    s.get("1.weight").put("step", "2");
+                    return s;
+                }));
+        assertTrue(refusal(s -> {
+            s.get("3.weight").remove("G_inv");
+            return s;
+        }).equals("state 'G_inv' of parameter '3.weight' is missing"));
+        assertTrue(refusal(s -> {
+            s.get("3.weight").remove("A_inv");
+            s.get("3.weight").remove("G_inv");
+            return s;
+        }).startsWith("parameter '3.weight' has no inverses"));
+        assertTrue(refusal(s -> {
+            s.get("3.weight").put("A_eigenvalues", Tensor.zeros(DType.FLOAT64, 9));
+            return s;
+        }).startsWith("parameter '3.weight' holds both factored"));
+        assertEquals("kfac keeps no state 'exp_avg' for parameter '1.bias'; valid: momentum_buffer", refusal(s -> {
+            s.get("1.bias").put("exp_avg", Tensor.zeros(DType.FLOAT64, 8));
+            return s;
+        }));
+        assertEquals("state dict has state for unknown parameter '9.weight'", refusal(s -> {
+            s.put("9.weight", Map.of("momentum_buffer", Tensor.zeros(DType.FLOAT64, 1)));
+            return s;
+        }));
+    }
+
+    @Test
+    void kfacRefusesAnotherOptimizersStateDict() {
+        List<Object[]> batches = batches(DType.FLOAT32);
+        Run kfac = Run.of("kfac", DType.FLOAT32, 1, batches);
+        StateDict adam = Optimizers.create("adam", kfac.model.parameters()).stateDict();
+        assertEquals("state dict is for Adam, not KFAC",
+                assertThrows(UsageException.class, () -> kfac.opt.loadStateDict(adam)).getMessage());
     }
 
     @Test
