@@ -76,6 +76,15 @@ import java.util.Map;
  * the unclipped delta and would ignore the change. The factors, which estimate curvature, are not
  * clipped, and kl_clip applies to the update of the clipped gradient.
  *
+ * <p>State ({@link #stateDict()}, under parameter names, tensors in float64): {@code step} (steps
+ * taken) and {@code generator} (the Monte-Carlo generator's {@link Rng#state()}) under the first
+ * parameter; under each Linear layer's weight the layer's averaged factors {@code factor_A}
+ * ((in + 1) square with a bias) and {@code factor_G} (out x out), and the inverses of the last
+ * refresh: {@code A_inv} and {@code G_inv}, the damped factors' inverses (damping_mode=factored),
+ * or {@code A_eigenvalues}, {@code A_eigenvectors}, {@code G_eigenvalues}, {@code G_eigenvectors}
+ * and {@code eigen_damping} (eigen); {@code momentum_buffer} under each parameter once momentum is
+ * used. A new K-FAC that loads it continues bit for bit as the one that saved it.
+ *
  * <p>Cost per step: one forward and backward pass; min(out in (in + out), N (in^2 + out^2 + in out))
  * multiply-adds per layer for the update; every factor_update_period steps one more partial
  * backward pass (K of them with fisher=true) and about N in^2 / 2 multiply-adds for A (its lower
@@ -565,6 +574,24 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                     || !FlatMatrices.spdInverse(g, ng, shiftG, gi, scratch)) {
                 return false;
             }
+            derive(in, na, ng);
+            return true;
+        }
+
+        /**
+         * The preconditioner of inverses saved from a refresh (na and ng square), with the float32
+         * copies and packed operands that refresh derived from them.
+         */
+        static FactoredPreconditioner restore(double[] ai, int na, double[] gi, int ng, int in, boolean single) {
+            FactoredPreconditioner fp = allocate(na, ng, single);
+            System.arraycopy(ai, 0, fp.ai, 0, na * na);
+            System.arraycopy(gi, 0, fp.gi, 0, ng * ng);
+            fp.derive(in, na, ng);
+            return fp;
+        }
+
+        /** For a float32 model: the inverses' float32 copies and the packed operands of the low-rank update. */
+        private void derive(int in, int na, int ng) {
             if (ai32 != null) {
                 FlatMatrices.toFloat(ai, ai32);
                 FlatMatrices.toFloat(gi, gi32);
@@ -572,7 +599,6 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                 aiPacked = gemm.packB(false, in, na, ai32, 0, na, aiPacked);
                 giPacked = gemm.packB(false, ng, ng, gi32, 0, ng, giPacked);
             }
-            return true;
         }
 
         @Override
@@ -830,6 +856,187 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                 inverses.set(i, fp);
             }
         }
+    }
+
+    // ------------------------------------------------------------------ state dict
+
+    /** The state dict's keys (see the class comment). */
+    private static final String STEP = "step";
+    private static final String FACTOR_A = "factor_A";
+    private static final String FACTOR_G = "factor_G";
+    private static final String A_INV = "A_inv";
+    private static final String G_INV = "G_inv";
+    private static final String A_EIGENVALUES = "A_eigenvalues";
+    private static final String A_EIGENVECTORS = "A_eigenvectors";
+    private static final String G_EIGENVALUES = "G_eigenvalues";
+    private static final String G_EIGENVECTORS = "G_eigenvectors";
+    private static final String EIGEN_DAMPING = "eigen_damping";
+    private static final String MOMENTUM = "momentum_buffer";
+    private static final List<String> EIGEN_KEYS = List.of(A_EIGENVALUES, A_EIGENVECTORS, G_EIGENVALUES,
+            G_EIGENVECTORS, EIGEN_DAMPING);
+
+    /**
+     * The hyperparameters and everything a new K-FAC needs to continue exactly as this one would:
+     * the step count and the Monte-Carlo generator, each layer's factors and the inverses of its
+     * last refresh (saved, not recomputed on load, so a run resumed with another number of threads
+     * is still exact), and the momentum buffers; keys as in the class comment, tensors float64.
+     */
+    @Override
+    public StateDict stateDict() {
+        StateDict base = super.stateDict();
+        Map<Parameter, Map<String, Object>> own = new IdentityHashMap<>();
+        Map<String, Object> first = own.computeIfAbsent(paramGroups().get(0).params().get(0), k -> new LinkedHashMap<>());
+        first.put(STEP, steps);
+        first.put(SecondOrderSupport.GENERATOR, rng.state());
+        for (int i = 0; i < linears.size(); i++) {
+            Map<String, Object> layer = own.computeIfAbsent(linears.get(i).weight(), k -> new LinkedHashMap<>());
+            int na = sideA(i);
+            int ng = sideG(i);
+            if (factorA.get(i) != null) {
+                double[] a = factorA.get(i).clone();
+                FlatMatrices.mirrorLower(a, na); // only the lower triangle is current between refreshes
+                layer.put(FACTOR_A, Tensor.fromArray(a, na, na));
+            }
+            if (factorG.get(i) != null) {
+                layer.put(FACTOR_G, Tensor.fromArray(factorG.get(i).clone(), ng, ng));
+            }
+            if (inverses.get(i) instanceof FactoredPreconditioner fp) {
+                layer.put(A_INV, Tensor.fromArray(fp.ai.clone(), na, na));
+                layer.put(G_INV, Tensor.fromArray(fp.gi.clone(), ng, ng));
+            } else if (inverses.get(i) instanceof EigenPreconditioner ep) {
+                layer.put(A_EIGENVALUES, Tensor.fromArray(ep.a().values().clone(), na));
+                layer.put(A_EIGENVECTORS, Tensor.fromArray(ep.a().vectors().clone(), na, na));
+                layer.put(G_EIGENVALUES, Tensor.fromArray(ep.g().values().clone(), ng));
+                layer.put(G_EIGENVECTORS, Tensor.fromArray(ep.g().vectors().clone(), ng, ng));
+                layer.put(EIGEN_DAMPING, ep.damping());
+            }
+        }
+        momentum.forEach((p, buf) -> own.computeIfAbsent(p, k -> new LinkedHashMap<>())
+                .put(MOMENTUM, Tensor.fromArray(buf.clone(), p.shape())));
+        Map<String, Map<String, Object>> state = new LinkedHashMap<>();
+        parametersByKey().forEach((key, p) -> {
+            Map<String, Object> st = new LinkedHashMap<>(base.state().getOrDefault(key, Map.of()));
+            st.putAll(own.getOrDefault(p, Map.of()));
+            if (!st.isEmpty()) {
+                state.put(key, st);
+            }
+        });
+        return new StateDict(base.optimizer(), base.groups(), state);
+    }
+
+    /**
+     * Restores a state dict from {@link #stateDict()}: after it this K-FAC steps exactly as the one
+     * that saved it. Everything is checked (kind, groups, which state each parameter may hold, the
+     * tensors' shapes and dtype) before anything changes.
+     */
+    @Override
+    public void loadStateDict(StateDict dict) {
+        requireSameGroups(dict);
+        Saved saved = check(dict.state());
+        super.loadStateDict(new StateDict(dict.optimizer(), dict.groups(), Map.of()));
+        steps = saved.steps();
+        rng.setState(saved.generator());
+        for (int i = 0; i < linears.size(); i++) {
+            factorA.set(i, saved.factorA()[i]);
+            factorG.set(i, saved.factorG()[i]);
+            inverses.set(i, saved.inverses()[i]);
+        }
+        momentum.clear();
+        momentum.putAll(saved.momentum());
+    }
+
+    /** A state dict's content, checked and in the form K-FAC keeps it. */
+    private record Saved(int steps, long[] generator, double[][] factorA, double[][] factorG,
+                         Preconditioner[] inverses, Map<Parameter, double[]> momentum) {}
+
+    private Saved check(Map<String, Map<String, Object>> state) {
+        Map<String, Parameter> byKey = parametersByKey();
+        Map<Parameter, String> keyOf = new IdentityHashMap<>();
+        byKey.forEach((key, p) -> keyOf.put(p, key));
+        Parameter first = paramGroups().get(0).params().get(0);
+        Map<Parameter, Integer> layerOf = new IdentityHashMap<>();
+        for (int i = 0; i < linears.size(); i++) {
+            layerOf.put(linears.get(i).weight(), i);
+        }
+        for (Map.Entry<String, Map<String, Object>> e : state.entrySet()) {
+            Parameter p = byKey.get(e.getKey());
+            if (p == null) {
+                throw new UsageException("state dict has state for unknown parameter '" + e.getKey() + "'");
+            }
+            List<String> valid = new ArrayList<>();
+            if (p == first) {
+                valid.addAll(List.of(STEP, SecondOrderSupport.GENERATOR));
+            }
+            if (layerOf.containsKey(p)) {
+                valid.addAll(List.of(FACTOR_A, FACTOR_G, A_INV, G_INV));
+                valid.addAll(EIGEN_KEYS);
+            }
+            valid.add(MOMENTUM);
+            for (String item : e.getValue().keySet()) {
+                if (!valid.contains(item)) {
+                    throw new UsageException("kfac keeps no state '" + item + "' for parameter '" + e.getKey()
+                            + "'; valid: " + String.join(", ", valid));
+                }
+            }
+        }
+        String firstKey = keyOf.get(first);
+        Map<String, Object> global = state.getOrDefault(firstKey, Map.of());
+        if (!(global.get(STEP) instanceof Integer count) || count < 0) {
+            throw new UsageException("state '" + STEP + "' of parameter '" + firstKey + "' is "
+                    + SecondOrderSupport.describe(global.get(STEP)) + ", expected the number of steps taken");
+        }
+        long[] generator = SecondOrderSupport.savedGenerator(global, firstKey);
+        boolean single = singlePrecision();
+        int layers = linears.size();
+        double[][] as = new double[layers][];
+        double[][] gs = new double[layers][];
+        Preconditioner[] pre = new Preconditioner[layers];
+        for (int i = 0; i < layers; i++) {
+            String key = keyOf.get(linears.get(i).weight());
+            Map<String, Object> st = state.getOrDefault(key, Map.of());
+            int na = sideA(i);
+            int ng = sideG(i);
+            as[i] = SecondOrderSupport.savedArray(st, FACTOR_A, key, na, na);
+            gs[i] = SecondOrderSupport.savedArray(st, FACTOR_G, key, ng, ng);
+            boolean factored = st.containsKey(A_INV) || st.containsKey(G_INV);
+            boolean eigen = EIGEN_KEYS.stream().anyMatch(st::containsKey);
+            if (factored && eigen) {
+                throw new UsageException("parameter '" + key + "' holds both factored (" + A_INV + ", " + G_INV
+                        + ") and eigen inverses (" + String.join(", ", EIGEN_KEYS) + "); K-FAC saves one form");
+            }
+            if (factored) {
+                double[] ai = SecondOrderSupport.requireSaved(st, A_INV, key, na, na);
+                double[] gi = SecondOrderSupport.requireSaved(st, G_INV, key, ng, ng);
+                pre[i] = FactoredPreconditioner.restore(ai, na, gi, ng, linears.get(i).inFeatures(), single);
+            } else if (eigen) {
+                double[] la = SecondOrderSupport.requireSaved(st, A_EIGENVALUES, key, na);
+                double[] qa = SecondOrderSupport.requireSaved(st, A_EIGENVECTORS, key, na, na);
+                double[] lg = SecondOrderSupport.requireSaved(st, G_EIGENVALUES, key, ng);
+                double[] qg = SecondOrderSupport.requireSaved(st, G_EIGENVECTORS, key, ng, ng);
+                if (!(st.get(EIGEN_DAMPING) instanceof Double damping)) {
+                    throw new UsageException("state '" + EIGEN_DAMPING + "' of parameter '" + key + "' is "
+                            + SecondOrderSupport.describe(st.get(EIGEN_DAMPING))
+                            + ", expected the damping of the eigen inverses");
+                }
+                pre[i] = EigenPreconditioner.of(new FlatMatrices.Eigen(la, qa, na), new FlatMatrices.Eigen(lg, qg, ng),
+                        damping, single);
+            }
+            if (count > 0 && (as[i] == null || gs[i] == null || pre[i] == null)) {
+                throw new UsageException("parameter '" + key + "' has no " + (as[i] == null ? FACTOR_A
+                        : gs[i] == null ? FACTOR_G : "inverses (" + A_INV + " and " + G_INV + ", or the eigen form)")
+                        + ", which K-FAC holds for each layer after its first step (this dict is after step " + count
+                        + ")");
+            }
+        }
+        Map<Parameter, double[]> buffers = new IdentityHashMap<>();
+        state.forEach((key, st) -> {
+            Parameter p = byKey.get(key);
+            double[] buf = SecondOrderSupport.savedArray(st, MOMENTUM, key, p.shape());
+            if (buf != null) {
+                buffers.put(p, buf);
+            }
+        });
+        return new Saved(count, generator, as, gs, pre, buffers);
     }
 
     @Override

@@ -27,7 +27,9 @@ import java.util.Map;
  * mc_samples draws of targets from the model; empirical: the data's labels, which Kunstner et al.
  * 2019 show is not a curvature estimate); mc_samples=1; solver=auto (dense Cholesky when
  * P <= max_dense, else conjugate gradients on Fisher-vector products); max_dense=2000;
- * cg_iters=100; cg_tol=1e-10; seed=0 (for Monte-Carlo sampling).
+ * cg_iters=100; cg_tol=1e-10; seed=0 (for Monte-Carlo sampling). Its state dict holds the
+ * generator's state ({@code generator} under the first parameter), so a run resumed from it draws
+ * the same targets.
  *
  * <p>Cost per step: dense, N K backward passes for the Jacobian and O(P^2 N K + P^3); CG, about
  * three backward passes per iteration. {@link #step(Closure)} ignores the closure's value (the
@@ -79,6 +81,39 @@ public final class NaturalGradient extends Optimizer implements CurvatureOptimiz
         SecondOrderSupport.requireWhole(g, "cg_iters", 1);
         SecondOrderSupport.requireNonNegative(g, "cg_tol");
         SecondOrderSupport.requireWhole(g, "seed", 0);
+    }
+
+    /**
+     * The hyperparameters and the Monte-Carlo generator's state ({@code generator}, six longs,
+     * under the first parameter): all a new NaturalGradient needs to continue exactly as this one.
+     */
+    @Override
+    public StateDict stateDict() {
+        StateDict base = super.stateDict();
+        String first = parametersByKey().keySet().iterator().next();
+        Map<String, Map<String, Object>> state = new LinkedHashMap<>(base.state());
+        Map<String, Object> st = new LinkedHashMap<>(state.getOrDefault(first, Map.of()));
+        st.put(SecondOrderSupport.GENERATOR, rng.state());
+        state.put(first, st);
+        return new StateDict(base.optimizer(), base.groups(), state);
+    }
+
+    /** Restores a state dict from {@link #stateDict()}, checked before anything changes. */
+    @Override
+    public void loadStateDict(StateDict dict) {
+        requireSameGroups(dict);
+        String first = parametersByKey().keySet().iterator().next();
+        for (Map.Entry<String, Map<String, Object>> e : dict.state().entrySet()) {
+            for (String item : e.getValue().keySet()) {
+                if (!(e.getKey().equals(first) && item.equals(SecondOrderSupport.GENERATOR))) {
+                    throw new UsageException("natural gradient keeps no state '" + item + "' for parameter '"
+                            + e.getKey() + "'; it keeps '" + SecondOrderSupport.GENERATOR + "' for '" + first + "'");
+                }
+            }
+        }
+        long[] generator = SecondOrderSupport.savedGenerator(dict.state().getOrDefault(first, Map.of()), first);
+        super.loadStateDict(new StateDict(dict.optimizer(), dict.groups(), Map.of()));
+        rng.setState(generator);
     }
 
     /** The problem this optimizer works on (set a new batch on it between steps). */

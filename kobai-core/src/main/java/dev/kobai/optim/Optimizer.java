@@ -334,31 +334,8 @@ public abstract class Optimizer {
      * from the dict.
      */
     public void loadStateDict(StateDict dict) {
-        if (!dict.optimizer().equals(getClass().getSimpleName())) {
-            throw new UsageException("state dict is for " + dict.optimizer() + ", not " + getClass().getSimpleName());
-        }
-        if (dict.groups().size() != groups.size()) {
-            throw new UsageException("state dict has " + dict.groups().size() + " parameter groups, optimizer has "
-                    + groups.size());
-        }
-        List<String> keys = parameterKeys();
-        Map<String, Parameter> byKey = new LinkedHashMap<>();
-        int index = 0;
-        for (ParamGroup g : groups) {
-            for (Parameter p : g.params()) {
-                byKey.put(keys.get(index++), p);
-            }
-        }
-        for (int i = 0; i < groups.size(); i++) {
-            List<String> mine = new ArrayList<>();
-            for (Parameter p : groups.get(i).params()) {
-                mine.add(keyOf(byKey, p));
-            }
-            List<String> theirs = dict.groups().get(i).params();
-            if (!new java.util.HashSet<>(mine).equals(new java.util.HashSet<>(theirs))) {
-                throw new UsageException("parameter group " + i + " holds " + mine + " but the state dict's holds " + theirs);
-            }
-        }
+        requireSameGroups(dict);
+        Map<String, Parameter> byKey = parametersByKey();
         for (String key : dict.state().keySet()) {
             if (!byKey.containsKey(key)) {
                 throw new UsageException("state dict has state for unknown parameter '" + key + "'");
@@ -386,6 +363,48 @@ public abstract class Optimizer {
         }
         state.clear();
         state.putAll(restored);
+    }
+
+    /**
+     * Checks, changing nothing, that a state dict is of this optimizer's kind and has its groups
+     * (in number, and each with the same parameter names); {@link #loadStateDict} starts with this,
+     * and a subclass that keeps state of its own checks it before its own entries.
+     */
+    protected final void requireSameGroups(StateDict dict) {
+        if (!dict.optimizer().equals(getClass().getSimpleName())) {
+            throw new UsageException("state dict is for " + dict.optimizer() + ", not " + getClass().getSimpleName());
+        }
+        if (dict.groups().size() != groups.size()) {
+            throw new UsageException("state dict has " + dict.groups().size() + " parameter groups, optimizer has "
+                    + groups.size());
+        }
+        Map<String, Parameter> byKey = parametersByKey();
+        for (int i = 0; i < groups.size(); i++) {
+            List<String> mine = new ArrayList<>();
+            for (Parameter p : groups.get(i).params()) {
+                mine.add(keyOf(byKey, p));
+            }
+            List<String> theirs = dict.groups().get(i).params();
+            if (!new java.util.HashSet<>(mine).equals(new java.util.HashSet<>(theirs))) {
+                throw new UsageException("parameter group " + i + " holds " + mine + " but the state dict's holds " + theirs);
+            }
+        }
+    }
+
+    /**
+     * Every parameter by the name its state is saved under (its dotted name, or its position as
+     * {@code #3} when it has none), in group order.
+     */
+    protected final Map<String, Parameter> parametersByKey() {
+        List<String> keys = parameterKeys();
+        Map<String, Parameter> byKey = new LinkedHashMap<>();
+        int index = 0;
+        for (ParamGroup g : groups) {
+            for (Parameter p : g.params()) {
+                byKey.put(keys.get(index++), p);
+            }
+        }
+        return byKey;
     }
 
     private static String keyOf(Map<String, Parameter> byKey, Parameter p) {

@@ -3,9 +3,14 @@ package dev.kobai.optim;
 import dev.kobai.UsageException;
 import dev.kobai.curvature.ParamVectors;
 import dev.kobai.nn.Parameter;
+import dev.kobai.tensor.DType;
 import dev.kobai.tensor.GradMode;
+import dev.kobai.tensor.Rng;
+import dev.kobai.tensor.Tensor;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /** Helpers shared by the second-order optimizers. */
 final class SecondOrderSupport {
@@ -101,5 +106,68 @@ final class SecondOrderSupport {
         for (int i = 0; i < parts.length; i++) {
             params.get(i).setGrad(parts[i]);
         }
+    }
+
+    // ---------------------------------------------------------------- saved state
+
+    /**
+     * The state-dict key, under the first parameter, of a Monte-Carlo generator's state
+     * ({@link Rng#state()}, six longs).
+     */
+    static final String GENERATOR = "generator";
+
+    /** The generator state saved in {@code state} (of parameter {@code param}), checked. */
+    static long[] savedGenerator(Map<String, Object> state, String param) {
+        Object v = state.get(GENERATOR);
+        if (!(v instanceof long[] words) || words.length != 6) {
+            throw new UsageException("state '" + GENERATOR + "' of parameter '" + param + "' is " + describe(v)
+                    + ", expected a generator state of 6 longs");
+        }
+        return words.clone();
+    }
+
+    /**
+     * A float64 tensor saved in {@code state} (of parameter {@code param}) under {@code key}, with
+     * exactly {@code shape}, as a fresh array; null when there is none.
+     */
+    static double[] savedArray(Map<String, Object> state, String key, String param, int... shape) {
+        Object v = state.get(key);
+        if (v == null) {
+            return null;
+        }
+        String what = "state '" + key + "' of parameter '" + param + "'";
+        if (!(v instanceof Tensor t)) {
+            throw new UsageException(what + " is " + describe(v) + ", expected a float64 tensor of shape "
+                    + Arrays.toString(shape));
+        }
+        if (!Arrays.equals(t.shape(), shape)) {
+            throw new UsageException(what + " has shape " + Arrays.toString(t.shape()) + ", expected "
+                    + Arrays.toString(shape));
+        }
+        if (t.dtype() != DType.FLOAT64) {
+            throw new UsageException(what + " is " + t.dtype() + ", expected float64 (as saved)");
+        }
+        return t.toDoubleArray();
+    }
+
+    /** As {@link #savedArray}, but the tensor must be there. */
+    static double[] requireSaved(Map<String, Object> state, String key, String param, int... shape) {
+        double[] a = savedArray(state, key, param, shape);
+        if (a == null) {
+            throw new UsageException("state '" + key + "' of parameter '" + param + "' is missing");
+        }
+        return a;
+    }
+
+    /** A saved value for messages: its type and, for a short one, its value. */
+    static String describe(Object v) {
+        return switch (v) {
+            case null -> "missing";
+            case Tensor t -> "a tensor " + t.describe();
+            case long[] a -> "long[" + a.length + "]";
+            case double[] a -> "double[" + a.length + "]";
+            case int[] a -> "int[" + a.length + "]";
+            default -> "the " + v.getClass().getSimpleName() + " " + v;
+        };
     }
 }

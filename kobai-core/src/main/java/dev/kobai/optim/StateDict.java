@@ -9,8 +9,8 @@ import java.util.Map;
 
 /**
  * An optimizer's saved state: its hyperparameters per group and each parameter's state, keyed by
- * parameter name. Values are tensors (copied, detached), numbers, booleans, strings, double
- * pairs, or lists of those (L-BFGS keeps histories).
+ * parameter name. Values are tensors (copied, detached), numbers, booleans, strings, double,
+ * int and long arrays (a generator's state), or lists of those (L-BFGS keeps histories).
  *
  * @param optimizer the optimizer's class name, checked on load
  * @param groups    per group: the names of its parameters and its options
@@ -42,6 +42,12 @@ public record StateDict(String optimizer, List<Group> groups, Map<String, Map<St
             return t.copy();
         }
         if (v instanceof double[] a) {
+            return a.clone();
+        }
+        if (v instanceof int[] a) {
+            return a.clone();
+        }
+        if (v instanceof long[] a) {
             return a.clone();
         }
         if (v instanceof List<?> list) {

@@ -292,7 +292,6 @@ public final class Checkpoint {
             groups.add(new StateDict.Group(names, options));
         }
         Map<String, Map<String, Object>> state = new LinkedHashMap<>();
-        Map<String, Parameter> params = model.namedParameters();
         for (Map.Entry<String, String> e : c.metadata().entrySet()) {
             if (!e.getKey().startsWith("optimizer.state.")) {
                 continue;
@@ -305,15 +304,8 @@ public final class Checkpoint {
             for (Map.Entry<?, ?> item : m.entrySet()) {
                 st.put((String) item.getKey(), codec.decode(item.getValue(), e.getKey() + "." + item.getKey()));
             }
-            Parameter p = params.get(param);
-            for (Map.Entry<String, Object> item : st.entrySet()) {
-                if (p != null && item.getValue() instanceof Tensor t && t.numel() == p.numel()
-                        && !Arrays.equals(t.shape(), p.shape())) {
-                    throw new DataFormatException(file + ": tensor 'optimizer.state." + param + "." + item.getKey()
-                            + "' has shape " + Arrays.toString(t.shape()) + ", parameter '" + param + "' has "
-                            + Arrays.toString(p.shape()));
-                }
-            }
+            // shapes are the optimizer's to check: not every state tensor is shaped as its parameter
+            // (K-FAC's factors and inverses)
             state.put(param, st);
         }
         try {

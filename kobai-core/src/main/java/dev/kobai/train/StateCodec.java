@@ -17,7 +17,8 @@ import java.util.Map;
  * always has a '.' or an exponent, so it never reads back as an integer); everything else as an
  * object with one key naming its type: {@code {"double":"NaN"}} (also {@code "Infinity"} and
  * {@code "-Infinity"}), {@code {"long":N}}, {@code {"doubles":[...]}} for a double[],
- * {@code {"ints":[...]}} for an int[], {@code {"map":{...}}} for a nested map and
+ * {@code {"ints":[...]}} for an int[], {@code {"longs":[...]}} for a long[] (a generator's
+ * state), {@code {"map":{...}}} for a nested map and
  * {@code {"tensor":"NAME"}} for a tensor stored under NAME. Lists are JSON arrays.
  */
 final class StateCodec {
@@ -60,6 +61,13 @@ final class StateCodec {
                     out.add(x);
                 }
                 yield Map.of("ints", out);
+            }
+            case long[] a -> {
+                List<Object> out = new ArrayList<>();
+                for (long x : a) {
+                    out.add(x);
+                }
+                yield Map.of("longs", out);
             }
             case Tensor t -> {
                 tensors.put(name, t.detach());
@@ -134,6 +142,17 @@ final class StateCodec {
                                 throw fault(where, "\"ints\" holds " + items.get(i));
                             }
                             out[i] = (int) (long) l;
+                        }
+                        yield out;
+                    }
+                    case "longs" -> {
+                        List<?> items = list(v, where);
+                        long[] out = new long[items.size()];
+                        for (int i = 0; i < out.length; i++) {
+                            if (!(items.get(i) instanceof Long l)) {
+                                throw fault(where, "\"longs\" holds " + items.get(i));
+                            }
+                            out[i] = l;
                         }
                         yield out;
                     }

@@ -1,0 +1,297 @@
+package dev.kobai.optim;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kobai.UsageException;
+import dev.kobai.curvature.CurvatureProblem;
+import dev.kobai.curvature.LossKind;
+import dev.kobai.nn.Models;
+import dev.kobai.nn.Parameter;
+import dev.kobai.nn.Sequential;
+import dev.kobai.tensor.DType;
+import dev.kobai.tensor.Rng;
+import dev.kobai.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The second-order optimizers' state dicts: a new optimizer that loads one taken mid-run steps bit
+ * for bit as the one that saved it, and K-FAC's and natural gradient's state is checked on load.
+ */
+class SecondOrderStateDictTest {
+    private static final String MODEL = "mlp:6-8-5-4:tanh";
+
+    /** Minibatches of 3 (K-FAC's low-rank update) and 20 (the direct product), alternating. */
+    private static List<Object[]> batches(DType dtype) {
+        Rng rng = new Rng(7);
+        List<Object[]> out = new ArrayList<>();
+        for (int b = 0; b < 12; b++) {
+            int n = b % 2 == 0 ? 3 : 20;
+            int[] labels = new int[n];
+            for (int i = 0; i < n; i++) {
+                labels[i] = rng.nextInt(4);
+            }
+            out.add(new Object[] {Tensor.randn(rng, dtype, n, 6), labels});
+        }
+        return out;
+    }
+
+    /** A model and optimizer on the first batch; {@code seed} picks the initial weights. */
+    private record Run(Sequential model, CurvatureProblem problem, Optimizer opt) {
+        static Run of(String spec, DType dtype, long seed, List<Object[]> batches) {
+            Sequential m = Models.fromSpec(MODEL, new Rng(seed), dtype);
+            m.namedParameters();
+            CurvatureProblem p = CurvatureProblem.of(m, LossKind.CROSS_ENTROPY, (Tensor) batches.get(0)[0],
+                    (int[]) batches.get(0)[1]);
+            return new Run(m, p, Optimizers.create(spec, p));
+        }
+
+        void steps(List<Object[]> batches, int from, int to) {
+            for (int s = from; s < to; s++) {
+                problem.setBatch((Tensor) batches.get(s)[0], (int[]) batches.get(s)[1]);
+                opt.step(null);
+            }
+        }
+
+        void copyWeightsFrom(Run other) {
+            List<Parameter> mine = model.parameters();
+            List<Parameter> theirs = other.model.parameters();
+            for (int i = 0; i < mine.size(); i++) {
+                mine.get(i).copyFrom(theirs.get(i));
+            }
+        }
+    }
+
+    /**
+     * Steps {@code spec} 5 times, saves its state dict, loads it into a new optimizer (other seed,
+     * other initial weights, then the saved weights), and steps both 7 more times: weights and
+     * state dicts equal bit for bit, and equal to a run that never saved.
+     */
+    private static void resumesBitIdentical(String spec, DType dtype) {
+        List<Object[]> batches = batches(dtype);
+        Run original = Run.of(spec, dtype, 1, batches);
+        Run untouched = Run.of(spec, dtype, 1, batches);
+        original.steps(batches, 0, 5);
+        untouched.steps(batches, 0, 5);
+        StateDict saved = original.opt.stateDict();
+
+        // another seed (the loaded generator replaces it) and other initial weights, then the saved ones
+        boolean seeded = spec.startsWith("kfac") || spec.startsWith("natural");
+        Run resumed = Run.of(seeded ? spec + (spec.contains(":") ? "," : ":") + "seed=99" : spec, dtype, 2, batches);
+        resumed.copyWeightsFrom(original);
+        resumed.opt.loadStateDict(saved);
+        assertSameState(saved, resumed.opt.stateDict(), spec + " right after loading");
+
+        original.steps(batches, 5, 12);
+        resumed.steps(batches, 5, 12);
+        untouched.steps(batches, 5, 12);
+        for (Parameter p : original.model.parameters()) {
+            for (double w : p.toDoubleArray()) {
+                assertTrue(Double.isFinite(w), spec + " diverged: the comparison would be of NaNs");
+            }
+        }
+        for (Run other : List.of(resumed, untouched)) {
+            List<Parameter> a = original.model.parameters();
+            List<Parameter> b = other.model.parameters();
+            for (int i = 0; i < a.size(); i++) {
+                assertArrayEquals(bits(a.get(i)), bits(b.get(i)), spec + ": " + a.get(i).name());
+            }
+            assertSameState(original.opt.stateDict(), other.opt.stateDict(), spec);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "kfac:damping_mode=factored,fisher=mc,momentum=0.5,factor_update_period=2,inv_update_period=3",
+        "kfac:damping_mode=factored,fisher=true,momentum=0.5,factor_update_period=2,inv_update_period=3",
+        "kfac:damping_mode=factored,fisher=empirical,momentum=0.5,factor_update_period=2,inv_update_period=3",
+        "kfac:damping_mode=eigen,fisher=mc,momentum=0.5,factor_update_period=2,inv_update_period=3",
+        "kfac:damping_mode=eigen,fisher=true,momentum=0.5,factor_update_period=2,inv_update_period=3",
+        "kfac:damping_mode=eigen,fisher=empirical,momentum=0.5,factor_update_period=2,inv_update_period=3",
+        "kfac:momentum=0.9,kl_clip=0,factor_update_period=3,inv_update_period=4",
+        "kfac",
+        "natural:fisher=mc,mc_samples=2,lr=0.2,damping=0.1",
+        "natural:fisher=mc,solver=cg,cg_iters=5,lr=0.2,damping=0.1",
+        "natural:fisher=empirical,lr=0.2,damping=0.1",
+        "newton:adapt_damping=true,line_search=true,indefinite=shift",
+        "newton:curvature=gauss-newton,adapt_damping=true",
+        "hessian-free:cg_max_iters=10",
+        "hessian-free:adapt_damping=false,backtrack=false,line_search=false,warm_start=0.5,cg_max_iters=10"
+    })
+    void loadedStateDictContinuesBitIdentical(String spec) {
+        resumesBitIdentical(spec, DType.FLOAT32);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "kfac:damping_mode=factored,momentum=0.5,factor_update_period=2,inv_update_period=3",
+        "kfac:damping_mode=eigen,momentum=0.5,factor_update_period=2,inv_update_period=3"
+    })
+    void loadedStateDictContinuesBitIdenticalInFloat64(String spec) {
+        resumesBitIdentical(spec, DType.FLOAT64);
+    }
+
+    @Test
+    void kfacStateDictHoldsFactorsInversesStepGeneratorAndMomentum() {
+        List<Object[]> batches = batches(DType.FLOAT32);
+        Run run = Run.of("kfac:momentum=0.5,inv_update_period=3", DType.FLOAT32, 1, batches);
+        run.steps(batches, 0, 4);
+        StateDict sd = run.opt.stateDict();
+        Map<String, Object> first = sd.state().get("1.weight");
+        assertEquals(4, first.get("step"));
+        assertEquals(6, ((long[]) first.get("generator")).length);
+        assertArrayEquals(new int[] {7, 7}, ((Tensor) first.get("factor_A")).shape());
+        assertArrayEquals(new int[] {8, 8}, ((Tensor) first.get("factor_G")).shape());
+        assertArrayEquals(new int[] {7, 7}, ((Tensor) first.get("A_inv")).shape());
+        assertArrayEquals(new int[] {8, 8}, ((Tensor) first.get("G_inv")).shape());
+        assertArrayEquals(new int[] {8, 6}, ((Tensor) first.get("momentum_buffer")).shape());
+        assertEquals(DType.FLOAT64, ((Tensor) first.get("factor_A")).dtype());
+        assertEquals(List.of("momentum_buffer"), List.copyOf(sd.state().get("1.bias").keySet()));
+        assertEquals(List.of("factor_A", "factor_G", "A_inv", "G_inv", "momentum_buffer"),
+                List.copyOf(sd.state().get("3.weight").keySet()));
+        double[] a = ((Tensor) first.get("factor_A")).toDoubleArray();
+        for (int i = 0; i < 7; i++) {
+            for (int j = 0; j < 7; j++) {
+                assertEquals(a[i * 7 + j], a[j * 7 + i], "factor_A is saved symmetric");
+            }
+        }
+
+        Run eigen = Run.of("kfac:damping_mode=eigen", DType.FLOAT32, 1, batches);
+        eigen.steps(batches, 0, 1);
+        assertEquals(List.of("factor_A", "factor_G", "A_eigenvalues", "A_eigenvectors", "G_eigenvalues",
+                "G_eigenvectors", "eigen_damping"), List.copyOf(eigen.opt.stateDict().state().get("3.weight").keySet()));
+    }
+
+    /** Loads a changed copy of a mid-run K-FAC state dict into a fresh K-FAC; returns the message. */
+    private static String refusal(UnaryOperator<Map<String, Map<String, Object>>> change) {
+        List<Object[]> batches = batches(DType.FLOAT32);
+        Run run = Run.of("kfac:momentum=0.5", DType.FLOAT32, 1, batches);
+        run.steps(batches, 0, 2);
+        StateDict sd = run.opt.stateDict();
+        Map<String, Map<String, Object>> state = new LinkedHashMap<>();
+        sd.state().forEach((k, v) -> state.put(k, new LinkedHashMap<>(v)));
+        Run fresh = Run.of("kfac:momentum=0.5", DType.FLOAT32, 1, batches);
+        StateDict before = fresh.opt.stateDict();
+        String message = assertThrows(UsageException.class,
+                () -> fresh.opt.loadStateDict(new StateDict(sd.optimizer(), sd.groups(), change.apply(state))))
+                .getMessage();
+        assertSameState(before, fresh.opt.stateDict(), "a refused dict changes nothing");
+        return message;
+    }
+
+    @Test
+    void kfacRefusesStateThatDoesNotFit() {
+        assertEquals("state 'factor_A' of parameter '3.weight' has shape [8, 8], expected [9, 9]", refusal(s -> {
+            s.get("3.weight").put("factor_A", Tensor.zeros(DType.FLOAT64, 8, 8));
+            return s;
+        }));
+        assertEquals("state 'A_inv' of parameter '1.weight' is float32, expected float64 (as saved)", refusal(s -> {
+            s.get("1.weight").put("A_inv", ((Tensor) s.get("1.weight").get("A_inv")).to(DType.FLOAT32));
+            return s;
+        }));
+        assertEquals("state 'momentum_buffer' of parameter '1.bias' has shape [7], expected [8]", refusal(s -> {
+            s.get("1.bias").put("momentum_buffer", Tensor.zeros(DType.FLOAT64, 7));
+            return s;
+        }));
+        assertEquals("state 'generator' of parameter '1.weight' is missing, expected a generator state of 6 longs",
+                refusal(s -> {
+                    s.get("1.weight").remove("generator");
+                    return s;
+                }));
+        assertEquals("state 'step' of parameter '1.weight' is the String 2, expected the number of steps taken",
+                refusal(s -> {
+                    s.get("1.weight").put("step", "2");
+                    return s;
+                }));
+        assertTrue(refusal(s -> {
+            s.get("3.weight").remove("G_inv");
+            return s;
+        }).equals("state 'G_inv' of parameter '3.weight' is missing"));
+        assertTrue(refusal(s -> {
+            s.get("3.weight").remove("A_inv");
+            s.get("3.weight").remove("G_inv");
+            return s;
+        }).startsWith("parameter '3.weight' has no inverses"));
+        assertTrue(refusal(s -> {
+            s.get("3.weight").put("A_eigenvalues", Tensor.zeros(DType.FLOAT64, 9));
+            return s;
+        }).startsWith("parameter '3.weight' holds both factored"));
+        assertEquals("kfac keeps no state 'exp_avg' for parameter '1.bias'; valid: momentum_buffer", refusal(s -> {
+            s.get("1.bias").put("exp_avg", Tensor.zeros(DType.FLOAT64, 8));
+            return s;
+        }));
+        assertEquals("state dict has state for unknown parameter '9.weight'", refusal(s -> {
+            s.put("9.weight", Map.of("momentum_buffer", Tensor.zeros(DType.FLOAT64, 1)));
+            return s;
+        }));
+    }
+
+    @Test
+    void kfacRefusesAnotherOptimizersStateDict() {
+        List<Object[]> batches = batches(DType.FLOAT32);
+        Run kfac = Run.of("kfac", DType.FLOAT32, 1, batches);
+        StateDict adam = Optimizers.create("adam", kfac.model.parameters()).stateDict();
+        assertEquals("state dict is for Adam, not KFAC",
+                assertThrows(UsageException.class, () -> kfac.opt.loadStateDict(adam)).getMessage());
+    }
+
+    @Test
+    void naturalGradientRefusesStateThatDoesNotFit() {
+        List<Object[]> batches = batches(DType.FLOAT32);
+        Run run = Run.of("natural:fisher=mc", DType.FLOAT32, 1, batches);
+        StateDict sd = run.opt.stateDict();
+        assertEquals(6, ((long[]) sd.state().get("1.weight").get("generator")).length);
+        StateDict shortGenerator = new StateDict(sd.optimizer(), sd.groups(),
+                Map.of("1.weight", Map.of("generator", new long[5])));
+        assertEquals("state 'generator' of parameter '1.weight' is long[5], expected a generator state of 6 longs",
+                assertThrows(UsageException.class, () -> run.opt.loadStateDict(shortGenerator)).getMessage());
+        StateDict extra = new StateDict(sd.optimizer(), sd.groups(), Map.of("1.weight",
+                Map.of("generator", new long[6], "momentum_buffer", Tensor.zeros(DType.FLOAT64, 8, 6))));
+        assertTrue(assertThrows(UsageException.class, () -> run.opt.loadStateDict(extra)).getMessage()
+                .startsWith("natural gradient keeps no state 'momentum_buffer' for parameter '1.weight'"));
+    }
+
+    private static long[] bits(Tensor t) {
+        double[] d = t.toDoubleArray();
+        long[] out = new long[d.length];
+        for (int i = 0; i < d.length; i++) {
+            out[i] = Double.doubleToRawLongBits(d[i]);
+        }
+        return out;
+    }
+
+    /** Same options, same state keys and, bit for bit, the same values. */
+    static void assertSameState(StateDict expected, StateDict actual, String what) {
+        assertEquals(expected.optimizer(), actual.optimizer(), what);
+        assertEquals(expected.groups(), actual.groups(), what);
+        assertEquals(expected.state().keySet(), actual.state().keySet(), what);
+        expected.state().forEach((param, st) -> {
+            Map<String, Object> other = actual.state().get(param);
+            assertEquals(st.keySet(), other.keySet(), what + ": " + param);
+            st.forEach((key, v) -> {
+                Object w = other.get(key);
+                String where = what + ": " + param + "." + key;
+                switch (v) {
+                    case Tensor t -> {
+                        assertArrayEquals(t.shape(), ((Tensor) w).shape(), where);
+                        assertEquals(t.dtype(), ((Tensor) w).dtype(), where);
+                        assertArrayEquals(bits(t), bits((Tensor) w), where);
+                    }
+                    case double[] a -> assertTrue(Arrays.equals(a, (double[]) w), where);
+                    case long[] a -> assertArrayEquals(a, (long[]) w, where);
+                    default -> assertEquals(v, w, where);
+                }
+            });
+        });
+    }
+}
