@@ -30,6 +30,28 @@ def load(path):
     return meta, tensors
 
 
+def save(path, tensors, metadata=None):
+    """Writes {name: numpy array} as a safetensors file (F64, F32 or I64 after each array's dtype),
+    the counterpart of load, so that torch state dicts reach Kobai without the safetensors package."""
+    names = {np.dtype("<f8"): "F64", np.dtype("<f4"): "F32", np.dtype("<i8"): "I64"}
+    header = {"__metadata__": dict(metadata or {})}
+    blobs, offset = [], 0
+    for name, array in tensors.items():
+        a = np.array(array, order="C")  # keeps a 0-d array 0-d, as ascontiguousarray would not
+        kind = names[a.dtype.newbyteorder("<")]
+        raw = a.astype(a.dtype.newbyteorder("<")).tobytes()
+        header[name] = {"dtype": kind, "shape": list(a.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for raw in blobs:
+            f.write(raw)
+
+
 def main():
     meta, tensors = load(sys.argv[1])
     if "--json" in sys.argv[2:]:

@@ -42,7 +42,9 @@ import picocli.CommandLine.Spec;
                 + "and a Hessian-vector product on this machine.",
         footer = {
             "",
-            "Sections: epoch, matmul, optim, hvp, kfac (all by default).",
+            "Sections: epoch, matmul, optim, hvp, kfac (all by default), and cnn",
+            "  (epochs of the cnn preset) and conv (its convolution layers against",
+            "  matrix products of the same size), which run only when named.",
             "Example:",
             "  kobai bench --threads 2 --json bench.json"
         })
@@ -69,7 +71,9 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
     @Option(names = "--verbose", description = "Print stack traces with errors.")
     boolean verbose;
 
-    private static final List<String> SECTIONS = List.of("epoch", "matmul", "optim", "hvp", "kfac");
+    private static final List<String> SECTIONS = List.of("epoch", "matmul", "optim", "hvp", "kfac", "cnn", "conv");
+    /** Sections that run only when --only names them: a cnn epoch on Fashion-MNIST takes a while. */
+    private static final List<String> ON_REQUEST = List.of("cnn", "conv");
 
     @Override
     public boolean verbose() {
@@ -130,6 +134,12 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
         if (wants("kfac")) {
             report.put("kfac", kfac(out));
         }
+        if (wants("cnn")) {
+            report.put("cnn", cnnEpochs(out));
+        }
+        if (wants("conv")) {
+            report.put("conv", convolutions(out));
+        }
         if (json != null) {
             Files.writeString(json, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
                     .create().toJson(report) + "\n");
@@ -138,7 +148,7 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
     }
 
     private boolean wants(String section) {
-        return only == null || only.contains(section);
+        return only == null ? !ON_REQUEST.contains(section) : only.contains(section);
     }
 
     private static String loadAverage() {
@@ -204,13 +214,23 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
     private Map<String, Object> epochs(PrintWriter out) {
         String data = Files.isDirectory(Datasets.FASHION_MNIST_DIR) ? "fashion-mnist" : "digits";
         String model = data.equals("digits") ? "mlp:64-256-10" : Workloads.Model.SPEC;
+        return epochs(out, data, model, "sgd:lr=0.1");
+    }
+
+    /** Epochs of the cnn preset with SGD and momentum, as the convolutional-network issue measures them. */
+    private Map<String, Object> cnnEpochs(PrintWriter out) {
+        String data = Files.isDirectory(Datasets.FASHION_MNIST_DIR) ? "fashion-mnist" : "digits";
+        return epochs(out, data, "cnn", Workloads.CNN_OPTIMIZER);
+    }
+
+    private Map<String, Object> epochs(PrintWriter out, String data, String model, String optimizer) {
         int n = epochs != null ? epochs : quick ? 1 : 3;
         if (n < 1) {
             throw new UsageException("--epochs must be at least 1, got " + n);
         }
-        TrainSettings settings = new TrainSettings(data, model, "sgd:lr=0.1", n, Workloads.Model.BATCH, 1);
-        out.printf(Locale.ROOT, "%nTraining epochs: %s on %s, sgd:lr=0.1, batch %d (training and test evaluation)%n",
-                model, data, Workloads.Model.BATCH);
+        TrainSettings settings = new TrainSettings(data, model, optimizer, n, Workloads.Model.BATCH, 1);
+        out.printf(Locale.ROOT, "%nTraining epochs: %s on %s, %s, batch %d (training and test evaluation)%n",
+                model, data, optimizer, Workloads.Model.BATCH);
         out.flush();
         long start = System.nanoTime();
         Training.Setup setup = Training.prepare(settings);
@@ -231,11 +251,48 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("data", data);
         r.put("model", model);
-        r.put("optimizer", "sgd:lr=0.1");
+        r.put("optimizer", optimizer);
         r.put("batch_size", Workloads.Model.BATCH);
         r.put("load_seconds", loadSeconds);
         r.put("epochs", rows);
         return r;
+    }
+
+    /**
+     * Each convolution of the cnn preset at batch 128, forward and both gradients, beside one matrix
+     * product of the same multiply-adds (the weight times the whole batch's unfolded patches, a
+     * [O, C kh kw] by [C kh kw, N OH OW] product, or its transposes): the convolution's GFLOP/s as a
+     * share of the GEMM's is what the unfolding, the per-sample split and the bias cost.
+     */
+    private List<Map<String, Object>> convolutions(PrintWriter out) {
+        out.printf(Locale.ROOT, "%nConvolutions of the cnn preset at batch %d (float32, %s), against the GEMM of the same size%n",
+                Workloads.Model.BATCH, Kernels.gemm().name());
+        out.printf(Locale.ROOT, "  %-34s %-8s %10s %9s %10s %9s %6s%n", "layer", "pass", "conv", "GFLOP/s", "gemm",
+                "GFLOP/s", "share");
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Workloads.ConvShape shape : Workloads.CNN_CONVOLUTIONS) {
+            Workloads.ConvLayer layer = new Workloads.ConvLayer(shape, Workloads.Model.BATCH);
+            for (Workloads.ConvPass pass : Workloads.ConvPass.values()) {
+                if (pass == Workloads.ConvPass.INPUT_GRADIENT && shape.in() == 1) {
+                    continue; // the first layer's input needs no gradient
+                }
+                double[] both = time(() -> layer.run(pass), () -> layer.gemm(pass));
+                double flops = layer.flops();
+                out.printf(Locale.ROOT, "  %-34s %-8s %7.3f ms %9.1f %7.3f ms %9.1f %6.2f%n", shape, pass.label(),
+                        both[0] * 1e3, flops / both[0] / 1e9, both[1] * 1e3, flops / both[1] / 1e9, both[1] / both[0]);
+                out.flush();
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("layer", shape.toString());
+                row.put("pass", pass.label());
+                row.put("conv_seconds", both[0]);
+                row.put("gemm_seconds", both[1]);
+                row.put("gflops", flops / both[0] / 1e9);
+                row.put("gemm_gflops", flops / both[1] / 1e9);
+                row.put("share_of_gemm", both[1] / both[0]);
+                rows.add(row);
+            }
+        }
+        return rows;
     }
 
     private List<Map<String, Object>> matmul(PrintWriter out) {

@@ -319,4 +319,107 @@ public final class Workloads {
             return Autograd.hessianVectorProduct(model.loss(), params, v);
         }
     }
+
+    // ------------------------------------------------------------------------------- convolutions
+
+    /** The optimizer of the cnn epochs: the convolutional-network issue's SGD with momentum. */
+    public static final String CNN_OPTIMIZER = "sgd:lr=0.05,momentum=0.9";
+
+    /** A convolution layer: channels in and out, square kernel with padding (stride 1), square input. */
+    public record ConvShape(int in, int out, int kernel, int padding, int size) {
+        int outSize() {
+            return size + 2 * padding - kernel + 1;
+        }
+
+        @Override
+        public String toString() {
+            return "conv " + in + "->" + out + " " + kernel + "x" + kernel + " on " + size + "x" + size;
+        }
+    }
+
+    /** The two convolutions of the cnn preset on 1x28x28 images. */
+    public static final List<ConvShape> CNN_CONVOLUTIONS = List.of(new ConvShape(1, 32, 3, 1, 28),
+            new ConvShape(32, 64, 3, 1, 14));
+
+    /** The three products of a convolution. */
+    public enum ConvPass {
+        FORWARD("forward"), INPUT_GRADIENT("input"), WEIGHT_GRADIENT("weight");
+
+        private final String label;
+
+        ConvPass(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+    }
+
+    /**
+     * One convolution layer on a random batch, each pass timed alone (its output's gradient given),
+     * and the GEMM of the same size: weight [O, C k k] by the batch's patches [C k k, N L] for the
+     * forward pass, its transposes for the gradients, on arrays of those sizes.
+     */
+    public static final class ConvLayer {
+        private final dev.kobai.nn.Conv2d conv;
+        private final Tensor x;
+        private final Tensor y;
+        private final Tensor gradOut;
+        private final ConvShape shape;
+        private final int n;
+        private final float[] w;
+        private final float[] patches;
+        private final float[] out;
+
+        public ConvLayer(ConvShape shape, int batch) {
+            this.shape = shape;
+            this.n = batch;
+            Rng rng = new Rng(17);
+            conv = dev.kobai.nn.Conv2d.builder(shape.in(), shape.out(), shape.kernel()).padding(shape.padding())
+                    .build(rng, DType.FLOAT32);
+            x = Tensor.randn(rng, DType.FLOAT32, batch, shape.in(), shape.size(), shape.size()).requiresGrad(true);
+            y = conv.forward(x);
+            gradOut = Tensor.randn(rng, DType.FLOAT32, y.shape());
+            int rows = shape.in() * shape.kernel() * shape.kernel();
+            int cols = batch * shape.outSize() * shape.outSize();
+            w = new float[shape.out() * rows];
+            patches = new float[rows * cols];
+            out = new float[shape.out() * cols];
+            for (int i = 0; i < patches.length; i++) {
+                patches[i] = rng.nextFloat() - 0.5f;
+            }
+        }
+
+        /** Multiply-adds times two of one pass. */
+        public double flops() {
+            return 2.0 * n * shape.outSize() * shape.outSize() * shape.out() * shape.in() * shape.kernel() * shape.kernel();
+        }
+
+        public void run(ConvPass pass) {
+            switch (pass) {
+                case FORWARD -> {
+                    try (var ignored = dev.kobai.tensor.GradMode.noGrad()) {
+                        conv.forward(x);
+                    }
+                }
+                case INPUT_GRADIENT -> Autograd.grad(new Tensor[] {y}, new Tensor[] {gradOut}, new Tensor[] {x}, false);
+                case WEIGHT_GRADIENT -> Autograd.grad(new Tensor[] {y}, new Tensor[] {gradOut},
+                        new Tensor[] {conv.weight()}, false);
+            }
+        }
+
+        public void gemm(ConvPass pass) {
+            int rows = shape.in() * shape.kernel() * shape.kernel();
+            int cols = n * shape.outSize() * shape.outSize();
+            Gemm g = Kernels.gemm();
+            switch (pass) {
+                case FORWARD -> g.sgemm(false, false, shape.out(), cols, rows, w, 0, rows, patches, 0, cols, out, 0, cols, false);
+                case INPUT_GRADIENT -> g.sgemm(true, false, rows, cols, shape.out(), w, 0, rows, out, 0, cols, patches, 0, cols,
+                        false);
+                case WEIGHT_GRADIENT -> g.sgemm(false, true, shape.out(), rows, cols, out, 0, cols, patches, 0, cols, w, 0, rows,
+                        false);
+            }
+        }
+    }
 }

@@ -16,7 +16,21 @@ import java.util.Map;
  * gradients they produce are themselves differentiable tensors.
  */
 public final class Backprop {
+    /**
+     * While a backward pass asked for the gradients of specific tensors runs, the tensors whose
+     * gradients lead to them; null when every gradient is wanted. Backward functions that compute
+     * several gradients at a cost (a convolution's two, a product's two) skip the ones that lead
+     * nowhere ({@link Tensor#needsGrad}).
+     */
+    private static final ThreadLocal<Map<Tensor, Boolean>> NEEDED = new ThreadLocal<>();
+
     private Backprop() {}
+
+    /** Whether the running backward pass needs the gradient of {@code t}: it requires one, and it leads to a wanted tensor. */
+    static boolean needed(Tensor t) {
+        Map<Tensor, Boolean> needed = NEEDED.get();
+        return t.requiresGrad && (needed == null || needed.containsKey(t));
+    }
 
     /**
      * Backpropagates {@code seeds} from {@code outputs}.
@@ -60,6 +74,8 @@ public final class Backprop {
         }
         List<Tensor> order = topologicalOrder(roots);
         Map<Tensor, Boolean> needed = wanted == null ? null : leadingTo(order, wanted);
+        Map<Tensor, Boolean> outer = NEEDED.get();
+        NEEDED.set(needed);
         try (GradMode.Scope ignored = GradMode.set(createGraph)) {
             for (Tensor t : order) {
                 Tensor g = grads.get(t);
@@ -91,6 +107,8 @@ public final class Backprop {
                     accumulate(grads, in, gi, createGraph);
                 }
             }
+        } finally {
+            NEEDED.set(outer);
         }
         if (inputs == null) {
             return null;

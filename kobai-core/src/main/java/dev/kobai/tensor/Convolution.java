@@ -66,28 +66,28 @@ final class Convolution {
         forward(x, w, y, geo);
         if (bias == null) {
             return Tensor.record(y, "conv2d", g -> new Tensor[] {
-                x.requiresGrad ? inputGrad(g, w, geo) : null, w.requiresGrad ? weightGrad(x, g, geo) : null}, x, w);
+                Tensor.needsGrad(x) ? inputGrad(g, w, geo) : null, Tensor.needsGrad(w) ? weightGrad(x, g, geo) : null}, x, w);
         }
         addBias(y, bias, geo);
         return Tensor.record(y, "conv2d", g -> new Tensor[] {
-            x.requiresGrad ? inputGrad(g, w, geo) : null, w.requiresGrad ? weightGrad(x, g, geo) : null,
-            bias.requiresGrad ? Spatial.channelSum(g) : null}, x, w, bias);
+            Tensor.needsGrad(x) ? inputGrad(g, w, geo) : null, Tensor.needsGrad(w) ? weightGrad(x, g, geo) : null,
+            Tensor.needsGrad(bias) ? Spatial.channelSum(g) : null}, x, w, bias);
     }
 
     static Tensor inputGrad(Tensor g, Tensor w, Geometry geo) {
         Tensor dx = g.newZeros(geo.inputShape());
         backwardInput(g, w, dx, geo);
         return Tensor.record(dx, "conv2dInputGrad", z -> new Tensor[] {
-            g.requiresGrad ? conv(z, w, null, geo) : null,
-            w.requiresGrad ? weightGrad(z, g, geo) : null}, g, w);
+            Tensor.needsGrad(g) ? conv(z, w, null, geo) : null,
+            Tensor.needsGrad(w) ? weightGrad(z, g, geo) : null}, g, w);
     }
 
     static Tensor weightGrad(Tensor x, Tensor g, Geometry geo) {
         Tensor dw = x.newZeros(geo.weightShape());
         backwardWeight(x, g, dw, geo);
         return Tensor.record(dw, "conv2dWeightGrad", z -> new Tensor[] {
-            x.requiresGrad ? inputGrad(g, z, geo) : null,
-            g.requiresGrad ? conv(x, z, null, geo) : null}, x, g);
+            Tensor.needsGrad(x) ? inputGrad(g, z, geo) : null,
+            Tensor.needsGrad(g) ? conv(x, z, null, geo) : null}, x, g);
     }
 
     // ---------------------------------------------------------------- kernels

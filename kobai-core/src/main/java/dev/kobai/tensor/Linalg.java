@@ -56,10 +56,10 @@ final class Linalg {
         return Tensor.record(out, "matmul", g -> {
             Tensor ga = null;
             Tensor gb = null;
-            if (a.requiresGrad) {
+            if (Tensor.needsGrad(a)) {
                 ga = ta ? matmul(b, g, tb, true) : matmul(g, b, false, !tb);
             }
-            if (b.requiresGrad) {
+            if (Tensor.needsGrad(b)) {
                 gb = tb ? matmul(g, a, true, ta) : matmul(a, g, !ta, false);
             }
             return new Tensor[] {ga, gb};

@@ -588,6 +588,14 @@ public class Tensor {
         return false;
     }
 
+    /**
+     * In a backward function: whether the gradient of input {@code t} is needed by the running
+     * backward pass (it requires a gradient, and leads to a tensor whose gradient was asked for).
+     */
+    static boolean needsGrad(Tensor t) {
+        return Backprop.needed(t);
+    }
+
     /** Attaches the record of an operation to its freshly computed output. */
     static Tensor record(Tensor out, String op, Node.Backward backward, Tensor... inputs) {
         if (recording(inputs)) {
