@@ -7,15 +7,23 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
 
 /**
  * Replaces a file so that a crash at any moment leaves either the old contents or the new ones
@@ -27,8 +35,16 @@ import java.util.function.UnaryOperator;
  * target replaced in the target's own directory, so the link stays a link. A target that exists and
  * is not a regular file (a directory, device, FIFO or socket) is refused: it is never replaced. A
  * replaced file keeps its permission bits; a new one gets the process's default (0666 less the umask).
+ *
+ * <p>A process killed mid-write leaves its temporary file behind. The next write of the same target
+ * removes such orphans: exactly the names {@code .NAME.DIGITS.tmp}, and only those no live writer
+ * holds (each writer holds an OS lock on its temporary file until it is renamed; the OS drops the
+ * lock when a process dies). Nothing else is ever deleted.
  */
 public final class AtomicFile {
+    /** Temporary files this JVM is writing now: not to be opened by the orphan sweep (see {@link #removeOrphans}). */
+    private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
+
     private AtomicFile() {}
 
     /** A write into an output stream that may fail with an IOException. */
@@ -67,15 +83,16 @@ public final class AtomicFile {
     }
 
     /**
-     * Starts replacing {@code target}: resolves it, refuses one that is not a regular file, and opens
-     * a new temporary file. Write into {@link Replacement#stream()}, then {@link Replacement#commit()};
-     * closing without committing leaves the target as it was. For writers that stream over a long
-     * time (metrics, a GIF).
+     * Starts replacing {@code target}: resolves it, refuses one that is not a regular file, removes
+     * orphaned temporary files of earlier writes ({@link #removeOrphans}), and opens a new temporary
+     * file. Write into {@link Replacement#stream()}, then {@link Replacement#commit()}; closing without
+     * committing leaves the target as it was. For writers that stream over a long time (metrics, a GIF).
      */
     public static Replacement begin(Path target) throws IOException {
         Path real = OutputPath.target(target);
         refuseSpecial(target, real);
         Path dir = real.getParent();
+        removeOrphans(real);
         return new Replacement(real, dir);
     }
 
@@ -106,6 +123,13 @@ public final class AtomicFile {
             }
             this.tmp = created;
             this.channel = ch;
+            LIVE.add(tmp);
+            try {
+                channel.lock(); // held until the rename; released when the channel closes or the process dies
+            } catch (IOException | RuntimeException e) {
+                abandon();
+                throw e;
+            }
             OutputStream buffered = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
             this.stream = new FilterOutputStream(buffered) {
                 @Override
@@ -139,6 +163,7 @@ public final class AtomicFile {
             channel.force(true);
             refuseSpecial(target, target);
             keepPermissions();
+            // Renamed while the temporary file is still locked, so no sweep can take it first.
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             done = true;
             release();
@@ -163,7 +188,11 @@ public final class AtomicFile {
         }
 
         private void release() throws IOException {
-            channel.close();
+            try {
+                channel.close(); // releases the lock too
+            } finally {
+                LIVE.remove(tmp);
+            }
         }
 
         private void keepPermissions() throws IOException {
@@ -173,6 +202,39 @@ public final class AtomicFile {
             }
             Files.setPosixFilePermissions(tmp, old.readAttributes().permissions());
         }
+    }
+
+    /**
+     * Removes the temporary files that killed writes of {@code target} left in its directory: the
+     * regular files named {@code .NAME.DIGITS.tmp} that no process is writing (no OS lock held on
+     * them). Returns how many it removed. Never follows a link, never touches another name.
+     */
+    public static int removeOrphans(Path target) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Pattern ours = Pattern.compile(Pattern.quote(tempPrefix(target)) + "[0-9]{1,20}\\.tmp");
+        int removed = 0;
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir,
+                p -> ours.matcher(p.getFileName().toString()).matches())) {
+            for (Path p : entries) {
+                if (LIVE.contains(p)) {
+                    continue; // this JVM is writing it; opening it here would drop that writer's lock
+                }
+                BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (!a.isRegularFile()) {
+                    continue;
+                }
+                try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+                    FileLock probe = ch.tryLock();
+                    if (probe != null) {
+                        Files.deleteIfExists(p);
+                        removed++;
+                    }
+                } catch (OverlappingFileLockException | FileSystemException e) {
+                    // Held by a writer, or gone or unreadable: not ours to remove now.
+                }
+            }
+        }
+        return removed;
     }
 
     /** The start of every temporary file name of {@code target}: {@code .NAME.}. */
