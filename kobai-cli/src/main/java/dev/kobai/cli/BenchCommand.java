@@ -101,6 +101,7 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
                 }
             }
         }
+        new Outputs().file("--json", json); // before minutes of measuring, not after
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> report = new LinkedHashMap<>();
         Map<String, Object> machine = new LinkedHashMap<>();
@@ -131,7 +132,7 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
             report.put("kfac", kfac(out));
         }
         if (json != null) {
-            Files.writeString(json, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
+            Outputs.writeString(json, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
                     .create().toJson(report) + "\n");
         }
         return 0;

@@ -1,5 +1,6 @@
 package dev.kobai.cli;
 
+import dev.kobai.UsageException;
 import dev.kobai.train.Checkpoint;
 import dev.kobai.train.TrainSettings;
 import dev.kobai.train.Training;
@@ -123,12 +124,20 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
         if (every != null) {
             try {
                 Training.everySteps(every);
-            } catch (dev.kobai.UsageException e) {
+            } catch (UsageException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }
             if (checkpoint == null && resume == null) {
                 throw new ParameterException(spec.commandLine(), "--every needs --checkpoint FILE (or --resume FILE)");
             }
+        }
+        Outputs outputs = new Outputs();
+        // With --resume alone the run keeps checkpointing to the file it resumes.
+        Path checkpointFile = checkpoint != null ? checkpoint : resume;
+        outputs.file(checkpoint != null ? "--checkpoint" : "--resume", checkpointFile);
+        outputs.file("--export-weights", exportWeights);
+        if (metrics != null) {
+            outputs.stream("--metrics", metrics);
         }
         TrainSettings settings = new TrainSettings(data, model, optimizer, epochs, batchSize, seed, scheduler,
                 clipGradNorm, clipGradValue, skipNonFinite);
@@ -143,8 +152,7 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
             }
             Checkpoint.Saved saved = Checkpoint.read(resume);
             settings = saved.settings();
-            checkpointing = new Training.Checkpointing(checkpoint != null ? checkpoint : resume,
-                    every != null ? every : saved.every(), saved);
+            checkpointing = new Training.Checkpointing(checkpointFile, every != null ? every : saved.every(), saved);
         } else if (checkpoint != null) {
             checkpointing = new Training.Checkpointing(checkpoint, every != null ? every : "epoch", null);
         }
@@ -175,8 +183,7 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
         try {
             return MetricsWriter.open(path);
         } catch (IOException e) {
-            throw new ParameterException(spec.commandLine(),
-                    "--metrics: cannot write " + Kobai.describeIo(e), e);
+            throw new UsageException("--metrics: cannot write " + Kobai.describeIo(e));
         }
     }
 }

@@ -144,7 +144,7 @@ public final class OutputPath {
             for (int j = i + 1; j < uses.size(); j++) {
                 Use a = uses.get(i);
                 Use b = uses.get(j);
-                if ((a.output() || b.output()) && same(a.target(), b.target())) {
+                if ((a.output() || b.output()) && sameFile(a.target(), b.target())) {
                     if (a.output() && b.output()) {
                         throw new UsageException(a.what() + " and " + b.what() + " name the same file, "
                                 + a.target() + "; give each its own");
@@ -258,7 +258,8 @@ public final class OutputPath {
         }
     }
 
-    private static boolean same(Path a, Path b) {
+    /** Whether two paths name one file: equal once normalised, or the same file when both exist. */
+    public static boolean sameFile(Path a, Path b) {
         if (a.normalize().equals(b.normalize())) {
             return true;
         }

@@ -6,6 +6,7 @@ import dev.kobai.curvature.LossKind;
 import dev.kobai.data.DataLoader;
 import dev.kobai.data.Datasets;
 import dev.kobai.data.TrainTest;
+import dev.kobai.io.OutputPath;
 import dev.kobai.nn.Models;
 import dev.kobai.nn.Module;
 import dev.kobai.optim.Optimizer;
@@ -89,6 +90,7 @@ public final class Training {
             throw new UsageException("the settings differ from those saved in " + saved.file()
                     + "; a resumed run takes the checkpoint's own settings");
         }
+        checkOutputs(settings, checkpointing == null ? null : checkpointing.file(), exportWeights);
         Setup setup = prepare(settings);
         LRScheduler scheduler = scheduler(settings, setup);
         Trainer trainer = new Trainer(setup.model(), setup.optimizer(), scheduler, settings.clipGradNorm(),
@@ -144,6 +146,19 @@ public final class Training {
                     e.parameter());
             withFile.initCause(e);
             throw withFile;
+        }
+    }
+
+    /**
+     * Refuses, before anything is loaded, an output that is not a regular file (or new) in a
+     * writable directory (see {@link OutputPath}).
+     */
+    private static void checkOutputs(TrainSettings settings, Path checkpoint, Path exportWeights) {
+        if (checkpoint != null) {
+            OutputPath.file("--checkpoint", checkpoint);
+        }
+        if (exportWeights != null) {
+            OutputPath.file("--export-weights", exportWeights);
         }
     }
 
