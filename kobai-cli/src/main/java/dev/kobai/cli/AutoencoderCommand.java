@@ -173,6 +173,8 @@ public final class AutoencoderCommand implements Callable<Integer>, Kobai.Verbos
         }
         Outputs outputs = new Outputs();
         outputs.directory("--out", out, CompareCommand.FILES);
+        outputs.data("--data", data);
+        outputs.requireDistinct();
         TrainTest set = Datasets.fromSpec(data);
         Tensor train = AutoencoderTraining.images(set.train(), trainSize);
         Tensor eval = AutoencoderTraining.images(set.train(), evalSize);

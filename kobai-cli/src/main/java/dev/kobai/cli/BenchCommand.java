@@ -101,7 +101,10 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
                 }
             }
         }
-        new Outputs().file("--json", json); // before minutes of measuring, not after
+        Outputs outputs = new Outputs();
+        outputs.file("--json", json); // before minutes of measuring, not after
+        outputs.data("the epoch benchmark's data", "fashion-mnist");
+        outputs.requireDistinct();
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> report = new LinkedHashMap<>();
         Map<String, Object> machine = new LinkedHashMap<>();

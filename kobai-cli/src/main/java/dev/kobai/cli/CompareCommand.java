@@ -157,6 +157,8 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
         }
         Outputs outputs = new Outputs();
         outputs.directory("--out", out, FILES);
+        outputs.data("--data", data);
+        outputs.requireDistinct();
         PrintWriter o = spec.commandLine().getOut();
         run(data, model, entries, epochs, batchSize, seed, lossTarget, out, o);
         return 0;

@@ -80,6 +80,7 @@ public final class DemoCommand implements Callable<Integer>, Kobai.Verbosity {
         }
         outputs.directory("--out", out, files.toArray(String[]::new));
         outputs.directory("--out", out.resolve("compare"), CompareCommand.FILES);
+        outputs.requireDistinct();
         Files.createDirectories(out);
         List<RacePresets.Preset> races = new ArrayList<>();
         for (String name : RacePresets.names()) {

@@ -1,5 +1,6 @@
 package dev.kobai.cli;
 
+import dev.kobai.data.Datasets;
 import dev.kobai.io.AtomicFile;
 import dev.kobai.io.OutputPath;
 import java.awt.image.BufferedImage;
@@ -16,8 +17,9 @@ import javax.imageio.stream.ImageOutputStream;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
- * The paths one command writes, checked before it does any work (see {@link OutputPath}), and the
- * writers that replace files atomically ({@link AtomicFile}). Each fault is a {@link dev.kobai.UsageException}
+ * The paths one command writes and reads, checked together before it does any work (see
+ * {@link OutputPath}: what exists at each, and that no two land on one file), and the writers that
+ * replace files atomically ({@link AtomicFile}). Each fault is a {@link dev.kobai.UsageException}
  * (exit 2) naming the flag.
  */
 final class Outputs {
@@ -52,6 +54,25 @@ final class Outputs {
             uses.add(OutputPath.Use.output(flag, OutputPath.fileIn(flag, dir, name)));
         }
         return dir;
+    }
+
+    /** A file the command reads. */
+    void input(String flag, Path path) {
+        if (path != null) {
+            uses.add(OutputPath.Use.input(flag, path));
+        }
+    }
+
+    /** The files a data set spec reads (none for the embedded digits). */
+    void data(String flag, String spec) {
+        for (Path p : Datasets.files(spec)) {
+            input(flag, p);
+        }
+    }
+
+    /** Refuses two outputs on one file, or an output on an input, naming both flags. */
+    void requireDistinct() {
+        OutputPath.requireDistinct(uses);
     }
 
     // ---------------------------------------------------------------- atomic writers

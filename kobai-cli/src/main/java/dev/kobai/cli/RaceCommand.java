@@ -181,6 +181,7 @@ public final class RaceCommand implements Callable<Integer>, Kobai.Verbosity {
         outputs.file("--out", out);
         outputs.file("--png", png);
         outputs.file("--csv", csv);
+        outputs.requireDistinct();
         Domain drawn = window != null ? window : p != null ? p.domain() : s.domain();
         return new Job(s, drawn, from, n, List.copyOf(runners), wh[0], wh[1], every,
                 delay, holdDelay, trail, out, png, csv);

@@ -1,6 +1,7 @@
 package dev.kobai.cli;
 
 import dev.kobai.UsageException;
+import dev.kobai.io.OutputPath;
 import dev.kobai.train.Checkpoint;
 import dev.kobai.train.TrainSettings;
 import dev.kobai.train.Training;
@@ -135,10 +136,18 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
         // With --resume alone the run keeps checkpointing to the file it resumes.
         Path checkpointFile = checkpoint != null ? checkpoint : resume;
         outputs.file(checkpoint != null ? "--checkpoint" : "--resume", checkpointFile);
+        if (checkpoint != null && resume != null
+                && !OutputPath.sameFile(checkpoint.toAbsolutePath(), resume.toAbsolutePath())) {
+            outputs.input("--resume", resume);
+        }
         outputs.file("--export-weights", exportWeights);
         if (metrics != null) {
             outputs.stream("--metrics", metrics);
         }
+        if (resume == null) {
+            outputs.data("--data", data);
+        }
+        outputs.requireDistinct();
         TrainSettings settings = new TrainSettings(data, model, optimizer, epochs, batchSize, seed, scheduler,
                 clipGradNorm, clipGradValue, skipNonFinite);
         Training.Checkpointing checkpointing = null;
@@ -152,6 +161,8 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
             }
             Checkpoint.Saved saved = Checkpoint.read(resume);
             settings = saved.settings();
+            outputs.data("--data (saved in " + resume + ")", settings.data());
+            outputs.requireDistinct();
             checkpointing = new Training.Checkpointing(checkpointFile, every != null ? every : saved.every(), saved);
         } else if (checkpoint != null) {
             checkpointing = new Training.Checkpointing(checkpoint, every != null ? every : "epoch", null);

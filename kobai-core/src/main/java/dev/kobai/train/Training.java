@@ -16,6 +16,7 @@ import dev.kobai.optim.scheduler.Schedulers;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Rng;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -90,7 +91,7 @@ public final class Training {
             throw new UsageException("the settings differ from those saved in " + saved.file()
                     + "; a resumed run takes the checkpoint's own settings");
         }
-        checkOutputs(settings, checkpointing == null ? null : checkpointing.file(), exportWeights);
+        checkOutputs(settings, checkpointing, exportWeights);
         Setup setup = prepare(settings);
         LRScheduler scheduler = scheduler(settings, setup);
         Trainer trainer = new Trainer(setup.model(), setup.optimizer(), scheduler, settings.clipGradNorm(),
@@ -151,15 +152,27 @@ public final class Training {
 
     /**
      * Refuses, before anything is loaded, an output that is not a regular file (or new) in a
-     * writable directory (see {@link OutputPath}).
+     * writable directory, two outputs on one file, or an output on a file the run reads: the data
+     * or the checkpoint it resumes (see {@link OutputPath}).
      */
-    private static void checkOutputs(TrainSettings settings, Path checkpoint, Path exportWeights) {
+    private static void checkOutputs(TrainSettings settings, Checkpointing checkpointing, Path exportWeights) {
+        List<OutputPath.Use> uses = new ArrayList<>();
+        Path checkpoint = checkpointing == null ? null : checkpointing.file();
         if (checkpoint != null) {
-            OutputPath.file("--checkpoint", checkpoint);
+            uses.add(OutputPath.Use.output("--checkpoint", OutputPath.file("--checkpoint", checkpoint)));
+        }
+        Checkpoint.Saved saved = checkpointing == null ? null : checkpointing.resume();
+        if (saved != null && (checkpoint == null || !OutputPath.sameFile(saved.file().toAbsolutePath(),
+                checkpoint.toAbsolutePath()))) {
+            uses.add(OutputPath.Use.input("--resume", saved.file()));
         }
         if (exportWeights != null) {
-            OutputPath.file("--export-weights", exportWeights);
+            uses.add(OutputPath.Use.output("--export-weights", OutputPath.file("--export-weights", exportWeights)));
         }
+        for (Path p : Datasets.files(settings.data())) {
+            uses.add(OutputPath.Use.input("--data", p));
+        }
+        OutputPath.requireDistinct(uses);
     }
 
     /** Checks the settings, loads the data and builds the model, optimizer and loader. */
