@@ -2,12 +2,15 @@ package dev.kobai.cli;
 
 import dev.kobai.UsageException;
 import dev.kobai.io.OutputPath;
+import dev.kobai.io.RunLock;
 import dev.kobai.train.Checkpoint;
 import dev.kobai.train.TrainSettings;
 import dev.kobai.train.Training;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -132,6 +135,15 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
                 throw new ParameterException(spec.commandLine(), "--every needs --checkpoint FILE (or --resume FILE)");
             }
         }
+        if (resume != null) {
+            for (String flag : List.of("--data", "--model", "--optimizer", "--epochs", "--batch-size", "--seed",
+                    "--scheduler", "--clip-grad-norm", "--clip-grad-value", "--skip-nonfinite")) {
+                if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
+                    throw new ParameterException(spec.commandLine(), "--resume continues the run with the settings"
+                            + " saved in " + resume + "; drop " + flag);
+                }
+            }
+        }
         Outputs outputs = new Outputs();
         // With --resume alone the run keeps checkpointing to the file it resumes.
         Path checkpointFile = checkpoint != null ? checkpoint : resume;
@@ -141,24 +153,27 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
             outputs.input("--resume", resume);
         }
         outputs.file("--export-weights", exportWeights);
-        if (metrics != null) {
-            outputs.stream("--metrics", metrics);
-        }
+        boolean metricsInPlace = metrics != null && outputs.stream("--metrics", metrics);
         if (resume == null) {
             outputs.data("--data", data);
         }
         outputs.requireDistinct();
+        // Locked before the resumed checkpoint is read, so that no other run can replace it meanwhile.
+        Map<String, Path> written = new LinkedHashMap<>();
+        written.put(checkpoint != null ? "--checkpoint" : "--resume", checkpointFile);
+        written.put("--export-weights", exportWeights);
+        written.put("--metrics", metricsInPlace ? null : metrics);
+        try (RunLock lock = RunLock.acquire(written)) {
+            train(outputs, checkpointFile);
+        }
+        return 0;
+    }
+
+    private void train(Outputs outputs, Path checkpointFile) throws IOException {
         TrainSettings settings = new TrainSettings(data, model, optimizer, epochs, batchSize, seed, scheduler,
                 clipGradNorm, clipGradValue, skipNonFinite);
         Training.Checkpointing checkpointing = null;
         if (resume != null) {
-            for (String flag : List.of("--data", "--model", "--optimizer", "--epochs", "--batch-size", "--seed",
-                    "--scheduler", "--clip-grad-norm", "--clip-grad-value", "--skip-nonfinite")) {
-                if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
-                    throw new ParameterException(spec.commandLine(), "--resume continues the run with the settings"
-                            + " saved in " + resume + "; drop " + flag);
-                }
-            }
             Checkpoint.Saved saved = Checkpoint.read(resume);
             settings = saved.settings();
             outputs.data("--data (saved in " + resume + ")", settings.data());
@@ -175,7 +190,6 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
                 writer.writeSummary(settings, outcome.epochs(), outcome.totalSeconds());
             }
         }
-        return 0;
     }
 
     private void requireAtLeastOne(String flag, int value) {

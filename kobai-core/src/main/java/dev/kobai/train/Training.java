@@ -7,6 +7,7 @@ import dev.kobai.data.DataLoader;
 import dev.kobai.data.Datasets;
 import dev.kobai.data.TrainTest;
 import dev.kobai.io.OutputPath;
+import dev.kobai.io.RunLock;
 import dev.kobai.nn.Models;
 import dev.kobai.nn.Module;
 import dev.kobai.optim.Optimizer;
@@ -17,7 +18,9 @@ import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Rng;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Runs a whole training job from its settings, as {@code kobai train} does.
@@ -83,7 +86,13 @@ public final class Training {
         return run(settings, listener, checkpointing, null);
     }
 
-    /** As above, then writes the trained model's weights alone to {@code exportWeights} when it is not null. */
+    /**
+     * As above, then writes the trained model's weights alone to {@code exportWeights} when it is not
+     * null. The checkpoint and the weights file are locked for the run ({@link RunLock}): a second
+     * run that would write either while this one runs is refused at once.
+     *
+     * @throws dev.kobai.KobaiException when another run holds the checkpoint or the weights file
+     */
     public static List<EpochMetrics> run(TrainSettings settings, TrainingListener listener,
                                          Checkpointing checkpointing, Path exportWeights) {
         Checkpoint.Saved saved = checkpointing == null ? null : checkpointing.resume();
@@ -92,6 +101,16 @@ public final class Training {
                     + "; a resumed run takes the checkpoint's own settings");
         }
         checkOutputs(settings, checkpointing, exportWeights);
+        Map<String, Path> written = new LinkedHashMap<>();
+        written.put("--checkpoint", checkpointing == null ? null : checkpointing.file());
+        written.put("--export-weights", exportWeights);
+        try (RunLock lock = RunLock.acquire(written)) {
+            return train(settings, listener, checkpointing, exportWeights, saved);
+        }
+    }
+
+    private static List<EpochMetrics> train(TrainSettings settings, TrainingListener listener,
+                                            Checkpointing checkpointing, Path exportWeights, Checkpoint.Saved saved) {
         Setup setup = prepare(settings);
         LRScheduler scheduler = scheduler(settings, setup);
         Trainer trainer = new Trainer(setup.model(), setup.optimizer(), scheduler, settings.clipGradNorm(),
