@@ -155,6 +155,15 @@ public final class Training {
                 Checkpoint.exportWeights(exportWeights, setup.model());
             }
             return done;
+        } catch (AllStepsSkippedException e) {
+            if (file == null && exportWeights == null) {
+                throw e;
+            }
+            AllStepsSkippedException told = new AllStepsSkippedException(e.getMessage() + "."
+                    + (exportWeights == null ? "" : " No weights were exported.")
+                    + (file == null ? "" : " The checkpoint " + file + " holds weights no step changed."), e.step());
+            told.initCause(e);
+            throw told;
         } catch (NumericalFaultException e) {
             if (file == null) {
                 throw e;
