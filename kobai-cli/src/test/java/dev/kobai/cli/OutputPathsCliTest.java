@@ -171,6 +171,30 @@ class OutputPathsCliTest {
     }
 
     @Test
+    void temporaryFilesAKilledRunLeftAreRemovedByTheNextRunThatWritesTheSameFiles() throws Exception {
+        List<String> orphans = List.of(".run.safetensors.123.tmp", ".w.safetensors.9.tmp", ".m.jsonl.77.tmp",
+                ".r.gif.5.tmp", ".r.png.6.tmp", ".r.csv.7.tmp");
+        List<String> others = List.of(".run.safetensors.x.tmp", "run.safetensors.1.tmp", ".other.gif.5.tmp");
+        for (String name : orphans) {
+            Files.writeString(dir.resolve(name), "left by a kill");
+        }
+        for (String name : others) {
+            Files.writeString(dir.resolve(name), "not ours");
+        }
+        CliUsageTest.Result train = CliUsageTest.kobai("train", "--model", "mlp:64-8-10", "--epochs", "1",
+                "--checkpoint", dir.resolve("run.safetensors").toString(), "--export-weights",
+                dir.resolve("w.safetensors").toString(), "--metrics", dir.resolve("m.jsonl").toString());
+        assertEquals(0, train.code(), train.err());
+        CliUsageTest.Result race = CliUsageTest.kobai("race", "--surface", "booth", "--optimizer", "sgd:lr=0.05",
+                "--steps", "3", "--out", dir.resolve("r.gif").toString(), "--png", dir.resolve("r.png").toString(),
+                "--csv", dir.resolve("r.csv").toString());
+        assertEquals(0, race.code(), race.err());
+        List<String> expected = new java.util.ArrayList<>(others);
+        expected.addAll(List.of("m.jsonl", "r.csv", "r.gif", "r.png", "run.safetensors", "w.safetensors"));
+        assertEquals(expected.stream().sorted().toList(), names());
+    }
+
+    @Test
     void benchRefusesItsJsonPathBeforeMeasuring() throws Exception {
         long start = System.nanoTime();
         refused(CliUsageTest.kobai("bench", "--quick", "--only", "epoch", "--json", dir.toString()),
