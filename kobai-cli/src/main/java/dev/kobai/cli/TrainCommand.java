@@ -176,7 +176,7 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
         if (resume != null) {
             Checkpoint.Saved saved = Checkpoint.read(resume);
             settings = saved.settings();
-            outputs.data("--data (saved in " + resume + ")", settings.data());
+            outputs.data("--data saved in " + resume, settings.data());
             outputs.requireDistinct();
             checkpointing = new Training.Checkpointing(checkpointFile, every != null ? every : saved.every(), saved);
         } else if (checkpoint != null) {

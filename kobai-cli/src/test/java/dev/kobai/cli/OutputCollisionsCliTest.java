@@ -54,7 +54,7 @@ class OutputCollisionsCliTest {
     void trainOutputsOnItsInputsAreRefusedAndTheInputsKept() throws Exception {
         Path csv = Files.writeString(dir.resolve("data.csv"), "a,b,label\n0,1,0\n1,0,1\n0,0,0\n1,1,1\n0,1,0\n");
         collides(CliUsageTest.kobai("train", "--data", "csv:" + csv, "--model", "mlp:2-4-2", "--epochs", "1",
-                "--metrics", csv.toString()), "train", "--metrics names --data's file", csv.toString());
+                "--metrics", csv.toString()), "train", "--metrics names " + csv, "which the command reads (--data)");
         assertTrue(Files.readString(csv).startsWith("a,b,label\n"), "the data set is intact");
 
         Path first = dir.resolve("first.safetensors");
@@ -63,7 +63,7 @@ class OutputCollisionsCliTest {
         byte[] saved = Files.readAllBytes(first);
         collides(CliUsageTest.kobai("train", "--resume", first.toString(), "--checkpoint",
                 dir.resolve("second.safetensors").toString(), "--export-weights", first.toString()), "train",
-                "--export-weights names --resume's file", first.toString());
+                "--export-weights names " + first, "which the command reads (--resume)");
         assertTrue(java.util.Arrays.equals(saved, Files.readAllBytes(first)), "the resumed checkpoint is intact");
         // Resuming into the same file, however spelled, is no collision: it continues in place.
         Files.createDirectory(dir.resolve("sub"));
@@ -90,8 +90,8 @@ class OutputCollisionsCliTest {
         Path out = Files.createDirectory(dir.resolve("cmp"));
         Path csv = Files.writeString(out.resolve("report.md"), "a,b,label\n0,1,0\n1,0,1\n");
         collides(CliUsageTest.kobai("compare", "--data", "csv:" + csv, "--model", "mlp:2-4-2", "--optimizer",
-                "sgd:lr=0.1", "--epochs", "1", "--out", out.toString()), "compare", "--out names --data's file",
-                csv.toString());
+                "sgd:lr=0.1", "--epochs", "1", "--out", out.toString()), "compare", "--out names " + csv,
+                "which the command reads (--data)");
         assertTrue(Files.readString(csv).startsWith("a,b,label"));
     }
 

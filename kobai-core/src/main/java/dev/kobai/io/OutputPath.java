@@ -42,9 +42,13 @@ public final class OutputPath {
             return new Use(what, target, true);
         }
 
-        /** An input, a path the command reads. */
+        /** An input, a path the command reads, resolved as {@link #target} does where it can be. */
         public static Use input(String what, Path path) {
-            return new Use(what, path.toAbsolutePath().normalize(), false);
+            try {
+                return new Use(what, OutputPath.target(path), false);
+            } catch (IOException e) {
+                return new Use(what, path.toAbsolutePath().normalize(), false);
+            }
         }
     }
 
@@ -151,8 +155,8 @@ public final class OutputPath {
                     }
                     Use out = a.output() ? a : b;
                     Use in = a.output() ? b : a;
-                    throw new UsageException(out.what() + " names " + in.what() + "'s file, " + in.target()
-                            + ", which the command reads; write it elsewhere");
+                    throw new UsageException(out.what() + " names " + in.target() + ", which the command reads ("
+                            + in.what() + "); write it elsewhere");
                 }
             }
         }

@@ -80,7 +80,7 @@ class OutputPathTest {
         }
         String input = refused(() -> OutputPath.requireDistinct(List.of(OutputPath.Use.input("--data", f),
                 OutputPath.Use.output("--metrics", OutputPath.file("--metrics", link)))));
-        assertTrue(input.startsWith("--metrics names --data's file"), input);
+        assertEquals("--metrics names " + f + ", which the command reads (--data); write it elsewhere", input);
         OutputPath.requireDistinct(List.of(OutputPath.Use.input("--data", f), OutputPath.Use.input("--resume", f),
                 OutputPath.Use.output("--png", OutputPath.file("--png", dir.resolve("g")))));
     }

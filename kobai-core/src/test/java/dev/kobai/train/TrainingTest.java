@@ -61,7 +61,8 @@ class TrainingTest {
         TrainSettings fromCsv = new TrainSettings("csv:" + csv, "mlp:1-2", "sgd:lr=0.1", 1, 2, 1);
         String input = assertThrows(UsageException.class, () -> Training.run(fromCsv, new TrainingListener() {},
                 null, csv)).getMessage();
-        assertTrue(input.startsWith("--export-weights names --data's file"), input);
+        assertEquals("--export-weights names " + csv.toRealPath() + ", which the command reads (--data); write it"
+                + " elsewhere", input);
         assertTrue(Files.readString(csv).startsWith("a,label\n"));
     }
 
