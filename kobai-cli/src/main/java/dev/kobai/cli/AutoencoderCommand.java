@@ -6,6 +6,7 @@ import com.google.gson.JsonObject;
 import dev.kobai.UsageException;
 import dev.kobai.data.Datasets;
 import dev.kobai.data.TrainTest;
+import dev.kobai.io.AtomicFile;
 import dev.kobai.nn.Models;
 import dev.kobai.tensor.Tensor;
 import dev.kobai.train.AutoencoderTraining;
@@ -13,6 +14,7 @@ import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -170,6 +171,10 @@ public final class AutoencoderCommand implements Callable<Integer>, Kobai.Verbos
         if (entries.size() > COLOURS.length) {
             throw usage("at most " + COLOURS.length + " optimizers fit in one comparison, got " + entries.size());
         }
+        Outputs outputs = new Outputs();
+        outputs.directory("--out", out, CompareCommand.FILES);
+        outputs.data("--data", data);
+        outputs.requireDistinct();
         TrainTest set = Datasets.fromSpec(data);
         Tensor train = AutoencoderTraining.images(set.train(), trainSize);
         Tensor eval = AutoencoderTraining.images(set.train(), evalSize);
@@ -177,14 +182,18 @@ public final class AutoencoderCommand implements Callable<Integer>, Kobai.Verbos
         return 0;
     }
 
-    /** Runs every entry in turn and writes the chart, metrics and report into {@code dir}. */
+    /**
+     * Runs every entry in turn and writes the chart, metrics and report into {@code dir}, each
+     * replaced atomically once every run has finished.
+     */
     static List<AutoencoderTraining.Result> run(List<Entry> entries, Tensor train, Tensor eval,
                                                 AutoencoderTraining.Settings s, String data, Path dir, PrintWriter o)
             throws IOException {
         AutoencoderTraining.initialModel(s.model(), s.seed(), train.size(1)); // checks the sizes before any run
         Files.createDirectories(dir);
         List<AutoencoderTraining.Result> results = new ArrayList<>();
-        try (Writer metrics = Files.newBufferedWriter(dir.resolve("metrics.jsonl"), StandardCharsets.UTF_8)) {
+        try (AtomicFile.Replacement file = AtomicFile.begin(dir.resolve("metrics.jsonl"))) {
+            Writer metrics = new OutputStreamWriter(file.stream(), StandardCharsets.UTF_8);
             for (Entry e : entries) {
                 o.printf("%s (%s, batch %d):%n", e.label(), e.spec(), e.batchSize());
                 o.flush();
@@ -220,10 +229,10 @@ public final class AutoencoderCommand implements Callable<Integer>, Kobai.Verbos
                 metrics.write(GSON.toJson(summary) + "\n");
                 metrics.flush();
             }
+            file.commit();
         }
-        ImageIO.write(chart(results, s, data), "png", dir.resolve("curves.png").toFile());
-        String report = report(results, s, data, train.size(0), eval.size(0));
-        Files.writeString(dir.resolve("report.md"), report, StandardCharsets.UTF_8);
+        Outputs.writePng(dir.resolve("curves.png"), chart(results, s, data));
+        Outputs.writeString(dir.resolve("report.md"), report(results, s, data, train.size(0), eval.size(0)));
         o.print(table(results, s));
         o.printf("wrote %s, %s and %s%n", dir.resolve("curves.png"), dir.resolve("metrics.jsonl"),
                 dir.resolve("report.md"));

@@ -105,6 +105,10 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
                 }
             }
         }
+        Outputs outputs = new Outputs();
+        outputs.file("--json", json); // before minutes of measuring, not after
+        outputs.data("the epoch benchmark's data", "fashion-mnist");
+        outputs.requireDistinct();
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> report = new LinkedHashMap<>();
         Map<String, Object> machine = new LinkedHashMap<>();
@@ -141,7 +145,7 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
             report.put("conv", convolutions(out));
         }
         if (json != null) {
-            Files.writeString(json, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
+            Outputs.writeString(json, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
                     .create().toJson(report) + "\n");
         }
         return 0;

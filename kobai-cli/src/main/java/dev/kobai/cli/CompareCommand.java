@@ -7,6 +7,7 @@ import com.google.gson.JsonObject;
 import dev.kobai.UsageException;
 import dev.kobai.data.DataLoader;
 import dev.kobai.data.TrainTest;
+import dev.kobai.io.AtomicFile;
 import dev.kobai.nn.Models;
 import dev.kobai.nn.Module;
 import dev.kobai.optim.Optimizer;
@@ -21,6 +22,7 @@ import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -30,7 +32,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -66,6 +67,9 @@ import picocli.CommandLine.Spec;
 public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity {
     // No HTML escaping, so that specs such as sgd:lr=0.1 read as typed.
     private static final Gson GSON = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
+
+    /** The files a comparison writes into its directory. */
+    static final String[] FILES = {"curves.png", "metrics.jsonl", "report.md"};
 
     /** The colours of the chart's series, in the order the optimizers are given. */
     private static final Color[] COLOURS = RaceRenderer.RUNNER_COLOURS;
@@ -151,6 +155,10 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
         } catch (UsageException e) {
             throw usage("--model: " + e.getMessage());
         }
+        Outputs outputs = new Outputs();
+        outputs.directory("--out", out, FILES);
+        outputs.data("--data", data);
+        outputs.requireDistinct();
         PrintWriter o = spec.commandLine().getOut();
         run(data, model, entries, epochs, batchSize, seed, lossTarget, out, o);
         return 0;
@@ -158,7 +166,8 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
 
     /**
      * Trains with each optimizer in turn and writes curves.png, metrics.jsonl and report.md into
-     * {@code dir}; progress goes to {@code o}.
+     * {@code dir}; progress goes to {@code o}. Each file is replaced atomically once every run has
+     * finished, so a comparison that fails or is killed leaves the earlier files as they were.
      */
     static Result run(String data, String model, List<RacePresets.Entry> entries, int epochs, int batchSize, long seed,
                       double lossTarget, Path dir, PrintWriter o) throws IOException {
@@ -170,7 +179,8 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
                 seed));
         Files.createDirectories(dir);
         List<Run> runs = new ArrayList<>();
-        try (Writer metrics = Files.newBufferedWriter(dir.resolve("metrics.jsonl"), StandardCharsets.UTF_8)) {
+        try (AtomicFile.Replacement file = AtomicFile.begin(dir.resolve("metrics.jsonl"))) {
+            Writer metrics = new OutputStreamWriter(file.stream(), StandardCharsets.UTF_8);
             for (RacePresets.Entry e : entries) {
                 o.printf("%s (%s):%n", e.label(), e.spec());
                 o.flush();
@@ -192,12 +202,13 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
                 metrics.write(GSON.toJson(summary) + "\n");
                 metrics.flush();
             }
+            file.commit();
         }
         int window = smoothingWindow(runs.getFirst().stepLosses().length);
         BufferedImage chart = chart(runs, window, data, model);
-        ImageIO.write(chart, "png", dir.resolve("curves.png").toFile());
-        Files.writeString(dir.resolve("report.md"), report(runs, window, lossTarget, data, model, epochs, batchSize, seed),
-                StandardCharsets.UTF_8);
+        Outputs.writePng(dir.resolve("curves.png"), chart);
+        Outputs.writeString(dir.resolve("report.md"), report(runs, window, lossTarget, data, model, epochs, batchSize,
+                seed));
         o.printf("wrote %s, %s and %s%n", dir.resolve("curves.png"), dir.resolve("metrics.jsonl"),
                 dir.resolve("report.md"));
         o.flush();

@@ -5,7 +5,6 @@ import dev.kobai.train.EpochMetrics;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -73,6 +72,15 @@ public final class DemoCommand implements Callable<Integer>, Kobai.Verbosity {
         }
         long start = System.nanoTime();
         PrintWriter o = spec.commandLine().getOut();
+        Outputs outputs = new Outputs();
+        List<String> files = new ArrayList<>(List.of("index.html"));
+        for (String name : RacePresets.names()) {
+            files.add(name + ".gif");
+            files.add(name + ".csv");
+        }
+        outputs.directory("--out", out, files.toArray(String[]::new));
+        outputs.directory("--out", out.resolve("compare"), CompareCommand.FILES);
+        outputs.requireDistinct();
         Files.createDirectories(out);
         List<RacePresets.Preset> races = new ArrayList<>();
         for (String name : RacePresets.names()) {
@@ -91,7 +99,7 @@ public final class DemoCommand implements Callable<Integer>, Kobai.Verbosity {
         CompareCommand.Result result = CompareCommand.run(DATA, MODEL, OPTIMIZERS, epochs, BATCH_SIZE, seed, 0.5,
                 out.resolve("compare"), new PrintWriter(Writer.nullWriter()));
         o.print(table(result));
-        Files.writeString(out.resolve("index.html"), page(races, result), StandardCharsets.UTF_8);
+        Outputs.writeString(out.resolve("index.html"), page(races, result));
         o.println("wrote " + out.resolve("index.html"));
         o.println(sentence(result, (System.nanoTime() - start) / 1e9));
         return 0;

@@ -3,9 +3,9 @@ package dev.kobai.cli;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
+import dev.kobai.io.AtomicFile;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +17,7 @@ import javax.imageio.ImageWriter;
 import javax.imageio.metadata.IIOMetadata;
 import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
  * Writes an animated, looping GIF with the JDK's own ImageIO writer. Frames come in as RGB images
@@ -24,11 +25,16 @@ import javax.imageio.stream.ImageOutputStream;
  * change as transparent and is cropped to the rectangle that did, which keeps a race of hundreds of
  * frames small. The NETSCAPE2.0 application extension that makes viewers loop is written on the
  * first frame only.
+ *
+ * <p>The file is replaced atomically ({@link AtomicFile}): frames go to a temporary file beside it,
+ * renamed over it by {@link #finish()}; until then, and for ever if the race fails or is killed,
+ * the old file stays whole.
  */
 final class GifWriter implements Closeable {
     /** The palette index left free to mean "unchanged since the previous frame". */
     private static final int TRANSPARENT = 255;
 
+    private final AtomicFile.Replacement file;
     private final ImageOutputStream stream;
     private final ImageWriter writer;
     private final IndexColorModel palette;
@@ -40,20 +46,23 @@ final class GifWriter implements Closeable {
     private int width;
     private int height;
     private int frames;
+    private boolean streamClosed;
 
     /**
-     * Opens {@code path} for writing; {@code colours} are RGB values the frames use exactly (at most
+     * Starts replacing {@code path}; {@code colours} are RGB values the frames use exactly (at most
      * 254 of them), to which the palette adds a colour cube for the blends that anti-aliasing makes.
      */
     GifWriter(Path path, List<Integer> colours) throws IOException {
-        Files.deleteIfExists(path);
-        this.stream = ImageIO.createImageOutputStream(path.toFile());
-        if (stream == null) {
-            throw new IOException(path + ": cannot be opened for writing");
-        }
+        this.file = AtomicFile.begin(path);
+        this.stream = new MemoryCacheImageOutputStream(file.stream());
         this.writer = ImageIO.getImageWritersByFormatName("gif").next();
-        writer.setOutput(stream);
-        writer.prepareWriteSequence(null);
+        try {
+            writer.setOutput(stream);
+            writer.prepareWriteSequence(null);
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
         List<Integer> all = new ArrayList<>();
         for (int c : colours) {
             if (all.size() < 254 && !all.contains(c & 0xFFFFFF)) {
@@ -242,15 +251,27 @@ final class GifWriter implements Closeable {
         return frames;
     }
 
+    /** Ends the GIF and renames it over the file. */
+    void finish() throws IOException {
+        if (frames > 0) {
+            writer.endWriteSequence();
+        }
+        streamClosed = true;
+        stream.close();
+        file.commit();
+    }
+
+    /** Releases the writer; without {@link #finish()}, the file is left as it was. */
     @Override
     public void close() throws IOException {
         try {
-            if (frames > 0) {
-                writer.endWriteSequence();
+            writer.dispose();
+            if (!streamClosed) {
+                streamClosed = true;
+                stream.close();
             }
         } finally {
-            writer.dispose();
-            stream.close();
+            file.close();
         }
     }
 }

@@ -3,16 +3,20 @@ package dev.kobai.cli;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
+import dev.kobai.io.AtomicFile;
+import dev.kobai.io.OutputPath;
 import dev.kobai.train.EpochMetrics;
 import dev.kobai.train.TrainSettings;
 import dev.kobai.train.TrainingListener;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 /**
@@ -23,21 +27,45 @@ import java.util.List;
  * an epoch that skipped steps carries {@code skipped_steps}, and the summary their total. Each line is flushed as it is written, so a run that fails midway keeps
  * the epochs it finished. A non-finite number (a diverged loss) is written as {@code null}, which
  * keeps every line valid JSON.
+ *
+ * <p>A file is replaced atomically ({@link AtomicFile}): the lines go to a temporary file beside it
+ * (where they can be watched as the run goes), renamed over the file when the writer closes, if it
+ * wrote any line; a killed run leaves the old file whole. A FIFO or a character device (such as
+ * /dev/stdout) is written into directly, as {@code tee} does.
  */
 public final class MetricsWriter implements TrainingListener, Closeable {
     private final Writer out;
+    /** The file being replaced, or null when writing into a stream given or opened in place. */
+    private final AtomicFile.Replacement file;
+    private boolean wroteLine;
     // Nulls kept: every line carries every key, even when a number is missing. No HTML escaping:
     // specs such as sgd:lr=0.1 should read as typed, not as sgd:lr\u003d0.1.
     private final Gson gson = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
 
     /** Writes to {@code out}; closing this writer closes it. */
     public MetricsWriter(Writer out) {
-        this.out = out;
+        this(out, null);
     }
 
-    /** Creates or truncates the file, so that an unwritable path fails here rather than after an epoch. */
+    private MetricsWriter(Writer out, AtomicFile.Replacement file) {
+        this.out = out;
+        this.file = file;
+    }
+
+    /**
+     * Starts writing {@code path}, so that a path that cannot be written fails here rather than after
+     * an epoch: a FIFO or character device is opened for writing (waiting for a FIFO's reader), a file
+     * is replaced when the writer closes.
+     *
+     * @throws dev.kobai.UsageException for a path that is a directory, a socket or a block device
+     */
     public static MetricsWriter open(Path path) throws IOException {
-        return new MetricsWriter(Files.newBufferedWriter(path, StandardCharsets.UTF_8));
+        if (OutputPath.inPlace("--metrics", path)) {
+            return new MetricsWriter(Files.newBufferedWriter(path, StandardCharsets.UTF_8, StandardOpenOption.WRITE,
+                    StandardOpenOption.APPEND));
+        }
+        AtomicFile.Replacement file = AtomicFile.begin(path);
+        return new MetricsWriter(new OutputStreamWriter(file.stream(), StandardCharsets.UTF_8), file);
     }
 
     @Override
@@ -91,13 +119,24 @@ public final class MetricsWriter implements TrainingListener, Closeable {
             out.write(gson.toJson(o));
             out.write('\n');
             out.flush();
+            wroteLine = true;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
+    /** Closes the stream; a file that got any line is renamed over the old one, else left as it was. */
     @Override
     public void close() throws IOException {
-        out.close();
+        try {
+            out.close();
+            if (file != null && wroteLine) {
+                file.commit();
+            }
+        } finally {
+            if (file != null) {
+                file.close();
+            }
+        }
     }
 }

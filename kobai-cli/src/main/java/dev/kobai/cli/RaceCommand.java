@@ -10,15 +10,11 @@ import dev.kobai.tensor.DType;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -181,11 +177,11 @@ public final class RaceCommand implements Callable<Integer>, Kobai.Verbosity {
         int[] wh = parseSize(size);
         int delay = Math.max(1, (int) Math.round(100 / fps));
         int holdDelay = Math.max(delay, (int) Math.round(hold * 100));
-        for (Path file : new Path[] {out, png, csv}) {
-            if (file != null && file.getParent() != null && !Files.isDirectory(file.getParent())) {
-                throw usage("cannot write " + file + ": no such directory " + file.getParent());
-            }
-        }
+        Outputs outputs = new Outputs();
+        outputs.file("--out", out);
+        outputs.file("--png", png);
+        outputs.file("--csv", csv);
+        outputs.requireDistinct();
         Domain drawn = window != null ? window : p != null ? p.domain() : s.domain();
         return new Job(s, drawn, from, n, List.copyOf(runners), wh[0], wh[1], every,
                 delay, holdDelay, trail, out, png, csv);
@@ -210,15 +206,14 @@ public final class RaceCommand implements Callable<Integer>, Kobai.Verbosity {
                     last = renderer.frame(shown.get(k));
                     gif.add(last, k == shown.size() - 1 ? job.holdDelay() : job.delay());
                 }
+                gif.finish();
             }
         }
         if (job.png() != null) {
             if (last == null) {
                 last = renderer.frame(job.steps());
             }
-            if (!ImageIO.write(last, "png", job.png().toFile())) {
-                throw new IOException("no PNG writer in this JVM");
-            }
+            Outputs.writePng(job.png(), last);
         }
         if (job.csv() != null) {
             writeCsv(job.csv(), runners);
@@ -241,7 +236,7 @@ public final class RaceCommand implements Callable<Integer>, Kobai.Verbosity {
      * writes float64 runs, so that they read back exactly.
      */
     static void writeCsv(Path file, List<RaceRenderer.Runner> runners) throws IOException {
-        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+        Outputs.writeText(file, w -> {
             w.write("optimizer,spec,step,x,y,loss\n");
             for (RaceRenderer.Runner r : runners) {
                 String head = csvField(r.label()) + "," + csvField(r.spec()) + ",";
@@ -251,7 +246,7 @@ public final class RaceCommand implements Callable<Integer>, Kobai.Verbosity {
                             + TraceCommand.number(s.loss(), DType.FLOAT64) + "\n");
                 }
             }
-        }
+        });
     }
 
     private static String csvField(String s) {

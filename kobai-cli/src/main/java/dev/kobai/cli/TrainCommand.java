@@ -1,11 +1,16 @@
 package dev.kobai.cli;
 
+import dev.kobai.UsageException;
+import dev.kobai.io.OutputPath;
+import dev.kobai.io.RunLock;
 import dev.kobai.train.Checkpoint;
 import dev.kobai.train.TrainSettings;
 import dev.kobai.train.Training;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -131,16 +136,13 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
         if (every != null) {
             try {
                 Training.everySteps(every);
-            } catch (dev.kobai.UsageException e) {
+            } catch (UsageException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }
             if (checkpoint == null && resume == null) {
                 throw new ParameterException(spec.commandLine(), "--every needs --checkpoint FILE (or --resume FILE)");
             }
         }
-        TrainSettings settings = new TrainSettings(data, model, optimizer, epochs, batchSize, seed, scheduler,
-                clipGradNorm, clipGradValue, skipNonFinite, init == null ? null : init.toString());
-        Training.Checkpointing checkpointing = null;
         if (resume != null) {
             for (String flag : List.of("--data", "--model", "--optimizer", "--epochs", "--batch-size", "--seed",
                     "--scheduler", "--clip-grad-norm", "--clip-grad-value", "--skip-nonfinite", "--init")) {
@@ -149,10 +151,45 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
                             + " saved in " + resume + "; drop " + flag);
                 }
             }
+        }
+        Outputs outputs = new Outputs();
+        // With --resume alone the run keeps checkpointing to the file it resumes.
+        Path checkpointFile = checkpoint != null ? checkpoint : resume;
+        outputs.file(checkpoint != null ? "--checkpoint" : "--resume", checkpointFile);
+        if (checkpoint != null && resume != null
+                && !OutputPath.sameFile(checkpoint.toAbsolutePath(), resume.toAbsolutePath())) {
+            outputs.input("--resume", resume);
+        }
+        outputs.file("--export-weights", exportWeights);
+        boolean metricsInPlace = metrics != null && outputs.stream("--metrics", metrics);
+        if (resume == null) {
+            outputs.data("--data", data);
+            if (init != null) {
+                outputs.input("--init", init);
+            }
+        }
+        outputs.requireDistinct();
+        // Locked before the resumed checkpoint is read, so that no other run can replace it meanwhile.
+        Map<String, Path> written = new LinkedHashMap<>();
+        written.put(checkpoint != null ? "--checkpoint" : "--resume", checkpointFile);
+        written.put("--export-weights", exportWeights);
+        written.put("--metrics", metricsInPlace ? null : metrics);
+        try (RunLock lock = RunLock.acquire(written)) {
+            train(outputs, checkpointFile);
+        }
+        return 0;
+    }
+
+    private void train(Outputs outputs, Path checkpointFile) throws IOException {
+        TrainSettings settings = new TrainSettings(data, model, optimizer, epochs, batchSize, seed, scheduler,
+                clipGradNorm, clipGradValue, skipNonFinite, init == null ? null : init.toString());
+        Training.Checkpointing checkpointing = null;
+        if (resume != null) {
             Checkpoint.Saved saved = Checkpoint.read(resume);
             settings = saved.settings();
-            checkpointing = new Training.Checkpointing(checkpoint != null ? checkpoint : resume,
-                    every != null ? every : saved.every(), saved);
+            outputs.data("--data saved in " + resume, settings.data());
+            outputs.requireDistinct();
+            checkpointing = new Training.Checkpointing(checkpointFile, every != null ? every : saved.every(), saved);
         } else if (checkpoint != null) {
             checkpointing = new Training.Checkpointing(checkpoint, every != null ? every : "epoch", null);
         }
@@ -164,7 +201,6 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
                 writer.writeSummary(settings, outcome.epochs(), outcome.totalSeconds());
             }
         }
-        return 0;
     }
 
     private void requireAtLeastOne(String flag, int value) {
@@ -183,8 +219,7 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
         try {
             return MetricsWriter.open(path);
         } catch (IOException e) {
-            throw new ParameterException(spec.commandLine(),
-                    "--metrics: cannot write " + Kobai.describeIo(e), e);
+            throw new UsageException("--metrics: cannot write " + Kobai.describeIo(e));
         }
     }
 }

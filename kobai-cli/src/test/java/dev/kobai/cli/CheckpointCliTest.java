@@ -1,6 +1,7 @@
 package dev.kobai.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
@@ -56,5 +57,22 @@ class CheckpointCliTest {
         Result skipped = run("train", "--model", "mlp:64-8-10", "--epochs", "1", "--optimizer", "sgd:lr=1e30",
                 "--skip-nonfinite");
         assertEquals(0, skipped.code(), skipped.err());
+    }
+
+    @Test
+    void weightsAnUpdateMadeNaNStopTheRunWithSkipNonfiniteAndAreNeitherSavedNorExported() throws Exception {
+        // Adam with eps=0 divides 0 by 0 where a gradient element is exactly 0: finite loss and
+        // gradients, NaN weights. Before, every later step was skipped and the NaN weights exported.
+        Path ckpt = dir.resolve("run.safetensors");
+        Path weights = dir.resolve("w.safetensors");
+        Result r = run("train", "--optimizer", "adam:eps=0", "--skip-nonfinite", "--epochs", "2", "--checkpoint",
+                ckpt.toString(), "--every", "1", "--export-weights", weights.toString());
+        assertEquals(1, r.code(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().startsWith("kobai train: numerical fault at step 1 (epoch 1, batch 1): the update made"
+                + " parameter '") && r.err().contains("which skipping cannot undo")
+                && r.err().contains("No checkpoint was written before the fault"), r.err());
+        assertFalse(Files.exists(weights));
+        assertFalse(Files.exists(ckpt));
     }
 }

@@ -72,7 +72,7 @@ class CliUsageTest {
         Result r = kobai("bogus");
         assertEquals(2, r.code());
         assertEquals("kobai: unknown command 'bogus' (commands: demo, train, trace, race, compare, bench, autoencoder,"
-                + " help)", r.firstErrLine());
+                + " model, help)", r.firstErrLine());
     }
 
     @Test

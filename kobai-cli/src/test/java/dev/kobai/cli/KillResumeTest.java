@@ -81,9 +81,15 @@ class KillResumeTest {
         }
         assertEquals(a.metadata().get("optimizer.groups"), b.metadata().get("optimizer.groups"));
         assertEquals(a.metadata().get("scheduler"), b.metadata().get("scheduler"));
+        // A temporary file a kill mid-write left, and the killed run's lock file, are gone.
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of("reference.safetensors", "run.safetensors"),
+                    files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
     }
 
-    private Process start(List<String> kobaiArgs) throws Exception {
+    /** Starts {@code kobai ARGS} in a child JVM on this test's classpath, its stdout discarded. */
+    static Process start(List<String> kobaiArgs) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {

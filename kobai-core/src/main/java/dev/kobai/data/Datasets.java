@@ -105,6 +105,46 @@ public final class Datasets {
     }
 
     /**
+     * The files {@link #fromSpec} would read for {@code spec}, without reading them: the CSV file, or
+     * the IDX files present in the directory; none for the embedded digits or a spec that is not
+     * valid (reading it reports that). Commands check that no output overwrites one of them.
+     */
+    public static List<Path> files(String spec) {
+        String s = parse(spec).dataset();
+        int colon = s.indexOf(':');
+        String kind = colon > 0 ? s.substring(0, colon) : s;
+        String arg = colon > 0 ? s.substring(colon + 1) : "";
+        try {
+            if (kind.equals("csv") && !arg.isBlank()) {
+                return List.of(Path.of(arg));
+            }
+            Path dir;
+            if (s.equals("fashion-mnist")) {
+                dir = FASHION_MNIST_DIR;
+            } else if ((kind.equals("fashion-mnist") || kind.equals("idx")) && !arg.isBlank()) {
+                dir = Path.of(arg);
+            } else {
+                return List.of();
+            }
+            List<Path> found = new java.util.ArrayList<>();
+            for (String[] name : new String[][] {{"train-images", "idx3-ubyte"}, {"train-labels", "idx1-ubyte"},
+                {"t10k-images", "idx3-ubyte"}, {"t10k-labels", "idx1-ubyte"}}) {
+                for (String sep : new String[] {"-", "."}) {
+                    for (String ext : new String[] {"", ".gz"}) {
+                        Path p = dir.resolve(name[0] + sep + name[1] + ext);
+                        if (Files.isRegularFile(p)) {
+                            found.add(p);
+                        }
+                    }
+                }
+            }
+            return List.copyOf(found);
+        } catch (java.nio.file.InvalidPathException e) {
+            return List.of();
+        }
+    }
+
+    /**
      * The UCI optical handwritten digits (8x8 images, 1,797 samples, ten classes), embedded in Kobai,
      * pixels scaled from 0..16 to [0, 1], split 80/20 with {@link #SPLIT_SEED}.
      */

@@ -1,23 +1,57 @@
 package dev.kobai.io;
 
+import java.io.BufferedOutputStream;
+import java.io.Closeable;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
 
 /**
  * Replaces a file so that a crash at any moment leaves either the old contents or the new ones
- * whole, never a mixture: the bytes go to a temporary file in the same directory, which is flushed
- * to the disk ({@link FileChannel#force}), then renamed over the target in one atomic step, and the
- * directory itself is synced so that the rename survives a power cut too.
+ * whole, never a mixture: the bytes go to a temporary file {@code .NAME.DIGITS.tmp} in the same
+ * directory, which is flushed to the disk ({@link FileChannel#force}), then renamed over the target
+ * in one atomic step, and the directory itself is synced so that the rename survives a power cut too.
+ *
+ * <p>The target is what {@link OutputPath#target} resolves: a symbolic link is followed, and its
+ * target replaced in the target's own directory, so the link stays a link. A target that exists and
+ * is not a regular file (a directory, device, FIFO or socket) is refused: it is never replaced. A
+ * replaced file keeps its permission bits; a new one gets the process's default (0666 less the umask).
+ *
+ * <p>A process killed mid-write leaves its temporary file behind. The next write of the same target
+ * removes such orphans: exactly the names {@code .NAME.DIGITS.tmp}, and only those no live writer
+ * holds (each writer holds an OS lock on its temporary file until it is renamed; the OS drops the
+ * lock when a process dies). Nothing else is ever deleted.
  */
 public final class AtomicFile {
+    /** Temporary files this JVM is writing now: not to be opened by the orphan sweep (see {@link #removeOrphans}). */
+    private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
+
     private AtomicFile() {}
+
+    /** A write into an output stream that may fail with an IOException. */
+    @FunctionalInterface
+    public interface IoConsumer<T> {
+        void accept(T value) throws IOException;
+    }
 
     /** Writes {@code content} to {@code target} atomically. */
     public static void write(Path target, byte[] content) throws IOException {
@@ -29,25 +63,190 @@ public final class AtomicFile {
      * first; tests use it to make a write fail halfway through.
      */
     public static void write(Path target, byte[] content, UnaryOperator<OutputStream> wrap) throws IOException {
-        Path absolute = target.toAbsolutePath();
-        Path dir = absolute.getParent();
-        Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
-        boolean moved = false;
-        try {
-            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                OutputStream out = wrap.apply(Channels.newOutputStream(channel));
-                out.write(content);
-                out.flush();
-                channel.force(true);
+        write(target, out -> {
+            OutputStream o = wrap.apply(out);
+            o.write(content);
+            o.flush();
+        });
+    }
+
+    /**
+     * Writes {@code target} atomically with what {@code body} writes into the stream it is given
+     * (closing that stream is allowed and does not end the write). If {@code body} throws, the
+     * target is left as it was and the temporary file removed.
+     */
+    public static void write(Path target, IoConsumer<OutputStream> body) throws IOException {
+        try (Replacement r = begin(target)) {
+            body.accept(r.stream());
+            r.commit();
+        }
+    }
+
+    /**
+     * Starts replacing {@code target}: resolves it, refuses one that is not a regular file, removes
+     * orphaned temporary files of earlier writes ({@link #removeOrphans}), and opens a new temporary
+     * file. Write into {@link Replacement#stream()}, then {@link Replacement#commit()}; closing without
+     * committing leaves the target as it was. For writers that stream over a long time (metrics, a GIF).
+     */
+    public static Replacement begin(Path target) throws IOException {
+        Path real = OutputPath.target(target);
+        refuseSpecial(target, real);
+        Path dir = real.getParent();
+        removeOrphans(real);
+        return new Replacement(real, dir);
+    }
+
+    /** A replacement in progress: see {@link #begin}. */
+    public static final class Replacement implements Closeable {
+        private final Path target;
+        private final Path dir;
+        private final Path tmp;
+        private final FileChannel channel;
+        private final OutputStream stream;
+        private boolean done;
+
+        private Replacement(Path target, Path dir) throws IOException {
+            this.target = target;
+            this.dir = dir;
+            Path created = null;
+            FileChannel ch = null;
+            for (int attempt = 0; ch == null; attempt++) {
+                created = dir.resolve(tempPrefix(target) + Long.toUnsignedString(ThreadLocalRandom.current().nextLong())
+                        + ".tmp");
+                try {
+                    ch = FileChannel.open(created, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                } catch (FileAlreadyExistsException e) {
+                    if (attempt == 100) {
+                        throw e;
+                    }
+                }
             }
-            Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            moved = true;
+            this.tmp = created;
+            this.channel = ch;
+            LIVE.add(tmp);
+            try {
+                channel.lock(); // held until the rename; released when the channel closes or the process dies
+            } catch (IOException | RuntimeException e) {
+                abandon();
+                throw e;
+            }
+            OutputStream buffered = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+            this.stream = new FilterOutputStream(buffered) {
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    buffered.write(b, off, len);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    flush(); // the channel stays open until the replacement commits or closes
+                }
+            };
+        }
+
+        /** The file being replaced, symbolic links followed. */
+        public Path target() {
+            return target;
+        }
+
+        /** The temporary file's stream; closing it does not end the replacement. */
+        public OutputStream stream() {
+            return stream;
+        }
+
+        /** Forces the new contents to disk and renames them over the target, atomically. */
+        public void commit() throws IOException {
+            if (done) {
+                throw new IllegalStateException("the replacement of " + target + " has ended");
+            }
+            stream.flush();
+            channel.force(true);
+            refuseSpecial(target, target);
+            keepPermissions();
+            // Renamed while the temporary file is still locked, so no sweep can take it first.
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            done = true;
+            release();
             syncDirectory(dir);
-        } finally {
-            if (!moved) {
+        }
+
+        /** Ends the replacement; without a commit, removes the temporary file and leaves the target as it was. */
+        @Override
+        public void close() throws IOException {
+            if (!done) {
+                done = true;
+                abandon();
+            }
+        }
+
+        private void abandon() throws IOException {
+            try {
+                release();
+            } finally {
                 Files.deleteIfExists(tmp);
             }
+        }
+
+        private void release() throws IOException {
+            try {
+                channel.close(); // releases the lock too
+            } finally {
+                LIVE.remove(tmp);
+            }
+        }
+
+        private void keepPermissions() throws IOException {
+            PosixFileAttributeView old = Files.getFileAttributeView(target, PosixFileAttributeView.class);
+            if (old == null || !Files.isRegularFile(target)) {
+                return;
+            }
+            Files.setPosixFilePermissions(tmp, old.readAttributes().permissions());
+        }
+    }
+
+    /**
+     * Removes the temporary files that killed writes of {@code target} left in its directory: the
+     * regular files named {@code .NAME.DIGITS.tmp} that no process is writing (no OS lock held on
+     * them). Returns how many it removed. Never follows a link, never touches another name.
+     */
+    public static int removeOrphans(Path target) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Pattern ours = Pattern.compile(Pattern.quote(tempPrefix(target)) + "[0-9]{1,20}\\.tmp");
+        int removed = 0;
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir,
+                p -> ours.matcher(p.getFileName().toString()).matches())) {
+            for (Path p : entries) {
+                if (LIVE.contains(p)) {
+                    continue; // this JVM is writing it; opening it here would drop that writer's lock
+                }
+                BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (!a.isRegularFile()) {
+                    continue;
+                }
+                try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+                    FileLock probe = ch.tryLock();
+                    if (probe != null) {
+                        Files.deleteIfExists(p);
+                        removed++;
+                    }
+                } catch (OverlappingFileLockException | FileSystemException e) {
+                    // Held by a writer, or gone or unreadable: not ours to remove now.
+                }
+            }
+        }
+        return removed;
+    }
+
+    /** The start of every temporary file name of {@code target}: {@code .NAME.}. */
+    private static String tempPrefix(Path target) {
+        return "." + target.getFileName() + ".";
+    }
+
+    private static void refuseSpecial(Path asked, Path real) throws IOException {
+        String kind = OutputPath.special(real);
+        if (kind != null) {
+            throw new FileSystemException(asked.toString(), null, "is " + kind + ", not a regular file; it is"
+                    + " never replaced");
         }
     }
 

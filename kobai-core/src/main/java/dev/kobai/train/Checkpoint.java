@@ -73,12 +73,10 @@ public final class Checkpoint {
         SafeTensors.Builder b = SafeTensors.builder();
         b.metadata("format", FORMAT).metadata("format_version", VERSION);
         for (Map.Entry<String, Parameter> e : trainer.model().namedParameters().entrySet()) {
-            for (int i = 0, n = e.getValue().numel(); i < n; i++) {
-                if (!Double.isFinite(e.getValue().getFlat(i))) {
-                    throw new NumericalFaultException("parameter '" + e.getKey() + "' is not finite after step "
-                            + position.step() + "; the checkpoint was not written, so the last one is kept",
-                            position.step(), e.getKey());
-                }
+            if (!e.getValue().allFinite()) {
+                throw new NumericalFaultException("parameter '" + e.getKey() + "' is not finite after step "
+                        + position.step() + "; the checkpoint was not written, so the last one is kept",
+                        position.step(), e.getKey());
             }
             b.put("model." + e.getKey(), e.getValue().detach());
         }
@@ -133,11 +131,21 @@ public final class Checkpoint {
         }
     }
 
-    /** Writes a model's weights alone, by parameter name, readable by any safetensors reader. */
+    /**
+     * Writes a model's weights alone, by parameter name, readable by any safetensors reader,
+     * atomically. Refuses, with a {@link NumericalFaultException}, weights that are not finite: the
+     * file is then not written, and an older one stays as it was.
+     */
     public static void exportWeights(Path file, Module model) {
         SafeTensors.Builder b = SafeTensors.builder();
         b.metadata("format", WEIGHTS_FORMAT).metadata("format_version", VERSION);
-        model.namedParameters().forEach((name, p) -> b.put(name, p.detach()));
+        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
+            if (!e.getValue().allFinite()) {
+                throw new NumericalFaultException("parameter '" + e.getKey() + "' is not finite; the weights were"
+                        + " not exported to " + file, -1, e.getKey());
+            }
+            b.put(e.getKey(), e.getValue().detach());
+        }
         try {
             b.write(file);
         } catch (IOException e) {

@@ -17,7 +17,7 @@ public class NumericalFaultException extends KobaiException {
         this.parameter = parameter;
     }
 
-    /** The global step (counting from 1) whose loss or gradient was not finite. */
+    /** The global step (counting from 1) whose loss, gradient or update was not finite, or -1 for none. */
     public long step() {
         return step;
     }

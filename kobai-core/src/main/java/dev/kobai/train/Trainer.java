@@ -107,7 +107,8 @@ public final class Trainer {
     /**
      * With {@code skip} on, a step whose loss or gradient is not finite is skipped (no update, and
      * counted in {@link EpochMetrics#skippedSteps()}); off (the default), it stops training with a
-     * {@link NumericalFaultException}.
+     * {@link NumericalFaultException}. Either way an update that makes a weight non-finite stops
+     * training, and a run whose steps were all skipped ends in an {@link AllStepsSkippedException}.
      */
     public Trainer skipNonFinite(boolean skip) {
         this.skipNonFinite = skip;
@@ -129,6 +130,10 @@ public final class Trainer {
      * Trains from {@code from} to the end of epoch {@code epochs}: a fresh run starts at
      * {@link Position#start()}, a resumed one at the position a checkpoint saved, with the epochs
      * it had finished in {@code history}. Returns the whole history.
+     *
+     * @throws NumericalFaultException         for a non-finite loss or gradient (unless skipped), or
+     *                                         weights an update made non-finite (never skipped)
+     * @throws AllStepsSkippedException when skip-nonfinite skipped every step this call took
      */
     public List<EpochMetrics> fit(DataLoader loader, Dataset test, int epochs, TrainingListener listener,
                                   Position from, List<EpochMetrics> history) {
@@ -141,6 +146,12 @@ public final class Trainer {
         for (int epoch = from.epoch(); epoch <= epochs; epoch++) {
             all.add(runEpoch(epoch, loader, test, listener, at, all));
             at = null;
+        }
+        long taken = stepCount - from.step();
+        if (taken > 0 && totalSkipped - from.totalSkipped() == taken) {
+            throw new AllStepsSkippedException("all " + taken + " steps of the run were skipped (each had a"
+                    + " non-finite loss or gradient), so it trained nothing. Lower the learning rate, clip the"
+                    + " gradients, or look for NaN or infinite features in the data", stepCount);
         }
         return all;
     }
@@ -252,15 +263,33 @@ public final class Trainer {
                 return Double.NaN;
             }
             throw new NumericalFaultException("numerical fault at step " + stepCount + " (epoch " + epoch + ", batch "
-                    + batchNo + "): " + f.getMessage() + "; the last finite loss was "
-                    + (Double.isNaN(lastFiniteLoss) ? "none (the first step failed)"
-                    : lastFiniteLoss + " at step " + lastFiniteStep)
+                    + batchNo + "): " + f.getMessage() + "; the last finite loss was " + lastFinite()
                     + ". Lower the learning rate, clip the gradients, or skip such steps (--skip-nonfinite)",
                     stepCount, f.culprit);
+        }
+        // The checks above saw a finite loss and finite gradients; the update itself can still make
+        // weights non-finite (a division by zero such as Adam's with eps=0, an overflow). That is
+        // never skipped: the update is done, and undoing it would need a copy of every weight and of
+        // the optimizer's state before each step. So the run stops before anything saves them.
+        String broken = firstNonFinite(false);
+        if (broken != null) {
+            throw new NumericalFaultException("numerical fault at step " + stepCount + " (epoch " + epoch + ", batch "
+                    + batchNo + "): the update made parameter '" + broken + "' hold " + nonFiniteKind(false, broken)
+                    + " values though the loss (" + value + ") and every gradient were finite, so the optimizer's own"
+                    + " arithmetic failed (a division by zero, e.g. eps=0, or an overflow)"
+                    + (skipNonFinite ? ", which skipping cannot undo" : "")
+                    + (Double.isNaN(lastFiniteLoss) ? "; it was the run's first update" : "; the last good step was "
+                    + lastFiniteStep + " (loss " + lastFiniteLoss + ")")
+                    + ". Lower the learning rate or change the optimizer's options", stepCount, broken);
         }
         lastFiniteLoss = value;
         lastFiniteStep = stepCount;
         return value;
+    }
+
+    private String lastFinite() {
+        return Double.isNaN(lastFiniteLoss) ? "none (the first step failed)" : lastFiniteLoss + " at step "
+                + lastFiniteStep;
     }
 
     /** Raised inside the closure when a loss or gradient is not finite, so no update follows. */

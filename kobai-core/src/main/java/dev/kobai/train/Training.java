@@ -7,6 +7,8 @@ import dev.kobai.data.DataLoader;
 import dev.kobai.data.Datasets;
 import dev.kobai.data.TrainTest;
 import dev.kobai.data.Augmentation;
+import dev.kobai.io.OutputPath;
+import dev.kobai.io.RunLock;
 import dev.kobai.nn.ModelSummary;
 import dev.kobai.nn.Models;
 import dev.kobai.nn.Module;
@@ -18,7 +20,10 @@ import dev.kobai.optim.scheduler.Schedulers;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Rng;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Runs a whole training job from its settings, as {@code kobai train} does.
@@ -84,7 +89,13 @@ public final class Training {
         return run(settings, listener, checkpointing, null);
     }
 
-    /** As above, then writes the trained model's weights alone to {@code exportWeights} when it is not null. */
+    /**
+     * As above, then writes the trained model's weights alone to {@code exportWeights} when it is not
+     * null. The checkpoint and the weights file are locked for the run ({@link RunLock}): a second
+     * run that would write either while this one runs is refused at once.
+     *
+     * @throws dev.kobai.KobaiException when another run holds the checkpoint or the weights file
+     */
     public static List<EpochMetrics> run(TrainSettings settings, TrainingListener listener,
                                          Checkpointing checkpointing, Path exportWeights) {
         Checkpoint.Saved saved = checkpointing == null ? null : checkpointing.resume();
@@ -92,6 +103,17 @@ public final class Training {
             throw new UsageException("the settings differ from those saved in " + saved.file()
                     + "; a resumed run takes the checkpoint's own settings");
         }
+        checkOutputs(settings, checkpointing, exportWeights);
+        Map<String, Path> written = new LinkedHashMap<>();
+        written.put("--checkpoint", checkpointing == null ? null : checkpointing.file());
+        written.put("--export-weights", exportWeights);
+        try (RunLock lock = RunLock.acquire(written)) {
+            return train(settings, listener, checkpointing, exportWeights, saved);
+        }
+    }
+
+    private static List<EpochMetrics> train(TrainSettings settings, TrainingListener listener,
+                                            Checkpointing checkpointing, Path exportWeights, Checkpoint.Saved saved) {
         Setup setup = prepare(settings);
         LRScheduler scheduler = scheduler(settings, setup);
         Trainer trainer = new Trainer(setup.model(), setup.optimizer(), scheduler, settings.clipGradNorm(),
@@ -136,6 +158,15 @@ public final class Training {
                 Checkpoint.exportWeights(exportWeights, setup.model());
             }
             return done;
+        } catch (AllStepsSkippedException e) {
+            if (file == null && exportWeights == null) {
+                throw e;
+            }
+            AllStepsSkippedException told = new AllStepsSkippedException(e.getMessage() + "."
+                    + (exportWeights == null ? "" : " No weights were exported.")
+                    + (file == null ? "" : " The checkpoint " + file + " holds weights no step changed."), e.step());
+            told.initCause(e);
+            throw told;
         } catch (NumericalFaultException e) {
             if (file == null) {
                 throw e;
@@ -148,6 +179,31 @@ public final class Training {
             withFile.initCause(e);
             throw withFile;
         }
+    }
+
+    /**
+     * Refuses, before anything is loaded, an output that is not a regular file (or new) in a
+     * writable directory, two outputs on one file, or an output on a file the run reads: the data
+     * or the checkpoint it resumes (see {@link OutputPath}).
+     */
+    private static void checkOutputs(TrainSettings settings, Checkpointing checkpointing, Path exportWeights) {
+        List<OutputPath.Use> uses = new ArrayList<>();
+        Path checkpoint = checkpointing == null ? null : checkpointing.file();
+        if (checkpoint != null) {
+            uses.add(OutputPath.Use.output("--checkpoint", OutputPath.file("--checkpoint", checkpoint)));
+        }
+        Checkpoint.Saved saved = checkpointing == null ? null : checkpointing.resume();
+        if (saved != null && (checkpoint == null || !OutputPath.sameFile(saved.file().toAbsolutePath(),
+                checkpoint.toAbsolutePath()))) {
+            uses.add(OutputPath.Use.input("--resume", saved.file()));
+        }
+        if (exportWeights != null) {
+            uses.add(OutputPath.Use.output("--export-weights", OutputPath.file("--export-weights", exportWeights)));
+        }
+        for (Path p : Datasets.files(settings.data())) {
+            uses.add(OutputPath.Use.input("--data", p));
+        }
+        OutputPath.requireDistinct(uses);
     }
 
     /** Checks the settings, loads the data and builds the model, optimizer and loader. */

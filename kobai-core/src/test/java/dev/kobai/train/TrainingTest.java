@@ -1,13 +1,17 @@
 package dev.kobai.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kobai.UsageException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class TrainingTest {
     private static List<EpochMetrics> train(String optimizer, long seed, int epochs) {
@@ -40,6 +44,26 @@ class TrainingTest {
         UsageException e = assertThrows(UsageException.class,
                 () -> Training.run(new TrainSettings("digits", "mlp:784-10", "sgd:lr=0.1", 1, 32, 1), new TrainingListener() {}));
         assertTrue(e.getMessage().contains("784") && e.getMessage().contains("64"), e.getMessage());
+    }
+
+    @Test
+    void outputsOnOneFileOrOnTheDataAreRefusedBeforeTraining(@TempDir Path dir) throws Exception {
+        TrainSettings settings = new TrainSettings("digits", "mlp:64-8-10", "sgd:lr=0.1", 1, 32, 1);
+        Path f = dir.resolve("f");
+        Files.createDirectory(dir.resolve("sub"));
+        String same = assertThrows(UsageException.class, () -> Training.run(settings, new TrainingListener() {},
+                new Training.Checkpointing(f, "epoch", null), dir.resolve("sub/../f"))).getMessage();
+        assertEquals("--checkpoint and --export-weights name the same file, " + dir.toRealPath().resolve("f")
+                + "; give each its own", same);
+        assertFalse(Files.exists(f));
+
+        Path csv = Files.writeString(dir.resolve("d.csv"), "a,label\n0,0\n1,1\n0,0\n1,1\n0,0\n");
+        TrainSettings fromCsv = new TrainSettings("csv:" + csv, "mlp:1-2", "sgd:lr=0.1", 1, 2, 1);
+        String input = assertThrows(UsageException.class, () -> Training.run(fromCsv, new TrainingListener() {},
+                null, csv)).getMessage();
+        assertEquals("--export-weights names " + csv.toRealPath() + ", which the command reads (--data); write it"
+                + " elsewhere", input);
+        assertTrue(Files.readString(csv).startsWith("a,label\n"));
     }
 
     @Test
