@@ -51,6 +51,16 @@ public final class Parallel {
         return threads;
     }
 
+    /**
+     * Whether a loop split here would run on the calling thread alone: the caller is one of the
+     * helpers, or some loop holds the helpers (the caller's own, when it runs the first chunk of
+     * one). Kernels called from inside a split loop use it to choose their single-thread strategy
+     * (a convolution's per-sample products, say), since their own split would run inline anyway.
+     */
+    public static boolean busy() {
+        return Thread.currentThread() instanceof Helper || IN_USE.get();
+    }
+
     /** Sets the number of threads (at least 1); for benchmarks that compare thread counts. */
     public static void setThreads(int n) {
         if (n < 1) {

@@ -134,7 +134,7 @@ public final class VectorGemm implements Gemm {
         if (GemmArgs.emptyProduct(m, n, k, c, cOff, ldc, accumulate)) {
             return;
         }
-        if ((long) m * n * k <= PARALLEL_WORK || Parallel.threads() == 1) {
+        if ((long) m * n * k <= PARALLEL_WORK || Parallel.threads() == 1 || Parallel.busy()) {
             // The direct path whenever op(B) = B. Against the packed path with 512-bit vectors,
             // over 334 shapes (m 12..256, n 64..784, k 8..256, both transA) it ran 1.0 to 2.6 times
             // as fast, apart from 0.97 to 0.99 at m 96..128, n 512, k 32; 1.5 to 2.2 times at k 300
@@ -543,7 +543,7 @@ public final class VectorGemm implements Gemm {
         if (GemmArgs.emptyProduct(m, n, k, c, cOff, ldc, accumulate)) {
             return;
         }
-        if ((long) m * n * k <= PARALLEL_WORK || Parallel.threads() == 1) {
+        if ((long) m * n * k <= PARALLEL_WORK || Parallel.threads() == 1 || Parallel.busy()) {
             sBlockPacked(transA, a, aOff, lda, b, c, cOff, ldc, accumulate, 0, m, 0, n);
         } else {
             acrossThreads(m, n, FNR, (i0, i1, j0, j1) -> sBlockPacked(transA, a, aOff, lda, b, c, cOff, ldc,
@@ -755,7 +755,7 @@ public final class VectorGemm implements Gemm {
         if (GemmArgs.emptyProduct(m, n, k, c, cOff, ldc, accumulate)) {
             return;
         }
-        if ((long) m * n * k <= PARALLEL_WORK || Parallel.threads() == 1) {
+        if ((long) m * n * k <= PARALLEL_WORK || Parallel.threads() == 1 || Parallel.busy()) {
             dBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, 0, m, 0, n);
         } else {
             acrossThreads(m, n, DNR, (i0, i1, j0, j1) -> dBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb,
