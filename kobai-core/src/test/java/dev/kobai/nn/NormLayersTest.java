@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kobai.autograd.Autograd;
 import dev.kobai.autograd.GradCheck;
 import dev.kobai.tensor.DType;
+import dev.kobai.tensor.GradMode;
 import dev.kobai.tensor.Rng;
 import dev.kobai.tensor.Tensor;
 import java.util.List;
@@ -17,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The normalisation layers' contracts beyond the golden values: torch's names, initialisation,
  * reprs and messages, the modes, the running statistics' bookkeeping, and second derivatives
- * through the layers.
+ * through the layers and the basic block.
  */
 class NormLayersTest {
     private static Tensor randn(long seed, int... shape) {
@@ -214,5 +216,99 @@ class NormLayersTest {
         GradCheck.checkSecondOrder("BatchNorm2d evaluation, tanh", x -> bn.forward(x[0]).tanh(), randn(31, 2, 2, 2, 2));
         LayerNorm ln = new LayerNorm(3, DType.FLOAT64);
         GradCheck.checkSecondOrder("LayerNorm, square", x -> ln.forward(x[0]).square(), randn(32, 2, 3));
+    }
+
+    // ---------------------------------------------------------------- basic block
+
+    @Test
+    void basicBlockHasTorchvisionsNamesAndShortcuts() {
+        BasicBlock same = new BasicBlock(4, 4, new Rng(1), DType.FLOAT32);
+        assertNull(same.downsample());
+        assertEquals(List.of("conv1.weight", "bn1.weight", "bn1.bias", "conv2.weight", "bn2.weight", "bn2.bias"),
+                List.copyOf(same.namedParameters().keySet()));
+        BasicBlock down = new BasicBlock(3, 8, 2, new Rng(1), DType.FLOAT32);
+        assertEquals(List.of("conv1.weight", "bn1.weight", "bn1.bias", "conv2.weight", "bn2.weight", "bn2.bias",
+                "downsample.0.weight", "downsample.1.weight", "downsample.1.bias"),
+                List.copyOf(down.namedParameters().keySet()));
+        assertEquals(List.of("bn1.running_mean", "bn1.running_var", "bn1.num_batches_tracked", "bn2.running_mean",
+                "bn2.running_var", "bn2.num_batches_tracked", "downsample.1.running_mean", "downsample.1.running_var",
+                "downsample.1.num_batches_tracked"), List.copyOf(down.namedBuffers().keySet()));
+        assertArrayEquals(new int[] {2, 8, 4, 4}, down.forward(Tensor.randn(new Rng(2), DType.FLOAT32, 2, 3, 7, 7))
+                .shape());
+        assertTrue(new BasicBlock(4, 4, 2, new Rng(1), DType.FLOAT32).downsample() != null, "stride 2 downsamples");
+        assertTrue(new BasicBlock(4, 6, 1, new Rng(1), DType.FLOAT32).downsample() != null, "a new width downsamples");
+        assertTrue(down.toString().startsWith("BasicBlock(\n  (conv1): Conv2d(3, 8, kernel_size=(3, 3), stride=(2, 2)"),
+                down.toString());
+        assertTrue(down.toString().contains("\n  (downsample): Sequential(Conv2d(3, 8, kernel_size=(1, 1), stride=(2, 2), "
+                + "bias=False), BatchNorm2d(8, "), down.toString());
+    }
+
+    @Test
+    void basicBlockDrawsTorchsDefaultInitInRegistrationOrder() {
+        BasicBlock block = new BasicBlock(3, 4, 2, new Rng(7), DType.FLOAT64);
+        Rng rng = new Rng(7);
+        Conv2d conv1 = Conv2d.builder(3, 4, 3).stride(2).padding(1).bias(false).build(rng, DType.FLOAT64);
+        Conv2d conv2 = Conv2d.builder(4, 4, 3).padding(1).bias(false).build(rng, DType.FLOAT64);
+        Conv2d down = Conv2d.builder(3, 4, 1).stride(2).bias(false).build(rng, DType.FLOAT64);
+        assertArrayEquals(conv1.weight().toDoubleArray(), block.conv1().weight().toDoubleArray());
+        assertArrayEquals(conv2.weight().toDoubleArray(), block.conv2().weight().toDoubleArray());
+        assertArrayEquals(down.weight().toDoubleArray(),
+                block.namedParameters().get("downsample.0.weight").toDoubleArray());
+        double bound = 1 / Math.sqrt(3 * 9);
+        for (double w : block.conv1().weight().toDoubleArray()) {
+            assertTrue(Math.abs(w) <= bound);
+        }
+        assertArrayEquals(new double[] {1, 1, 1, 1}, block.bn2().weight().toDoubleArray());
+    }
+
+    /**
+     * A Hessian-vector product through the block in training mode (batch statistics: the
+     * curvature Newton and natural gradient see) against central differences of the gradient.
+     */
+    @Test
+    void hessianVectorProductsThroughTheBlockMatchDifferencesOfGradients() {
+        BasicBlock block = new BasicBlock(2, 3, 2, new Rng(3), DType.FLOAT64);
+        for (Parameter p : block.parameters()) {
+            if (p.rank() == 1) {
+                p.copyFrom(Tensor.uniform(new Rng(p.numel() + 40L), DType.FLOAT64, 0.5, 1.5, p.shape()));
+            }
+        }
+        Tensor x = randn(41, 3, 2, 5, 5);
+        Tensor target = randn(42, 3, 3, 3, 3);
+        Parameter[] params = block.parameters().toArray(new Parameter[0]);
+        Tensor[] v = new Tensor[params.length];
+        for (int i = 0; i < params.length; i++) {
+            v[i] = randn(50 + i, params[i].shape());
+        }
+        java.util.function.Supplier<Tensor> loss = () -> block.forward(x).sub(target).square().sum();
+        Tensor[] hv = Autograd.hessianVectorProduct(loss.get(), params, v);
+        double h = 1e-5;
+        Tensor[] plus = shifted(params, v, h, loss);
+        Tensor[] minus = shifted(params, v, -h, loss);
+        for (int i = 0; i < params.length; i++) {
+            for (int j = 0; j < params[i].numel(); j++) {
+                double numerical = (plus[i].getFlat(j) - minus[i].getFlat(j)) / (2 * h);
+                assertEquals(numerical, hv[i].getFlat(j), 1e-5 * Math.max(1, Math.abs(numerical)),
+                        block.namedParameters().keySet().toArray()[i] + "[" + j + "]");
+            }
+        }
+    }
+
+    /** The gradient at params + step v, params restored after. */
+    private static Tensor[] shifted(Parameter[] params, Tensor[] v, double step, java.util.function.Supplier<Tensor> loss) {
+        Tensor[] saved = new Tensor[params.length];
+        try (GradMode.Scope ignored = GradMode.noGrad()) {
+            for (int i = 0; i < params.length; i++) {
+                saved[i] = params[i].copy();
+                params[i].copyFrom(params[i].add(v[i].mul(step)));
+            }
+        }
+        try {
+            return Autograd.grad(loss.get(), params, false);
+        } finally {
+            for (int i = 0; i < params.length; i++) {
+                params[i].copyFrom(saved[i]);
+            }
+        }
     }
 }
