@@ -28,49 +28,69 @@ final class NormLoops {
     static void moments(float[] v, int from, int n, double shift, double[] acc) {
         double s0 = 0;
         double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
         double q0 = 0;
         double q1 = 0;
+        double q2 = 0;
+        double q3 = 0;
         int i = from;
         int end = from + n;
-        for (; i + 1 < end; i += 2) {
+        for (; i + 3 < end; i += 4) {
             double a = v[i] - shift;
             double b = v[i + 1] - shift;
+            double c = v[i + 2] - shift;
+            double d = v[i + 3] - shift;
             s0 += a;
             q0 += a * a;
             s1 += b;
             q1 += b * b;
+            s2 += c;
+            q2 += c * c;
+            s3 += d;
+            q3 += d * d;
         }
-        if (i < end) {
+        for (; i < end; i++) {
             double a = v[i] - shift;
             s0 += a;
             q0 += a * a;
         }
-        acc[0] += s0 + s1;
-        acc[1] += q0 + q1;
+        acc[0] += (s0 + s1) + (s2 + s3);
+        acc[1] += (q0 + q1) + (q2 + q3);
     }
 
     static void moments(double[] v, int from, int n, double shift, double[] acc) {
         double s0 = 0;
         double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
         double q0 = 0;
         double q1 = 0;
+        double q2 = 0;
+        double q3 = 0;
         int i = from;
         int end = from + n;
-        for (; i + 1 < end; i += 2) {
+        for (; i + 3 < end; i += 4) {
             double a = v[i] - shift;
             double b = v[i + 1] - shift;
+            double c = v[i + 2] - shift;
+            double d = v[i + 3] - shift;
             s0 += a;
             q0 += a * a;
             s1 += b;
             q1 += b * b;
+            s2 += c;
+            q2 += c * c;
+            s3 += d;
+            q3 += d * d;
         }
-        if (i < end) {
+        for (; i < end; i++) {
             double a = v[i] - shift;
             s0 += a;
             q0 += a * a;
         }
-        acc[0] += s0 + s1;
-        acc[1] += q0 + q1;
+        acc[0] += (s0 + s1) + (s2 + s3);
+        acc[1] += (q0 + q1) + (q2 + q3);
     }
 
     /** For j in [0, n): s[col + j] += v[from + j] - shift[col + j] and q[col + j] += its square. */

@@ -234,12 +234,7 @@ public final class Normalization {
                     acc[1] = 0;
                     double shift = x.getFlat(j * run);
                     for (int a = 0; a < l.a(); a++) {
-                        int at = (a * stats + j) * run;
-                        if (x.f != null) {
-                            NormLoops.moments(x.f, at, run, shift, acc);
-                        } else {
-                            NormLoops.moments(x.d, at, run, shift, acc);
-                        }
+                        moments(x, (a * stats + j) * run, run, shift, acc);
                     }
                     finish(j, shift, acc[0], acc[1], count, eps, mean, var, rstd);
                 }
@@ -266,6 +261,36 @@ public final class Normalization {
             });
         }
         return new Stats(mean, var, rstd, false);
+    }
+
+    /** {@link NormLoops#moments} on the Vector API when it is there (see {@link VectorLoops}). */
+    private static void moments(Tensor x, int at, int n, double shift, double[] acc) {
+        if (x.f != null) {
+            if (Pointwise.VECTOR) {
+                VectorLoops.moments(x.f, at, n, shift, acc);
+            } else {
+                NormLoops.moments(x.f, at, n, shift, acc);
+            }
+        } else if (Pointwise.VECTOR) {
+            VectorLoops.moments(x.d, at, n, shift, acc);
+        } else {
+            NormLoops.moments(x.d, at, n, shift, acc);
+        }
+    }
+
+    /** {@link NormLoops#gradSums} on the Vector API when it is there. */
+    private static void gradSums(Tensor g, Tensor x, int at, int n, double mean, double[] acc) {
+        if (x.f != null) {
+            if (Pointwise.VECTOR) {
+                VectorLoops.gradSums(g.f, x.f, at, n, mean, acc);
+            } else {
+                NormLoops.gradSums(g.f, x.f, at, n, mean, acc);
+            }
+        } else if (Pointwise.VECTOR) {
+            VectorLoops.gradSums(g.d, x.d, at, n, mean, acc);
+        } else {
+            NormLoops.gradSums(g.d, x.d, at, n, mean, acc);
+        }
     }
 
     /** mean = shift + s / n, var = q / n - (s / n)^2 (never below 0 from rounding; NaN stays NaN). */
@@ -394,12 +419,7 @@ public final class Normalization {
                                 part[0] = 0;
                                 part[1] = 0;
                                 for (int a = 0; a < l.a(); a++) {
-                                    int at = ((a * stats + j) * c + k) * d;
-                                    if (x.f != null) {
-                                        NormLoops.gradSums(g.f, x.f, at, d, mean, part);
-                                    } else {
-                                        NormLoops.gradSums(g.d, x.d, at, d, mean, part);
-                                    }
+                                    gradSums(g, x, ((a * stats + j) * c + k) * d, d, mean, part);
                                 }
                                 sg[block][p + k] += part[0];
                                 sgx[block][p + k] += part[1] * r;
