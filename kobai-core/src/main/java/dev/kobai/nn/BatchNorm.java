@@ -145,7 +145,7 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
                     + " channels; expected " + layout());
         }
         long perChannel = (long) x.numel() / numFeatures;
-        if (isTraining() && perChannel <= 1) {
+        if (isTraining() && perChannel == 1) {
             throw new IllegalArgumentException(this + ": Expected more than 1 value per channel when training, got input size "
                     + java.util.Arrays.toString(x.shape()));
         }

@@ -39,7 +39,7 @@ public final class Normalization {
     private static final int GRAIN = Pointwise.GRAIN;
     /**
      * The most partial sums of the weight and bias gradients. Their number follows the shape alone,
-     * never the core count, so gradients are the same bits on any machine.
+     * never the thread count, so gradients are the same bits however many threads run them.
      */
     private static final int MAX_BLOCKS = 64;
 
@@ -55,7 +55,8 @@ public final class Normalization {
      * variance, and, when running statistics are given, updates them in place (unrecorded) with
      * {@code running_mean = (1 - momentum) running_mean + momentum mean} and
      * {@code running_var = (1 - momentum) running_var + momentum var n / (n - 1)}, the unbiased
-     * variance of the n values per channel. Otherwise it normalises with the running statistics.
+     * variance of the n values per channel (an empty batch leaves them alone). Otherwise it
+     * normalises with the running statistics.
      *
      * @param x           [N, C, *]
      * @param runningMean [C], or null (then runningVar must be null too, and training true)
@@ -86,12 +87,12 @@ public final class Normalization {
         Stats stats;
         if (training) {
             long count = layout.count();
-            if (count <= 1) {
+            if (count == 1) {
                 throw new IllegalArgumentException("Expected more than 1 value per channel when training, got input size "
                         + Arrays.toString(x.shape));
             }
             stats = batchStatistics(x, layout, eps);
-            if (runningMean != null) {
+            if (runningMean != null && count > 0) {
                 double unbiased = count / (count - 1.0);
                 for (int c = 0; c < channels; c++) {
                     runningMean.setFlat(c, (1 - momentum) * runningMean.getFlat(c) + momentum * stats.mean[c]);
@@ -196,12 +197,16 @@ public final class Normalization {
 
         /** Runs of d elements share one statistic and one affine pair. */
         boolean runs() {
-            return d > 1;
+            return d != 1;
         }
 
-        /** Rows of c elements share a statistic, each element with its own affine pair (a is 1). */
+        /**
+         * Rows of c elements share a statistic, each element with its own affine pair (a is 1). What
+         * is neither runs nor rows is columns: c and d are 1, each row of a holds one element of
+         * every statistic.
+         */
         boolean rows() {
-            return d == 1 && c > 1;
+            return d == 1 && c != 1;
         }
 
         /** Elements per task before a loop over the b statistics is split. */
@@ -232,7 +237,7 @@ public final class Normalization {
                 for (int j = lo; j < hi; j++) {
                     acc[0] = 0;
                     acc[1] = 0;
-                    double shift = x.getFlat(j * run);
+                    double shift = count > 0 ? x.getFlat(j * run) : 0;
                     for (int a = 0; a < l.a(); a++) {
                         moments(x, (a * stats + j) * run, run, shift, acc);
                     }
@@ -245,7 +250,7 @@ public final class Normalization {
                 double[] shift = new double[len];
                 double[] s = new double[len];
                 double[] q = new double[len];
-                for (int j = 0; j < len; j++) {
+                for (int j = 0; j < len && count > 0; j++) {
                     shift[j] = x.getFlat(lo + j);
                 }
                 for (int a = 0; a < l.a(); a++) {
@@ -293,12 +298,15 @@ public final class Normalization {
         }
     }
 
-    /** mean = shift + s / n, var = q / n - (s / n)^2 (never below 0 from rounding; NaN stays NaN). */
+    /**
+     * mean = shift + s / n, var = q / n - (s / n)^2 (never below 0 from rounding; NaN stays NaN);
+     * 0 and 0 for a set with no elements, whose statistics reach nothing.
+     */
     private static void finish(int j, double shift, double s, double q, double n, double eps, double[] mean,
                                double[] var, double[] rstd) {
-        double m = s / n;
+        double m = n > 0 ? s / n : 0;
         mean[j] = shift + m;
-        var[j] = Math.max(0, q / n - m * m);
+        var[j] = n > 0 ? Math.max(0, q / n - m * m) : 0;
         rstd[j] = 1 / Math.sqrt(var[j] + eps);
     }
 

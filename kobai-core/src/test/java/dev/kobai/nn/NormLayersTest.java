@@ -105,6 +105,24 @@ class NormLayersTest {
     }
 
     @Test
+    void emptyInputsGiveEmptyOutputsAsInTorch() {
+        BatchNorm1d bn = new BatchNorm1d(3, DType.FLOAT64);
+        Tensor x = Tensor.zeros(DType.FLOAT64, 0, 3).requiresGrad(true);
+        Tensor y = bn.forward(x);
+        assertArrayEquals(new int[] {0, 3}, y.shape());
+        Tensor[] g = Autograd.grad(new Tensor[] {y}, new Tensor[] {Tensor.zeros(DType.FLOAT64, 0, 3)},
+                new Tensor[] {x, bn.weight()}, false);
+        assertArrayEquals(new double[] {0, 0, 0}, g[1].toDoubleArray());
+        assertArrayEquals(new double[] {0, 0, 0}, bn.runningMean().toDoubleArray(), "no statistics from no values");
+        assertArrayEquals(new double[] {1, 1, 1}, bn.runningVar().toDoubleArray());
+        assertEquals(1, bn.numBatchesTracked(), "counted, as torch counts it");
+        assertArrayEquals(new int[] {2, 4, 0}, new GroupNorm(2, 4, DType.FLOAT64).forward(Tensor.zeros(DType.FLOAT64,
+                2, 4, 0)).shape());
+        assertArrayEquals(new int[] {0, 5}, new LayerNorm(5, DType.FLOAT64).forward(Tensor.zeros(DType.FLOAT64, 0, 5))
+                .shape());
+    }
+
+    @Test
     void trainingUpdatesTheRunningStatisticsAndEvaluationUsesThem() {
         BatchNorm1d bn = BatchNorm1d.builder(2).momentum(0.5).build(DType.FLOAT64);
         Tensor x = Tensor.fromArray(new double[] {1, 10, 3, 20, 5, 30}, 3, 2);
