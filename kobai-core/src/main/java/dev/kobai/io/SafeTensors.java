@@ -2,6 +2,7 @@ package dev.kobai.io;
 
 import dev.kobai.DataFormatException;
 import dev.kobai.tensor.DType;
+import dev.kobai.tensor.Shape;
 import dev.kobai.tensor.Tensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -369,9 +370,21 @@ public final class SafeTensors {
 
         /** Adds a 1-D I64 tensor. */
         public Builder putLongs(String name, long[] values) {
-            add(name, values.clone());
+            return putLongs(name, values, values.length);
+        }
+
+        /** Adds an I64 tensor of the given shape ({@code []} for one number, as torch writes a counter). */
+        public Builder putLongs(String name, long[] values, int... shape) {
+            if (Shape.numel(shape) != values.length) {
+                throw new IllegalArgumentException("tensor '" + name + "': " + values.length + " values do not fit shape "
+                        + Arrays.toString(shape));
+            }
+            add(name, new Longs(values.clone(), Arrays.stream(shape).asLongStream().toArray()));
             return this;
         }
+
+        /** I64 values with their shape. */
+        private record Longs(long[] values, long[] shape) {}
 
         private void add(String name, Object value) {
             if (name.equals(METADATA_KEY) || tensors.containsKey(name)) {
@@ -398,10 +411,10 @@ public final class SafeTensors {
                     shape = Arrays.stream(t.shape()).asLongStream().toArray();
                     bytes = (long) t.numel() * dtype.bytes();
                 } else {
-                    long[] v = (long[]) e.getValue();
+                    Longs v = (Longs) e.getValue();
                     dtype = Dtype.I64;
-                    shape = new long[] {v.length};
-                    bytes = 8L * v.length;
+                    shape = v.shape();
+                    bytes = 8L * v.values().length;
                 }
                 entries.add(new Entry(e.getKey(), dtype, shape, offset, offset + bytes));
                 offset += bytes;
@@ -422,7 +435,7 @@ public final class SafeTensors {
                         }
                     }
                 } else {
-                    for (long x : (long[]) v) {
+                    for (long x : ((Longs) v).values()) {
                         data.putLong(x);
                     }
                 }

@@ -3,6 +3,7 @@ package dev.kobai.tensor;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -20,11 +21,19 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>Whether every element is finite: C2 does not vectorise a float sum, whose order it must
  *       keep; here the lanes sum x - x (0 for a finite x, NaN otherwise) in any order, 8
  *       microseconds for the 200K weight gradient of mlp:784-256-10 against 40.
+ *   <li>The sums of normalisation ({@link NormLoops#moments}, {@link NormLoops#gradSums}): sums in
+ *       double of float32 data, which C2 leaves one element at a time (a chain of dependent adds);
+ *       here float32 lanes widen to double lanes. On [128, 32, 28, 28] float32, one thread, the
+ *       moments take 0.65 ms against 2.9 and the gradient sums 1.2 ms against 4.0. They agree with
+ *       the scalar loops to rounding, not bit for bit: the lanes sum in another order.
  * </ul>
  */
 final class VectorLoops {
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+    /** Floats as many as {@link #DS}'s lanes: they widen into one double vector. */
+    private static final VectorSpecies<Float> FS_NARROW =
+            VectorSpecies.of(float.class, VectorShape.forBitSize(DS.vectorBitSize() / 2));
 
     private VectorLoops() {}
 
@@ -110,5 +119,119 @@ final class VectorLoops {
             s += a[i] - a[i];
         }
         return s == 0d;
+    }
+
+    // ---------------------------------------------------------------- normalisation sums
+
+    private static DoubleVector widen(float[] v, int i) {
+        return (DoubleVector) FloatVector.fromArray(FS_NARROW, v, i).convertShape(VectorOperators.F2D, DS, 0);
+    }
+
+    /** As {@link NormLoops#moments(float[], int, int, double, double[])}: adds sum (v - shift) and its squares to acc. */
+    static void moments(float[] v, int from, int n, double shift, double[] acc) {
+        int lanes = DS.length();
+        DoubleVector s0 = DoubleVector.zero(DS);
+        DoubleVector s1 = DoubleVector.zero(DS);
+        DoubleVector q0 = DoubleVector.zero(DS);
+        DoubleVector q1 = DoubleVector.zero(DS);
+        int i = from;
+        int end = from + n;
+        for (; i + 2 * lanes <= end; i += 2 * lanes) {
+            DoubleVector a = widen(v, i).sub(shift);
+            DoubleVector b = widen(v, i + lanes).sub(shift);
+            s0 = s0.add(a);
+            q0 = q0.add(a.mul(a));
+            s1 = s1.add(b);
+            q1 = q1.add(b.mul(b));
+        }
+        double s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        double q = q0.add(q1).reduceLanes(VectorOperators.ADD);
+        for (; i < end; i++) {
+            double a = v[i] - shift;
+            s += a;
+            q += a * a;
+        }
+        acc[0] += s;
+        acc[1] += q;
+    }
+
+    static void moments(double[] v, int from, int n, double shift, double[] acc) {
+        int lanes = DS.length();
+        DoubleVector s0 = DoubleVector.zero(DS);
+        DoubleVector s1 = DoubleVector.zero(DS);
+        DoubleVector q0 = DoubleVector.zero(DS);
+        DoubleVector q1 = DoubleVector.zero(DS);
+        int i = from;
+        int end = from + n;
+        for (; i + 2 * lanes <= end; i += 2 * lanes) {
+            DoubleVector a = DoubleVector.fromArray(DS, v, i).sub(shift);
+            DoubleVector b = DoubleVector.fromArray(DS, v, i + lanes).sub(shift);
+            s0 = s0.add(a);
+            q0 = q0.add(a.mul(a));
+            s1 = s1.add(b);
+            q1 = q1.add(b.mul(b));
+        }
+        double s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        double q = q0.add(q1).reduceLanes(VectorOperators.ADD);
+        for (; i < end; i++) {
+            double a = v[i] - shift;
+            s += a;
+            q += a * a;
+        }
+        acc[0] += s;
+        acc[1] += q;
+    }
+
+    /** As {@link NormLoops#gradSums(float[], float[], int, int, double, double[])}: adds sum g and sum g (x - mean) to acc. */
+    static void gradSums(float[] g, float[] x, int from, int n, double mean, double[] acc) {
+        int lanes = DS.length();
+        DoubleVector s0 = DoubleVector.zero(DS);
+        DoubleVector s1 = DoubleVector.zero(DS);
+        DoubleVector t0 = DoubleVector.zero(DS);
+        DoubleVector t1 = DoubleVector.zero(DS);
+        int i = from;
+        int end = from + n;
+        for (; i + 2 * lanes <= end; i += 2 * lanes) {
+            DoubleVector ga = widen(g, i);
+            DoubleVector gb = widen(g, i + lanes);
+            s0 = s0.add(ga);
+            t0 = t0.add(ga.mul(widen(x, i).sub(mean)));
+            s1 = s1.add(gb);
+            t1 = t1.add(gb.mul(widen(x, i + lanes).sub(mean)));
+        }
+        double s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        double t = t0.add(t1).reduceLanes(VectorOperators.ADD);
+        for (; i < end; i++) {
+            s += g[i];
+            t += g[i] * (x[i] - mean);
+        }
+        acc[0] += s;
+        acc[1] += t;
+    }
+
+    static void gradSums(double[] g, double[] x, int from, int n, double mean, double[] acc) {
+        int lanes = DS.length();
+        DoubleVector s0 = DoubleVector.zero(DS);
+        DoubleVector s1 = DoubleVector.zero(DS);
+        DoubleVector t0 = DoubleVector.zero(DS);
+        DoubleVector t1 = DoubleVector.zero(DS);
+        int i = from;
+        int end = from + n;
+        for (; i + 2 * lanes <= end; i += 2 * lanes) {
+            DoubleVector ga = DoubleVector.fromArray(DS, g, i);
+            DoubleVector gb = DoubleVector.fromArray(DS, g, i + lanes);
+            s0 = s0.add(ga);
+            t0 = t0.add(ga.mul(DoubleVector.fromArray(DS, x, i).sub(mean)));
+            s1 = s1.add(gb);
+            t1 = t1.add(gb.mul(DoubleVector.fromArray(DS, x, i + lanes).sub(mean)));
+        }
+        double s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        double t = t0.add(t1).reduceLanes(VectorOperators.ADD);
+        for (; i < end; i++) {
+            s += g[i];
+            t += g[i] * (x[i] - mean);
+        }
+        acc[0] += s;
+        acc[1] += t;
     }
 }

@@ -6,6 +6,7 @@ import dev.kobai.UsageException;
 import dev.kobai.data.DataLoader;
 import dev.kobai.io.Json;
 import dev.kobai.io.SafeTensors;
+import dev.kobai.nn.Buffer;
 import dev.kobai.nn.Module;
 import dev.kobai.nn.Parameter;
 import dev.kobai.optim.Optimizer;
@@ -26,7 +27,8 @@ import java.util.Map;
  *
  * <p>A checkpoint holds everything a run needs to continue bit for bit as if it had never stopped:
  * <ul>
- *   <li>tensors {@code model.NAME}: the weights, by parameter name;</li>
+ *   <li>tensors {@code model.NAME}: the weights, by parameter name, and the buffers (batch norm's
+ *       running statistics; I64 for num_batches_tracked), by buffer name;</li>
  *   <li>tensors {@code optimizer.state.NAME.KEY} (and {@code ....KEY.I} for lists, as L-BFGS's
  *       history): the optimizer's tensor state, and metadata {@code optimizer.state.NAME}: that
  *       parameter's whole state as typed JSON (see {@link StateCodec}) referring to them;</li>
@@ -80,6 +82,7 @@ public final class Checkpoint {
             }
             b.put("model." + e.getKey(), e.getValue().detach());
         }
+        putBuffers(b, trainer.model(), "model.");
         StateCodec codec = StateCodec.writer(b);
         StateDict sd = trainer.optimizer().stateDict();
         b.metadata("optimizer.class", sd.optimizer());
@@ -146,11 +149,30 @@ public final class Checkpoint {
             }
             b.put(e.getKey(), e.getValue().detach());
         }
+        putBuffers(b, model, "");
         try {
             b.write(file);
         } catch (IOException e) {
             throw new KobaiException("cannot write weights " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The model's buffers under {@code prefix} + their names: float buffers in their dtype, integral
+     * ones (num_batches_tracked) as I64 of their shape, as torch's state_dict holds them.
+     */
+    private static void putBuffers(SafeTensors.Builder b, Module model, String prefix) {
+        model.namedBuffers().forEach((name, buffer) -> {
+            if (buffer.integral()) {
+                long[] values = new long[buffer.numel()];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = (long) buffer.getFlat(i);
+                }
+                b.putLongs(prefix + name, values, buffer.shape());
+            } else {
+                b.put(prefix + name, buffer.detach());
+            }
+        });
     }
 
     private static Map<String, Object> positionJson(Trainer.Position p) {
@@ -375,20 +397,24 @@ public final class Checkpoint {
     private static List<String> loadModel(SafeTensors.Contents c, Module model, String prefix, boolean strict,
                                           String file) {
         List<String> skipped = new ArrayList<>();
-        Map<String, Parameter> params = model.namedParameters();
-        Map<String, Tensor> loaded = new LinkedHashMap<>();
-        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+        Map<String, Tensor> targets = new LinkedHashMap<>(model.namedParameters());
+        targets.putAll(model.namedBuffers());
+        Map<String, String> loaded = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : targets.entrySet()) {
             String name = prefix + e.getKey();
-            Parameter p = e.getValue();
+            Tensor p = e.getValue();
+            String kind = p instanceof Buffer ? "buffer" : "parameter";
+            SafeTensors.Dtype dtype = p instanceof Buffer buffer && buffer.integral() ? SafeTensors.Dtype.I64
+                    : p.dtype() == DType.FLOAT32 ? SafeTensors.Dtype.F32 : SafeTensors.Dtype.F64;
             SafeTensors.Entry entry = c.entries().get(name);
             String fault = null;
             if (entry == null) {
-                fault = "tensor '" + name + "' is missing (the model's parameter '" + e.getKey() + "')";
-            } else if (entry.dtype() != (p.dtype() == DType.FLOAT32 ? SafeTensors.Dtype.F32 : SafeTensors.Dtype.F64)) {
-                fault = "tensor '" + name + "' has dtype " + entry.dtype() + ", parameter '" + e.getKey() + "' is "
-                        + p.dtype();
+                fault = "tensor '" + name + "' is missing (the model's " + kind + " '" + e.getKey() + "')";
+            } else if (entry.dtype() != dtype) {
+                fault = "tensor '" + name + "' has dtype " + entry.dtype() + ", " + kind + " '" + e.getKey() + "' is "
+                        + (dtype == SafeTensors.Dtype.I64 ? "I64" : p.dtype());
             } else if (!Arrays.equals(entry.intShape(), p.shape())) {
-                fault = "tensor '" + name + "' has shape " + Arrays.toString(entry.shape()) + ", parameter '"
+                fault = "tensor '" + name + "' has shape " + Arrays.toString(entry.shape()) + ", " + kind + " '"
                         + e.getKey() + "' has " + Arrays.toString(p.shape());
             }
             if (fault != null) {
@@ -398,20 +424,30 @@ public final class Checkpoint {
                 skipped.add(fault + "; left as it was");
                 continue;
             }
-            loaded.put(e.getKey(), c.tensor(name));
+            loaded.put(e.getKey(), name);
         }
         for (String name : c.entries().keySet()) {
             boolean weight = prefix.isEmpty() || name.startsWith(prefix);
-            if (weight && !params.containsKey(name.substring(prefix.length()))) {
-                String fault = "tensor '" + name + "' matches no parameter of the model";
+            if (weight && !targets.containsKey(name.substring(prefix.length()))) {
+                String fault = "tensor '" + name + "' matches no parameter or buffer of the model";
                 if (strict) {
-                    throw new DataFormatException(file + ": " + fault + " (parameters: "
-                            + String.join(", ", params.keySet()) + ")");
+                    throw new DataFormatException(file + ": " + fault + " (parameters and buffers: "
+                            + String.join(", ", targets.keySet()) + ")");
                 }
                 skipped.add(fault + "; skipped");
             }
         }
-        loaded.forEach((name, t) -> params.get(name).copyFrom(t));
+        loaded.forEach((key, name) -> {
+            Tensor target = targets.get(key);
+            if (target instanceof Buffer buffer && buffer.integral()) {
+                long[] values = c.longs(name);
+                for (int i = 0; i < values.length; i++) {
+                    buffer.setFlat(i, values[i]);
+                }
+            } else {
+                target.copyFrom(c.tensor(name));
+            }
+        });
         return skipped;
     }
 

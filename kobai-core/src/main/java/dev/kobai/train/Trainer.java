@@ -381,8 +381,12 @@ public final class Trainer {
         return inf ? "infinite" : null;
     }
 
-    /** One optimizer step on one minibatch, with the same checks; returns the batch's mean loss before the step. */
+    /**
+     * One optimizer step on one minibatch, with the same checks, in training mode (as every step of
+     * {@link #runEpoch}); returns the batch's mean loss before the step.
+     */
     public double step(Batch batch) {
+        model.train(true);
         return checkedStep(batch, 0, 0);
     }
 
