@@ -104,6 +104,16 @@ public final class BasicBlock extends Module {
         return downsample;
     }
 
+    /** Input channels. */
+    public int inplanes() {
+        return inplanes;
+    }
+
+    /** Output channels. */
+    public int planes() {
+        return planes;
+    }
+
     public int stride() {
         return stride;
     }

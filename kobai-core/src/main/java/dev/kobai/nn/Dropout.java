@@ -33,6 +33,11 @@ public final class Dropout extends Module {
         return x.mul(mask);
     }
 
+    /** The generator the masks come from; checkpoints save its state so that a resumed run draws the same masks. */
+    public Rng generator() {
+        return rng;
+    }
+
     @Override
     public String toString() {
         return "Dropout(p=" + p + ")";

@@ -367,6 +367,36 @@ public final class LayerSpec {
                     // masks come from a generator of their own, forked from the initialisation stream
                     yield new Dropout(p, rng.fork());
                 }
+                case "batchnorm2d", "bn2d" -> {
+                    Args a = batchNormArgs(spec, c, "BatchNorm2d");
+                    yield batchNorm(a, BatchNorm2d.builder(a.integer("num_features", 1)), dtype);
+                }
+                case "batchnorm1d", "bn1d" -> {
+                    Args a = batchNormArgs(spec, c, "BatchNorm1d");
+                    yield batchNorm(a, BatchNorm1d.builder(a.integer("num_features", 1)), dtype);
+                }
+                case "layernorm", "ln" -> {
+                    Args a = new Args(spec, c, "LayerNorm", "normalized_shape", REQUIRED, "eps", 1e-5,
+                            "elementwise_affine", true);
+                    Object shape = a.raw("normalized_shape");
+                    int[] dims = shape instanceof int[] pair ? pair : new int[] {a.integer("normalized_shape", 1)};
+                    for (int d : dims) {
+                        if (d < 1) {
+                            throw a.fault("normalized_shape must be positive, got " + d);
+                        }
+                    }
+                    yield new LayerNorm(dims, positive(a, "eps"), a.bool("elementwise_affine"), dtype);
+                }
+                case "groupnorm", "gn" -> {
+                    Args a = new Args(spec, c, "GroupNorm", "num_groups", REQUIRED, "num_channels", REQUIRED,
+                            "eps", 1e-5, "affine", true);
+                    yield new GroupNorm(a.integer("num_groups", 1), a.integer("num_channels", 1), positive(a, "eps"),
+                            a.bool("affine"), dtype);
+                }
+                case "basicblock", "block" -> {
+                    Args a = new Args(spec, c, "BasicBlock", "in", REQUIRED, "out", REQUIRED, "stride", 1);
+                    yield new BasicBlock(a.integer("in", 1), a.integer("out", 1), a.integer("stride", 1), rng, dtype);
+                }
                 case "relu" -> activation(spec, c, Activation.relu());
                 case "tanh" -> activation(spec, c, Activation.tanh());
                 case "sigmoid" -> activation(spec, c, Activation.sigmoid());
@@ -379,6 +409,33 @@ public final class LayerSpec {
             // a layer's own check (channels not divisible by groups, ...): one line naming the layer
             throw bad(spec, c.index(), c.text(), e.getMessage());
         }
+    }
+
+    private static Args batchNormArgs(String spec, Call c, String layer) {
+        return new Args(spec, c, layer, "num_features", REQUIRED, "eps", 1e-5, "momentum", 0.1, "affine", true,
+                "track_running_stats", true);
+    }
+
+    private static <T extends BatchNorm> T batchNorm(Args a, BatchNorm.Builder<T> b, DType dtype) {
+        b.eps(positive(a, "eps")).affine(a.bool("affine")).trackRunningStats(a.bool("track_running_stats"));
+        if (a.raw("momentum") == null) {
+            b.cumulativeAverage();
+        } else {
+            double m = a.number("momentum");
+            if (!(m >= 0 && m <= 1)) {
+                throw a.fault("momentum must be in [0, 1] (or none for a cumulative average), got " + m);
+            }
+            b.momentum(m);
+        }
+        return b.build(dtype);
+    }
+
+    private static double positive(Args a, String name) {
+        double v = a.number(name);
+        if (!(v > 0)) {
+            throw a.fault(name + " must be positive, got " + v);
+        }
+        return v;
     }
 
     private static Module activation(String spec, Call c, Activation a) {

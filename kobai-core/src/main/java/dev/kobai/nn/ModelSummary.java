@@ -54,20 +54,31 @@ public final class ModelSummary {
                 }
                 String mismatch = mismatch(m, in, lastImage);
                 if (mismatch != null) {
-                    throw new UsageException("layer " + i + " " + m + " " + mismatch);
+                    throw new UsageException("layer " + i + " " + oneLine(m) + " " + mismatch);
                 }
                 try {
                     x = m.forward(x);
                 } catch (IllegalArgumentException | IllegalStateException e) {
-                    throw new UsageException("layer " + i + " " + m + " does not fit its input " + shape(in) + ": "
-                            + e.getMessage());
+                    throw new UsageException("layer " + i + " " + oneLine(m) + " does not fit its input " + shape(in)
+                            + ": " + e.getMessage());
                 }
-                out.add(new Layer(i, m.toString(), sample(x.shape()), m.parameterCount()));
+                out.add(new Layer(i, oneLine(m), sample(x.shape()), m.parameterCount()));
             }
         } finally {
             model.train(training);
         }
         return new ModelSummary(inputShape.clone(), List.copyOf(out));
+    }
+
+    /** torch's repr of a layer, or for a block whose repr spans lines, its constructor call. */
+    static String oneLine(Module m) {
+        if (m instanceof BasicBlock b) {
+            return "BasicBlock(" + b.inplanes() + ", " + b.planes() + (b.stride() != 1 ? ", stride=" + b.stride() : "")
+                    + ")";
+        }
+        String text = m.toString();
+        int newline = text.indexOf('\n');
+        return newline < 0 ? text : m.getClass().getSimpleName() + "(...)";
     }
 
     /** The shape of one sample: the batch axis dropped. */
@@ -86,6 +97,10 @@ public final class ModelSummary {
                 String from = lastImage == null || product(lastImage) != in[0] ? "" : " = " + dims(lastImage);
                 return "expects " + l.inFeatures() + " inputs but gets " + in[0] + from;
             }
+        }
+        if (m instanceof BatchNorm2d bn && (in.length != 3 || in[0] != bn.numFeatures())) {
+            return in.length != 3 ? "expects images [" + bn.numFeatures() + ", H, W] but gets " + shape(in)
+                    : "expects " + bn.numFeatures() + " channels but gets " + in[0] + " (" + dims(in) + ")";
         }
         if (m instanceof Conv2d c) {
             if (in.length != 3) {

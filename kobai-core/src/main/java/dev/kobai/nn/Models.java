@@ -129,7 +129,8 @@ public final class Models {
         }
         Module first = model.layers().getFirst();
         return first instanceof Conv2d || first instanceof MaxPool2d || first instanceof AvgPool2d
-                || first instanceof AdaptiveAvgPool2d || first.getClass().getSimpleName().matches("BatchNorm2d|GroupNorm|BasicBlock");
+                || first instanceof AdaptiveAvgPool2d || first instanceof BatchNorm2d || first instanceof GroupNorm
+                || first instanceof BasicBlock;
     }
 
     /** A multilayer perceptron with layer sizes {@code sizes} (at least input and output). */

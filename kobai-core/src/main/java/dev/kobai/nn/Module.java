@@ -80,6 +80,18 @@ public abstract class Module {
         return new ArrayList<>(namedParameters().values());
     }
 
+    /** This module and every module below it, by dotted path ("" for this one), depth first in registration order. */
+    public Map<String, Module> namedModules() {
+        Map<String, Module> out = new LinkedHashMap<>();
+        collectModules("", this, out);
+        return Collections.unmodifiableMap(out);
+    }
+
+    private static void collectModules(String name, Module m, Map<String, Module> out) {
+        out.put(name, m);
+        m.children.forEach((child, c) -> collectModules(name.isEmpty() ? child : name + "." + child, c, out));
+    }
+
     /** The direct sub-modules by name. */
     public Map<String, Module> children() {
         return Collections.unmodifiableMap(children);

@@ -7,6 +7,7 @@ import dev.kobai.data.DataLoader;
 import dev.kobai.io.Json;
 import dev.kobai.io.SafeTensors;
 import dev.kobai.nn.Buffer;
+import dev.kobai.nn.Dropout;
 import dev.kobai.nn.Module;
 import dev.kobai.nn.Parameter;
 import dev.kobai.optim.Optimizer;
@@ -37,6 +38,7 @@ import java.util.Map;
  *   <li>metadata {@code scheduler}: the scheduler's state dict, when the run has one;</li>
  *   <li>I64 tensors {@code rng.shuffle.epoch_start} (the loader's generator when the current epoch
  *       began, which replays its order) and {@code rng.shuffle} (the generator now);</li>
+ *   <li>I64 tensors {@code rng.dropout.NAME}: each dropout layer's mask generator, by module path;</li>
  *   <li>metadata {@code position} (epoch, batch, step, the epoch's running sums, ...),
  *       {@code history} (finished epochs' metrics), {@code settings} (the run's specs and numbers)
  *       and {@code checkpoint.every};</li>
@@ -52,6 +54,8 @@ public final class Checkpoint {
     /** The metadata {@code format} of exported weights. */
     public static final String WEIGHTS_FORMAT = "kobai-weights";
     static final String VERSION = "1";
+    /** Prefix of each dropout layer's generator state, followed by the layer's module path. */
+    static final String DROPOUT_RNG = "rng.dropout.";
     private static final int MAX_META_CHARS = SafeTensors.MAX_HEADER_BYTES;
 
     private Checkpoint() {}
@@ -107,6 +111,11 @@ public final class Checkpoint {
         }
         if (position.epochStartRng() != null) {
             b.putLongs("rng.shuffle.epoch_start", position.epochStartRng());
+        }
+        for (Map.Entry<String, Module> e : trainer.model().namedModules().entrySet()) {
+            if (e.getValue() instanceof Dropout d) {
+                b.putLongs(DROPOUT_RNG + e.getKey(), d.generator().state());
+            }
         }
         if (loader.rngState() != null) {
             b.putLongs("rng.shuffle", loader.rngState());
@@ -289,6 +298,17 @@ public final class Checkpoint {
         SafeTensors.Contents c = saved.contents();
         String file = c.source();
         loadModel(c, model, "model.", true, file);
+        for (Map.Entry<String, Module> e : model.namedModules().entrySet()) {
+            if (e.getValue() instanceof Dropout d) {
+                String name = DROPOUT_RNG + e.getKey();
+                long[] state = c.longs(name);
+                if (state.length != 6) {
+                    throw new DataFormatException(file + ": tensor '" + name + "' has " + state.length
+                            + " words, a generator state has 6");
+                }
+                d.generator().setState(state);
+            }
+        }
         StateCodec codec = StateCodec.reader(c);
         Reader r = new Reader(c);
         String kind = c.metadata().get("optimizer.class");
