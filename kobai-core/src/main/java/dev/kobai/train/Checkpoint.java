@@ -387,11 +387,15 @@ public final class Checkpoint {
     /**
      * Starts a model from the weights in {@code file} ({@code kobai train --init}): exported weights or
      * a checkpoint of Kobai, or a state dict saved from PyTorch in the safetensors format under the
-     * same names. Every parameter must be there with its shape and dtype and nothing else may be;
-     * otherwise a UsageException lists every mismatch at once, and the model is not to be used.
+     * same names. Every parameter and buffer must be there with its shape and nothing else may be;
+     * otherwise a UsageException lists every mismatch at once, and the model is not to be used. A
+     * float tensor of the other float dtype is converted (float32 to float64 exactly), as torch's
+     * load_state_dict converts.
      */
     public static void initialWeights(Path file, Module model) {
-        List<String> faults = loadWeights(file, model, false);
+        SafeTensors.Contents c = SafeTensors.read(file);
+        String prefix = FORMAT.equals(c.metadata().get("format")) ? "model." : "";
+        List<String> faults = loadModel(c, model, prefix, false, true, file.toString());
         if (!faults.isEmpty()) {
             List<String> why = new ArrayList<>();
             for (String f : faults) {
@@ -416,6 +420,12 @@ public final class Checkpoint {
 
     private static List<String> loadModel(SafeTensors.Contents c, Module model, String prefix, boolean strict,
                                           String file) {
+        return loadModel(c, model, prefix, strict, false, file);
+    }
+
+    /** As above; with {@code convert}, float tensors of the other float dtype load converted, as torch's load_state_dict does. */
+    private static List<String> loadModel(SafeTensors.Contents c, Module model, String prefix, boolean strict,
+                                          boolean convert, String file) {
         List<String> skipped = new ArrayList<>();
         Map<String, Tensor> targets = new LinkedHashMap<>(model.namedParameters());
         targets.putAll(model.namedBuffers());
@@ -430,7 +440,8 @@ public final class Checkpoint {
             String fault = null;
             if (entry == null) {
                 fault = "tensor '" + name + "' is missing (the model's " + kind + " '" + e.getKey() + "')";
-            } else if (entry.dtype() != dtype) {
+            } else if (entry.dtype() != dtype && !(convert && dtype != SafeTensors.Dtype.I64
+                    && (entry.dtype() == SafeTensors.Dtype.F32 || entry.dtype() == SafeTensors.Dtype.F64))) {
                 fault = "tensor '" + name + "' has dtype " + entry.dtype() + ", " + kind + " '" + e.getKey() + "' is "
                         + (dtype == SafeTensors.Dtype.I64 ? "I64" : p.dtype());
             } else if (!Arrays.equals(entry.intShape(), p.shape())) {
@@ -465,7 +476,8 @@ public final class Checkpoint {
                     buffer.setFlat(i, values[i]);
                 }
             } else {
-                target.copyFrom(c.tensor(name));
+                Tensor t = c.tensor(name);
+                target.copyFrom(t.dtype() == target.dtype() ? t : t.to(target.dtype()).detach());
             }
         });
         return skipped;
