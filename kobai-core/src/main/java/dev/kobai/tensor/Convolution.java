@@ -309,6 +309,46 @@ final class Convolution {
         }
     }
 
+    /**
+     * U(x)^T for the image at {@code at}: one row of C kh kw elements (unfold's row order) per
+     * window position, rows {@code ld} apart from {@code dst} on (elements past C kh kw in a row are
+     * left as they are), so consecutive images give consecutive blocks of OH OW rows. Reads each
+     * window where it lies, zero in the padding.
+     */
+    static void patchRows(float[] xf, double[] xd, int at, float[] uf, double[] ud, int dst, int ld, Geometry geo) {
+        Window2d win = geo.win;
+        int h = geo.height;
+        int w = geo.width;
+        int plane = h * w;
+        int kh = win.kernelH();
+        int kw = win.kernelW();
+        int skip = ld - geo.channels * kh * kw;
+        int k = dst;
+        for (int i = 0; i < geo.outH; i++) {
+            int top = i * win.strideH() - win.padTop();
+            for (int j = 0; j < geo.outW; j++, k += skip) {
+                int left = j * win.strideW() - win.padLeft();
+                for (int c = 0; c < geo.channels; c++) {
+                    int base = at + c * plane;
+                    for (int a = 0; a < kh; a++) {
+                        int r = top + a * win.dilationH();
+                        boolean inside = r >= 0 && r < h;
+                        int row = base + r * w;
+                        for (int b = 0; b < kw; b++, k++) {
+                            int col = left + b * win.dilationW();
+                            boolean in = inside && col >= 0 && col < w;
+                            if (uf != null) {
+                                uf[k] = in ? xf[row + col] : 0f;
+                            } else {
+                                ud[k] = in ? xd[row + col] : 0d;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** U^T(u): adds the patch matrix at {@code uAt} back into the image at {@code at} (which it does not clear). */
     static void fold(float[] uf, double[] ud, int uAt, float[] xf, double[] xd, int at, Geometry geo) {
         Window2d win = geo.win;
