@@ -6,28 +6,31 @@ import dev.kobai.curvature.CurvatureProblem;
 import dev.kobai.curvature.DenseMatrices;
 import dev.kobai.curvature.FisherType;
 import dev.kobai.curvature.FlatMatrices;
+import dev.kobai.nn.ForwardCapture;
 import dev.kobai.nn.Linear;
 import dev.kobai.nn.Module;
 import dev.kobai.nn.Parameter;
-import dev.kobai.nn.Sequential;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.GradMode;
 import dev.kobai.tensor.Rng;
 import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.Window2d;
 import dev.kobai.tensor.kernel.Blas1;
 import dev.kobai.tensor.kernel.Gemm;
 import dev.kobai.tensor.kernel.Kernels;
 import dev.kobai.tensor.kernel.PackedB;
 import dev.kobai.tensor.kernel.Parallel;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * K-FAC (Martens and Grosse 2015) for the Linear layers of a {@link Sequential} model: each layer's
- * Fisher block is approximated by a Kronecker product of two small matrices,
+ * K-FAC (Martens and Grosse 2015) for the Linear layers of a model, wherever they sit in it: each
+ * layer's Fisher block is approximated by a Kronecker product of two small matrices,
  * <pre>
  *   A = E[a_bar a_bar^T]  (layer input with a 1 appended for the bias),
  *   G = E[g g^T]          (g = d loss / d pre-activation, targets from the model: the Fisher),
@@ -35,9 +38,16 @@ import java.util.Map;
  * and with W flattened row-major (weight columns then the bias column) the block is G (x) A, so
  * the preconditioned gradient is G^-1 grad_W A^-1, two small inverses per layer.
  *
- * <p>It needs a {@link CurvatureProblem} built from a Sequential of Linear layers and
- * parameter-free layers (activations, Flatten, Dropout); the registry entry {@code kfac} refuses
- * plain parameters.
+ * <p>It needs a {@link CurvatureProblem} built from a model ({@code CurvatureProblem.of(model, ...)});
+ * the registry entry {@code kfac} refuses plain parameters. The layers are the model's Linear
+ * modules ({@link Module#namedModules()} order), their inputs and outputs taken by a
+ * {@link ForwardCapture} around the forward pass, so a layer inside a block that calls it itself
+ * counts as one at the top of a Sequential; each must run once per forward pass. Every other
+ * parameter (batch norm's, layer norm's, any module's own) takes SGD's step with the same lr and
+ * momentum, {@code p -= lr buf, buf = momentum buf + grad}, as kfac-pytorch leaves such parameters
+ * to its base SGD; kl_clip's inner product runs over the preconditioned layers only and its scale
+ * applies to them only, since it bounds the KL divergence that K-FAC's Fisher predicts for their
+ * update and that Fisher says nothing of the rest.
  *
  * <p>Options (defaults): lr=0.1, damping=1e-3 and kl_clip=1e-3 (kfac-pytorch's; kl_clip scales the
  * update by min(1, sqrt(kl_clip / (lr^2 sum grad . update))), 0 turns it off); damping_mode=factored
@@ -93,8 +103,10 @@ import java.util.Map;
  */
 public final class KFAC extends Optimizer implements CurvatureOptimizer {
     private final CurvatureProblem problem;
-    private final List<Module> layers;
-    private final List<Linear> linears = new ArrayList<>();
+    /** The layers K-FAC preconditions, in the order of the model's modules. */
+    private final List<Layer> layers = new ArrayList<>();
+    /** The problem's other parameters (batch norm's, ...), stepped along their plain gradient. */
+    private final List<Parameter> plain = new ArrayList<>();
     /** The averaged factors, flat row-major: A is (in + 1) square with a bias, G is out x out. */
     private final List<double[]> factorA = new ArrayList<>();
     private final List<double[]> factorG = new ArrayList<>();
@@ -109,20 +121,33 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         super(single(problem.parameters(), options), defaultOptions());
         SecondOrderSupport.requireSingleGroup("kfac", paramGroups());
         this.problem = problem;
-        if (!(problem.model() instanceof Sequential seq)) {
-            throw new UsageException("kfac needs a CurvatureProblem made from a Sequential model of Linear layers");
+        Module model = problem.model();
+        if (model == null) {
+            throw new UsageException("kfac needs a CurvatureProblem made from a model, CurvatureProblem.of(model, kind, "
+                    + "inputs, targets), to find its Linear and Conv2d layers; this one was made from a function");
         }
-        this.layers = seq.layers();
-        for (Module m : layers) {
-            if (m instanceof Linear l) {
-                linears.add(l);
+        Set<Parameter> preconditioned = Collections.newSetFromMap(new IdentityHashMap<>());
+        model.namedModules().forEach((path, m) -> {
+            Layer layer = Layer.of(path, m);
+            if (layer != null) {
+                layers.add(layer);
+                preconditioned.add(layer.weight());
+                if (layer.bias() != null) {
+                    preconditioned.add(layer.bias());
+                }
                 factorA.add(null);
                 factorG.add(null);
                 inverses.add(null);
                 work.add(new LayerWork());
-                grams.add(new KFACFactors.Gram(l.outFeatures()));
-            } else if (!m.parameters().isEmpty()) {
-                throw new UsageException("kfac handles Linear layers only; " + m + " has parameters");
+                grams.add(new KFACFactors.Gram(layer.out()));
+            }
+        });
+        if (layers.isEmpty()) {
+            throw new UsageException("kfac found no Linear or Conv2d layer to precondition in " + model);
+        }
+        for (Parameter p : problem.parameters()) {
+            if (!preconditioned.contains(p)) {
+                plain.add(p);
             }
         }
         this.rng = new Rng((long) paramGroups().get(0).getDouble("seed"));
@@ -130,7 +155,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
 
     /** For the registry: K-FAC needs the model's layers and outputs, so plain parameters are refused. */
     public static KFAC withGroups(List<ParamGroup> groups) {
-        throw new UsageException("kfac needs the model's Linear layers and a predictive distribution, not plain "
+        throw new UsageException("kfac needs the model's Linear and Conv2d layers and a predictive distribution, not plain "
                 + "parameters; from Java, construct new KFAC(CurvatureProblem.of(model, lossKind, inputs, targets), "
                 + "options)");
     }
@@ -164,9 +189,39 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         SecondOrderSupport.requireWhole(g, "seed", 0);
     }
 
-    /** The Linear layers K-FAC preconditions, in order. */
-    public List<Linear> linearLayers() {
-        return List.copyOf(linears);
+    /** The layers K-FAC preconditions (its Linear and Conv2d modules), in the order of the model's modules. */
+    public List<Module> layers() {
+        return layers.stream().map(Layer::module).toList();
+    }
+
+    /** The parameters outside those layers, which K-FAC steps along their plain gradient, in the problem's order. */
+    public List<Parameter> plainParameters() {
+        return List.copyOf(plain);
+    }
+
+    /**
+     * A layer K-FAC preconditions, seen as a Linear layer from {@code in} columns with the bias as
+     * one more: a Linear layer (in = its input features), or a Conv2d over its patches (in = C kh
+     * kw, its weight [O, C, kh, kw] read as [O, C kh kw]; {@code window} is its sliding window).
+     */
+    record Layer(String path, Module module, Parameter weight, Parameter bias, int in, int out, Window2d window) {
+        /** The layer K-FAC makes of module {@code m} at {@code path}, or null when it does not precondition it. */
+        static Layer of(String path, Module m) {
+            if (m instanceof Linear l) {
+                return new Layer(path, m, l.weight(), l.bias(), l.inFeatures(), l.outFeatures(), null);
+            }
+            return null;
+        }
+
+        /** Columns of [W | b]: in, plus one with a bias. */
+        int cols() {
+            return in + (bias == null ? 0 : 1);
+        }
+
+        /** For messages: the path and the module, as "layer '2.conv1' Conv2d(...)". */
+        String describe() {
+            return "layer " + (path.isEmpty() ? "" : "'" + path + "' ") + module;
+        }
     }
 
     /** The current (averaged) input factor A of layer {@code i}, (in + 1) square with a bias. */
@@ -181,12 +236,11 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
     }
 
     private int sideA(int i) {
-        Linear l = linears.get(i);
-        return l.inFeatures() + (l.bias() == null ? 0 : 1);
+        return layers.get(i).cols();
     }
 
     private int sideG(int i) {
-        return linears.get(i).outFeatures();
+        return layers.get(i).out();
     }
 
     /**
@@ -196,7 +250,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
      */
     public double[][] fisherBlock(int i) {
         double[][] k = DenseMatrices.kron(factorG(i), factorA(i));
-        int[] order = augmentedToParameterOrder(linears.get(i));
+        int[] order = augmentedToParameterOrder(layers.get(i));
         double[][] out = new double[k.length][k.length];
         for (int a = 0; a < k.length; a++) {
             for (int b = 0; b < k.length; b++) {
@@ -208,7 +262,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
 
     /** The positions of layer {@code i}'s parameters (weight row-major, then bias) in the problem's flat vector. */
     public int[] blockIndices(int i) {
-        Linear l = linears.get(i);
+        Layer l = layers.get(i);
         int off = 0;
         int weightAt = -1;
         int biasAt = -1;
@@ -222,7 +276,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             off += p.numel();
         }
         int nw = l.weight().numel();
-        int[] idx = new int[nw + (l.bias() == null ? 0 : l.outFeatures())];
+        int[] idx = new int[nw + (l.bias() == null ? 0 : l.out())];
         for (int j = 0; j < nw; j++) {
             idx[j] = weightAt + j;
         }
@@ -233,11 +287,11 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
     }
 
     /** Where element (o, c) of the augmented [W | b] matrix lives in [weight..., bias...] order. */
-    private static int[] augmentedToParameterOrder(Linear l) {
-        int in = l.inFeatures();
-        int cols = in + (l.bias() == null ? 0 : 1);
-        int[] order = new int[l.outFeatures() * cols];
-        for (int o = 0; o < l.outFeatures(); o++) {
+    private static int[] augmentedToParameterOrder(Layer l) {
+        int in = l.in();
+        int cols = l.cols();
+        int[] order = new int[l.out() * cols];
+        for (int o = 0; o < l.out(); o++) {
             for (int c = 0; c < cols; c++) {
                 order[o * cols + c] = c < in ? o * in + c : l.weight().numel() + o;
             }
@@ -245,32 +299,37 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         return order;
     }
 
-    /** One forward pass that keeps each Linear layer's input and output tensors. */
+    /** One forward pass that keeps each layer's input and output (pre-activation) tensors. */
     private record Forward(Tensor z, Tensor[] inputs, Tensor[] preActivations) {}
 
+    /**
+     * The problem's outputs, with each preconditioned layer's input and output captured wherever it
+     * sits in the model; each must run exactly once.
+     */
     private Forward forward() {
-        try (GradMode.Scope ignored = GradMode.set(true)) {
-            Tensor x = problem.inputs();
-            Tensor[] ins = new Tensor[linears.size()];
-            Tensor[] pre = new Tensor[linears.size()];
-            int k = 0;
-            for (Module m : layers) {
-                if (m instanceof Linear l) {
-                    if (x.rank() != 2) {
-                        throw new UsageException("kfac needs 2-D inputs to Linear layers, got " + x.describe());
-                    }
-                    ins[k] = x;
-                    x = l.forward(x);
-                    pre[k++] = x;
-                } else {
-                    x = m.forward(x);
-                }
-            }
-            if (x.rank() != 2) {
-                throw new UsageException("kfac needs model outputs of shape [N, K], got " + x.describe());
-            }
-            return new Forward(x, ins, pre);
+        Tensor z;
+        ForwardCapture capture = ForwardCapture.of(layers());
+        try (capture) {
+            z = problem.outputs();
         }
+        Tensor[] ins = new Tensor[layers.size()];
+        Tensor[] pre = new Tensor[layers.size()];
+        for (int i = 0; i < layers.size(); i++) {
+            Layer layer = layers.get(i);
+            List<ForwardCapture.Call> calls = capture.calls(layer.module());
+            if (calls.size() != 1) {
+                throw new UsageException("kfac: " + layer.describe() + " ran " + calls.size() + " times in one forward "
+                        + "pass; K-FAC needs each Linear and Conv2d layer to run exactly once");
+            }
+            Tensor x = calls.getFirst().input();
+            if (layer.window() == null && x.rank() != 2) {
+                throw new UsageException("kfac: " + layer.describe() + " got input " + x.describe()
+                        + "; K-FAC needs Linear inputs of shape [batch, features]");
+            }
+            ins[i] = x;
+            pre[i] = calls.getFirst().output();
+        }
+        return new Forward(z, ins, pre);
     }
 
     /**
@@ -305,13 +364,13 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             scale = problem.kind().normaliser(n, k);
             addAll(Autograd.grad(l, f.preActivations(), false));
         }
-        for (int i = 0; i < linears.size(); i++) {
-            if (factorA.get(i) == null) {
+        for (int i = 0; i < layers.size(); i++) {
+            boolean first = factorA.get(i) == null;
+            if (first) {
                 factorA.set(i, new double[sideA(i) * sideA(i)]);
-                KFACFactors.blendInputFactor(f.inputs()[i], linears.get(i).bias() != null, factorA.get(i), 0, work.get(i));
-            } else {
-                KFACFactors.blendInputFactor(f.inputs()[i], linears.get(i).bias() != null, factorA.get(i), decay, work.get(i));
             }
+            KFACFactors.blendInputFactor(f.inputs()[i], layers.get(i).bias() != null, factorA.get(i), first ? 0 : decay,
+                    work.get(i));
             factorG.set(i, grams.get(i).blendInto(factorG.get(i), scale, decay));
         }
     }
@@ -556,8 +615,9 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             return weight.size(0);
         }
 
+        /** Columns of the weight as a matrix: [O, C, kh, kw] is [O, C kh kw]. */
         int in() {
-            return weight.size(1);
+            return weight.numel() / weight.size(0);
         }
 
         int cols() {
@@ -692,7 +752,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         double damping = g.getDouble("damping");
         boolean eigen = g.get("damping_mode").equals("eigen");
         boolean single = singlePrecision();
-        for (int i = 0; i < linears.size(); i++) {
+        for (int i = 0; i < layers.size(); i++) {
             double[] a = factorA.get(i);
             double[] gg = factorG.get(i);
             int na = sideA(i);
@@ -709,8 +769,8 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                 FactoredPreconditioner fp = inverses.get(i) instanceof FactoredPreconditioner old
                         && old.fits(na, ng, single) ? old : FactoredPreconditioner.allocate(na, ng, single);
                 inverses.set(i, null); // until the refresh succeeds: its arrays are overwritten
-                if (!fp.refresh(a, na, pi * root, gg, ng, root / pi, linears.get(i).inFeatures(), work.get(i))) {
-                    throw new ArithmeticException("kfac: a damped factor of layer " + i + " is not positive definite "
+                if (!fp.refresh(a, na, pi * root, gg, ng, root / pi, layers.get(i).in(), work.get(i))) {
+                    throw new ArithmeticException("kfac: a damped factor of " + layers.get(i).describe() + " is not positive definite "
                             + "(non-finite activations or gradients?)");
                 }
                 inverses.set(i, fp);
@@ -748,8 +808,8 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         Map<String, Object> first = own.computeIfAbsent(paramGroups().get(0).params().get(0), k -> new LinkedHashMap<>());
         first.put(STEP, steps);
         first.put(SecondOrderSupport.GENERATOR, rng.state());
-        for (int i = 0; i < linears.size(); i++) {
-            Map<String, Object> layer = own.computeIfAbsent(linears.get(i).weight(), k -> new LinkedHashMap<>());
+        for (int i = 0; i < layers.size(); i++) {
+            Map<String, Object> layer = own.computeIfAbsent(layers.get(i).weight(), k -> new LinkedHashMap<>());
             int na = sideA(i);
             int ng = sideG(i);
             if (factorA.get(i) != null) {
@@ -796,7 +856,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         super.loadStateDict(new StateDict(dict.optimizer(), dict.groups(), Map.of()));
         steps = saved.steps();
         rng.setState(saved.generator());
-        for (int i = 0; i < linears.size(); i++) {
+        for (int i = 0; i < layers.size(); i++) {
             factorA.set(i, saved.factorA()[i]);
             factorG.set(i, saved.factorG()[i]);
             inverses.set(i, saved.inverses()[i]);
@@ -815,8 +875,8 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         byKey.forEach((key, p) -> keyOf.put(p, key));
         Parameter first = paramGroups().get(0).params().get(0);
         Map<Parameter, Integer> layerOf = new IdentityHashMap<>();
-        for (int i = 0; i < linears.size(); i++) {
-            layerOf.put(linears.get(i).weight(), i);
+        for (int i = 0; i < layers.size(); i++) {
+            layerOf.put(layers.get(i).weight(), i);
         }
         for (Map.Entry<String, Map<String, Object>> e : state.entrySet()) {
             Parameter p = byKey.get(e.getKey());
@@ -847,12 +907,12 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         }
         long[] generator = SecondOrderSupport.savedGenerator(global, firstKey);
         boolean single = singlePrecision();
-        int layers = linears.size();
-        double[][] as = new double[layers][];
-        double[][] gs = new double[layers][];
-        Preconditioner[] pre = new Preconditioner[layers];
-        for (int i = 0; i < layers; i++) {
-            String key = keyOf.get(linears.get(i).weight());
+        int n = layers.size();
+        double[][] as = new double[n][];
+        double[][] gs = new double[n][];
+        Preconditioner[] pre = new Preconditioner[n];
+        for (int i = 0; i < n; i++) {
+            String key = keyOf.get(layers.get(i).weight());
             Map<String, Object> st = state.getOrDefault(key, Map.of());
             int na = sideA(i);
             int ng = sideG(i);
@@ -867,7 +927,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             if (factored) {
                 double[] ai = SecondOrderSupport.requireSaved(st, A_INV, key, na, na);
                 double[] gi = SecondOrderSupport.requireSaved(st, G_INV, key, ng, ng);
-                pre[i] = FactoredPreconditioner.restore(ai, na, gi, ng, linears.get(i).inFeatures(), single);
+                pre[i] = FactoredPreconditioner.restore(ai, na, gi, ng, layers.get(i).in(), single);
             } else if (eigen) {
                 double[] la = SecondOrderSupport.requireSaved(st, A_EIGENVALUES, key, na);
                 double[] qa = SecondOrderSupport.requireSaved(st, A_EIGENVECTORS, key, na, na);
@@ -918,7 +978,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         double value = loss.item();
         // one backward pass for the parameters' gradients and the pre-activation gradients
         List<Parameter> ps = g.params();
-        int layerCount = linears.size();
+        int layerCount = layers.size();
         Tensor[] wrt = new Tensor[ps.size() + layerCount];
         for (int i = 0; i < ps.size(); i++) {
             wrt[i] = ps.get(i);
@@ -944,12 +1004,14 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         steps++;
         double gradDotUpdate = 0;
         for (int i = 0; i < layerCount; i++) {
-            Linear l = linears.get(i);
-            LayerGradient lg = new LayerGradient(gradOf.get(l.weight()),
-                    l.bias() == null ? null : gradOf.get(l.bias()), grads[ps.size() + i], f.inputs()[i]);
+            Layer l = layers.get(i);
+            boolean linear = l.window() == null;
+            LayerGradient lg = new LayerGradient(gradOf.get(l.weight()), l.bias() == null ? null : gradOf.get(l.bias()),
+                    linear ? grads[ps.size() + i] : null, linear ? f.inputs()[i] : null);
             LayerWork w = work.get(i);
             if (inverses.get(i) instanceof FactoredPreconditioner fp) {
-                fp.apply(lg, w, !changed && lowRankIsCheaper(lg.delta().size(0), lg.rows(), lg.cols()));
+                // the low-rank order needs the rows of [x 1], which a convolution has N |T| of
+                fp.apply(lg, w, linear && !changed && lowRankIsCheaper(lg.delta().size(0), lg.rows(), lg.cols()));
             } else {
                 double[] v = new double[lg.rows() * lg.cols()];
                 lg.gatherDouble(v);
@@ -965,17 +1027,43 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         double mom = g.getDouble("momentum");
         try (GradMode.Scope ignored = GradMode.noGrad()) {
             for (int i = 0; i < layerCount; i++) {
-                Linear l = linears.get(i);
-                int in = l.inFeatures();
-                int cols = sideA(i);
+                Layer l = layers.get(i);
+                int in = l.in();
+                int cols = l.cols();
                 LayerWork w = work.get(i);
                 update(l.weight(), in, cols, 0, w, nu, mom, lr);
                 if (l.bias() != null) {
                     update(l.bias(), 1, cols, in, w, nu, mom, lr);
                 }
             }
+            for (Parameter p : plain) {
+                plainUpdate(p, gradOf.get(p), mom, lr);
+            }
         }
         return value;
+    }
+
+    /**
+     * SGD for a parameter outside the preconditioned layers: p -= lr buf with buf = mom buf + grad
+     * (p -= lr grad without momentum), with K-FAC's lr and momentum and without kl_clip's scale.
+     */
+    private void plainUpdate(Parameter p, Tensor grad, double mom, double lr) {
+        double[] buf = mom == 0 ? null : momentum.computeIfAbsent(p, k -> new double[p.numel()]);
+        float[] wf = p.dtype() == DType.FLOAT32 ? p.floatData() : null;
+        double[] wd = wf == null ? p.doubleData() : null;
+        float[] gf = grad.dtype() == DType.FLOAT32 ? grad.floatData() : null;
+        double[] gd = gf == null ? grad.doubleData() : null;
+        for (int j = 0; j < p.numel(); j++) {
+            double step = gf != null ? gf[j] : gd[j];
+            if (buf != null) {
+                step = buf[j] = mom * buf[j] + step;
+            }
+            if (wf != null) {
+                wf[j] = (float) (wf[j] - lr * step);
+            } else {
+                wd[j] -= lr * step;
+            }
+        }
     }
 
     /** The gradient's inner product with the update before kl_clip scales it, summed over one layer. */

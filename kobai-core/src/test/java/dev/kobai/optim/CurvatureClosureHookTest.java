@@ -82,7 +82,7 @@ public class CurvatureClosureHookTest {
     /** A then G of each layer (also used by the trainer's CurvatureStepChecksTest). */
     public static List<double[][]> factors(KFAC kfac) {
         List<double[][]> out = new ArrayList<>();
-        for (int i = 0; i < kfac.linearLayers().size(); i++) {
+        for (int i = 0; i < kfac.layers().size(); i++) {
             out.add(kfac.factorA(i));
             out.add(kfac.factorG(i));
         }
