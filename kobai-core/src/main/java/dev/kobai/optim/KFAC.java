@@ -6,6 +6,7 @@ import dev.kobai.curvature.CurvatureProblem;
 import dev.kobai.curvature.DenseMatrices;
 import dev.kobai.curvature.FisherType;
 import dev.kobai.curvature.FlatMatrices;
+import dev.kobai.nn.Conv2d;
 import dev.kobai.nn.ForwardCapture;
 import dev.kobai.nn.Linear;
 import dev.kobai.nn.Module;
@@ -29,52 +30,70 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * K-FAC (Martens and Grosse 2015) for the Linear layers of a model, wherever they sit in it: each
- * layer's Fisher block is approximated by a Kronecker product of two small matrices,
+ * K-FAC (Martens and Grosse 2015) for the Linear and Conv2d layers of a model, wherever they sit in
+ * it, with KFC (Grosse and Martens 2016) for the convolutions. Each layer is seen as a Linear layer
+ * on rows: its weight as a matrix W [out, in] (a convolution's [O, C, kh, kw] as [O, C kh kw]), the
+ * bias as one more column, and its Fisher block approximated by A (x) G with
  * <pre>
- *   A = E[a_bar a_bar^T]  (layer input with a 1 appended for the bias),
- *   G = E[g g^T]          (g = d loss / d pre-activation, targets from the model: the Fisher),
+ *   Linear:  A = 1/N sum_n a_n a_n^T                     a_n  = [x_n; 1], the layer's input
+ *            G = 1/N sum_n E[g_n g_n^T]                  g_n  = d(-log p(y | x_n)) / d s_n
+ *   Conv2d:  A = 1/(N |T|) sum_n sum_t a_nt a_nt^T       a_nt = [patch of image n at position t; 1]
+ *            G = 1/N sum_n sum_t E[g_nt g_nt^T]          g_nt = d(-log p(y | x_n)) / d s_nt
  * </pre>
- * and with W flattened row-major (weight columns then the bias column) the block is G (x) A, so
- * the preconditioned gradient is G^-1 grad_W A^-1, two small inverses per layer.
+ * (the 1 only with a bias; s the layer's output, before any activation; |T| = OH OW output
+ * positions; patches in {@link dev.kobai.tensor.Spatial#unfold}'s order, the weight's; y drawn from
+ * the model, or see fisher). KFC's approximations (activations independent of derivatives,
+ * spatially uncorrelated derivatives, spatial homogeneity) give F ~ |T| Abar (x) Gbar, Abar and Gbar
+ * the means over examples and positions; here A = Abar and G = |T| Gbar. So A is the mean second
+ * moment of the N |T| patch rows, which keeps its bias corner at 1 and the scale of the activations
+ * whatever the image size, and G sums over positions as the weight gradient does, with the same
+ * per-example normalisation as a Linear layer's; a convolution is a Linear layer over its N |T|
+ * patch rows, and a 1x1 convolution on 1x1 images is exactly the Linear layer. Where |T| sits does
+ * not change the step: both damping modes below are invariant under A -> c A, G -> G / c.
  *
- * <p>It needs a {@link CurvatureProblem} built from a model ({@code CurvatureProblem.of(model, ...)});
- * the registry entry {@code kfac} refuses plain parameters. The layers are the model's Linear
- * modules ({@link Module#namedModules()} order), their inputs and outputs taken by a
- * {@link ForwardCapture} around the forward pass, so a layer inside a block that calls it itself
- * counts as one at the top of a Sequential; each must run once per forward pass. Every other
- * parameter (batch norm's, layer norm's, any module's own) takes SGD's step with the same lr and
- * momentum, {@code p -= lr buf, buf = momentum buf + grad}, as kfac-pytorch leaves such parameters
- * to its base SGD; kl_clip's inner product runs over the preconditioned layers only and its scale
- * applies to them only, since it bounds the KL divergence that K-FAC's Fisher predicts for their
- * update and that Fisher says nothing of the rest.
+ * <p>The step, with V = [grad_W | grad_b] of the loss and the factors averaged over steps:
+ * <pre>
+ *   D     = G^-1 V A^-1                                   per layer, damped (damping_mode)
+ *   nu    = min(1, sqrt(kl_clip / (lr^2 sum_layers V . D)))   1 when kl_clip = 0
+ *   buf   = momentum buf + nu D;   [W | b] -= lr buf       per layer
+ *   buf_p = momentum buf_p + grad_p;   p -= lr buf_p      every other parameter p
+ * </pre>
+ * The other parameters (batch norm's, layer norm's, any module's own) take SGD's step with the same
+ * lr and momentum, as kfac-pytorch leaves them to its base SGD. kl_clip's inner product and scale
+ * cover the preconditioned layers only: it bounds the KL divergence K-FAC's Fisher predicts for
+ * their update, and that Fisher says nothing of the rest.
  *
- * <p>Options (defaults): lr=0.1, damping=1e-3 and kl_clip=1e-3 (kfac-pytorch's; kl_clip scales the
- * update by min(1, sqrt(kl_clip / (lr^2 sum grad . update))), 0 turns it off); damping_mode=factored
- * (the pi-adjusted (A + pi sqrt(damping) I) (x) (G + sqrt(damping)/pi I) of the paper, pi^2 =
- * (tr A / dim A) / (tr G / dim G), inverted by blocked Cholesky; eigen: the exact
- * (G (x) A + damping I)^-1 from eigendecompositions of A and G, as kfac-pytorch does, several
- * times dearer to refresh); factor_decay=0.95 (moving averages of A and G, the first estimate
- * taken as is); factor_update_period=10 (steps between new estimates of A and G, as KFAC-Pytorch's
- * TCov=10: a fresh A costs N in^2 / 2 multiply-adds, more than the forward and backward passes for
- * a wide first layer, and with decay 0.95 one batch moves the average by only 5%);
- * inv_update_period=100 (steps between refreshes of the inverses, KFAC-Pytorch's TInv=100; the
- * paper refreshed every 20 steps with factors re-estimated every step, kfac-jax every 5. A refresh
- * of the 785-square factor of a Fashion-MNIST MLP costs 15 to 25 ms on two cores, 1.5 ms a step at
- * a period of 20 against 0.3 ms at 100, and the test accuracy after 3 epochs was the same, 0.90);
- * momentum=0.0;
- * fisher=mc (G from one target sampled from the model's predictive distribution per example, as
- * in the paper and KFAC-Pytorch; true: the exact expectation, K extra backward passes for K
- * outputs; empirical: the data's labels, which is not the Fisher); seed=0. With these, {@code kobai
- * train --data fashion-mnist --model mlp:784-256-10 --batch-size 128 --epochs 3} reaches about
- * 0.90 test accuracy against Adam's 0.86.
+ * <p>Layers: the model's Linear and Conv2d modules, in {@link Module#namedModules()} order, with
+ * their inputs and outputs taken by a {@link ForwardCapture} around the forward pass, so one
+ * inside a residual block that calls it itself counts as one at the top of a Sequential. Each must
+ * run once per forward pass; a Linear layer's input must be [batch, features]; a Conv2d must have
+ * groups=1 (grouped convolutions are refused, naming the layer).
  *
- * <p>The work is GEMMs ({@link dev.kobai.tensor.kernel.Kernels#gemm()}): A = [x 1]^T [x 1] / N and
- * G = N g^T g from the layer inputs and backpropagated gradients, in the model's precision and
- * accumulated in float64; the update G^-1 dW A^-1 (or its eigen-basis form) as two or four GEMMs
- * in float32 for a float32 model, or, when the batch is smaller than the layer is wide, as
- * (delta G^-1)^T ([x 1] A^-1) from the pre-activation gradients delta of the same backward pass;
- * and the inverses every inv_update_period steps.
+ * <p>Options:
+ * <ul>
+ *   <li>lr = 0.1
+ *   <li>damping = 1e-3: factored: the pi-adjusted (A + pi sqrt(damping) I) (x) (G + sqrt(damping)/pi I)
+ *       of the paper, pi^2 = (tr A / dim A) / (tr G / dim G), inverted by blocked Cholesky; eigen:
+ *       the exact (G (x) A + damping I)^-1 from eigendecompositions of A and G (kfac-pytorch's)
+ *   <li>damping_mode = factored (or eigen)
+ *   <li>factor_decay = 0.95: A and G are moving averages, the first estimate taken as is
+ *   <li>factor_update_period = 10: steps between new estimates of A and G
+ *   <li>inv_update_period = 100: steps between refreshes of the inverses
+ *   <li>momentum = 0
+ *   <li>kl_clip = 1e-3 (0 turns it off)
+ *   <li>fisher = mc: g from one target per example sampled from the model, as in the paper; true:
+ *       the exact expectation (K extra backward passes for K outputs); empirical: the data's
+ *       labels, which is not the Fisher
+ *   <li>seed = 0: the generator of the sampled targets
+ * </ul>
+ *
+ * <p>Needs a {@link CurvatureProblem} built from a model; the registry entry {@code kfac} refuses
+ * plain parameters.
+ * {@snippet :
+ * CurvatureProblem problem = CurvatureProblem.of(model, LossKind.CROSS_ENTROPY, images, labels);
+ * KFAC kfac = new KFAC(problem, Map.of("lr", 0.1, "momentum", 0.9));
+ * double loss = kfac.step(null); // then problem.setBatch(...) for the next batch
+ * }
  *
  * <p>The closure: {@link #step(Closure)} computes the loss and the gradients through the problem
  * and never calls {@code evaluate()}. It sets every parameter's grad, then calls the closure's
@@ -82,24 +101,28 @@ import java.util.Set;
  * factors, inverses, momentum or weights change, so a caller's checks (the trainer's stop or skip
  * on a non-finite loss or gradient) leave everything as it was. A caller that changes the
  * gradients there (the trainer's clip_grad_norm and clip_grad_value, when they bind) gets the
- * update G^-1 V A^-1 of the changed V, by the direct product: the low-rank order below starts from
- * the unclipped delta and would ignore the change. The factors, which estimate curvature, are not
- * clipped, and kl_clip applies to the update of the clipped gradient.
+ * update of the changed V, by the direct product G^-1 V A^-1. The factors, which estimate
+ * curvature, are not clipped, and kl_clip applies to the update of the clipped gradient.
  *
  * <p>State ({@link #stateDict()}, under parameter names, tensors in float64): {@code step} (steps
  * taken) and {@code generator} (the Monte-Carlo generator's {@link Rng#state()}) under the first
- * parameter; under each Linear layer's weight the layer's averaged factors {@code factor_A}
- * ((in + 1) square with a bias) and {@code factor_G} (out x out), and the inverses of the last
- * refresh: {@code A_inv} and {@code G_inv}, the damped factors' inverses (damping_mode=factored),
- * or {@code A_eigenvalues}, {@code A_eigenvectors}, {@code G_eigenvalues}, {@code G_eigenvectors}
- * and {@code eigen_damping} (eigen); {@code momentum_buffer} under each parameter once momentum is
+ * parameter; under each layer's weight its averaged factors {@code factor_A} ((in + 1) square with
+ * a bias) and {@code factor_G} (out x out), and the inverses of the last refresh: {@code A_inv} and
+ * {@code G_inv}, the damped factors' inverses (damping_mode=factored), or {@code A_eigenvalues},
+ * {@code A_eigenvectors}, {@code G_eigenvalues}, {@code G_eigenvectors} and {@code eigen_damping}
+ * (eigen); {@code momentum_buffer} under each parameter, preconditioned or not, once momentum is
  * used. A new K-FAC that loads it continues bit for bit as the one that saved it.
  *
- * <p>Cost per step: one forward and backward pass; min(out in (in + out), N (in^2 + out^2 + in out))
- * multiply-adds per layer for the update; every factor_update_period steps one more partial
- * backward pass (K of them with fisher=true) and about N in^2 / 2 multiply-adds for A (its lower
- * triangle); every
- * inv_update_period steps O(in^3 + out^3) per layer for the inverses.
+ * <p>The work is GEMMs ({@link dev.kobai.tensor.kernel.Kernels#gemm()}) in the model's precision,
+ * the factors accumulated in float64: A from the layer's input rows (a convolution's patch rows
+ * unfolded a chunk of images at a time, {@link dev.kobai.tensor.Spatial#patchRows}), G from the
+ * backpropagated gradients (per image and position for a convolution). Cost per step: one forward
+ * and backward pass, and per layer out in (in + out) multiply-adds for the update G^-1 V A^-1, or
+ * N (in^2 + out^2 + in out) for a Linear layer narrower than the batch by (delta G^-1)^T ([x 1]
+ * A^-1) from its pre-activation gradients delta; every factor_update_period steps one more partial
+ * backward pass (K of them with fisher=true), about R in^2 / 2 multiply-adds for A over R rows
+ * (N for a Linear layer, N |T| for a convolution) and R out^2 for G; every inv_update_period steps
+ * O(in^3 + out^3) per layer for the inverses.
  */
 public final class KFAC extends Optimizer implements CurvatureOptimizer {
     private final CurvatureProblem problem;
@@ -162,14 +185,25 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
 
     public static Map<String, Object> defaultOptions() {
         Map<String, Object> d = new LinkedHashMap<>();
+        // lr, damping and kl_clip are kfac-pytorch's. With these defaults, kobai train --data
+        // fashion-mnist --model mlp:784-256-10 --batch-size 128 --epochs 3 reaches about 0.90 test
+        // accuracy against Adam's 0.86 (docs/second-order.md)
         d.put("lr", 0.1);
         d.put("damping", 1e-3);
+        // eigen is several times dearer to refresh
         d.put("damping_mode", "factored");
         d.put("factor_decay", 0.95);
+        // KFAC-Pytorch's TCov=10: a fresh A costs N in^2 / 2 multiply-adds, more than the forward and
+        // backward passes for a wide first layer, and with decay 0.95 one batch moves the average by 5%
         d.put("factor_update_period", 10);
+        // KFAC-Pytorch's TInv=100 (the paper refreshed every 20 steps with factors re-estimated every
+        // step, kfac-jax every 5): a refresh of the 785-square factor of a Fashion-MNIST MLP cost 15 to
+        // 25 ms on two cores, 1.5 ms a step at a period of 20 against 0.3 ms at 100, and the test
+        // accuracy after 3 epochs was the same, 0.90
         d.put("inv_update_period", 100);
         d.put("momentum", 0.0);
         d.put("kl_clip", 1e-3);
+        // one sampled target per example, as in the paper and KFAC-Pytorch
         d.put("fisher", "mc");
         d.put("seed", 0);
         return d;
@@ -210,6 +244,15 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             if (m instanceof Linear l) {
                 return new Layer(path, m, l.weight(), l.bias(), l.inFeatures(), l.outFeatures(), null);
             }
+            if (m instanceof Conv2d c) {
+                if (c.groups() != 1) {
+                    throw new UsageException("kfac: " + describe(path, m) + " has groups=" + c.groups()
+                            + "; K-FAC preconditions convolutions with groups=1 only");
+                }
+                Window2d w = c.window();
+                return new Layer(path, m, c.weight(), c.bias(), c.inChannels() * w.kernelH() * w.kernelW(),
+                        c.outChannels(), w);
+            }
             return null;
         }
 
@@ -220,7 +263,11 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
 
         /** For messages: the path and the module, as "layer '2.conv1' Conv2d(...)". */
         String describe() {
-            return "layer " + (path.isEmpty() ? "" : "'" + path + "' ") + module;
+            return describe(path, module);
+        }
+
+        private static String describe(String path, Module m) {
+            return "layer " + (path.isEmpty() ? "" : "'" + path + "' ") + m;
         }
     }
 
@@ -369,8 +416,14 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             if (first) {
                 factorA.set(i, new double[sideA(i) * sideA(i)]);
             }
-            KFACFactors.blendInputFactor(f.inputs()[i], layers.get(i).bias() != null, factorA.get(i), first ? 0 : decay,
-                    work.get(i));
+            Layer l = layers.get(i);
+            if (l.window() == null) {
+                KFACFactors.blendInputFactor(f.inputs()[i], l.bias() != null, factorA.get(i), first ? 0 : decay,
+                        work.get(i));
+            } else {
+                KFACFactors.blendPatchFactor(f.inputs()[i], l.window(), l.bias() != null, factorA.get(i),
+                        first ? 0 : decay, work.get(i));
+            }
             factorG.set(i, grams.get(i).blendInto(factorG.get(i), scale, decay));
         }
     }
@@ -663,6 +716,10 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         /** x^T x of a factor update. */
         private float[] product32 = new float[0];
         private double[] product64 = new double[0];
+        /** A convolution's patch rows, a chunk of images at a time, and the sum of their chunks' products. */
+        private float[] patches32 = new float[0];
+        private double[] patches64 = new double[0];
+        private double[] sum64 = new double[0];
         /** Scratch of an inverse refresh. */
         private double[] inverseWork = new double[0];
         private double[] rowSums = new double[0];
@@ -705,6 +762,18 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
 
         double[] product64(int size) {
             return product64 = product64.length >= size ? product64 : new double[size];
+        }
+
+        float[] patches32(int size) {
+            return patches32 = patches32.length >= size ? patches32 : new float[size];
+        }
+
+        double[] patches64(int size) {
+            return patches64 = patches64.length >= size ? patches64 : new double[size];
+        }
+
+        double[] sum64(int size) {
+            return sum64 = sum64.length >= size ? sum64 : new double[size];
         }
 
         double[] inverseWork(int size) {
