@@ -40,8 +40,8 @@ class KFACConvReferenceTest {
     static final class ChannelScale extends Module {
         final Parameter weight;
 
-        ChannelScale(int channels) {
-            weight = registerParameter("weight", new Parameter(Tensor.ones(DType.FLOAT64, channels)));
+        ChannelScale(int channels, DType dtype) {
+            weight = registerParameter("weight", new Parameter(Tensor.ones(dtype, channels)));
         }
 
         @Override
@@ -67,7 +67,7 @@ class KFACConvReferenceTest {
 
     static Sequential model() {
         Rng rng = new Rng(1);
-        return new Sequential(Conv2d.builder(2, 3, 3).padding(1).build(rng, DType.FLOAT64), new ChannelScale(3),
+        return new Sequential(Conv2d.builder(2, 3, 3).padding(1).build(rng, DType.FLOAT64), new ChannelScale(3, DType.FLOAT64),
                 Activation.tanh(), new Residual(3, rng),
                 Conv2d.builder(3, 4, 2, 3).stride(2).padding(1, 2).dilation(1, 2).bias(false).build(rng, DType.FLOAT64),
                 Activation.tanh(), new Flatten(), new Linear(48, 3, true, rng, DType.FLOAT64));
