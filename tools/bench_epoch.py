@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
-"""Times one training epoch of mlp:784-256-10 on Fashion-MNIST in PyTorch and in Kobai, side by side.
+"""Times training epochs on Fashion-MNIST in PyTorch and in Kobai, side by side.
 
-Both train with SGD (lr 0.1) at batch 128 for a few epochs from their own seeded initialisation and
-evaluate on the test set after each epoch; an epoch's time covers training and evaluation in both.
+Two workloads, --model mlp (default) or cnn:
+  mlp: mlp:784-256-10 with SGD (lr 0.1);
+  cnn: Kobai's cnn preset (conv 1->32 3x3, BatchNorm2d, ReLU, MaxPool 2, conv 32->64 3x3,
+       BatchNorm2d, ReLU, MaxPool 2, Linear 3136->128, ReLU, Linear 128->10), written with
+       torch.nn.Sequential, with SGD (lr 0.05, momentum 0.9), images [N, 1, 28, 28].
+Both train at batch 128 for a few epochs from their own seeded initialisation and evaluate on the
+test set after each epoch (the cnn in evaluation mode); an epoch's time covers training and
+evaluation in both.
 The two alternate round by round so that drift of a noisy machine hits both. The script prints each
 epoch's seconds and accuracy, and the ratio Kobai / PyTorch of the median epoch times (first
 epochs, which include Kobai's JIT warm-up, reported apart).
 
 Run from the repository root, with Debian's python3-torch and dataset-fashion-mnist installed:
 
-    /usr/bin/python3 tools/bench_epoch.py [--rounds 3] [--epochs 3] [--threads 2]
+    /usr/bin/python3 tools/bench_epoch.py [--model mlp|cnn] [--rounds 3] [--epochs 3] [--threads 2]
 """
 import argparse
 import gzip
@@ -41,15 +47,35 @@ def read_idx(name):
     sys.exit(f"{name} not found in {DATA_DIR}: apt-get install dataset-fashion-mnist")
 
 
-def torch_run(epochs, seed, threads):
+WORKLOADS = {
+    "mlp": {"kobai_model": "mlp:784-256-10", "optimizer": "sgd:lr=0.1", "shape": (-1, 784)},
+    "cnn": {"kobai_model": "cnn", "optimizer": "sgd:lr=0.05,momentum=0.9", "shape": (-1, 1, 28, 28)},
+}
+
+
+def torch_model(name):
+    nn = torch.nn
+    if name == "cnn":
+        return nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
+    return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+
+
+def torch_run(epochs, seed, threads, model_name="mlp"):
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
-    x_train = torch.from_numpy(read_idx("train-images-idx3-ubyte").reshape(-1, 784).astype(np.float32) / 255)
+    shape = WORKLOADS[model_name]["shape"]
+    x_train = torch.from_numpy(read_idx("train-images-idx3-ubyte").reshape(*shape).astype(np.float32) / 255)
     y_train = torch.from_numpy(read_idx("train-labels-idx1-ubyte").astype(np.int64))
-    x_test = torch.from_numpy(read_idx("t10k-images-idx3-ubyte").reshape(-1, 784).astype(np.float32) / 255)
+    x_test = torch.from_numpy(read_idx("t10k-images-idx3-ubyte").reshape(*shape).astype(np.float32) / 255)
     y_test = torch.from_numpy(read_idx("t10k-labels-idx1-ubyte").astype(np.int64))
-    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
-    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    model = torch_model(model_name)
+    if model_name == "cnn":
+        opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
     loss_fn = torch.nn.CrossEntropyLoss()
     results = []
     for epoch in range(1, epochs + 1):
@@ -71,12 +97,13 @@ def torch_run(epochs, seed, threads):
     return results
 
 
-def kobai_run(epochs, seed, threads):
+def kobai_run(epochs, seed, threads, model_name="mlp"):
+    w = WORKLOADS[model_name]
     with tempfile.TemporaryDirectory() as tmp:
         metrics = os.path.join(tmp, "m.jsonl")
         env = dict(os.environ, JAVA_TOOL_OPTIONS=f"-Dkobai.threads={threads}")
-        subprocess.run([os.path.join(ROOT, "kobai"), "train", "--data", "fashion-mnist", "--model", "mlp:784-256-10",
-                        "--optimizer", "sgd:lr=0.1", "--epochs", str(epochs), "--batch-size", "128",
+        subprocess.run([os.path.join(ROOT, "kobai"), "train", "--data", "fashion-mnist", "--model", w["kobai_model"],
+                        "--optimizer", w["optimizer"], "--epochs", str(epochs), "--batch-size", "128",
                         "--seed", str(seed), "--metrics", metrics],
                        check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         with open(metrics) as f:
@@ -89,18 +116,19 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--model", choices=sorted(WORKLOADS), default="mlp")
     args = ap.parse_args()
     times = {"pytorch": [], "kobai": []}
     first = {"pytorch": [], "kobai": []}
     for r in range(args.rounds):
         for name, fn in (("pytorch", torch_run), ("kobai", kobai_run)):
-            res = fn(args.epochs, r + 1, args.threads)
+            res = fn(args.epochs, r + 1, args.threads, args.model)
             for e, (sec, acc) in enumerate(res, 1):
                 print(f"round {r + 1} {name:8s} epoch {e}: {sec:6.3f} s  test accuracy {acc:.4f}", flush=True)
             first[name].append(res[0][0])
             times[name].extend(sec for sec, _ in res[1:])
     print()
-    print(f"torch {torch.__version__}, {args.threads} threads; median of epochs 2..{args.epochs} over {args.rounds} rounds")
+    print(f"{args.model}: torch {torch.__version__}, {args.threads} threads; median of epochs 2..{args.epochs} over {args.rounds} rounds")
     for name in times:
         print(f"{name:8s} epoch: median {statistics.median(times[name]):.3f} s, first epoch median {statistics.median(first[name]):.3f} s")
     ratio = statistics.median(times["kobai"]) / statistics.median(times["pytorch"])

@@ -176,7 +176,7 @@ public final class Conv2d extends Module {
             throw new IllegalArgumentException(this + " got input " + x.describe() + "; expected [batch, " + inChannels
                     + ", height, width]");
         }
-        return Spatial.conv2d(x, weight, bias, window, groups);
+        return reportForward(x, Spatial.conv2d(x, weight, bias, window, groups));
     }
 
     /** The output shape [C_out, H_out, W_out] for one [C_in, H, W] input; H_out or W_out below 1 when it does not fit. */

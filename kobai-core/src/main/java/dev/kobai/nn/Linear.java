@@ -41,7 +41,7 @@ public final class Linear extends Module {
                     + x.describe() + "; expected [batch, " + inFeatures + "]");
         }
         Tensor y = x.matmul(weight, false, true);
-        return bias == null ? y : y.add(bias);
+        return reportForward(x, bias == null ? y : y.add(bias));
     }
 
     public Parameter weight() {

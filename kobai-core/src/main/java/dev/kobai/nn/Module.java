@@ -3,9 +3,11 @@ package dev.kobai.nn;
 import dev.kobai.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A layer or a model: a function of one tensor with parameters, buffers and sub-modules, all
@@ -80,16 +82,32 @@ public abstract class Module {
         return new ArrayList<>(namedParameters().values());
     }
 
-    /** This module and every module below it, by dotted path ("" for this one), depth first in registration order. */
+    /**
+     * This module and every module below it with its dotted path ("" for this one), depth first in
+     * registration order, each module once (torch's named_modules).
+     */
     public Map<String, Module> namedModules() {
         Map<String, Module> out = new LinkedHashMap<>();
-        collectModules("", this, out);
+        collectModules("", Collections.newSetFromMap(new IdentityHashMap<>()), out);
         return Collections.unmodifiableMap(out);
     }
 
-    private static void collectModules(String name, Module m, Map<String, Module> out) {
-        out.put(name, m);
-        m.children.forEach((child, c) -> collectModules(name.isEmpty() ? child : name + "." + child, c, out));
+    private void collectModules(String path, Set<Module> seen, Map<String, Module> out) {
+        if (!seen.add(this)) {
+            return;
+        }
+        out.put(path, this);
+        children.forEach((name, m) -> m.collectModules(path.isEmpty() ? name : path + "." + name, seen, out));
+    }
+
+    /**
+     * For layers whose input and output an optimizer may need (K-FAC's Linear and Conv2d): hands
+     * both to the {@link ForwardCapture}s open on this thread that watch this module, and returns
+     * {@code output}. Costs a thread-local read when none is open.
+     */
+    protected final Tensor reportForward(Tensor input, Tensor output) {
+        ForwardCapture.report(this, input, output);
+        return output;
     }
 
     /** The direct sub-modules by name. */

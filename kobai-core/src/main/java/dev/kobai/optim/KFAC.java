@@ -6,65 +6,94 @@ import dev.kobai.curvature.CurvatureProblem;
 import dev.kobai.curvature.DenseMatrices;
 import dev.kobai.curvature.FisherType;
 import dev.kobai.curvature.FlatMatrices;
+import dev.kobai.nn.Conv2d;
+import dev.kobai.nn.ForwardCapture;
 import dev.kobai.nn.Linear;
 import dev.kobai.nn.Module;
 import dev.kobai.nn.Parameter;
-import dev.kobai.nn.Sequential;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.GradMode;
 import dev.kobai.tensor.Rng;
 import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.Window2d;
 import dev.kobai.tensor.kernel.Blas1;
 import dev.kobai.tensor.kernel.Gemm;
 import dev.kobai.tensor.kernel.Kernels;
 import dev.kobai.tensor.kernel.PackedB;
 import dev.kobai.tensor.kernel.Parallel;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * K-FAC (Martens and Grosse 2015) for the Linear layers of a {@link Sequential} model: each layer's
- * Fisher block is approximated by a Kronecker product of two small matrices,
+ * K-FAC (Martens and Grosse 2015) for the Linear and Conv2d layers of a model, wherever they sit in
+ * it, with KFC (Grosse and Martens 2016) for the convolutions. Each layer is seen as a Linear layer
+ * on rows: its weight as a matrix W [out, in] (a convolution's [O, C, kh, kw] as [O, C kh kw]), the
+ * bias as one more column, and its Fisher block approximated by A (x) G with
  * <pre>
- *   A = E[a_bar a_bar^T]  (layer input with a 1 appended for the bias),
- *   G = E[g g^T]          (g = d loss / d pre-activation, targets from the model: the Fisher),
+ *   Linear:  A = 1/N sum_n a_n a_n^T                     a_n  = [x_n; 1], the layer's input
+ *            G = 1/N sum_n E[g_n g_n^T]                  g_n  = d(-log p(y | x_n)) / d s_n
+ *   Conv2d:  A = 1/(N |T|) sum_n sum_t a_nt a_nt^T       a_nt = [patch of image n at position t; 1]
+ *            G = 1/N sum_n sum_t E[g_nt g_nt^T]          g_nt = d(-log p(y | x_n)) / d s_nt
  * </pre>
- * and with W flattened row-major (weight columns then the bias column) the block is G (x) A, so
- * the preconditioned gradient is G^-1 grad_W A^-1, two small inverses per layer.
+ * (the 1 only with a bias; s the layer's output, before any activation; |T| = OH OW output
+ * positions; patches in {@link dev.kobai.tensor.Spatial#unfold}'s order, the weight's; y drawn from
+ * the model, or see fisher). KFC's approximations (activations independent of derivatives,
+ * spatially uncorrelated derivatives, spatial homogeneity) give F ~ |T| Abar (x) Gbar, Abar and Gbar
+ * the means over examples and positions; here A = Abar and G = |T| Gbar. So A is the mean second
+ * moment of the N |T| patch rows, which keeps its bias corner at 1 and the scale of the activations
+ * whatever the image size, and G sums over positions as the weight gradient does, with the same
+ * per-example normalisation as a Linear layer's; a convolution is a Linear layer over its N |T|
+ * patch rows, and a 1x1 convolution on 1x1 images is exactly the Linear layer. Where |T| sits does
+ * not change the step: both damping modes below are invariant under A -> c A, G -> G / c.
  *
- * <p>It needs a {@link CurvatureProblem} built from a Sequential of Linear layers and
- * parameter-free layers (activations, Flatten, Dropout); the registry entry {@code kfac} refuses
+ * <p>The step, with V = [grad_W | grad_b] of the loss and the factors averaged over steps:
+ * <pre>
+ *   D     = G^-1 V A^-1                                   per layer, damped (damping_mode)
+ *   nu    = min(1, sqrt(kl_clip / (lr^2 sum_layers V . D)))   1 when kl_clip = 0
+ *   buf   = momentum buf + nu D;   [W | b] -= lr buf       per layer
+ *   buf_p = momentum buf_p + grad_p;   p -= lr buf_p      every other parameter p
+ * </pre>
+ * The other parameters (batch norm's, layer norm's, any module's own) take SGD's step with the same
+ * lr and momentum, as kfac-pytorch leaves them to its base SGD. kl_clip's inner product and scale
+ * cover the preconditioned layers only: it bounds the KL divergence K-FAC's Fisher predicts for
+ * their update, and that Fisher says nothing of the rest.
+ *
+ * <p>Layers: the model's Linear and Conv2d modules, in {@link Module#namedModules()} order, with
+ * their inputs and outputs taken by a {@link ForwardCapture} around the forward pass, so one
+ * inside a residual block that calls it itself counts as one at the top of a Sequential. Each must
+ * run once per forward pass; a Linear layer's input must be [batch, features]; a Conv2d must have
+ * groups=1 (grouped convolutions are refused, naming the layer).
+ *
+ * <p>Options:
+ * <ul>
+ *   <li>lr = 0.1
+ *   <li>damping = 1e-3: factored: the pi-adjusted (A + pi sqrt(damping) I) (x) (G + sqrt(damping)/pi I)
+ *       of the paper, pi^2 = (tr A / dim A) / (tr G / dim G), inverted by blocked Cholesky; eigen:
+ *       the exact (G (x) A + damping I)^-1 from eigendecompositions of A and G (kfac-pytorch's)
+ *   <li>damping_mode = factored (or eigen)
+ *   <li>factor_decay = 0.95: A and G are moving averages, the first estimate taken as is
+ *   <li>factor_update_period = 10: steps between new estimates of A and G
+ *   <li>inv_update_period = 100: steps between refreshes of the inverses
+ *   <li>momentum = 0
+ *   <li>kl_clip = 1e-3 (0 turns it off)
+ *   <li>fisher = mc: g from one target per example sampled from the model, as in the paper; true:
+ *       the exact expectation (K extra backward passes for K outputs); empirical: the data's
+ *       labels, which is not the Fisher
+ *   <li>seed = 0: the generator of the sampled targets
+ * </ul>
+ *
+ * <p>Needs a {@link CurvatureProblem} built from a model; the registry entry {@code kfac} refuses
  * plain parameters.
- *
- * <p>Options (defaults): lr=0.1, damping=1e-3 and kl_clip=1e-3 (kfac-pytorch's; kl_clip scales the
- * update by min(1, sqrt(kl_clip / (lr^2 sum grad . update))), 0 turns it off); damping_mode=factored
- * (the pi-adjusted (A + pi sqrt(damping) I) (x) (G + sqrt(damping)/pi I) of the paper, pi^2 =
- * (tr A / dim A) / (tr G / dim G), inverted by blocked Cholesky; eigen: the exact
- * (G (x) A + damping I)^-1 from eigendecompositions of A and G, as kfac-pytorch does, several
- * times dearer to refresh); factor_decay=0.95 (moving averages of A and G, the first estimate
- * taken as is); factor_update_period=10 (steps between new estimates of A and G, as KFAC-Pytorch's
- * TCov=10: a fresh A costs N in^2 / 2 multiply-adds, more than the forward and backward passes for
- * a wide first layer, and with decay 0.95 one batch moves the average by only 5%);
- * inv_update_period=100 (steps between refreshes of the inverses, KFAC-Pytorch's TInv=100; the
- * paper refreshed every 20 steps with factors re-estimated every step, kfac-jax every 5. A refresh
- * of the 785-square factor of a Fashion-MNIST MLP costs 15 to 25 ms on two cores, 1.5 ms a step at
- * a period of 20 against 0.3 ms at 100, and the test accuracy after 3 epochs was the same, 0.90);
- * momentum=0.0;
- * fisher=mc (G from one target sampled from the model's predictive distribution per example, as
- * in the paper and KFAC-Pytorch; true: the exact expectation, K extra backward passes for K
- * outputs; empirical: the data's labels, which is not the Fisher); seed=0. With these, {@code kobai
- * train --data fashion-mnist --model mlp:784-256-10 --batch-size 128 --epochs 3} reaches about
- * 0.90 test accuracy against Adam's 0.86.
- *
- * <p>The work is GEMMs ({@link dev.kobai.tensor.kernel.Kernels#gemm()}): A = [x 1]^T [x 1] / N and
- * G = N g^T g from the layer inputs and backpropagated gradients, in the model's precision and
- * accumulated in float64; the update G^-1 dW A^-1 (or its eigen-basis form) as two or four GEMMs
- * in float32 for a float32 model, or, when the batch is smaller than the layer is wide, as
- * (delta G^-1)^T ([x 1] A^-1) from the pre-activation gradients delta of the same backward pass;
- * and the inverses every inv_update_period steps.
+ * {@snippet :
+ * CurvatureProblem problem = CurvatureProblem.of(model, LossKind.CROSS_ENTROPY, images, labels);
+ * KFAC kfac = new KFAC(problem, Map.of("lr", 0.1, "momentum", 0.9));
+ * double loss = kfac.step(null); // then problem.setBatch(...) for the next batch
+ * }
  *
  * <p>The closure: {@link #step(Closure)} computes the loss and the gradients through the problem
  * and never calls {@code evaluate()}. It sets every parameter's grad, then calls the closure's
@@ -72,37 +101,41 @@ import java.util.Map;
  * factors, inverses, momentum or weights change, so a caller's checks (the trainer's stop or skip
  * on a non-finite loss or gradient) leave everything as it was. A caller that changes the
  * gradients there (the trainer's clip_grad_norm and clip_grad_value, when they bind) gets the
- * update G^-1 V A^-1 of the changed V, by the direct product: the low-rank order below starts from
- * the unclipped delta and would ignore the change. The factors, which estimate curvature, are not
- * clipped, and kl_clip applies to the update of the clipped gradient.
+ * update of the changed V, by the direct product G^-1 V A^-1. The factors, which estimate
+ * curvature, are not clipped, and kl_clip applies to the update of the clipped gradient.
  *
  * <p>State ({@link #stateDict()}, under parameter names, tensors in float64): {@code step} (steps
  * taken) and {@code generator} (the Monte-Carlo generator's {@link Rng#state()}) under the first
- * parameter; under each Linear layer's weight the layer's averaged factors {@code factor_A}
- * ((in + 1) square with a bias) and {@code factor_G} (out x out), and the inverses of the last
- * refresh: {@code A_inv} and {@code G_inv}, the damped factors' inverses (damping_mode=factored),
- * or {@code A_eigenvalues}, {@code A_eigenvectors}, {@code G_eigenvalues}, {@code G_eigenvectors}
- * and {@code eigen_damping} (eigen); {@code momentum_buffer} under each parameter once momentum is
+ * parameter; under each layer's weight its averaged factors {@code factor_A} ((in + 1) square with
+ * a bias) and {@code factor_G} (out x out), and the inverses of the last refresh: {@code A_inv} and
+ * {@code G_inv}, the damped factors' inverses (damping_mode=factored), or {@code A_eigenvalues},
+ * {@code A_eigenvectors}, {@code G_eigenvalues}, {@code G_eigenvectors} and {@code eigen_damping}
+ * (eigen); {@code momentum_buffer} under each parameter, preconditioned or not, once momentum is
  * used. A new K-FAC that loads it continues bit for bit as the one that saved it.
  *
- * <p>Cost per step: one forward and backward pass; min(out in (in + out), N (in^2 + out^2 + in out))
- * multiply-adds per layer for the update; every factor_update_period steps one more partial
- * backward pass (K of them with fisher=true) and about N in^2 / 2 multiply-adds for A (its lower
- * triangle); every
- * inv_update_period steps O(in^3 + out^3) per layer for the inverses.
+ * <p>The work is GEMMs ({@link dev.kobai.tensor.kernel.Kernels#gemm()}) in the model's precision,
+ * the factors accumulated in float64: A from the layer's input rows (a convolution's patch rows
+ * unfolded a chunk of images at a time, {@link dev.kobai.tensor.Spatial#patchRows}), G from the
+ * backpropagated gradients (per image and position for a convolution). Cost per step: one forward
+ * and backward pass, and per layer out in (in + out) multiply-adds for the update G^-1 V A^-1, or
+ * N (in^2 + out^2 + in out) for a Linear layer narrower than the batch by (delta G^-1)^T ([x 1]
+ * A^-1) from its pre-activation gradients delta; every factor_update_period steps one more partial
+ * backward pass (K of them with fisher=true), about R in^2 / 2 multiply-adds for A over R rows
+ * (N for a Linear layer, N |T| for a convolution) and R out^2 for G; every inv_update_period steps
+ * O(in^3 + out^3) per layer for the inverses.
  */
 public final class KFAC extends Optimizer implements CurvatureOptimizer {
     private final CurvatureProblem problem;
-    private final List<Module> layers;
-    private final List<Linear> linears = new ArrayList<>();
+    /** The layers K-FAC preconditions, in the order of the model's modules. */
+    private final List<Layer> layers = new ArrayList<>();
+    /** The problem's other parameters (batch norm's, ...), stepped along their plain gradient. */
+    private final List<Parameter> plain = new ArrayList<>();
     /** The averaged factors, flat row-major: A is (in + 1) square with a bias, G is out x out. */
     private final List<double[]> factorA = new ArrayList<>();
     private final List<double[]> factorG = new ArrayList<>();
     private final List<Preconditioner> inverses = new ArrayList<>();
     private final List<LayerWork> work = new ArrayList<>();
-    private final List<Gram> grams = new ArrayList<>();
-    /** Rows of x^T x per GEMM when a factor A is updated: the GEMMs cover the lower triangle only, in row blocks. */
-    private static final int LOWER_BLOCK = 128;
+    private final List<KFACFactors.Gram> grams = new ArrayList<>();
     private final Map<Parameter, double[]> momentum = new IdentityHashMap<>();
     private final Rng rng;
     private int steps;
@@ -111,20 +144,33 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         super(single(problem.parameters(), options), defaultOptions());
         SecondOrderSupport.requireSingleGroup("kfac", paramGroups());
         this.problem = problem;
-        if (!(problem.model() instanceof Sequential seq)) {
-            throw new UsageException("kfac needs a CurvatureProblem made from a Sequential model of Linear layers");
+        Module model = problem.model();
+        if (model == null) {
+            throw new UsageException("kfac needs a CurvatureProblem made from a model, CurvatureProblem.of(model, kind, "
+                    + "inputs, targets), to find its Linear and Conv2d layers; this one was made from a function");
         }
-        this.layers = seq.layers();
-        for (Module m : layers) {
-            if (m instanceof Linear l) {
-                linears.add(l);
+        Set<Parameter> preconditioned = Collections.newSetFromMap(new IdentityHashMap<>());
+        model.namedModules().forEach((path, m) -> {
+            Layer layer = Layer.of(path, m);
+            if (layer != null) {
+                layers.add(layer);
+                preconditioned.add(layer.weight());
+                if (layer.bias() != null) {
+                    preconditioned.add(layer.bias());
+                }
                 factorA.add(null);
                 factorG.add(null);
                 inverses.add(null);
                 work.add(new LayerWork());
-                grams.add(new Gram(l.outFeatures()));
-            } else if (!m.parameters().isEmpty()) {
-                throw new UsageException("kfac handles Linear layers only; " + m + " has parameters");
+                grams.add(new KFACFactors.Gram(layer.out()));
+            }
+        });
+        if (layers.isEmpty()) {
+            throw new UsageException("kfac found no Linear or Conv2d layer to precondition in " + model);
+        }
+        for (Parameter p : problem.parameters()) {
+            if (!preconditioned.contains(p)) {
+                plain.add(p);
             }
         }
         this.rng = new Rng((long) paramGroups().get(0).getDouble("seed"));
@@ -132,21 +178,32 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
 
     /** For the registry: K-FAC needs the model's layers and outputs, so plain parameters are refused. */
     public static KFAC withGroups(List<ParamGroup> groups) {
-        throw new UsageException("kfac needs the model's Linear layers and a predictive distribution, not plain "
+        throw new UsageException("kfac needs the model's Linear and Conv2d layers and a predictive distribution, not plain "
                 + "parameters; from Java, construct new KFAC(CurvatureProblem.of(model, lossKind, inputs, targets), "
                 + "options)");
     }
 
     public static Map<String, Object> defaultOptions() {
         Map<String, Object> d = new LinkedHashMap<>();
+        // lr, damping and kl_clip are kfac-pytorch's. With these defaults, kobai train --data
+        // fashion-mnist --model mlp:784-256-10 --batch-size 128 --epochs 3 reaches about 0.90 test
+        // accuracy against Adam's 0.86 (docs/second-order.md)
         d.put("lr", 0.1);
         d.put("damping", 1e-3);
+        // eigen is several times dearer to refresh
         d.put("damping_mode", "factored");
         d.put("factor_decay", 0.95);
+        // KFAC-Pytorch's TCov=10: a fresh A costs N in^2 / 2 multiply-adds, more than the forward and
+        // backward passes for a wide first layer, and with decay 0.95 one batch moves the average by 5%
         d.put("factor_update_period", 10);
+        // KFAC-Pytorch's TInv=100 (the paper refreshed every 20 steps with factors re-estimated every
+        // step, kfac-jax every 5): a refresh of the 785-square factor of a Fashion-MNIST MLP cost 15 to
+        // 25 ms on two cores, 1.5 ms a step at a period of 20 against 0.3 ms at 100, and the test
+        // accuracy after 3 epochs was the same, 0.90
         d.put("inv_update_period", 100);
         d.put("momentum", 0.0);
         d.put("kl_clip", 1e-3);
+        // one sampled target per example, as in the paper and KFAC-Pytorch
         d.put("fisher", "mc");
         d.put("seed", 0);
         return d;
@@ -166,9 +223,52 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         SecondOrderSupport.requireWhole(g, "seed", 0);
     }
 
-    /** The Linear layers K-FAC preconditions, in order. */
-    public List<Linear> linearLayers() {
-        return List.copyOf(linears);
+    /** The layers K-FAC preconditions (its Linear and Conv2d modules), in the order of the model's modules. */
+    public List<Module> layers() {
+        return layers.stream().map(Layer::module).toList();
+    }
+
+    /** The parameters outside those layers, which K-FAC steps along their plain gradient, in the problem's order. */
+    public List<Parameter> plainParameters() {
+        return List.copyOf(plain);
+    }
+
+    /**
+     * A layer K-FAC preconditions, seen as a Linear layer from {@code in} columns with the bias as
+     * one more: a Linear layer (in = its input features), or a Conv2d over its patches (in = C kh
+     * kw, its weight [O, C, kh, kw] read as [O, C kh kw]; {@code window} is its sliding window).
+     */
+    record Layer(String path, Module module, Parameter weight, Parameter bias, int in, int out, Window2d window) {
+        /** The layer K-FAC makes of module {@code m} at {@code path}, or null when it does not precondition it. */
+        static Layer of(String path, Module m) {
+            if (m instanceof Linear l) {
+                return new Layer(path, m, l.weight(), l.bias(), l.inFeatures(), l.outFeatures(), null);
+            }
+            if (m instanceof Conv2d c) {
+                if (c.groups() != 1) {
+                    throw new UsageException("kfac: " + describe(path, m) + " has groups=" + c.groups()
+                            + "; K-FAC preconditions convolutions with groups=1 only");
+                }
+                Window2d w = c.window();
+                return new Layer(path, m, c.weight(), c.bias(), c.inChannels() * w.kernelH() * w.kernelW(),
+                        c.outChannels(), w);
+            }
+            return null;
+        }
+
+        /** Columns of [W | b]: in, plus one with a bias. */
+        int cols() {
+            return in + (bias == null ? 0 : 1);
+        }
+
+        /** For messages: the path and the module, as "layer '2.conv1' Conv2d(...)". */
+        String describe() {
+            return describe(path, module);
+        }
+
+        private static String describe(String path, Module m) {
+            return "layer " + (path.isEmpty() ? "" : "'" + path + "' ") + m;
+        }
     }
 
     /** The current (averaged) input factor A of layer {@code i}, (in + 1) square with a bias. */
@@ -183,12 +283,11 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
     }
 
     private int sideA(int i) {
-        Linear l = linears.get(i);
-        return l.inFeatures() + (l.bias() == null ? 0 : 1);
+        return layers.get(i).cols();
     }
 
     private int sideG(int i) {
-        return linears.get(i).outFeatures();
+        return layers.get(i).out();
     }
 
     /**
@@ -198,7 +297,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
      */
     public double[][] fisherBlock(int i) {
         double[][] k = DenseMatrices.kron(factorG(i), factorA(i));
-        int[] order = augmentedToParameterOrder(linears.get(i));
+        int[] order = augmentedToParameterOrder(layers.get(i));
         double[][] out = new double[k.length][k.length];
         for (int a = 0; a < k.length; a++) {
             for (int b = 0; b < k.length; b++) {
@@ -210,7 +309,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
 
     /** The positions of layer {@code i}'s parameters (weight row-major, then bias) in the problem's flat vector. */
     public int[] blockIndices(int i) {
-        Linear l = linears.get(i);
+        Layer l = layers.get(i);
         int off = 0;
         int weightAt = -1;
         int biasAt = -1;
@@ -224,7 +323,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             off += p.numel();
         }
         int nw = l.weight().numel();
-        int[] idx = new int[nw + (l.bias() == null ? 0 : l.outFeatures())];
+        int[] idx = new int[nw + (l.bias() == null ? 0 : l.out())];
         for (int j = 0; j < nw; j++) {
             idx[j] = weightAt + j;
         }
@@ -235,11 +334,11 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
     }
 
     /** Where element (o, c) of the augmented [W | b] matrix lives in [weight..., bias...] order. */
-    private static int[] augmentedToParameterOrder(Linear l) {
-        int in = l.inFeatures();
-        int cols = in + (l.bias() == null ? 0 : 1);
-        int[] order = new int[l.outFeatures() * cols];
-        for (int o = 0; o < l.outFeatures(); o++) {
+    private static int[] augmentedToParameterOrder(Layer l) {
+        int in = l.in();
+        int cols = l.cols();
+        int[] order = new int[l.out() * cols];
+        for (int o = 0; o < l.out(); o++) {
             for (int c = 0; c < cols; c++) {
                 order[o * cols + c] = c < in ? o * in + c : l.weight().numel() + o;
             }
@@ -247,170 +346,37 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         return order;
     }
 
-    /** One forward pass that keeps each Linear layer's input and output tensors. */
+    /** One forward pass that keeps each layer's input and output (pre-activation) tensors. */
     private record Forward(Tensor z, Tensor[] inputs, Tensor[] preActivations) {}
 
+    /**
+     * The problem's outputs, with each preconditioned layer's input and output captured wherever it
+     * sits in the model; each must run exactly once.
+     */
     private Forward forward() {
-        try (GradMode.Scope ignored = GradMode.set(true)) {
-            Tensor x = problem.inputs();
-            Tensor[] ins = new Tensor[linears.size()];
-            Tensor[] pre = new Tensor[linears.size()];
-            int k = 0;
-            for (Module m : layers) {
-                if (m instanceof Linear l) {
-                    if (x.rank() != 2) {
-                        throw new UsageException("kfac needs 2-D inputs to Linear layers, got " + x.describe());
-                    }
-                    ins[k] = x;
-                    x = l.forward(x);
-                    pre[k++] = x;
-                } else {
-                    x = m.forward(x);
-                }
-            }
-            if (x.rank() != 2) {
-                throw new UsageException("kfac needs model outputs of shape [N, K], got " + x.describe());
-            }
-            return new Forward(x, ins, pre);
+        Tensor z;
+        ForwardCapture capture = ForwardCapture.of(layers());
+        try (capture) {
+            z = problem.outputs();
         }
-    }
-
-    /**
-     * A = [x 1]^T [x 1] / N for a layer input x of shape [N, in], flat (in + 1) square (in square
-     * without a bias): x^T x by one GEMM in x's precision, the bias row and column from x's column
-     * sums.
-     */
-    static double[] inputFactor(Tensor x, boolean bias) {
-        int cols = x.size(1) + (bias ? 1 : 0);
-        double[] out = new double[cols * cols];
-        blendInputFactor(x, bias, out, 0, new LayerWork());
-        return out;
-    }
-
-    /**
-     * {@code target = keep target + (1 - keep) A} with A as in {@link #inputFactor}, in one pass
-     * over the GEMM's result (in {@code w}'s buffer), without building A.
-     */
-    static void blendInputFactor(Tensor x, boolean bias, double[] target, double keep, LayerWork w) {
-        int n = x.size(0);
-        int in = x.size(1);
-        int cols = in + (bias ? 1 : 0);
-        double[] sums = new double[in];
-        float[] cf = null;
-        double[] cd = null;
-        if (x.dtype() == DType.FLOAT32) {
-            float[] xf = x.floatData();
-            cf = w.product32(in * in);
-            for (int i0 = 0; i0 < in; i0 += LOWER_BLOCK) {
-                int i1 = Math.min(in, i0 + LOWER_BLOCK);
-                Kernels.gemm().sgemm(true, false, i1 - i0, i1, n, xf, i0, in, xf, 0, in, cf, i0 * in, in, false);
+        Tensor[] ins = new Tensor[layers.size()];
+        Tensor[] pre = new Tensor[layers.size()];
+        for (int i = 0; i < layers.size(); i++) {
+            Layer layer = layers.get(i);
+            List<ForwardCapture.Call> calls = capture.calls(layer.module());
+            if (calls.size() != 1) {
+                throw new UsageException("kfac: " + layer.describe() + " ran " + calls.size() + " times in one forward "
+                        + "pass; K-FAC needs each Linear and Conv2d layer to run exactly once");
             }
-            for (int r = 0; r < n; r++) {
-                for (int q = 0; q < in; q++) {
-                    sums[q] += xf[r * in + q];
-                }
+            Tensor x = calls.getFirst().input();
+            if (layer.window() == null && x.rank() != 2) {
+                throw new UsageException("kfac: " + layer.describe() + " got input " + x.describe()
+                        + "; K-FAC needs Linear inputs of shape [batch, features]");
             }
-        } else {
-            double[] xd = x.doubleData();
-            cd = w.product64(in * in);
-            for (int i0 = 0; i0 < in; i0 += LOWER_BLOCK) {
-                int i1 = Math.min(in, i0 + LOWER_BLOCK);
-                Kernels.gemm().dgemm(true, false, i1 - i0, i1, n, xd, i0, in, xd, 0, in, cd, i0 * in, in, false);
-            }
-            for (int r = 0; r < n; r++) {
-                for (int q = 0; q < in; q++) {
-                    sums[q] += xd[r * in + q];
-                }
-            }
+            ins[i] = x;
+            pre[i] = calls.getFirst().output();
         }
-        // the lower triangle only, row by row on both cores; the upper one is mirrored from it when
-        // the inverses are refreshed or the factor is read
-        double fresh = (1 - keep) / n;
-        float[] cf32 = cf;
-        double[] cd64 = cd;
-        Parallel.forRange(in, Math.max(1, ElementLoops.GRAIN / Math.max(1, in)), (from, to) -> {
-            for (int i = from; i < to; i++) {
-                int t = i * cols;
-                int c = i * in;
-                if (cf32 != null) {
-                    for (int j = 0; j <= i; j++) {
-                        target[t + j] = keep * target[t + j] + fresh * cf32[c + j];
-                    }
-                } else {
-                    for (int j = 0; j <= i; j++) {
-                        target[t + j] = keep * target[t + j] + fresh * cd64[c + j];
-                    }
-                }
-            }
-        });
-        if (bias) {
-            for (int q = 0; q < in; q++) {
-                double v = keep * target[q * cols + in] + (1 - keep) * sums[q] / n;
-                target[q * cols + in] = v;
-                target[in * cols + q] = v;
-            }
-            target[in * cols + in] = keep * target[in * cols + in] + (1 - keep);
-        }
-    }
-
-    /**
-     * Sums b^T b over backpropagated [N, out] gradients b by GEMM, in their precision, for one
-     * layer; kept from one factor update to the next so the sums are not garbage each time.
-     */
-    private static final class Gram {
-        private final int out;
-        private double[] d;
-        private float[] f;
-
-        Gram(int out) {
-            this.out = out;
-        }
-
-        void clear() {
-            if (d != null) {
-                java.util.Arrays.fill(d, 0);
-            }
-            if (f != null) {
-                java.util.Arrays.fill(f, 0);
-            }
-        }
-
-        void add(Tensor b) {
-            int n = b.size(0);
-            if (b.dtype() == DType.FLOAT32) {
-                float[] bf = b.floatData();
-                if (f == null) {
-                    f = new float[out * out];
-                }
-                Kernels.gemm().sgemm(true, false, out, out, n, bf, 0, out, bf, 0, out, f, 0, out, true);
-            } else {
-                double[] bd = b.doubleData();
-                if (d == null) {
-                    d = new double[out * out];
-                }
-                Kernels.gemm().dgemm(true, false, out, out, n, bd, 0, out, bd, 0, out, d, 0, out, true);
-            }
-        }
-
-        /**
-         * {@code target = keep target + (1 - keep) S} with S the scaled sum, or S itself when
-         * {@code target} is null (the first estimate); returns the target. Only the lower triangle
-         * is read (b^T b by one GEMM is symmetric up to rounding), row by row, and mirrored.
-         */
-        double[] blendInto(double[] target, double scale, double keep) {
-            boolean first = target == null;
-            double[] t = first ? new double[out * out] : target;
-            for (int i = 0; i < out; i++) {
-                int row = i * out;
-                for (int j = 0; j <= i; j++) {
-                    double sum = (d == null ? 0 : d[row + j]) + (f == null ? 0 : f[row + j]);
-                    double m = scale * sum;
-                    t[row + j] = first ? m : keep * t[row + j] + (1 - keep) * m;
-                }
-            }
-            FlatMatrices.mirrorLower(t, out);
-            return t;
-        }
+        return new Forward(z, ins, pre);
     }
 
     /**
@@ -429,7 +395,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         double decay = g.getDouble("factor_decay");
         int n = f.z().size(0);
         int k = f.z().size(1);
-        for (Gram gram : grams) {
+        for (KFACFactors.Gram gram : grams) {
             gram.clear();
         }
         double scale;
@@ -445,12 +411,18 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             scale = problem.kind().normaliser(n, k);
             addAll(Autograd.grad(l, f.preActivations(), false));
         }
-        for (int i = 0; i < linears.size(); i++) {
-            if (factorA.get(i) == null) {
+        for (int i = 0; i < layers.size(); i++) {
+            boolean first = factorA.get(i) == null;
+            if (first) {
                 factorA.set(i, new double[sideA(i) * sideA(i)]);
-                blendInputFactor(f.inputs()[i], linears.get(i).bias() != null, factorA.get(i), 0, work.get(i));
+            }
+            Layer l = layers.get(i);
+            if (l.window() == null) {
+                KFACFactors.blendInputFactor(f.inputs()[i], l.bias() != null, factorA.get(i), first ? 0 : decay,
+                        work.get(i));
             } else {
-                blendInputFactor(f.inputs()[i], linears.get(i).bias() != null, factorA.get(i), decay, work.get(i));
+                KFACFactors.blendPatchFactor(f.inputs()[i], l.window(), l.bias() != null, factorA.get(i),
+                        first ? 0 : decay, work.get(i));
             }
             factorG.set(i, grams.get(i).blendInto(factorG.get(i), scale, decay));
         }
@@ -696,8 +668,9 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             return weight.size(0);
         }
 
+        /** Columns of the weight as a matrix: [O, C, kh, kw] is [O, C kh kw]. */
         int in() {
-            return weight.size(1);
+            return weight.numel() / weight.size(0);
         }
 
         int cols() {
@@ -743,6 +716,10 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         /** x^T x of a factor update. */
         private float[] product32 = new float[0];
         private double[] product64 = new double[0];
+        /** A convolution's patch rows, a chunk of images at a time, and the sum of their chunks' products. */
+        private float[] patches32 = new float[0];
+        private double[] patches64 = new double[0];
+        private double[] sum64 = new double[0];
         /** Scratch of an inverse refresh. */
         private double[] inverseWork = new double[0];
         private double[] rowSums = new double[0];
@@ -785,6 +762,18 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
 
         double[] product64(int size) {
             return product64 = product64.length >= size ? product64 : new double[size];
+        }
+
+        float[] patches32(int size) {
+            return patches32 = patches32.length >= size ? patches32 : new float[size];
+        }
+
+        double[] patches64(int size) {
+            return patches64 = patches64.length >= size ? patches64 : new double[size];
+        }
+
+        double[] sum64(int size) {
+            return sum64 = sum64.length >= size ? sum64 : new double[size];
         }
 
         double[] inverseWork(int size) {
@@ -832,7 +821,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         double damping = g.getDouble("damping");
         boolean eigen = g.get("damping_mode").equals("eigen");
         boolean single = singlePrecision();
-        for (int i = 0; i < linears.size(); i++) {
+        for (int i = 0; i < layers.size(); i++) {
             double[] a = factorA.get(i);
             double[] gg = factorG.get(i);
             int na = sideA(i);
@@ -849,8 +838,8 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                 FactoredPreconditioner fp = inverses.get(i) instanceof FactoredPreconditioner old
                         && old.fits(na, ng, single) ? old : FactoredPreconditioner.allocate(na, ng, single);
                 inverses.set(i, null); // until the refresh succeeds: its arrays are overwritten
-                if (!fp.refresh(a, na, pi * root, gg, ng, root / pi, linears.get(i).inFeatures(), work.get(i))) {
-                    throw new ArithmeticException("kfac: a damped factor of layer " + i + " is not positive definite "
+                if (!fp.refresh(a, na, pi * root, gg, ng, root / pi, layers.get(i).in(), work.get(i))) {
+                    throw new ArithmeticException("kfac: a damped factor of " + layers.get(i).describe() + " is not positive definite "
                             + "(non-finite activations or gradients?)");
                 }
                 inverses.set(i, fp);
@@ -888,8 +877,8 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         Map<String, Object> first = own.computeIfAbsent(paramGroups().get(0).params().get(0), k -> new LinkedHashMap<>());
         first.put(STEP, steps);
         first.put(SecondOrderSupport.GENERATOR, rng.state());
-        for (int i = 0; i < linears.size(); i++) {
-            Map<String, Object> layer = own.computeIfAbsent(linears.get(i).weight(), k -> new LinkedHashMap<>());
+        for (int i = 0; i < layers.size(); i++) {
+            Map<String, Object> layer = own.computeIfAbsent(layers.get(i).weight(), k -> new LinkedHashMap<>());
             int na = sideA(i);
             int ng = sideG(i);
             if (factorA.get(i) != null) {
@@ -936,7 +925,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         super.loadStateDict(new StateDict(dict.optimizer(), dict.groups(), Map.of()));
         steps = saved.steps();
         rng.setState(saved.generator());
-        for (int i = 0; i < linears.size(); i++) {
+        for (int i = 0; i < layers.size(); i++) {
             factorA.set(i, saved.factorA()[i]);
             factorG.set(i, saved.factorG()[i]);
             inverses.set(i, saved.inverses()[i]);
@@ -955,8 +944,8 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         byKey.forEach((key, p) -> keyOf.put(p, key));
         Parameter first = paramGroups().get(0).params().get(0);
         Map<Parameter, Integer> layerOf = new IdentityHashMap<>();
-        for (int i = 0; i < linears.size(); i++) {
-            layerOf.put(linears.get(i).weight(), i);
+        for (int i = 0; i < layers.size(); i++) {
+            layerOf.put(layers.get(i).weight(), i);
         }
         for (Map.Entry<String, Map<String, Object>> e : state.entrySet()) {
             Parameter p = byKey.get(e.getKey());
@@ -987,12 +976,12 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         }
         long[] generator = SecondOrderSupport.savedGenerator(global, firstKey);
         boolean single = singlePrecision();
-        int layers = linears.size();
-        double[][] as = new double[layers][];
-        double[][] gs = new double[layers][];
-        Preconditioner[] pre = new Preconditioner[layers];
-        for (int i = 0; i < layers; i++) {
-            String key = keyOf.get(linears.get(i).weight());
+        int n = layers.size();
+        double[][] as = new double[n][];
+        double[][] gs = new double[n][];
+        Preconditioner[] pre = new Preconditioner[n];
+        for (int i = 0; i < n; i++) {
+            String key = keyOf.get(layers.get(i).weight());
             Map<String, Object> st = state.getOrDefault(key, Map.of());
             int na = sideA(i);
             int ng = sideG(i);
@@ -1007,7 +996,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             if (factored) {
                 double[] ai = SecondOrderSupport.requireSaved(st, A_INV, key, na, na);
                 double[] gi = SecondOrderSupport.requireSaved(st, G_INV, key, ng, ng);
-                pre[i] = FactoredPreconditioner.restore(ai, na, gi, ng, linears.get(i).inFeatures(), single);
+                pre[i] = FactoredPreconditioner.restore(ai, na, gi, ng, layers.get(i).in(), single);
             } else if (eigen) {
                 double[] la = SecondOrderSupport.requireSaved(st, A_EIGENVALUES, key, na);
                 double[] qa = SecondOrderSupport.requireSaved(st, A_EIGENVECTORS, key, na, na);
@@ -1058,7 +1047,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         double value = loss.item();
         // one backward pass for the parameters' gradients and the pre-activation gradients
         List<Parameter> ps = g.params();
-        int layerCount = linears.size();
+        int layerCount = layers.size();
         Tensor[] wrt = new Tensor[ps.size() + layerCount];
         for (int i = 0; i < ps.size(); i++) {
             wrt[i] = ps.get(i);
@@ -1084,12 +1073,14 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         steps++;
         double gradDotUpdate = 0;
         for (int i = 0; i < layerCount; i++) {
-            Linear l = linears.get(i);
-            LayerGradient lg = new LayerGradient(gradOf.get(l.weight()),
-                    l.bias() == null ? null : gradOf.get(l.bias()), grads[ps.size() + i], f.inputs()[i]);
+            Layer l = layers.get(i);
+            boolean linear = l.window() == null;
+            LayerGradient lg = new LayerGradient(gradOf.get(l.weight()), l.bias() == null ? null : gradOf.get(l.bias()),
+                    linear ? grads[ps.size() + i] : null, linear ? f.inputs()[i] : null);
             LayerWork w = work.get(i);
             if (inverses.get(i) instanceof FactoredPreconditioner fp) {
-                fp.apply(lg, w, !changed && lowRankIsCheaper(lg.delta().size(0), lg.rows(), lg.cols()));
+                // the low-rank order needs the rows of [x 1], which a convolution has N |T| of
+                fp.apply(lg, w, linear && !changed && lowRankIsCheaper(lg.delta().size(0), lg.rows(), lg.cols()));
             } else {
                 double[] v = new double[lg.rows() * lg.cols()];
                 lg.gatherDouble(v);
@@ -1105,17 +1096,43 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         double mom = g.getDouble("momentum");
         try (GradMode.Scope ignored = GradMode.noGrad()) {
             for (int i = 0; i < layerCount; i++) {
-                Linear l = linears.get(i);
-                int in = l.inFeatures();
-                int cols = sideA(i);
+                Layer l = layers.get(i);
+                int in = l.in();
+                int cols = l.cols();
                 LayerWork w = work.get(i);
                 update(l.weight(), in, cols, 0, w, nu, mom, lr);
                 if (l.bias() != null) {
                     update(l.bias(), 1, cols, in, w, nu, mom, lr);
                 }
             }
+            for (Parameter p : plain) {
+                plainUpdate(p, gradOf.get(p), mom, lr);
+            }
         }
         return value;
+    }
+
+    /**
+     * SGD for a parameter outside the preconditioned layers: p -= lr buf with buf = mom buf + grad
+     * (p -= lr grad without momentum), with K-FAC's lr and momentum and without kl_clip's scale.
+     */
+    private void plainUpdate(Parameter p, Tensor grad, double mom, double lr) {
+        double[] buf = mom == 0 ? null : momentum.computeIfAbsent(p, k -> new double[p.numel()]);
+        float[] wf = p.dtype() == DType.FLOAT32 ? p.floatData() : null;
+        double[] wd = wf == null ? p.doubleData() : null;
+        float[] gf = grad.dtype() == DType.FLOAT32 ? grad.floatData() : null;
+        double[] gd = gf == null ? grad.doubleData() : null;
+        for (int j = 0; j < p.numel(); j++) {
+            double step = gf != null ? gf[j] : gd[j];
+            if (buf != null) {
+                step = buf[j] = mom * buf[j] + step;
+            }
+            if (wf != null) {
+                wf[j] = (float) (wf[j] - lr * step);
+            } else {
+                wd[j] -= lr * step;
+            }
+        }
     }
 
     /** The gradient's inner product with the update before kl_clip scales it, summed over one layer. */

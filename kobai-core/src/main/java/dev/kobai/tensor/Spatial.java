@@ -100,6 +100,60 @@ public final class Spatial {
                 window)).forward(x);
     }
 
+    /**
+     * The patches of images {@code first} to {@code first + count - 1} of x [N, C, H, W] as rows,
+     * into {@code dst}: row {@code (s - first) OH OW + i OW + j} is the window of image s at position
+     * (i, j), its C kh kw elements in {@link #unfold}'s row order (the transpose of unfold's [C kh kw,
+     * OH OW] matrix of that image, which is also the order of a convolution weight [O, C, kh, kw]
+     * seen as [O, C kh kw]). Not recorded: for optimizers that need second moments of the patches
+     * (K-FAC for convolutions) a chunk of images at a time, into a buffer they keep.
+     *
+     * @param dst at least {@code count OH OW ld} long
+     * @param ld  the distance between rows in {@code dst}, at least C kh kw; the elements of a row
+     *            past C kh kw are left as they are (K-FAC keeps a column of ones there)
+     */
+    public static void patchRows(Tensor x, Window2d window, int first, int count, float[] dst, int ld) {
+        patchRows(x, window, first, count, dst, null, ld);
+    }
+
+    /** As {@link #patchRows(Tensor, Window2d, int, int, float[], int)} for a float64 x. */
+    public static void patchRows(Tensor x, Window2d window, int first, int count, double[] dst, int ld) {
+        patchRows(x, window, first, count, null, dst, ld);
+    }
+
+    private static void patchRows(Tensor x, Window2d window, int first, int count, float[] df, double[] dd, int ld) {
+        requireRank("patchRows", x, 4, "input", "[N, C, H, W]");
+        if ((df != null) != (x.f != null)) {
+            throw new IllegalArgumentException("patchRows: input " + x.describe() + " and a "
+                    + (df != null ? "float32" : "float64") + " buffer");
+        }
+        int oh = window.outputHeight(x.shape[2]);
+        int ow = window.outputWidth(x.shape[3]);
+        requireRoom("patchRows", x, window, oh, ow);
+        if (first < 0 || count < 0 || first + count > x.shape[0]) {
+            throw new IllegalArgumentException("patchRows: images " + first + " to " + (first + count - 1)
+                    + " of " + x.describe());
+        }
+        Convolution.Geometry geo = new Convolution.Geometry(x.shape[0], x.shape[1], x.shape[2], x.shape[3], 1, oh, ow,
+                1, window);
+        if (ld < geo.groupRows()) {
+            throw new IllegalArgumentException("patchRows: rows " + ld + " apart cannot hold " + geo.groupRows()
+                    + " elements");
+        }
+        int perImage = ld * geo.positions();
+        long need = (long) count * perImage;
+        if ((df != null ? df.length : dd.length) < need) {
+            throw new IllegalArgumentException("patchRows: a buffer of " + (df != null ? df.length : dd.length)
+                    + " elements for " + need);
+        }
+        int image = geo.channels() * geo.height() * geo.width();
+        Parallel.forRange(count, Math.max(1, GRAIN / perImage), (from, to) -> {
+            for (int s = from; s < to; s++) {
+                Convolution.patchRows(x.f, x.d, (first + s) * image, df, dd, s * perImage, ld, geo);
+            }
+        });
+    }
+
     /** Sums [N, C, ...] over every axis but the channels: [C]. */
     public static Tensor channelSum(Tensor x) {
         if (x.shape.length < 2) {

@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@link Optimizer.Closure#afterGradients}: the optimizers that compute the loss and the gradients
@@ -82,7 +84,7 @@ public class CurvatureClosureHookTest {
     /** A then G of each layer (also used by the trainer's CurvatureStepChecksTest). */
     public static List<double[][]> factors(KFAC kfac) {
         List<double[][]> out = new ArrayList<>();
-        for (int i = 0; i < kfac.linearLayers().size(); i++) {
+        for (int i = 0; i < kfac.layers().size(); i++) {
             out.add(kfac.factorA(i));
             out.add(kfac.factorG(i));
         }
@@ -226,10 +228,24 @@ public class CurvatureClosureHookTest {
         return (KFAC) Optimizers.create("kfac:" + options, prob);
     }
 
-    @Test
-    void kfacShowsTheClosureTheGradientsBeforeChangingAnything() {
-        Sequential m = model(WIDE);
-        CurvatureProblem prob = problem(m, 1);
+    /**
+     * A problem for K-FAC on a fresh model: "wide", {@link #WIDE} (the low-rank update order), or
+     * "conv", a convolutional model with a per-channel scale that K-FAC steps plainly
+     * ({@link SecondOrderStateDictTest#convModel}) on 3 images of 1x6x6.
+     */
+    static CurvatureProblem kfacProblem(String kind, long seed) {
+        if (kind.equals("wide")) {
+            return problem(model(WIDE), seed);
+        }
+        Sequential m = SecondOrderStateDictTest.convModel(70, DType.FLOAT64);
+        Tensor x = Tensor.uniform(new Rng(seed), DType.FLOAT64, -1, 1, 3, 1, 6, 6);
+        return CurvatureProblem.of(m, LossKind.CROSS_ENTROPY, x, new int[] {0, 2, 1});
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"wide", "conv"})
+    void kfacShowsTheClosureTheGradientsBeforeChangingAnything(String kind) {
+        CurvatureProblem prob = kfacProblem(kind, 1);
         KFAC kfac = kfac(prob, KFAC_OPTIONS);
         kfac.step(null);
         List<double[]> before = values(prob.parameters());
@@ -255,13 +271,12 @@ public class CurvatureClosureHookTest {
     }
 
     /** A throwing hook leaves weights, factors, momentum, step count and generator: the next step is the twin's. */
-    @Test
-    void aThrowingClosureLeavesKfacAsItWas() {
-        Sequential m = model(WIDE);
-        CurvatureProblem prob = problem(m, 1);
+    @ParameterizedTest
+    @ValueSource(strings = {"wide", "conv"})
+    void aThrowingClosureLeavesKfacAsItWas(String kind) {
+        CurvatureProblem prob = kfacProblem(kind, 1);
         KFAC kfac = kfac(prob, KFAC_OPTIONS);
-        Sequential twinModel = model(WIDE);
-        CurvatureProblem twinProb = problem(twinModel, 1);
+        CurvatureProblem twinProb = kfacProblem(kind, 1);
         KFAC twin = kfac(twinProb, KFAC_OPTIONS);
         kfac.step(null);
         twin.step(null);
@@ -280,18 +295,20 @@ public class CurvatureClosureHookTest {
 
     /**
      * K-FAC's update is linear in the gradient (with kl_clip and momentum off), so halving the
-     * gradients in the hook halves the step, also on the wide layer whose update would otherwise be
-     * taken in the low-rank order from the untouched pre-activation gradients.
+     * gradients in the hook halves the step: on the wide layer whose update would otherwise be taken
+     * in the low-rank order from the untouched pre-activation gradients, and on convolutions and the
+     * plain parameter beside them.
      */
-    @Test
-    void kfacStepsAlongTheGradientsTheClosureChanged() {
+    @ParameterizedTest
+    @ValueSource(strings = {"wide", "conv"})
+    void kfacStepsAlongTheGradientsTheClosureChanged(String kind) {
         for (String mode : new String[] {"factored", "eigen"}) {
             String options = "kl_clip=0,damping_mode=" + mode;
-            CurvatureProblem plain = problem(model(WIDE), 1);
+            CurvatureProblem plain = kfacProblem(kind, 1);
             List<double[]> start = values(plain.parameters());
             kfac(plain, options).step(null);
             double[] full = moved(start, values(plain.parameters()));
-            CurvatureProblem halved = problem(model(WIDE), 1);
+            CurvatureProblem halved = kfacProblem(kind, 1);
             kfac(halved, options).step(hook(l -> {
                 for (Parameter p : halved.parameters()) {
                     double[] g = p.grad().doubleData();
@@ -301,7 +318,7 @@ public class CurvatureClosureHookTest {
                 }
                 return true;
             }));
-            assertScaled(full, 0.5, moved(start, values(halved.parameters())), 1e-10, mode);
+            assertScaled(full, 0.5, moved(start, values(halved.parameters())), 1e-10, kind + ", " + mode);
         }
     }
 }

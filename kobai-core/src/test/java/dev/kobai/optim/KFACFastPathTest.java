@@ -129,9 +129,9 @@ class KFACFastPathTest {
             Tensor loss = prob.loss(prob.outputs());
             Tensor[] grads = dev.kobai.autograd.Autograd.grad(loss, prob.parameters().toArray(new Tensor[0]), false);
             kfac.step(null);
-            List<Linear> linears = kfac.linearLayers();
-            for (int i = 0; i < linears.size(); i++) {
-                Linear l = linears.get(i);
+            List<Module> layers = kfac.layers();
+            for (int i = 0; i < layers.size(); i++) {
+                Linear l = (Linear) layers.get(i);
                 double[][] a = twin.factorA(i);
                 double[][] g = twin.factorG(i);
                 int in = l.inFeatures();

@@ -28,7 +28,7 @@ class KFACTest {
         kfac.updateFactors();
         double[][] exact = prob.gaussNewton();
         double worst = 0;
-        for (int l = 0; l < kfac.linearLayers().size(); l++) {
+        for (int l = 0; l < kfac.layers().size(); l++) {
             double[][] block = kfac.fisherBlock(l);
             int[] idx = kfac.blockIndices(l);
             double scale = 0;

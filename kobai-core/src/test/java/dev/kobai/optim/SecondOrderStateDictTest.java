@@ -8,6 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kobai.UsageException;
 import dev.kobai.curvature.CurvatureProblem;
 import dev.kobai.curvature.LossKind;
+import dev.kobai.nn.Activation;
+import dev.kobai.nn.Conv2d;
+import dev.kobai.nn.Flatten;
+import dev.kobai.nn.Linear;
+import dev.kobai.nn.MaxPool2d;
 import dev.kobai.nn.Models;
 import dev.kobai.nn.Parameter;
 import dev.kobai.nn.Sequential;
@@ -46,10 +51,34 @@ class SecondOrderStateDictTest {
         return out;
     }
 
+    /**
+     * conv2d(1,3,3,padding=1), a per-channel scale (a parameter K-FAC steps along its plain
+     * gradient, with momentum), relu, maxpool2d(2), flatten, linear(27,4), on images [n, 1, 6, 6].
+     */
+    static Sequential convModel(long seed, DType dtype) {
+        Rng rng = new Rng(seed);
+        return new Sequential(Conv2d.builder(1, 3, 3).padding(1).build(rng, dtype),
+                new KFACConvReferenceTest.ChannelScale(3, dtype), Activation.relu(), new MaxPool2d(2),
+                new Flatten(), new Linear(27, 4, true, rng, dtype));
+    }
+
+    /** As {@link #batches} with images [n, 1, 6, 6] for {@link #convModel}. */
+    private static List<Object[]> convBatches(DType dtype) {
+        List<Object[]> out = new ArrayList<>();
+        for (Object[] b : batches(dtype)) {
+            int n = ((int[]) b[1]).length;
+            out.add(new Object[] {Tensor.randn(new Rng(n + out.size()), dtype, n, 1, 6, 6), b[1]});
+        }
+        return out;
+    }
+
     /** A model and optimizer on the first batch; {@code seed} picks the initial weights. */
     private record Run(Sequential model, CurvatureProblem problem, Optimizer opt) {
         static Run of(String spec, DType dtype, long seed, List<Object[]> batches) {
-            Sequential m = Models.fromSpec(MODEL, new Rng(seed), dtype);
+            return of(spec, Models.fromSpec(MODEL, new Rng(seed), dtype), batches);
+        }
+
+        static Run of(String spec, Sequential m, List<Object[]> batches) {
             m.namedParameters();
             CurvatureProblem p = CurvatureProblem.of(m, LossKind.CROSS_ENTROPY, (Tensor) batches.get(0)[0],
                     (int[]) batches.get(0)[1]);
@@ -78,16 +107,20 @@ class SecondOrderStateDictTest {
      * state dicts equal bit for bit, and equal to a run that never saved.
      */
     private static void resumesBitIdentical(String spec, DType dtype) {
-        List<Object[]> batches = batches(dtype);
-        Run original = Run.of(spec, dtype, 1, batches);
-        Run untouched = Run.of(spec, dtype, 1, batches);
+        resumesBitIdentical(spec, batches(dtype), seed -> Models.fromSpec(MODEL, new Rng(seed), dtype));
+    }
+
+    private static void resumesBitIdentical(String spec, List<Object[]> batches,
+                                            java.util.function.LongFunction<Sequential> model) {
+        Run original = Run.of(spec, model.apply(1), batches);
+        Run untouched = Run.of(spec, model.apply(1), batches);
         original.steps(batches, 0, 5);
         untouched.steps(batches, 0, 5);
         StateDict saved = original.opt.stateDict();
 
         // another seed (the loaded generator replaces it) and other initial weights, then the saved ones
         boolean seeded = spec.startsWith("kfac") || spec.startsWith("natural");
-        Run resumed = Run.of(seeded ? spec + (spec.contains(":") ? "," : ":") + "seed=99" : spec, dtype, 2, batches);
+        Run resumed = Run.of(seeded ? spec + (spec.contains(":") ? "," : ":") + "seed=99" : spec, model.apply(2), batches);
         resumed.copyWeightsFrom(original);
         resumed.opt.loadStateDict(saved);
         assertSameState(saved, resumed.opt.stateDict(), spec + " right after loading");
@@ -139,6 +172,42 @@ class SecondOrderStateDictTest {
     })
     void loadedStateDictContinuesBitIdenticalInFloat64(String spec) {
         resumesBitIdentical(spec, DType.FLOAT64);
+    }
+
+    /**
+     * K-FAC on a convolutional model with a parameter it steps plainly: the conv layer's factors and
+     * inverses and every momentum buffer go through the state dict, and the resumed run is the same
+     * bit for bit.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "kfac:damping_mode=factored,fisher=mc,momentum=0.5,factor_update_period=2,inv_update_period=3",
+        "kfac:damping_mode=eigen,fisher=true,momentum=0.5,factor_update_period=2,inv_update_period=3",
+        "kfac:damping_mode=factored,fisher=empirical,damping=0.1,momentum=0.9,kl_clip=0,factor_update_period=3,inv_update_period=4"
+    })
+    void convolutionalKfacContinuesBitIdentical(String spec) {
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            resumesBitIdentical(spec, convBatches(dtype), seed -> convModel(seed, dtype));
+        }
+    }
+
+    @Test
+    void kfacStateDictHoldsTheConvolutionsFactorsAndThePlainParametersMomentum() {
+        List<Object[]> batches = convBatches(DType.FLOAT32);
+        Run run = Run.of("kfac:momentum=0.5,inv_update_period=3", convModel(1, DType.FLOAT32), batches);
+        run.steps(batches, 0, 4);
+        Map<String, Map<String, Object>> state = run.opt.stateDict().state();
+        assertEquals(List.of("0.weight", "0.bias", "1.weight", "5.weight", "5.bias"), List.copyOf(state.keySet()));
+        Map<String, Object> conv = state.get("0.weight");
+        assertEquals(List.of("step", "generator", "factor_A", "factor_G", "A_inv", "G_inv", "momentum_buffer"),
+                List.copyOf(conv.keySet()));
+        assertArrayEquals(new int[] {10, 10}, ((Tensor) conv.get("factor_A")).shape()); // C kh kw + 1
+        assertArrayEquals(new int[] {3, 3}, ((Tensor) conv.get("factor_G")).shape());
+        assertArrayEquals(new int[] {3, 1, 3, 3}, ((Tensor) conv.get("momentum_buffer")).shape());
+        assertEquals(List.of("momentum_buffer"), List.copyOf(state.get("1.weight").keySet()));
+        assertArrayEquals(new int[] {3}, ((Tensor) state.get("1.weight").get("momentum_buffer")).shape());
+        double[] m = ((Tensor) state.get("1.weight").get("momentum_buffer")).toDoubleArray();
+        assertTrue(Arrays.stream(m).anyMatch(v -> v != 0), "the plain parameter's momentum is kept");
     }
 
     @Test

@@ -55,22 +55,31 @@ class CheckpointResumeTest {
     /** 310 parameters, so that Newton's dense Hessian stays cheap. */
     static final String SMALL_MODEL = "mlp:64-4-10";
 
+    /** A convolutional model on the digits' 1x8x8 images, for K-FAC's convolution layers. */
+    static final String CONV_MODEL = "conv2d(1,4,3,padding=1),relu,maxpool2d(2),flatten,linear(64,10)";
+
+    /** K-FAC on {@link #CONV_MODEL}: with momentum, and refreshes that do not divide the checkpoint interval. */
+    static final List<String> CONV_SECOND_ORDER = List.of("kfac",
+            "kfac:damping_mode=eigen,momentum=0.5,factor_update_period=3,inv_update_period=7",
+            "kfac:damping_mode=factored,fisher=true,momentum=0.9,factor_update_period=2,inv_update_period=4");
+
     static final List<String> SCHEDULERS = List.of("steplr:step_size=1,gamma=0.5", "multistep:milestones=1/2",
             "exponential:gamma=0.8", "linear", "constant", "poly", "cosine:T_max=3", "sgdr:T_0=1,T_mult=2",
             "onecycle:max_lr=0.1", "plateau:patience=0");
 
     static Stream<Arguments> cases() {
-        Stream<Arguments> optimizers = FIRST_ORDER.stream().map(o -> Arguments.of(o, null));
-        Stream<Arguments> schedulers = SCHEDULERS.stream().map(s -> Arguments.of("sgd:lr=0.05,momentum=0.9", s));
-        Stream<Arguments> secondOrder = SECOND_ORDER.stream().map(o -> Arguments.of(o, null));
-        return Stream.concat(Stream.concat(optimizers, schedulers), secondOrder);
+        Stream<Arguments> optimizers = FIRST_ORDER.stream().map(o -> Arguments.of(o, null, "mlp:64-12-10"));
+        Stream<Arguments> schedulers = SCHEDULERS.stream()
+                .map(s -> Arguments.of("sgd:lr=0.05,momentum=0.9", s, "mlp:64-12-10"));
+        Stream<Arguments> secondOrder = SECOND_ORDER.stream().map(o -> Arguments.of(o, null, SMALL_MODEL));
+        Stream<Arguments> conv = CONV_SECOND_ORDER.stream().map(o -> Arguments.of(o, null, CONV_MODEL));
+        return Stream.of(optimizers, schedulers, secondOrder, conv).flatMap(a -> a);
     }
 
     @TempDir
     Path dir;
 
-    static TrainSettings settings(String optimizer, String scheduler) {
-        String model = SECOND_ORDER.contains(optimizer) ? SMALL_MODEL : "mlp:64-12-10";
+    static TrainSettings settings(String optimizer, String scheduler, String model) {
         return new TrainSettings("digits", model, optimizer, 3, 64, 7, scheduler, null, null);
     }
 
@@ -93,10 +102,10 @@ class CheckpointResumeTest {
         };
     }
 
-    @ParameterizedTest(name = "{0} {1}")
+    @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("cases")
-    void resumedRunEndsBitIdentical(String optimizer, String scheduler) throws Exception {
-        TrainSettings s = settings(optimizer, scheduler);
+    void resumedRunEndsBitIdentical(String optimizer, String scheduler, String model) throws Exception {
+        TrainSettings s = settings(optimizer, scheduler, model);
         Path reference = dir.resolve("reference.safetensors");
         List<EpochMetrics> whole = Training.run(s, new TrainingListener() {},
                 new Training.Checkpointing(reference, "epoch", null));

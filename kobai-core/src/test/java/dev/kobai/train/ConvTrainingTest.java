@@ -26,6 +26,26 @@ class ConvTrainingTest {
         assertTrue(m.getLast().trainLoss() < m.getFirst().trainLoss());
     }
 
+    /**
+     * K-FAC preconditions the convolution as well as the Linear layer and, with its defaults, ends
+     * two epochs on the digits at a training loss well below SGD with momentum's (0.30 against
+     * 0.37 when this was written; 1.14 against 1.49 after the first epoch).
+     */
+    @Test
+    void kfacTrainsTheSmallConvolutionalNetworkFasterThanSgd() {
+        String model = "conv2d(1,4,3,padding=1),relu,maxpool2d(2),flatten,linear(64,10)";
+        Training.Setup setup = Training.prepare(settings("digits", model, "kfac", 2));
+        assertEquals(2, ((dev.kobai.optim.KFAC) setup.optimizer()).layers().size());
+        List<EpochMetrics> kfac = Training.run(settings("digits", model, "kfac", 2), new TrainingListener() {});
+        List<EpochMetrics> sgd = Training.run(settings("digits", model, "sgd:lr=0.1,momentum=0.9", 2),
+                new TrainingListener() {});
+        assertTrue(kfac.getFirst().trainLoss() < sgd.getFirst().trainLoss(),
+                "first epoch: kfac " + kfac.getFirst().trainLoss() + ", sgd " + sgd.getFirst().trainLoss());
+        assertTrue(kfac.getLast().trainLoss() < 0.9 * sgd.getLast().trainLoss(),
+                "second epoch: kfac " + kfac.getLast().trainLoss() + ", sgd " + sgd.getLast().trainLoss());
+        assertTrue(kfac.getLast().testAccuracy() > 0.9, "accuracy " + kfac.getLast().testAccuracy());
+    }
+
     @Test
     void imageModelsSeeImagesAndRowModelsRows() {
         Training.Setup conv = Training.prepare(settings("digits", SMALL_CNN, "sgd:lr=0.1", 1));

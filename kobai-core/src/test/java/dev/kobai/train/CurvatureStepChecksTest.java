@@ -20,6 +20,8 @@ import dev.kobai.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The trainer's non-finite checks for the curvature optimizers, which compute the loss and the
@@ -173,6 +175,18 @@ class CurvatureStepChecksTest {
         return new Batch(x, new int[] {0, 3, 1, 3});
     }
 
+    /** A convolutional model on 1x4x4 images, where K-FAC's update is G^-1 V A^-1 on patch factors. */
+    static final String CONV = "conv2d(1,3,3,padding=1),tanh,maxpool2d(2),flatten,linear(12,4)";
+
+    static Batch convBatch(long seed, DType dtype) {
+        Tensor x = Tensor.uniform(new Rng(seed), dtype, -1, 1, 4, 1, 4, 4);
+        return new Batch(x, new int[] {0, 3, 1, 3});
+    }
+
+    static Batch batchFor(String model, long seed, DType dtype) {
+        return model.equals(CONV) ? convBatch(seed, dtype) : wideBatch(seed, dtype);
+    }
+
     /** Through the trainer (checks on, no clipping) K-FAC takes exactly the steps a direct step(closure) does. */
     @Test
     void kfacThroughTheTrainerStepsAsADirectCallDoes() {
@@ -199,16 +213,17 @@ class CurvatureStepChecksTest {
     }
 
     /**
-     * The trainer's clipping reaches K-FAC's update, also on the low-rank order: a binding
-     * clip_grad_norm scales the step by its coefficient (kl_clip and momentum off, so the step is
-     * linear in the gradient), a binding clip_grad_value gives the step of the clamped gradient, and
-     * bounds that do not bind change nothing.
+     * The trainer's clipping reaches K-FAC's update, also on the low-rank order and on convolutions:
+     * a binding clip_grad_norm scales the step by its coefficient (kl_clip and momentum off, so the
+     * step is linear in the gradient), a binding clip_grad_value gives the step of the clamped
+     * gradient, and bounds that do not bind change nothing.
      */
-    @Test
-    void clippingReachesTheKfacUpdate() {
+    @ParameterizedTest
+    @ValueSource(strings = {WIDE, CONV})
+    void clippingReachesTheKfacUpdate(String model) {
         String spec = "kfac:kl_clip=0";
-        Batch b = wideBatch(1, DType.FLOAT64);
-        Sequential plain = Models.fromSpec(WIDE, new Rng(5), DType.FLOAT64);
+        Batch b = batchFor(model, 1, DType.FLOAT64);
+        Sequential plain = Models.fromSpec(model, new Rng(5), DType.FLOAT64);
         List<double[]> start = doubles(plain);
         Optimizer opt = Training.classifierOptimizer(spec, plain, () -> b);
         opt.step(null);
@@ -224,7 +239,7 @@ class CurvatureStepChecksTest {
         total = Math.sqrt(total);
 
         double maxNorm = total / 4;
-        double[] byNorm = clippedStep(spec, b, maxNorm, null);
+        double[] byNorm = clippedStep(model, spec, b, maxNorm, null);
         double coef = maxNorm / (total + 1e-6);
         double size = 0;
         double err = 0;
@@ -233,12 +248,13 @@ class CurvatureStepChecksTest {
             err = Math.max(err, Math.abs(coef * full[i] - byNorm[i]));
         }
         assertTrue(size > 0 && err <= 1e-10 * size, "clip_grad_norm: error " + err + " at scale " + size);
-        assertArrayEquals(full, clippedStep(spec, b, 10 * total, null), 0.0, "clip_grad_norm that does not bind");
-        assertArrayEquals(full, clippedStep(spec, b, null, 10 * largest), 0.0, "clip_grad_value that does not bind");
+        assertArrayEquals(full, clippedStep(model, spec, b, 10 * total, null), 0.0, "clip_grad_norm that does not bind");
+        assertArrayEquals(full, clippedStep(model, spec, b, null, 10 * largest), 0.0,
+                "clip_grad_value that does not bind");
 
         // the step of the clamped gradient, from a direct step whose closure clamps
         double clipValue = largest / 3;
-        Sequential clamped = Models.fromSpec(WIDE, new Rng(5), DType.FLOAT64);
+        Sequential clamped = Models.fromSpec(model, new Rng(5), DType.FLOAT64);
         Optimizer direct = Training.classifierOptimizer(spec, clamped, () -> b);
         direct.step(new Optimizer.Closure() {
             @Override
@@ -252,7 +268,7 @@ class CurvatureStepChecksTest {
             }
         });
         double[] expected = moved(start, doubles(clamped));
-        double[] byValue = clippedStep(spec, b, null, clipValue);
+        double[] byValue = clippedStep(model, spec, b, null, clipValue);
         assertArrayEquals(expected, byValue, 0.0, "clip_grad_value");
         double diff = 0;
         for (int i = 0; i < full.length; i++) {
@@ -262,8 +278,8 @@ class CurvatureStepChecksTest {
     }
 
     /** One trainer step of a fresh model with clipping; returns how far the parameters moved. */
-    static double[] clippedStep(String spec, Batch b, Double clipNorm, Double clipValue) {
-        Sequential m = Models.fromSpec(WIDE, new Rng(5), DType.FLOAT64);
+    static double[] clippedStep(String model, String spec, Batch b, Double clipNorm, Double clipValue) {
+        Sequential m = Models.fromSpec(model, new Rng(5), DType.FLOAT64);
         List<double[]> start = doubles(m);
         new Trainer(m, Training.classifierOptimizer(spec, m, () -> b), null, clipNorm, clipValue).step(b);
         return moved(start, doubles(m));
