@@ -9,6 +9,8 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.kobai.UsageException;
+import dev.kobai.curvature.CurvatureProblem;
+import dev.kobai.curvature.LossKind;
 import dev.kobai.data.Dataset;
 import dev.kobai.data.Datasets;
 import dev.kobai.nn.Losses;
@@ -34,7 +36,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Whole runs of the cnn preset in float64 from PyTorch's own initial weights (loaded as --init
  * loads them), against PyTorch 1.13 (tools/golden_cnn_run.py): the loss before each of 20 steps to
- * 1e-9 relative, and every parameter and buffer after them (by sum and sum of squares).
+ * 1e-9 relative, and every parameter and buffer after them (by sum and sum of squares), for SGD
+ * with Nesterov momentum and weight decay, Adam, and K-FAC (against a float64 reference written
+ * with torch from K-FAC's definitions, tools/reference_kfac_conv.py).
  */
 class CnnGoldenRunTest {
     static final double RTOL = 1e-9;
@@ -68,7 +72,11 @@ class CnnGoldenRunTest {
         float[] pixels = train.features();
         Sequential model = model();
         model.train();
-        Optimizer opt = Optimizers.create(run.get("optimizer").getAsString(), model.parameters());
+        String spec = run.get("optimizer").getAsString();
+        boolean curvature = Optimizers.usesCurvatureProblem(spec);
+        CurvatureProblem problem = curvature ? CurvatureProblem.of(model, LossKind.CROSS_ENTROPY,
+                Tensor.zeros(DType.FLOAT64, 1, 1, 28, 28), new int[] {0}) : null;
+        Optimizer opt = curvature ? Optimizers.create(spec, problem) : Optimizers.create(spec, model.parameters());
         JsonArray losses = run.getAsJsonArray("losses");
         for (int s = 0; s < steps; s++) {
             double[] x = new double[batch * 784];
@@ -78,6 +86,9 @@ class CnnGoldenRunTest {
             }
             int[] y = Arrays.copyOfRange(train.labels(), s * batch, (s + 1) * batch);
             Tensor images = Tensor.fromArray(x, batch, 1, 28, 28);
+            if (problem != null) {
+                problem.setBatch(images, y);
+            }
             double loss = opt.step(() -> {
                 opt.zeroGrad();
                 Tensor l = Losses.crossEntropy(model.forward(images), y);
