@@ -36,6 +36,13 @@ abstract class LinearMap {
         return Tensor.record(y, name, g -> new Tensor[] {adjoint(g)}, x);
     }
 
+    /** Records {@code y}, computed already as M x by a kernel of the caller's (max pooling's values and indices in one pass). */
+    final Tensor record(Tensor x, Tensor y) {
+        check(x, inShape, "input");
+        check(y, outShape, "output");
+        return Tensor.record(y, name, g -> new Tensor[] {adjoint(g)}, x);
+    }
+
     /** M^T y, recorded. */
     final Tensor adjoint(Tensor y) {
         check(y, outShape, "gradient");

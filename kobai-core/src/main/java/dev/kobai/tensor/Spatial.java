@@ -179,16 +179,58 @@ public final class Spatial {
         int h = x.shape[2];
         int w = x.shape[3];
         int planes = x.shape[0] * x.shape[1];
+        Tensor y = x.newZeros(outShape);
+        boolean pairs = window.equals(Window2d.square(2, 2, 0, 1)) && x.f != null;
         Parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, h * w)), (from, to) -> {
             for (int p = from; p < to; p++) {
-                if (x.f != null) {
+                if (pairs) {
+                    maxOfPairs(x.f, p * h * w, w, oh, ow, y.f, index, p * oh * ow);
+                } else if (x.f != null) {
                     maxIndices(x.f, null, p * h * w, h, w, window, oh, ow, index, p * oh * ow);
                 } else {
                     maxIndices(null, x.d, p * h * w, h, w, window, oh, ow, index, p * oh * ow);
                 }
             }
         });
-        return new Route(x.shape, outShape, index).forward(x);
+        Route route = new Route(x.shape, outShape, index);
+        if (!pairs) {
+            route.apply(x, y);
+        }
+        return route.record(x, y);
+    }
+
+    /**
+     * The 2x2 windows at stride 2 of one float plane, the pooling of nearly every convolutional
+     * network: values and indices in one pass, each window's four elements compared in row-major
+     * order by the same rule as {@link #maxIndices} (strictly larger wins, a NaN always wins).
+     */
+    private static void maxOfPairs(float[] x, int planeAt, int w, int oh, int ow, float[] y, int[] index, int at) {
+        for (int i = 0; i < oh; i++) {
+            int top = planeAt + 2 * i * w;
+            int o = at + i * ow;
+            for (int j = 0; j < ow; j++) {
+                int e = top + 2 * j;
+                float best = x[e];
+                int where = e;
+                float v = x[e + 1];
+                if (v > best || v != v) {
+                    best = v;
+                    where = e + 1;
+                }
+                v = x[e + w];
+                if (v > best || v != v) {
+                    best = v;
+                    where = e + w;
+                }
+                v = x[e + w + 1];
+                if (v > best || v != v) {
+                    best = v;
+                    where = e + w + 1;
+                }
+                y[o + j] = best;
+                index[o + j] = where - planeAt;
+            }
+        }
     }
 
     /** Flat index within its plane of the largest element of each window; -1 for a window that reads no element. */
@@ -442,19 +484,19 @@ public final class Spatial {
         void apply(Tensor x, Tensor y) {
             int inPlane = inShape[2] * inShape[3];
             int outPlane = outShape[2] * outShape[3];
-            for (int o = 0; o < y.size; o++) {
-                int e = index[o];
-                if (e >= 0) {
-                    int at = (o / outPlane) * inPlane + e;
-                    if (y.f != null) {
-                        y.f[o] = x.f[at];
-                    } else {
-                        y.d[o] = x.d[at];
+            int planes = inShape[0] * inShape[1];
+            Parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, inPlane)), (from, to) -> {
+                for (int p = from; p < to; p++) {
+                    for (int o = p * outPlane, end = o + outPlane; o < end; o++) {
+                        int e = index[o];
+                        if (y.f != null) {
+                            y.f[o] = e >= 0 ? x.f[p * inPlane + e] : Float.NEGATIVE_INFINITY;
+                        } else {
+                            y.d[o] = e >= 0 ? x.d[p * inPlane + e] : Double.NEGATIVE_INFINITY;
+                        }
                     }
-                } else {
-                    y.setFlat(o, Double.NEGATIVE_INFINITY);
                 }
-            }
+            });
         }
 
         @Override

@@ -1,0 +1,43 @@
+package dev.kobai.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.kobai.autograd.Autograd;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The float32 2x2 stride-2 max pooling has a loop of its own; it must pick the same element as the
+ * general loop (which float64 takes) in every window: first maximum in row-major order, a NaN
+ * always, odd sizes dropping the last row and column.
+ */
+class MaxPoolFastPathTest {
+    @Test
+    void agreesWithTheGeneralLoopOnTiesNaNsAndOddSizes() {
+        Rng rng = new Rng(4);
+        int[] shape = {3, 2, 7, 9};
+        Tensor x32 = Tensor.zeros(DType.FLOAT32, shape);
+        for (int i = 0; i < x32.numel(); i++) {
+            double u = rng.nextDouble();
+            // few distinct values, so ties are common; some NaNs and infinities
+            x32.setFlat(i, u < 0.05 ? Double.NaN : u < 0.1 ? Double.NEGATIVE_INFINITY : rng.nextInt(3));
+        }
+        Tensor x64 = x32.to(DType.FLOAT64).detach();
+        Window2d w = Window2d.square(2, 2, 0, 1);
+        x32.requiresGrad(true);
+        x64.requiresGrad(true);
+        Tensor y32 = Spatial.maxPool2d(x32, w, false);
+        Tensor y64 = Spatial.maxPool2d(x64, w, false);
+        assertArrayEquals(new int[] {3, 2, 3, 4}, y32.shape());
+        for (int i = 0; i < y32.numel(); i++) {
+            assertEquals(y64.getFlat(i), y32.getFlat(i), 0.0, "value " + i);
+        }
+        Tensor g = Tensor.randn(rng, DType.FLOAT64, y64.shape());
+        Tensor gx64 = Autograd.grad(new Tensor[] {y64}, new Tensor[] {g}, new Tensor[] {x64}, false)[0];
+        Tensor gx32 = Autograd.grad(new Tensor[] {y32}, new Tensor[] {g.to(DType.FLOAT32).detach()},
+                new Tensor[] {x32}, false)[0];
+        for (int i = 0; i < gx64.numel(); i++) {
+            assertEquals((float) gx64.getFlat(i), gx32.getFlat(i), 0.0, "gradient routed to element " + i);
+        }
+    }
+}
