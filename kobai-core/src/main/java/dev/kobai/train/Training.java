@@ -265,6 +265,11 @@ public final class Training {
             return data;
         }
         int[] image = imageShape(data.train());
+        if (image == null && Models.isPreset(spec)) {
+            throw new UsageException("model " + spec + " takes images [C, H, W] but " + settings.data()
+                    + " holds rows of " + data.train().featureCount() + " numbers; use an image data set "
+                    + "(digits, fashion-mnist, idx:DIR)");
+        }
         Sequential probe = Models.fromSpec(spec, image != null ? image : data.train().sampleShape(), classes,
                 new Rng(0), DType.FLOAT32);
         int[] sample;
