@@ -156,6 +156,13 @@ final class Convolution {
         });
     }
 
+    /**
+     * The weight gradient summed over the batch, computed transposed: dW^T [C kh kw, O] += U(x[n]) g[n]^T
+     * per sample, so that of the two operands contracted over positions it is the small one, g[n]
+     * ([O, OH OW] against U's [C kh kw, OH OW]), that the GEMM reads transposed and packs with
+     * strided reads; each thread sums its samples into its own dW^T, and the sums are transposed
+     * into dW and added in thread order (so the result depends on the number of threads only).
+     */
     private static void backwardWeight(Tensor x, Tensor gy, Tensor dw, Geometry geo) {
         int rows = geo.groupRows();
         int l = geo.positions();
@@ -165,7 +172,6 @@ final class Convolution {
         int size = dw.size;
         int grain = grain(geo);
         int tasks = Math.max(1, Math.min(Parallel.threads(), geo.n / grain));
-        // one partial sum per task, added in task order: the result depends on the number of threads only
         Object[] partials = new Object[tasks];
         Parallel.forRange(tasks, 1, (t0, t1) -> {
             for (int t = t0; t < t1; t++) {
@@ -173,39 +179,46 @@ final class Convolution {
                 int to = (int) ((long) geo.n * (t + 1) / tasks);
                 if (x.f != null) {
                     float[] u = scratch32(rows * geo.groups * l);
-                    float[] acc = t == 0 ? dw.f : new float[size];
+                    float[] acc = new float[size]; // per group g: [rows, og] at g * rows * og
                     for (int s = from; s < to; s++) {
                         unfold(x.f, null, s * inStride, u, null, 0, geo);
                         for (int g = 0; g < geo.groups; g++) {
-                            GEMM.sgemm(false, true, og, rows, l, gy.f, s * outStride + g * og * l, l, u, g * rows * l, l,
-                                    acc, g * og * rows, rows, s > from);
+                            GEMM.sgemm(false, true, rows, og, l, u, g * rows * l, l, gy.f, s * outStride + g * og * l, l,
+                                    acc, g * rows * og, og, s > from);
                         }
                     }
                     partials[t] = acc;
                 } else {
                     double[] u = scratch64(rows * geo.groups * l);
-                    double[] acc = t == 0 ? dw.d : new double[size];
+                    double[] acc = new double[size];
                     for (int s = from; s < to; s++) {
                         unfold(null, x.d, s * inStride, null, u, 0, geo);
                         for (int g = 0; g < geo.groups; g++) {
-                            GEMM.dgemm(false, true, og, rows, l, gy.d, s * outStride + g * og * l, l, u, g * rows * l, l,
-                                    acc, g * og * rows, rows, s > from);
+                            GEMM.dgemm(false, true, rows, og, l, u, g * rows * l, l, gy.d, s * outStride + g * og * l, l,
+                                    acc, g * rows * og, og, s > from);
                         }
                     }
                     partials[t] = acc;
                 }
             }
         });
-        for (int t = 1; t < tasks; t++) {
-            if (dw.f != null) {
-                float[] p = (float[]) partials[t];
-                for (int i = 0; i < size; i++) {
-                    dw.f[i] += p[i];
-                }
-            } else {
-                double[] p = (double[]) partials[t];
-                for (int i = 0; i < size; i++) {
-                    dw.d[i] += p[i];
+        // dW[g og + o][r] = sum over tasks of acc[g rows og + r og + o]
+        for (int t = 0; t < tasks; t++) {
+            for (int g = 0; g < geo.groups; g++) {
+                int base = g * rows * og;
+                for (int o = 0; o < og; o++) {
+                    int dst = (g * og + o) * rows;
+                    if (dw.f != null) {
+                        float[] p = (float[]) partials[t];
+                        for (int r = 0; r < rows; r++) {
+                            dw.f[dst + r] += p[base + r * og + o];
+                        }
+                    } else {
+                        double[] p = (double[]) partials[t];
+                        for (int r = 0; r < rows; r++) {
+                            dw.d[dst + r] += p[base + r * og + o];
+                        }
+                    }
                 }
             }
         }

@@ -427,7 +427,9 @@ public final class Spatial {
                     for (int s = 0; s < n; s++) {
                         int at = (s * channels + c) * plane;
                         int i = 0;
-                        if (x.f != null) {
+                        if (x.f != null && Pointwise.VECTOR) {
+                            s0 += VectorLoops.sum(x.f, at, plane);
+                        } else if (x.f != null) {
                             for (; i + 1 < plane; i += 2) {
                                 s0 += x.f[at + i];
                                 s1 += x.f[at + i + 1];

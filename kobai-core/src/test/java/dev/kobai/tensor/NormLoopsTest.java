@@ -42,6 +42,23 @@ class NormLoopsTest {
     }
 
     @Test
+    void vectorChannelSumsMatchTheScalarSum() {
+        assumeTrue(Kernels.vectorAvailable(), "no Vector API in this JVM");
+        Random r = new Random(5);
+        for (int n : LENGTHS) {
+            float[] f = new float[n + 3];
+            for (int i = 0; i < f.length; i++) {
+                f[i] = (float) (r.nextGaussian() * 3 + 20);
+            }
+            double scalar = 0;
+            for (int i = 3; i < 3 + n; i++) {
+                scalar += f[i];
+            }
+            assertClose(scalar, VectorLoops.sum(f, 3, n), n, "float32 sum, n=" + n);
+        }
+    }
+
+    @Test
     void vectorGradientSumsMatchScalarGradientSums() {
         assumeTrue(Kernels.vectorAvailable(), "no Vector API in this JVM");
         Random r = new Random(4);
