@@ -1,6 +1,7 @@
 package dev.kobai.cli;
 
 import dev.kobai.UsageException;
+import dev.kobai.io.InputFile;
 import dev.kobai.io.OutputPath;
 import dev.kobai.io.RunLock;
 import dev.kobai.train.Checkpoint;
@@ -151,6 +152,14 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
                             + " saved in " + resume + "; drop " + flag);
                 }
             }
+        }
+        // The files read are regular files (a FIFO would hang the run, /dev/zero never end), checked
+        // before the outputs are, since with --resume alone the checkpoint is both.
+        if (resume != null) {
+            InputFile.require("--resume", resume);
+        }
+        if (init != null) {
+            InputFile.require("--init", init);
         }
         Outputs outputs = new Outputs();
         // With --resume alone the run keeps checkpointing to the file it resumes.

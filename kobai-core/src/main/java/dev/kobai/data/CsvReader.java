@@ -1,12 +1,14 @@
 package dev.kobai.data;
 
 import dev.kobai.DataFormatException;
+import dev.kobai.io.InputFile;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.Reader;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,7 +28,7 @@ import java.util.TreeMap;
  *
  * <p>Fields may be quoted with double quotes ({@code ""} inside quotes is one quote); a field may not
  * span lines. Blank lines are skipped. Every error names the file, the line and, where there is one,
- * the column.
+ * the column. Only a regular file is read, and no further than its size ({@link InputFile}).
  */
 public final class CsvReader {
     /** The largest integer label taken as a class index. */
@@ -53,7 +55,9 @@ public final class CsvReader {
     public static Dataset read(Path file, String labelColumn) {
         String fileName = file.getFileName() == null ? file.toString() : file.getFileName().toString();
         String name = fileName.contains(".") ? fileName.substring(0, fileName.lastIndexOf('.')) : fileName;
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        // A strict decoder, as Files.newBufferedReader's: bytes that are not UTF-8 are an error, not U+FFFD.
+        try (Reader r = new BufferedReader(new InputStreamReader(InputFile.open(file), StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)), 1 << 16)) {
             return read(r, file.toString(), name, labelColumn);
         } catch (NoSuchFileException e) {
             throw new DataFormatException(file + ": no such file");

@@ -2,6 +2,7 @@ package dev.kobai.data;
 
 import dev.kobai.DataFormatException;
 import dev.kobai.UsageException;
+import dev.kobai.io.InputFile;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -206,9 +207,7 @@ public final class Datasets {
      * @throws UsageException if the file does not exist
      */
     public static TrainTest csv(Path file, String labelColumn) {
-        if (!Files.isRegularFile(file)) {
-            throw new UsageException("CSV file " + file + ": no such file");
-        }
+        InputFile.require("CSV file", file);
         return CsvReader.read(file, labelColumn).split(TEST_FRACTION, SPLIT_SEED);
     }
 
@@ -235,11 +234,13 @@ public final class Datasets {
         return new TrainTest(train, test);
     }
 
+    /** The first of the file's accepted names that exists; one that is not a regular file is refused, not skipped. */
     private static Path find(Path dir, String prefix, String suffix) {
         for (String sep : new String[] {"-", "."}) {
             for (String ext : new String[] {"", ".gz"}) {
                 Path p = dir.resolve(prefix + sep + suffix + ext);
-                if (Files.isRegularFile(p)) {
+                if (Files.exists(p)) {
+                    InputFile.require("dataset directory " + dir, p);
                     return p;
                 }
             }

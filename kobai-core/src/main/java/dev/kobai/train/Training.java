@@ -7,6 +7,7 @@ import dev.kobai.data.DataLoader;
 import dev.kobai.data.Datasets;
 import dev.kobai.data.TrainTest;
 import dev.kobai.data.Augmentation;
+import dev.kobai.io.InputFile;
 import dev.kobai.io.OutputPath;
 import dev.kobai.io.RunLock;
 import dev.kobai.nn.ModelSummary;
@@ -233,8 +234,8 @@ public final class Training {
         }
         requirePositive("gradient-norm clipping", settings.clipGradNorm());
         requirePositive("gradient-value clipping", settings.clipGradValue());
-        if (settings.init() != null && !java.nio.file.Files.exists(Path.of(settings.init()))) {
-            throw new UsageException("--init " + settings.init() + ": no such file");
+        if (settings.init() != null) {
+            InputFile.require("--init", Path.of(settings.init()));
         }
         // Compile the matrix kernel on another core while the data loads (see Kernels.warmUp).
         dev.kobai.tensor.kernel.Kernels.warmUpInBackground();
