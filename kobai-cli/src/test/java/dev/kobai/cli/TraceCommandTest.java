@@ -158,4 +158,18 @@ class TraceCommandTest {
         }
         assertTrue(kobai("--help").out().contains("trace"));
     }
+
+    /** A flat sum of 6,000 terms used to end in "internal error: StackOverflowError" (exit 1). */
+    @Test
+    void aLongFormulaTracesAndAMistakeInItIsAUsageErrorPointingAtIt() {
+        String sum = "0.001*x^2" + "+0.001*x^2".repeat(5_999) + "+y^2";
+        CliUsageTest.Result r = kobai("trace", "--surface", "expr:" + sum, "--optimizer", "sgd:lr=0.1", "--steps", "3");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(5, r.out().lines().count());
+        CliUsageTest.Result bad = kobai("trace", "--surface", "expr:" + sum + "+2e", "--optimizer", "sgd:lr=0.1");
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().startsWith("kobai trace: --surface: bad expression at column " + (sum.length() + 2)
+                + ": bad number '2e'"), bad.err());
+        assertTrue(bad.err().lines().allMatch(l -> l.length() < 200), "the long formula is shown around the fault");
+    }
 }
