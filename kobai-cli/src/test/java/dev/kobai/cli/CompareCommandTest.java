@@ -73,4 +73,15 @@ class CompareCommandTest {
                 "--out", dir.toString());
         assertEquals(2, model.code(), model.err());
     }
+
+    /** Each step's loss is kept: a run of more steps than that can hold is refused before training, not overflowed. */
+    @Test
+    void moreStepsThanCompareRecordsAreAUsageErrorBeforeTraining(@TempDir Path dir) {
+        CliUsageTest.Result r = CliUsageTest.kobai("compare", "--optimizer", "sgd:lr=0.1", "--epochs", "2000000",
+                "--batch-size", "1", "--out", dir.resolve("c").toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals("kobai compare: --epochs 2000000 of 1437 batches make 2874000000 steps; compare records the loss"
+                + " of each step and takes at most 10000000", r.err().strip());
+        assertTrue(r.out().isEmpty(), r.out());
+    }
 }

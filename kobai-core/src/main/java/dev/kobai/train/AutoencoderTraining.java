@@ -149,7 +149,7 @@ public final class AutoencoderTraining {
         int[] perm = shuffle.permutation(n);
         int cursor = 0;
         double seconds = 0;
-        int next = 1;
+        long next = 1;
         int reachedAt = p0.loss() <= s.targetLoss() ? 0 : -1;
         double reachedSeconds = reachedAt == 0 ? 0 : Double.NaN;
         String stop = reachedAt == 0 ? "target" : "iterations";
@@ -187,7 +187,7 @@ public final class AutoencoderTraining {
                 if (onPoint != null) {
                     onPoint.accept(p);
                 }
-                next = it + Math.max(1, it / 20);
+                next = it + Math.max(1L, it / 20);
                 if (p.loss() <= s.targetLoss()) {
                     reachedAt = it;
                     reachedSeconds = seconds;

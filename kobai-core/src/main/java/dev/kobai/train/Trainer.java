@@ -143,8 +143,9 @@ public final class Trainer {
         lastFiniteLoss = from.lastFiniteLoss();
         lastFiniteStep = from.step();
         Position at = from;
-        for (int epoch = from.epoch(); epoch <= epochs; epoch++) {
-            all.add(runEpoch(epoch, loader, test, listener, at, all));
+        // a long counter, so that epochs = Integer.MAX_VALUE ends rather than wraps around
+        for (long epoch = from.epoch(); epoch <= epochs; epoch++) {
+            all.add(runEpoch((int) epoch, loader, test, listener, at, all));
             at = null;
         }
         long taken = stepCount - from.step();

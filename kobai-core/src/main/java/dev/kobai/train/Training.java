@@ -240,6 +240,15 @@ public final class Training {
         // Compile the matrix kernel on another core while the data loads (see Kernels.warmUp).
         dev.kobai.tensor.kernel.Kernels.warmUpInBackground();
         TrainTest data = Datasets.fromSpec(dataSpec.dataset());
+        if (settings.scheduler() != null) {
+            // Schedulers count the run's steps in an int (torch's total_steps).
+            long steps = (long) settings.epochs() * DataLoader.batchesPerEpoch(data.train().size(), settings.batchSize());
+            if (steps > Integer.MAX_VALUE) {
+                throw new UsageException(settings.epochs() + " epochs of " + DataLoader.batchesPerEpoch(
+                        data.train().size(), settings.batchSize()) + " batches make " + steps + " steps, more than"
+                        + " a scheduler counts (" + Integer.MAX_VALUE + ")");
+            }
+        }
         return fitted(settings, data, dataSpec.augmentation().active());
     }
 
