@@ -190,6 +190,18 @@ public final class AutoencoderCommand implements Callable<Integer>, Kobai.Verbos
                                                 AutoencoderTraining.Settings s, String data, Path dir, PrintWriter o)
             throws IOException {
         AutoencoderTraining.initialModel(s.model(), s.seed(), train.size(1)); // checks the sizes before any run
+        // Each run's batch size is checked before the first run starts, not when its turn comes
+        // (the specs were checked when parsed).
+        int n = train.size(0);
+        if (n == 0) {
+            throw new UsageException("data " + data + ": the training set holds no images; there is nothing to train on");
+        }
+        for (Entry e : entries) {
+            if (e.batchSize() > n) {
+                throw new UsageException(e.label() + ": batch size " + e.batchSize() + " is larger than the " + n
+                        + " training images (--train-size)");
+            }
+        }
         Files.createDirectories(dir);
         List<AutoencoderTraining.Result> results = new ArrayList<>();
         try (AtomicFile.Replacement file = AtomicFile.begin(dir.resolve("metrics.jsonl"))) {

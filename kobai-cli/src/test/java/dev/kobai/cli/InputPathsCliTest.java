@@ -81,4 +81,31 @@ class InputPathsCliTest {
         refused(kobaiWithin20s(null, "train", "--epochs", "1", "--data", "csv:/dev/zero"),
                 "kobai train: CSV file: /dev/zero is a character device", "regular");
     }
+
+    /** An IDX data set whose test part is empty used to train and report "test_acc 0.0000" as if measured. */
+    @Test
+    void anEmptyTestSplitIsAUsageErrorBeforeTraining() throws Exception {
+        Path idx = Files.createDirectory(dir.resolve("idx"));
+        idxFile(idx.resolve("train-images-idx3-ubyte"), 4, 2, 2);
+        idxFile(idx.resolve("train-labels-idx1-ubyte"), 4);
+        idxFile(idx.resolve("t10k-images-idx3-ubyte"), 0, 2, 2);
+        idxFile(idx.resolve("t10k-labels-idx1-ubyte"), 0);
+        CliUsageTest.Result r = CliUsageTest.kobai("train", "--data", "idx:" + idx, "--model", "mlp:4-3", "--epochs", "1");
+        refused(r, "kobai train: " + idx.resolve("t10k-images-idx3-ubyte") + " holds 0 images", "test set");
+        assertEquals("", r.out());
+    }
+
+    /** An IDX file of unsigned bytes, all zero, with the given dimensions. */
+    static void idxFile(Path file, int... dims) throws Exception {
+        int n = 1;
+        for (int d : dims) {
+            n *= d;
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 + 4 * dims.length + n);
+        b.put((byte) 0).put((byte) 0).put((byte) 8).put((byte) dims.length);
+        for (int d : dims) {
+            b.putInt(d);
+        }
+        Files.write(file, b.array());
+    }
 }

@@ -221,6 +221,8 @@ public final class Datasets {
         Path testLabels = find(dir, "t10k-labels", "idx1-ubyte");
         Dataset train = IdxReader.readDataset(trainImages, trainLabels, name + "/train", numClasses, classNames);
         Dataset test = IdxReader.readDataset(testImages, testLabels, name + "/test", numClasses, classNames);
+        requireSamples(trainImages, train, "training");
+        requireSamples(testImages, test, "test");
         if (!java.util.Arrays.equals(train.sampleShape(), test.sampleShape())) {
             throw new DataFormatException(trainImages + " holds " + IdxReader.shapeText(train.sampleShape())
                     + " samples but " + testImages + " holds " + IdxReader.shapeText(test.sampleShape()));
@@ -235,6 +237,16 @@ public final class Datasets {
     }
 
     /** The first of the file's accepted names that exists; one that is not a regular file is refused, not skipped. */
+    /**
+     * Refuses a part of a data set without samples, as a usage error naming its file: training on
+     * it would train on nothing, testing on it report an accuracy measured on nothing.
+     */
+    private static void requireSamples(Path file, Dataset part, String which) {
+        if (part.size() == 0) {
+            throw new UsageException(file + " holds 0 images: the " + which + " set of a data set needs at least one");
+        }
+    }
+
     private static Path find(Path dir, String prefix, String suffix) {
         for (String sep : new String[] {"-", "."}) {
             for (String ext : new String[] {"", ".gz"}) {

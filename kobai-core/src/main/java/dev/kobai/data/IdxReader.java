@@ -186,6 +186,12 @@ public final class IdxReader {
         if (lab.dims().length != 1) {
             throw fault(labels, "a label file has exactly 1 dimension, got " + shapeText(lab.dims()));
         }
+        for (int k = 1; k < img.dims().length; k++) {
+            if (img.dims()[k] == 0) {
+                throw fault(images, "dimensions " + shapeText(img.dims()) + " give images of no pixels (dimension " + k
+                        + " is 0)");
+            }
+        }
         if (img.count() != lab.count()) {
             throw new DataFormatException(images + " holds " + img.count() + " images but " + labels
                     + " holds " + lab.count() + " labels; the counts must match");

@@ -240,6 +240,7 @@ public final class Training {
         // Compile the matrix kernel on another core while the data loads (see Kernels.warmUp).
         dev.kobai.tensor.kernel.Kernels.warmUpInBackground();
         TrainTest data = Datasets.fromSpec(dataSpec.dataset());
+        Trainer.requireSamples(settings.data(), data.train(), data.test());
         if (settings.scheduler() != null) {
             // Schedulers count the run's steps in an int (torch's total_steps).
             long steps = (long) settings.epochs() * DataLoader.batchesPerEpoch(data.train().size(), settings.batchSize());

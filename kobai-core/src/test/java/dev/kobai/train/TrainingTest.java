@@ -116,4 +116,23 @@ class TrainingTest {
         assertEquals("2000000 epochs of 1437 batches make 2874000000 steps, more than a scheduler counts (2147483647)",
                 e.getMessage());
     }
+
+    /** Training or testing on no samples is refused; evaluating none measures nothing (NaN, not 0). */
+    @Test
+    void emptyTrainingOrTestSetsAreRefused() {
+        dev.kobai.data.TrainTest digits = dev.kobai.data.Datasets.digits();
+        dev.kobai.data.Dataset none = digits.test().subset(new int[0], "digits/none");
+        Training.Setup setup = Training.build(new TrainSettings("digits", "mlp:64-10", "sgd:lr=0.1", 1, 32, 1), digits);
+        Trainer trainer = new Trainer(setup.model(), setup.optimizer());
+        UsageException test = assertThrows(UsageException.class,
+                () -> trainer.fit(setup.loader(), none, 1, new TrainingListener() {}));
+        assertEquals("data: the test set digits/none holds no samples; a test loss and accuracy would be measured on"
+                + " nothing", test.getMessage());
+        UsageException train = assertThrows(UsageException.class, () -> trainer.fit(
+                new dev.kobai.data.DataLoader(none, 32, new dev.kobai.tensor.Rng(1)), digits.test(), 1,
+                new TrainingListener() {}));
+        assertTrue(train.getMessage().contains("the training set digits/none holds no samples"), train.getMessage());
+        Trainer.Evaluation e = trainer.evaluate(none);
+        assertTrue(Double.isNaN(e.loss()) && Double.isNaN(e.accuracy()), e.toString());
+    }
 }
