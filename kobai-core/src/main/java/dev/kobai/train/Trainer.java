@@ -139,6 +139,10 @@ public final class Trainer {
     public List<EpochMetrics> fit(DataLoader loader, Dataset test, int epochs, TrainingListener listener,
                                   Position from, List<EpochMetrics> history) {
         requireSamples("data", loader.dataset(), test);
+        if (from.batch() > loader.batchesPerEpoch()) {
+            throw new IllegalArgumentException("position batch " + from.batch() + " lies past the end of an epoch of "
+                    + loader.batchesPerEpoch() + " batches");
+        }
         List<EpochMetrics> all = new ArrayList<>(history);
         stepCount = from.step();
         totalSkipped = from.totalSkipped();

@@ -116,6 +116,11 @@ public final class Training {
     private static List<EpochMetrics> train(TrainSettings settings, TrainingListener listener,
                                             Checkpointing checkpointing, Path exportWeights, Checkpoint.Saved saved) {
         Setup setup = prepare(settings);
+        if (saved != null && saved.position().batch() > setup.loader().batchesPerEpoch()) {
+            throw new dev.kobai.DataFormatException(saved.file() + ": position epoch " + saved.position().epoch()
+                    + ", batch " + saved.position().batch() + " lies past the end of the epoch: the data give "
+                    + setup.loader().batchesPerEpoch() + " batches of " + settings.batchSize());
+        }
         LRScheduler scheduler = scheduler(settings, setup);
         Trainer trainer = new Trainer(setup.model(), setup.optimizer(), scheduler, settings.clipGradNorm(),
                 settings.clipGradValue()).skipNonFinite(settings.skipNonFinite());
