@@ -94,7 +94,13 @@ public final class Datasets {
                     throw new UsageException("dataset spec '" + s + "' lacks its " + (kind.equals("csv") ? "FILE" : "DIR")
                             + "; valid forms: " + String.join(", ", SPEC_FORMS));
                 }
-                Path p = Path.of(arg);
+                Path p;
+                try {
+                    p = Path.of(arg);
+                } catch (java.nio.file.InvalidPathException e) {
+                    // e.g. a name that is not ASCII under the C locale, which the JDK cannot encode
+                    throw new UsageException("dataset spec '" + s + "': " + e.getMessage());
+                }
                 return switch (kind) {
                     case "fashion-mnist" -> fashionMnist(p);
                     case "idx" -> idx(p);

@@ -240,7 +240,11 @@ public final class Training {
         requirePositive("gradient-norm clipping", settings.clipGradNorm());
         requirePositive("gradient-value clipping", settings.clipGradValue());
         if (settings.init() != null) {
-            InputFile.require("--init", Path.of(settings.init()));
+            try {
+                InputFile.require("--init", Path.of(settings.init()));
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new UsageException("--init: " + e.getMessage());
+            }
         }
         // Compile the matrix kernel on another core while the data loads (see Kernels.warmUp).
         dev.kobai.tensor.kernel.Kernels.warmUpInBackground();
