@@ -153,14 +153,6 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
                 }
             }
         }
-        // The files read are regular files (a FIFO would hang the run, /dev/zero never end), checked
-        // before the outputs are, since with --resume alone the checkpoint is both.
-        if (resume != null) {
-            InputFile.require("--resume", resume);
-        }
-        if (init != null) {
-            InputFile.require("--init", init);
-        }
         Outputs outputs = new Outputs();
         // With --resume alone the run keeps checkpointing to the file it resumes.
         Path checkpointFile = checkpoint != null ? checkpoint : resume;
@@ -178,6 +170,13 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
             }
         }
         outputs.requireDistinct();
+        // The files read are regular files (a FIFO would hang the run, /dev/zero never end).
+        if (resume != null) {
+            InputFile.require("--resume", resume);
+        }
+        if (init != null) {
+            InputFile.require("--init", init);
+        }
         // Locked before the resumed checkpoint is read, so that no other run can replace it meanwhile.
         Map<String, Path> written = new LinkedHashMap<>();
         written.put(checkpoint != null ? "--checkpoint" : "--resume", checkpointFile);
