@@ -56,8 +56,14 @@ public final class Kobai implements Runnable {
             // Picocli's handlers see only Exceptions; a JVM Error would otherwise end in a raw trace.
             err.println(printable("kobai: out of memory (" + describe(e) + "); try a smaller model or batch size"));
             code = EXIT_FAILURE;
-        } catch (StackOverflowError e) {
-            err.println(printable("kobai: internal error: StackOverflowError"));
+        } catch (Error e) {
+            boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+            err.println(printable("kobai: internal error: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage())
+                    + (verbose ? "" : " (--verbose shows the stack trace)")));
+            if (verbose) {
+                e.printStackTrace(err);
+            }
             code = EXIT_FAILURE;
         }
         out.flush();
@@ -98,24 +104,8 @@ public final class Kobai implements Runnable {
 
     private static int onExecutionError(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {
         PrintWriter err = cmd.getErr();
-        int code;
-        String message;
-        if (ex instanceof UsageException) {
-            code = EXIT_USAGE;
-            message = describe(ex);
-        } else if (ex instanceof KobaiException) {
-            code = EXIT_FAILURE;
-            message = describe(ex);
-        } else if (ex instanceof IOException || ex instanceof UncheckedIOException) {
-            code = EXIT_FAILURE;
-            Throwable io = ex instanceof UncheckedIOException u ? u.getCause() : ex;
-            message = "I/O error: " + describeIo(io);
-        } else {
-            // Not one of our own errors: name its type, since the message alone may mean nothing.
-            code = EXIT_FAILURE;
-            message = "internal error: " + ex.getClass().getSimpleName()
-                    + (ex.getMessage() == null ? "" : ": " + ex.getMessage());
-        }
+        int code = ex instanceof UsageException ? EXIT_USAGE : EXIT_FAILURE;
+        String message = message(ex);
         boolean verbose = wantsStackTrace(cmd);
         if (!verbose && code == EXIT_FAILURE && !(ex instanceof KobaiException)) {
             message += " (--verbose shows the stack trace)";
@@ -125,6 +115,27 @@ public final class Kobai implements Runnable {
             ex.printStackTrace(err);
         }
         return code;
+    }
+
+    /** What an exception a command threw is, in one line: Kobai's own message, or its kind and message. */
+    static String message(Exception ex) {
+        if (ex instanceof KobaiException) {
+            return describe(ex);
+        }
+        if (ex instanceof IOException || ex instanceof UncheckedIOException) {
+            Throwable io = ex instanceof UncheckedIOException u ? u.getCause() : ex;
+            // A writer's own exception (ImageIO's "I/O error writing PNG file!") may wrap the one that
+            // names the file and says what happened.
+            for (Throwable c = io.getCause(); !(io instanceof java.nio.file.FileSystemException) && c != null;
+                 c = c.getCause()) {
+                if (c instanceof java.nio.file.FileSystemException) {
+                    io = c;
+                }
+            }
+            return "I/O error: " + describeIo(io);
+        }
+        // Not one of our own errors: name its type, since the message alone may mean nothing.
+        return "internal error: " + ex.getClass().getSimpleName() + (ex.getMessage() == null ? "" : ": " + ex.getMessage());
     }
 
     /**

@@ -46,4 +46,40 @@ class ErrorPrintingTest {
         assertTrue(r.err().startsWith("kobai train: dataset spec 'csv:a\\0b.csv': "), r.err());
         assertEquals(1, r.err().lines().count(), r.err());
     }
+
+    /** ImageIO wraps the stream's failure in its own words; the message is the one naming the file. */
+    @Test
+    void aWritersWrappedFailureIsDescribedByTheExceptionThatNamesTheFile() {
+        java.nio.file.FileSystemException named = new java.nio.file.FileSystemException("/x/a.png", null,
+                "cannot write: File too large");
+        javax.imageio.IIOException wrapped = new javax.imageio.IIOException("I/O error writing PNG file!", named);
+        assertEquals("I/O error: /x/a.png: cannot write: File too large", Kobai.message(wrapped));
+        assertEquals("I/O error: /x/a.png: cannot write: File too large",
+                Kobai.message(new java.io.UncheckedIOException(wrapped)));
+    }
+
+    /**
+     * A write that fails midway (here the file-size limit of ulimit -f) is one line naming the file,
+     * exit 1, and leaves the old file whole and no temporary file; it said "I/O error: File too large".
+     */
+    @Test
+    void aFailedImageWriteIsOneLineNamingTheFile() throws Exception {
+        Path gif = Files.writeString(dir.resolve("race.gif"), "old");
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String command = "ulimit -f 1; exec '" + javaBin + "' -XX:-UsePerfData --add-modules jdk.incubator.vector"
+                + " -Djava.awt.headless=true -cp '" + System.getProperty("java.class.path") + "' " + Kobai.class.getName()
+                + " race --surface booth --optimizer sgd:lr=0.01 --steps 3 --out '" + gif + "'";
+        Process p = new ProcessBuilder("bash", "-c", command).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                .replace("WARNING: Using incubator modules: jdk.incubator.vector\n", "");
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(1, p.exitValue(), err);
+        assertEquals("kobai race: I/O error: " + gif.toRealPath() + ": cannot write: File too large (--verbose shows"
+                + " the stack trace)\n", err, out);
+        assertEquals("old", Files.readString(gif));
+        try (var files = Files.list(dir)) {
+            assertEquals(java.util.List.of(gif), files.toList());
+        }
+    }
 }
