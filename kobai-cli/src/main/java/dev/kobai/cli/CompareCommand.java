@@ -183,6 +183,10 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
         }
         TrainTest set = Training.load(new TrainSettings(data, model, entries.getFirst().spec(), epochs, batchSize,
                 seed));
+        // Training.load checked the first optimizer's run against the heap; the others before any trains.
+        for (RacePresets.Entry e : entries.subList(1, entries.size())) {
+            Training.requireMemory(new TrainSettings(data, model, e.spec(), epochs, batchSize, seed), set);
+        }
         long steps = (long) epochs * DataLoader.batchesPerEpoch(set.train().size(), batchSize);
         if (steps > MAX_STEPS) {
             throw new UsageException("--epochs " + epochs + " of " + DataLoader.batchesPerEpoch(set.train().size(),

@@ -86,4 +86,16 @@ class AutoencoderCommandTest {
                 option.err());
         assertEquals("", option.out(), "no run started");
     }
+
+    /** As compare: a run whose estimate exceeds the heap is refused before the first run starts. */
+    @Test
+    void aRunThatCannotFitTheHeapIsRefusedBeforeAnyTrains(@TempDir Path dir) {
+        CliUsageTest.Result r = CliUsageTest.kobai("autoencoder", "--data", "digits", "--model", "autoencoder:64-2000-16",
+                "--train-size", "100", "--batch-size", "50", "--max-iters", "3", "--optimizer", "sgd:lr=0.1",
+                "--optimizer", "Newton=newton:max_params=100000000", "--out", dir.resolve("a").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("kobai autoencoder: model autoencoder:64-2000-16 with Newton"
+                + " (newton:max_params=100000000), batch 50 needs an estimated "), r.err());
+        assertEquals("", r.out(), "no run started");
+    }
 }

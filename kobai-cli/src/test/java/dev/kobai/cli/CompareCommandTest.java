@@ -84,4 +84,16 @@ class CompareCommandTest {
                 + " of each step and takes at most 10000000", r.err().strip());
         assertTrue(r.out().isEmpty(), r.out());
     }
+
+    /** Every optimizer's run is checked against the heap before the first trains (Newton's matrix here). */
+    @Test
+    void aRunThatCannotFitTheHeapIsRefusedBeforeAnyTrains(@TempDir Path dir) {
+        CliUsageTest.Result r = CliUsageTest.kobai("compare", "--model", "mlp:64-2000-10", "--optimizer", "sgd:lr=0.1",
+                "--optimizer", "newton:max_params=100000000", "--epochs", "1", "--out", dir.resolve("c").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("kobai compare: model mlp:64-2000-10 with newton:max_params=100000000 on digits,"
+                + " batch 64 needs an estimated "), r.err());
+        assertTrue(r.err().contains("the heap has left (Runtime.maxMemory() "), r.err());
+        assertEquals("", r.out(), "sgd did not train first");
+    }
 }

@@ -104,14 +104,35 @@ public final class AutoencoderTraining {
         return sum / n;
     }
 
+    /**
+     * Refuses, before the model is built, a run of {@code spec} that would not fit the heap
+     * ({@link MemoryEstimate}; the model's outputs are its reconstruction), with the estimate and the
+     * limit: Runtime.maxMemory() less {@code dataBytes}, what the data already take.
+     */
+    public static void requireMemory(String model, String label, String spec, int batchSize, Tensor train, Tensor eval,
+                                     long dataBytes) {
+        int d = train.size(1);
+        java.util.List<String> texts = Models.layerTexts(model, new int[] {d}, d);
+        String run = "model " + model + " with " + label + " (" + spec + ")";
+        long limit = Runtime.getRuntime().maxMemory() - dataBytes;
+        MemoryEstimate.requireParameters(run, ModelShapes.parameterCount(texts), limit, dataBytes);
+        MemoryEstimate.of(ModelShapes.of(texts, new int[] {d}), spec, batchSize, train.size(0), eval.size(0), d)
+                .require(run + ", batch " + batchSize, limit, dataBytes);
+    }
+
     /** The model a run starts from: the same weights for every run with the same seed. */
     public static Sequential initialModel(String spec, long seed, int features) {
+        return Models.autoencoder(requireInputs(spec, features), new Rng(seed).fork(), DType.FLOAT32);
+    }
+
+    /** The sizes of an autoencoder spec, after checking that it takes {@code features} inputs. */
+    public static int[] requireInputs(String spec, int features) {
         int[] sizes = Models.parseAutoencoderSizes(spec);
         if (sizes[0] != features) {
             throw new UsageException("model " + spec + " takes " + sizes[0] + " inputs but the data has " + features
                     + " features per example; start the model with " + features);
         }
-        return Models.autoencoder(sizes, new Rng(seed).fork(), DType.FLOAT32);
+        return sizes;
     }
 
     /**
