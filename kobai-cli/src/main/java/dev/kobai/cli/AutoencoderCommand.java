@@ -10,6 +10,7 @@ import dev.kobai.io.AtomicFile;
 import dev.kobai.nn.Models;
 import dev.kobai.tensor.Tensor;
 import dev.kobai.train.AutoencoderTraining;
+import dev.kobai.train.MemoryEstimate;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -178,7 +179,8 @@ public final class AutoencoderCommand implements Callable<Integer>, Kobai.Verbos
         TrainTest set = Datasets.fromSpec(data);
         Tensor train = AutoencoderTraining.images(set.train(), trainSize);
         Tensor eval = AutoencoderTraining.images(set.train(), evalSize);
-        run(entries, train, eval, settings, data, out, spec.commandLine().getOut());
+        run(entries, train, eval, settings, data, out, spec.commandLine().getOut(),
+                MemoryEstimate.dataBytes(set) + 4L * (train.numel() + eval.numel()));
         return 0;
     }
 
@@ -189,7 +191,27 @@ public final class AutoencoderCommand implements Callable<Integer>, Kobai.Verbos
     static List<AutoencoderTraining.Result> run(List<Entry> entries, Tensor train, Tensor eval,
                                                 AutoencoderTraining.Settings s, String data, Path dir, PrintWriter o)
             throws IOException {
-        AutoencoderTraining.initialModel(s.model(), s.seed(), train.size(1)); // checks the sizes before any run
+        return run(entries, train, eval, s, data, dir, o, 4L * (train.numel() + eval.numel()));
+    }
+
+    /** As above; {@code dataBytes} is what the data already take of the heap, for the memory estimate. */
+    static List<AutoencoderTraining.Result> run(List<Entry> entries, Tensor train, Tensor eval,
+                                                AutoencoderTraining.Settings s, String data, Path dir, PrintWriter o,
+                                                long dataBytes) throws IOException {
+        AutoencoderTraining.requireInputs(s.model(), train.size(1)); // checks the sizes before any run
+        // Each run's batch size is checked before the first run starts, not when its turn comes
+        // (the specs were checked when parsed).
+        int n = train.size(0);
+        if (n == 0) {
+            throw new UsageException("data " + data + ": the training set holds no images; there is nothing to train on");
+        }
+        for (Entry e : entries) {
+            if (e.batchSize() > n) {
+                throw new UsageException(e.label() + ": batch size " + e.batchSize() + " is larger than the " + n
+                        + " training images (--train-size)");
+            }
+            AutoencoderTraining.requireMemory(s.model(), e.label(), e.spec(), e.batchSize(), train, eval, dataBytes);
+        }
         Files.createDirectories(dir);
         List<AutoencoderTraining.Result> results = new ArrayList<>();
         try (AtomicFile.Replacement file = AtomicFile.begin(dir.resolve("metrics.jsonl"))) {

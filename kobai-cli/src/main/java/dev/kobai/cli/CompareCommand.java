@@ -71,6 +71,12 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
     /** The files a comparison writes into its directory. */
     static final String[] FILES = {"curves.png", "metrics.jsonl", "report.md"};
 
+    /**
+     * The most steps one run may take: each step's loss is kept (8 bytes, for every optimizer) and
+     * drawn, so 10 million steps already cost 80 MB per optimizer and a chart of as many points.
+     */
+    static final long MAX_STEPS = 10_000_000;
+
     /** The colours of the chart's series, in the order the optimizers are given. */
     private static final Color[] COLOURS = RaceRenderer.RUNNER_COLOURS;
 
@@ -177,6 +183,16 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
         }
         TrainTest set = Training.load(new TrainSettings(data, model, entries.getFirst().spec(), epochs, batchSize,
                 seed));
+        // Training.load checked the first optimizer's run against the heap; the others before any trains.
+        for (RacePresets.Entry e : entries.subList(1, entries.size())) {
+            Training.requireMemory(new TrainSettings(data, model, e.spec(), epochs, batchSize, seed), set);
+        }
+        long steps = (long) epochs * DataLoader.batchesPerEpoch(set.train().size(), batchSize);
+        if (steps > MAX_STEPS) {
+            throw new UsageException("--epochs " + epochs + " of " + DataLoader.batchesPerEpoch(set.train().size(),
+                    batchSize) + " batches make " + steps + " steps; compare records the loss of each step and takes"
+                    + " at most " + MAX_STEPS);
+        }
         Files.createDirectories(dir);
         List<Run> runs = new ArrayList<>();
         try (AtomicFile.Replacement file = AtomicFile.begin(dir.resolve("metrics.jsonl"))) {
@@ -222,12 +238,12 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
         Optimizer opt = setup.optimizer();
         DataLoader loader = setup.loader();
         int epochs = settings.epochs();
-        double[] losses = new double[loader.batchesPerEpoch() * epochs];
         int perEpoch = loader.batchesPerEpoch();
+        double[] losses = new double[Math.toIntExact((long) perEpoch * epochs)];
         TrainingListener record = new TrainingListener() {
             @Override
             public void onBatchEnd(int epoch, int batch, double loss) {
-                losses[(epoch - 1) * perEpoch + (batch - 1)] = loss;
+                losses[(int) ((long) (epoch - 1) * perEpoch + (batch - 1))] = loss;
             }
 
             @Override
@@ -236,7 +252,7 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
                 line.addProperty("optimizer", e.label());
                 line.addProperty("spec", e.spec());
                 line.addProperty("epoch", m.epoch());
-                line.addProperty("step", m.epoch() * perEpoch);
+                line.addProperty("step", (long) m.epoch() * perEpoch);
                 number(line, "train_loss", m.trainLoss());
                 number(line, "test_loss", m.testLoss());
                 number(line, "test_accuracy", m.testAccuracy());

@@ -54,10 +54,16 @@ public final class Kobai implements Runnable {
             code = cli.execute(args);
         } catch (OutOfMemoryError e) {
             // Picocli's handlers see only Exceptions; a JVM Error would otherwise end in a raw trace.
-            err.println("kobai: out of memory (" + describe(e) + "); try a smaller model or batch size");
+            err.println(printable("kobai: out of memory (" + describe(e) + "); try a smaller model or batch size"));
             code = EXIT_FAILURE;
-        } catch (StackOverflowError e) {
-            err.println("kobai: internal error: StackOverflowError");
+        } catch (Error e) {
+            boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+            err.println(printable("kobai: internal error: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage())
+                    + (verbose ? "" : " (--verbose shows the stack trace)")));
+            if (verbose) {
+                e.printStackTrace(err);
+            }
             code = EXIT_FAILURE;
         }
         out.flush();
@@ -74,7 +80,7 @@ public final class Kobai implements Runnable {
     private static int onParameterError(ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
-        err.println(qualifiedName(cmd) + ": " + parameterMessage(ex));
+        err.println(printable(qualifiedName(cmd) + ": " + parameterMessage(ex)));
         if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, err)) {
             err.println("Try '" + qualifiedName(cmd) + " --help' for more information.");
         }
@@ -98,33 +104,72 @@ public final class Kobai implements Runnable {
 
     private static int onExecutionError(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {
         PrintWriter err = cmd.getErr();
-        int code;
-        String message;
-        if (ex instanceof UsageException) {
-            code = EXIT_USAGE;
-            message = describe(ex);
-        } else if (ex instanceof KobaiException) {
-            code = EXIT_FAILURE;
-            message = describe(ex);
-        } else if (ex instanceof IOException || ex instanceof UncheckedIOException) {
-            code = EXIT_FAILURE;
-            Throwable io = ex instanceof UncheckedIOException u ? u.getCause() : ex;
-            message = "I/O error: " + describeIo(io);
-        } else {
-            // Not one of our own errors: name its type, since the message alone may mean nothing.
-            code = EXIT_FAILURE;
-            message = "internal error: " + ex.getClass().getSimpleName()
-                    + (ex.getMessage() == null ? "" : ": " + ex.getMessage());
-        }
+        int code = ex instanceof UsageException ? EXIT_USAGE : EXIT_FAILURE;
+        String message = message(ex);
         boolean verbose = wantsStackTrace(cmd);
         if (!verbose && code == EXIT_FAILURE && !(ex instanceof KobaiException)) {
             message += " (--verbose shows the stack trace)";
         }
-        err.println(qualifiedName(cmd) + ": " + message);
+        err.println(printable(qualifiedName(cmd) + ": " + message));
         if (verbose) {
             ex.printStackTrace(err);
         }
         return code;
+    }
+
+    /** What an exception a command threw is, in one line: Kobai's own message, or its kind and message. */
+    static String message(Exception ex) {
+        if (ex instanceof KobaiException) {
+            return describe(ex);
+        }
+        if (ex instanceof IOException || ex instanceof UncheckedIOException) {
+            Throwable io = ex instanceof UncheckedIOException u ? u.getCause() : ex;
+            // A writer's own exception (ImageIO's "I/O error writing PNG file!") may wrap the one that
+            // names the file and says what happened.
+            for (Throwable c = io.getCause(); !(io instanceof java.nio.file.FileSystemException) && c != null;
+                 c = c.getCause()) {
+                if (c instanceof java.nio.file.FileSystemException) {
+                    io = c;
+                }
+            }
+            return "I/O error: " + describeIo(io);
+        }
+        // Not one of our own errors: name its type, since the message alone may mean nothing.
+        return "internal error: " + ex.getClass().getSimpleName() + (ex.getMessage() == null ? "" : ": " + ex.getMessage());
+    }
+
+    /**
+     * A message as it may be printed: control characters (a NUL, an escape sequence, a carriage
+     * return) and Unicode's bidirectional overrides, which a file name or a spec can carry, are
+     * shown escaped (a backslash and 0, t or u001b, ...), so that they can neither hide
+     * nor rewrite what the terminal shows. A line break is escaped too, except one followed by two
+     * spaces, which starts an indented line of the message itself (an expression and its caret).
+     */
+    static String printable(String message) {
+        StringBuilder sb = null;
+        for (int i = 0; i < message.length(); i++) {
+            char c = message.charAt(i);
+            boolean ownLine = c == '\n' && message.startsWith("  ", i + 1);
+            boolean escape = !ownLine && (Character.isISOControl(c) || (c >= '\u202A' && c <= '\u202E')
+                    || (c >= '\u2066' && c <= '\u2069'));
+            if (escape && sb == null) {
+                sb = new StringBuilder(message.length() + 16).append(message, 0, i);
+            }
+            if (sb != null) {
+                if (!escape) {
+                    sb.append(c);
+                } else {
+                    sb.append(switch (c) {
+                        case '\0' -> "\\0";
+                        case '\t' -> "\\t";
+                        case '\n' -> "\\n";
+                        case '\r' -> "\\r";
+                        default -> String.format("\\u%04x", (int) c);
+                    });
+                }
+            }
+        }
+        return sb == null ? message : sb.toString();
     }
 
     static String describe(Throwable t) {

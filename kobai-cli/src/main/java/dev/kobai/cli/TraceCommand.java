@@ -2,7 +2,6 @@ package dev.kobai.cli;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
@@ -14,7 +13,6 @@ import dev.kobai.surface.Surfaces;
 import dev.kobai.surface.Trace;
 import dev.kobai.tensor.DType;
 import java.io.PrintWriter;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -97,20 +95,17 @@ public final class TraceCommand implements Callable<Integer>, Kobai.Verbosity {
         if (!fmt.equals("csv") && !fmt.equals("json")) {
             throw usage("--format must be csv or json, got '" + format + "'");
         }
-        List<Trace.Sample> samples = Trace.run(s, params -> {
+        PrintWriter out = spec.commandLine().getOut();
+        // Rows are printed as they are computed and not kept: memory does not grow with --steps.
+        Printer printer = new Printer(out, fmt.equals("json"), s, optimizer, type, steps);
+        Trace.run(s, params -> {
             try {
                 return Optimizers.create(optimizer, params);
             } catch (UsageException e) {
                 throw usage("--optimizer '" + optimizer + "': " + e.getMessage());
             }
-        }, from, steps, type);
-        PrintWriter out = spec.commandLine().getOut();
-        if (fmt.equals("csv")) {
-            writeCsv(out, samples, type);
-        } else {
-            writeJson(out, s, optimizer, type, samples);
-        }
-        out.flush();
+        }, from, steps, type, printer);
+        printer.finish();
         return 0;
     }
 
@@ -154,41 +149,92 @@ public final class TraceCommand implements Callable<Integer>, Kobai.Verbosity {
         return new ParameterException(spec.commandLine(), message);
     }
 
-    static void writeCsv(PrintWriter out, List<Trace.Sample> samples, DType type) {
-        out.println("step,x,y,loss");
-        StringBuilder row = new StringBuilder();
-        for (Trace.Sample s : samples) {
+    /**
+     * Prints the samples of a trace as they come, keeping none: CSV rows, or the JSON object with its
+     * {@code points} array written point by point (the same bytes Gson writes for the whole object).
+     * Nothing is printed before the first sample, so that a bad optimizer spec, found when the
+     * optimizer is made, leaves standard output empty. Output that can no longer be written (a
+     * closed pipe) stops the run, rather than letting it compute rows no one reads.
+     */
+    static final class Printer implements java.util.function.Consumer<Trace.Sample> {
+        /** How many rows are printed between checks that the output still takes them. */
+        private static final int CHECK_EVERY = 1024;
+
+        private final PrintWriter out;
+        private final boolean json;
+        private final Surface surface;
+        private final String optimizerSpec;
+        private final DType type;
+        private final int steps;
+        private final StringBuilder row = new StringBuilder();
+        private long printed;
+
+        Printer(PrintWriter out, boolean json, Surface surface, String optimizerSpec, DType type, int steps) {
+            this.out = out;
+            this.json = json;
+            this.surface = surface;
+            this.optimizerSpec = optimizerSpec;
+            this.type = type;
+            this.steps = steps;
+        }
+
+        @Override
+        public void accept(Trace.Sample s) {
             row.setLength(0);
-            row.append(s.step()).append(',').append(number(s.x(), type)).append(',').append(number(s.y(), type))
-                    .append(',').append(number(s.loss(), type));
-            out.println(row);
+            if (printed == 0) {
+                row.append(json ? header() : "step,x,y,loss\n");
+            }
+            if (json) {
+                JsonObject p = new JsonObject();
+                p.addProperty("step", s.step());
+                p.add("x", json(s.x(), type));
+                p.add("y", json(s.y(), type));
+                p.add("loss", json(s.loss(), type));
+                row.append(printed == 0 ? "" : ",").append(GSON.toJson(p));
+                out.print(row);
+            } else {
+                row.append(s.step()).append(',').append(number(s.x(), type)).append(',')
+                        .append(number(s.y(), type)).append(',').append(number(s.loss(), type));
+                out.println(row);
+            }
+            printed++;
+            if (printed % CHECK_EVERY == 0) {
+                requireWritable();
+            }
+        }
+
+        /** The JSON object up to its points array's first element. */
+        private String header() {
+            JsonObject o = new JsonObject();
+            o.addProperty("surface", surface.name());
+            o.addProperty("formula", surface.formula());
+            o.addProperty("optimizer", optimizerSpec);
+            o.addProperty("dtype", type.toString());
+            o.addProperty("steps", steps);
+            String head = GSON.toJson(o);
+            return head.substring(0, head.length() - 1) + ",\"points\":[";
+        }
+
+        /** Ends the JSON object, flushes, and fails if anything could not be written. */
+        void finish() {
+            if (json) {
+                out.println("]}");
+            }
+            out.flush();
+            requireWritable();
+        }
+
+        private void requireWritable() {
+            if (out.checkError()) {
+                throw new dev.kobai.KobaiException("cannot write the output (standard output closed?); stopped after "
+                        + printed + " of " + (steps + 1L) + " rows");
+            }
         }
     }
 
     /** The shortest decimal that reads back as the same value in the run's dtype. */
     static String number(double v, DType type) {
         return type == DType.FLOAT32 ? Float.toString((float) v) : Double.toString(v);
-    }
-
-    static void writeJson(PrintWriter out, Surface surface, String optimizerSpec, DType type,
-                          List<Trace.Sample> samples) {
-        JsonObject o = new JsonObject();
-        o.addProperty("surface", surface.name());
-        o.addProperty("formula", surface.formula());
-        o.addProperty("optimizer", optimizerSpec);
-        o.addProperty("dtype", type.toString());
-        o.addProperty("steps", samples.size() - 1);
-        JsonArray points = new JsonArray();
-        for (Trace.Sample s : samples) {
-            JsonObject p = new JsonObject();
-            p.addProperty("step", s.step());
-            p.add("x", json(s.x(), type));
-            p.add("y", json(s.y(), type));
-            p.add("loss", json(s.loss(), type));
-            points.add(p);
-        }
-        o.add("points", points);
-        out.println(GSON.toJson(o));
     }
 
     /** A number in the run's precision; null for NaN and infinities, which JSON cannot hold. */

@@ -1,6 +1,7 @@
 package dev.kobai.cli;
 
 import dev.kobai.UsageException;
+import dev.kobai.io.InputFile;
 import dev.kobai.io.OutputPath;
 import dev.kobai.io.RunLock;
 import dev.kobai.train.Checkpoint;
@@ -169,6 +170,13 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
             }
         }
         outputs.requireDistinct();
+        // The files read are regular files (a FIFO would hang the run, /dev/zero never end).
+        if (resume != null) {
+            InputFile.require("--resume", resume);
+        }
+        if (init != null) {
+            InputFile.require("--init", init);
+        }
         // Locked before the resumed checkpoint is read, so that no other run can replace it meanwhile.
         Map<String, Path> written = new LinkedHashMap<>();
         written.put(checkpoint != null ? "--checkpoint" : "--resume", checkpointFile);

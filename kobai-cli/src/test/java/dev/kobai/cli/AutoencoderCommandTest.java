@@ -66,4 +66,36 @@ class AutoencoderCommandTest {
                 "--target-loss", "0", "--out", dir.toString());
         assertEquals(2, target.code(), target.err());
     }
+
+    /** Each run's batch size and optimizer are checked before the first run starts, not when their turn comes. */
+    @Test
+    void everyRunIsCheckedBeforeTheFirstStarts(@TempDir Path dir) {
+        CliUsageTest.Result big = CliUsageTest.kobai("autoencoder", "--data", "digits", "--model", "autoencoder:64-16-4",
+                "--train-size", "100", "--batch-size", "50", "--max-iters", "3", "--optimizer", "sgd:lr=0.1", "--optimizer",
+                "Adam=adam@500",
+                "--out", dir.resolve("a").toString());
+        assertEquals(2, big.code(), big.err());
+        assertEquals("kobai autoencoder: Adam: batch size 500 is larger than the 100 training images (--train-size)",
+                big.err().strip());
+        assertEquals("", big.out(), "no run started");
+        CliUsageTest.Result option = CliUsageTest.kobai("autoencoder", "--data", "digits", "--model",
+                "autoencoder:64-16-4", "--train-size", "100", "--max-iters", "3", "--optimizer", "sgd:lr=0.1",
+                "--optimizer", "adam:lrr=1@50", "--out", dir.resolve("b").toString());
+        assertEquals(2, option.code(), option.err());
+        assertTrue(option.err().startsWith("kobai autoencoder: --optimizer 'adam:lrr=1@50': unknown option 'lrr'"),
+                option.err());
+        assertEquals("", option.out(), "no run started");
+    }
+
+    /** As compare: a run whose estimate exceeds the heap is refused before the first run starts. */
+    @Test
+    void aRunThatCannotFitTheHeapIsRefusedBeforeAnyTrains(@TempDir Path dir) {
+        CliUsageTest.Result r = CliUsageTest.kobai("autoencoder", "--data", "digits", "--model", "autoencoder:64-2000-16",
+                "--train-size", "100", "--batch-size", "50", "--max-iters", "3", "--optimizer", "sgd:lr=0.1",
+                "--optimizer", "Newton=newton:max_params=100000000", "--out", dir.resolve("a").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("kobai autoencoder: model autoencoder:64-2000-16 with Newton"
+                + " (newton:max_params=100000000), batch 50 needs an estimated "), r.err());
+        assertEquals("", r.out(), "no run started");
+    }
 }

@@ -73,4 +73,27 @@ class CompareCommandTest {
                 "--out", dir.toString());
         assertEquals(2, model.code(), model.err());
     }
+
+    /** Each step's loss is kept: a run of more steps than that can hold is refused before training, not overflowed. */
+    @Test
+    void moreStepsThanCompareRecordsAreAUsageErrorBeforeTraining(@TempDir Path dir) {
+        CliUsageTest.Result r = CliUsageTest.kobai("compare", "--optimizer", "sgd:lr=0.1", "--epochs", "2000000",
+                "--batch-size", "1", "--out", dir.resolve("c").toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals("kobai compare: --epochs 2000000 of 1437 batches make 2874000000 steps; compare records the loss"
+                + " of each step and takes at most 10000000", r.err().strip());
+        assertTrue(r.out().isEmpty(), r.out());
+    }
+
+    /** Every optimizer's run is checked against the heap before the first trains (Newton's matrix here). */
+    @Test
+    void aRunThatCannotFitTheHeapIsRefusedBeforeAnyTrains(@TempDir Path dir) {
+        CliUsageTest.Result r = CliUsageTest.kobai("compare", "--model", "mlp:64-2000-10", "--optimizer", "sgd:lr=0.1",
+                "--optimizer", "newton:max_params=100000000", "--epochs", "1", "--out", dir.resolve("c").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("kobai compare: model mlp:64-2000-10 with newton:max_params=100000000 on digits,"
+                + " batch 64 needs an estimated "), r.err());
+        assertTrue(r.err().contains("the heap has left (Runtime.maxMemory() "), r.err());
+        assertEquals("", r.out(), "sgd did not train first");
+    }
 }

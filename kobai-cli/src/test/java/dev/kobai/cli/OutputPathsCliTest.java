@@ -207,4 +207,35 @@ class OutputPathsCliTest {
         System.arraycopy(tail, 0, all, head.length, tail.length);
         return all;
     }
+
+    /**
+     * An output where no file can be created (/proc, where access(2) says yes to root) is refused
+     * before any work, as a usage error naming the flag: it used to fail after the race was drawn,
+     * the comparison trained or the benchmarks measured, as an I/O error naming a temporary file.
+     */
+    @Test
+    void everyCommandRefusesAnOutputWhereNoFileCanBeCreatedBeforeWorking() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc")));
+        String[][] cases = {
+            {"race", "--out", "/proc/x.gif", "--surface", "booth", "--optimizer", "sgd:lr=0.01", "--steps", "5"},
+            {"race", "--png", "/proc/x.png", "--out", dir.resolve("r.gif").toString(), "--surface", "booth",
+                "--optimizer", "sgd:lr=0.01", "--steps", "5"},
+            {"race", "--csv", "/proc/x.csv", "--out", dir.resolve("r.gif").toString(), "--surface", "booth",
+                "--optimizer", "sgd:lr=0.01", "--steps", "5"},
+            {"compare", "--out", "/proc/cmp", "--epochs", "1", "--optimizer", "sgd:lr=0.1"},
+            {"autoencoder", "--out", "/proc/ae", "--data", "digits", "--model", "autoencoder:64-8", "--optimizer",
+                "sgd:lr=0.1"},
+            {"demo", "--out", "/proc/demo", "--epochs", "1"},
+            {"train", "--checkpoint", "/proc/c.safetensors", "--epochs", "1"},
+            {"train", "--export-weights", "/proc/w.safetensors", "--epochs", "1"},
+            {"train", "--metrics", "/proc/m.jsonl", "--epochs", "1"},
+            {"bench", "--json", "/proc/b.json", "--quick", "--only", "matmul"},
+        };
+        for (String[] args : cases) {
+            CliUsageTest.Result r = CliUsageTest.kobai(args);
+            refused(r, "kobai " + args[0] + ": " + args[1] + ": cannot write ", args[2]);
+            assertEquals("", r.out(), String.join(" ", args) + " did work first");
+        }
+        assertEquals(List.of(), names(), "nothing written");
+    }
 }

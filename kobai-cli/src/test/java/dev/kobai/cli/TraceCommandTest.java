@@ -158,4 +158,95 @@ class TraceCommandTest {
         }
         assertTrue(kobai("--help").out().contains("trace"));
     }
+
+    /** A flat sum of 6,000 terms used to end in "internal error: StackOverflowError" (exit 1). */
+    @Test
+    void aLongFormulaTracesAndAMistakeInItIsAUsageErrorPointingAtIt() {
+        String sum = "0.001*x^2" + "+0.001*x^2".repeat(5_999) + "+y^2";
+        CliUsageTest.Result r = kobai("trace", "--surface", "expr:" + sum, "--optimizer", "sgd:lr=0.1", "--steps", "3");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(5, r.out().lines().count());
+        CliUsageTest.Result bad = kobai("trace", "--surface", "expr:" + sum + "+2e", "--optimizer", "sgd:lr=0.1");
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().startsWith("kobai trace: --surface: bad expression at column " + (sum.length() + 2)
+                + ": bad number '2e'"), bad.err());
+        assertTrue(bad.err().lines().allMatch(l -> l.length() < 200), "the long formula is shown around the fault");
+    }
+
+    /** Streamed, the output is what printing the whole run at the end gave: the same CSV, and Gson's JSON object. */
+    @Test
+    void streamedOutputIsTheWholeRunsOutput() {
+        var surface = Surfaces.byName("beale");
+        for (String dtype : List.of("float64", "float32")) {
+            var type = dev.kobai.tensor.DType.parse(dtype);
+            List<dev.kobai.surface.Trace.Sample> run = dev.kobai.surface.Trace.run(surface, "adam:lr=0.05", null, 200,
+                    type);
+            StringBuilder csv = new StringBuilder("step,x,y,loss\n");
+            JsonArray points = new JsonArray();
+            for (var p : run) {
+                csv.append(p.step()).append(',').append(TraceCommand.number(p.x(), type)).append(',')
+                        .append(TraceCommand.number(p.y(), type)).append(',').append(TraceCommand.number(p.loss(), type))
+                        .append('\n');
+                JsonObject o = new JsonObject();
+                o.addProperty("step", p.step());
+                for (String k : List.of("x", "y", "loss")) {
+                    double v = k.equals("x") ? p.x() : k.equals("y") ? p.y() : p.loss();
+                    o.add(k, type == dev.kobai.tensor.DType.FLOAT32 ? new com.google.gson.JsonPrimitive((float) v)
+                            : new com.google.gson.JsonPrimitive(v));
+                }
+                points.add(o);
+            }
+            JsonObject whole = new JsonObject();
+            whole.addProperty("surface", "beale");
+            whole.addProperty("formula", surface.formula());
+            whole.addProperty("optimizer", "adam:lr=0.05");
+            whole.addProperty("dtype", dtype);
+            whole.addProperty("steps", 200);
+            whole.add("points", points);
+            String json = new com.google.gson.GsonBuilder().serializeNulls().disableHtmlEscaping().create().toJson(whole);
+            assertEquals(csv.toString(), kobai("trace", "--surface", "beale", "--optimizer", "adam:lr=0.05", "--steps",
+                    "200", "--dtype", dtype).out(), dtype);
+            assertEquals(json + "\n", kobai("trace", "--surface", "beale", "--optimizer", "adam:lr=0.05", "--steps",
+                    "200", "--dtype", dtype, "--format", "json").out(), dtype);
+        }
+    }
+
+    /**
+     * Memory does not grow with --steps: 400,000 steps as JSON run in a 24 MB heap. Held until the end,
+     * they took about 1 GB per million steps (a list of samples, then Gson's tree of them).
+     */
+    @Test
+    void aLongTraceRunsInASmallHeap() throws Exception {
+        for (String format : List.of("json")) {
+            Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java")
+                    .toString(), "-Xmx24m", "-XX:+UseSerialGC", "--add-modules", "jdk.incubator.vector", "-cp",
+                    System.getProperty("java.class.path"), Kobai.class.getName(), "trace", "--surface", "rosenbrock",
+                    "--optimizer", "sgd:lr=0.0001", "--steps", "400000", "--format", format)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), format + ": " + err);
+        }
+    }
+
+    /** Output that cannot be written stops the run; Integer.MAX_VALUE steps no longer overflow a list's size. */
+    @Test
+    void aClosedOutputStopsTheRun() {
+        java.io.OutputStream closed = new java.io.OutputStream() {
+            private long written;
+
+            @Override
+            public void write(int b) throws java.io.IOException {
+                if (++written > 10_000) {
+                    throw new java.io.IOException("Broken pipe");
+                }
+            }
+        };
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = Kobai.execute(new String[] {"trace", "--surface", "booth", "--optimizer", "sgd:lr=0.01", "--steps",
+            "2147483647"}, new java.io.PrintWriter(closed, true), new java.io.PrintWriter(err, true));
+        assertEquals(1, code, err.toString());
+        assertEquals("kobai trace: cannot write the output (standard output closed?); stopped after 1024 of 2147483648"
+                + " rows\n", err.toString());
+    }
 }

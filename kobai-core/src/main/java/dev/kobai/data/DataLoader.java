@@ -91,7 +91,20 @@ public final class DataLoader {
 
     /** The number of batches in every epoch, the last possibly partial. */
     public int batchesPerEpoch() {
-        return (dataset.size() + batchSize - 1) / batchSize;
+        return batchesPerEpoch(dataset.size(), batchSize);
+    }
+
+    /**
+     * The number of batches of at most {@code batchSize} that {@code samples} samples make: one
+     * whenever the batch size is at least the number of samples, none for no samples. (Written
+     * without {@code samples + batchSize - 1}, which overflows for a batch size near
+     * Integer.MAX_VALUE and made such a run train on nothing.)
+     */
+    public static int batchesPerEpoch(int samples, int batchSize) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+        }
+        return samples <= 0 ? 0 : 1 + (samples - 1) / batchSize;
     }
 
     /** Starts the next epoch; a shuffling loader draws its order now. */

@@ -2,6 +2,7 @@ package dev.kobai.data;
 
 import dev.kobai.DataFormatException;
 import dev.kobai.UsageException;
+import dev.kobai.io.InputFile;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -93,7 +94,13 @@ public final class Datasets {
                     throw new UsageException("dataset spec '" + s + "' lacks its " + (kind.equals("csv") ? "FILE" : "DIR")
                             + "; valid forms: " + String.join(", ", SPEC_FORMS));
                 }
-                Path p = Path.of(arg);
+                Path p;
+                try {
+                    p = Path.of(arg);
+                } catch (java.nio.file.InvalidPathException e) {
+                    // e.g. a name that is not ASCII under the C locale, which the JDK cannot encode
+                    throw new UsageException("dataset spec '" + s + "': " + e.getMessage());
+                }
                 return switch (kind) {
                     case "fashion-mnist" -> fashionMnist(p);
                     case "idx" -> idx(p);
@@ -206,9 +213,7 @@ public final class Datasets {
      * @throws UsageException if the file does not exist
      */
     public static TrainTest csv(Path file, String labelColumn) {
-        if (!Files.isRegularFile(file)) {
-            throw new UsageException("CSV file " + file + ": no such file");
-        }
+        InputFile.require("CSV file", file);
         return CsvReader.read(file, labelColumn).split(TEST_FRACTION, SPLIT_SEED);
     }
 
@@ -222,6 +227,8 @@ public final class Datasets {
         Path testLabels = find(dir, "t10k-labels", "idx1-ubyte");
         Dataset train = IdxReader.readDataset(trainImages, trainLabels, name + "/train", numClasses, classNames);
         Dataset test = IdxReader.readDataset(testImages, testLabels, name + "/test", numClasses, classNames);
+        requireSamples(trainImages, train, "training");
+        requireSamples(testImages, test, "test");
         if (!java.util.Arrays.equals(train.sampleShape(), test.sampleShape())) {
             throw new DataFormatException(trainImages + " holds " + IdxReader.shapeText(train.sampleShape())
                     + " samples but " + testImages + " holds " + IdxReader.shapeText(test.sampleShape()));
@@ -235,11 +242,23 @@ public final class Datasets {
         return new TrainTest(train, test);
     }
 
+    /** The first of the file's accepted names that exists; one that is not a regular file is refused, not skipped. */
+    /**
+     * Refuses a part of a data set without samples, as a usage error naming its file: training on
+     * it would train on nothing, testing on it report an accuracy measured on nothing.
+     */
+    private static void requireSamples(Path file, Dataset part, String which) {
+        if (part.size() == 0) {
+            throw new UsageException(file + " holds 0 images: the " + which + " set of a data set needs at least one");
+        }
+    }
+
     private static Path find(Path dir, String prefix, String suffix) {
         for (String sep : new String[] {"-", "."}) {
             for (String ext : new String[] {"", ".gz"}) {
                 Path p = dir.resolve(prefix + sep + suffix + ext);
-                if (Files.isRegularFile(p)) {
+                if (Files.exists(p)) {
+                    InputFile.require("dataset directory " + dir, p);
                     return p;
                 }
             }

@@ -1,12 +1,12 @@
 package dev.kobai.data;
 
 import dev.kobai.DataFormatException;
+import dev.kobai.io.InputFile;
 
 import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -23,6 +23,7 @@ import java.util.zip.ZipException;
  * <p>Only type {@code 0x08} (unsigned byte) is supported, which is what every MNIST-style image and
  * label file uses. Declared sizes are checked against what the file can hold before anything is
  * allocated, so a corrupt header yields a {@link DataFormatException}, never an OutOfMemoryError.
+ * Only a regular file is read, and no further than its size ({@link InputFile}).
  */
 public final class IdxReader {
     /** The unsigned-byte type code, the only one supported. */
@@ -64,14 +65,16 @@ public final class IdxReader {
      */
     public static Contents read(Path file) {
         long fileSize;
+        InputStream opened;
         try {
-            fileSize = Files.size(file);
+            fileSize = InputFile.size(file);
+            opened = InputFile.open(file);
         } catch (NoSuchFileException e) {
             throw fault(file, "no such file");
         } catch (IOException e) {
             throw fault(file, "cannot read: " + e.getMessage());
         }
-        try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+        try (InputStream raw = new BufferedInputStream(opened, 1 << 16)) {
             raw.mark(2);
             int b0 = raw.read();
             int b1 = raw.read();
@@ -182,6 +185,12 @@ public final class IdxReader {
         }
         if (lab.dims().length != 1) {
             throw fault(labels, "a label file has exactly 1 dimension, got " + shapeText(lab.dims()));
+        }
+        for (int k = 1; k < img.dims().length; k++) {
+            if (img.dims()[k] == 0) {
+                throw fault(images, "dimensions " + shapeText(img.dims()) + " give images of no pixels (dimension " + k
+                        + " is 0)");
+            }
         }
         if (img.count() != lab.count()) {
             throw new DataFormatException(images + " holds " + img.count() + " images but " + labels

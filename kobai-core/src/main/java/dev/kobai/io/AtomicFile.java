@@ -119,6 +119,8 @@ public final class AtomicFile {
                     if (attempt == 100) {
                         throw e;
                     }
+                } catch (IOException e) {
+                    throw failure(target, "cannot create its temporary file in " + dir, e);
                 }
             }
             this.tmp = created;
@@ -131,10 +133,33 @@ public final class AtomicFile {
                 throw e;
             }
             OutputStream buffered = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+            // Every failure to write names the target, not the temporary file or nothing at all.
             this.stream = new FilterOutputStream(buffered) {
                 @Override
+                public void write(int b) throws IOException {
+                    try {
+                        buffered.write(b);
+                    } catch (IOException e) {
+                        throw failure(Replacement.this.target, "cannot write", e);
+                    }
+                }
+
+                @Override
                 public void write(byte[] b, int off, int len) throws IOException {
-                    buffered.write(b, off, len);
+                    try {
+                        buffered.write(b, off, len);
+                    } catch (IOException e) {
+                        throw failure(Replacement.this.target, "cannot write", e);
+                    }
+                }
+
+                @Override
+                public void flush() throws IOException {
+                    try {
+                        buffered.flush();
+                    } catch (IOException e) {
+                        throw failure(Replacement.this.target, "cannot write", e);
+                    }
                 }
 
                 @Override
@@ -160,11 +185,19 @@ public final class AtomicFile {
                 throw new IllegalStateException("the replacement of " + target + " has ended");
             }
             stream.flush();
-            channel.force(true);
+            try {
+                channel.force(true);
+            } catch (IOException e) {
+                throw failure(target, "cannot write", e);
+            }
             refuseSpecial(target, target);
             keepPermissions();
             // Renamed while the temporary file is still locked, so no sweep can take it first.
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                throw failure(target, "cannot rename its temporary file " + tmp.getFileName() + " over it", e);
+            }
             done = true;
             release();
             syncDirectory(dir);
@@ -235,6 +268,23 @@ public final class AtomicFile {
             }
         }
         return removed;
+    }
+
+    /**
+     * "TARGET: WHAT: REASON", as a FileSystemException whose message names the file written (the
+     * cause keeps the JDK's own exception); one that already names it passes unchanged.
+     */
+    static IOException failure(Path target, String what, IOException e) {
+        if (e instanceof FileSystemException f && target.toString().equals(f.getFile())) {
+            return e;
+        }
+        String reason = e instanceof FileSystemException f && f.getReason() != null ? f.getReason()
+                : e instanceof java.nio.file.NoSuchFileException ? "no such file or directory"
+                : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        FileSystemException out = new FileSystemException(target.toString(), null, what + ": " + reason);
+        out.initCause(e);
+        return out;
     }
 
     /** The start of every temporary file name of {@code target}: {@code .NAME.}. */

@@ -2,6 +2,7 @@ package dev.kobai.io;
 
 import dev.kobai.UsageException;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -9,6 +10,7 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The checks Kobai makes on every path it is asked to write, before any work starts, and the file
@@ -16,7 +18,8 @@ import java.util.List;
  *
  * <ul>
  *   <li>A <b>file</b> output (a checkpoint, weights, a picture, a report) must be a regular file or
- *       not exist yet, in an existing, writable directory. Kobai replaces files atomically
+ *       not exist yet, in an existing directory where a file can be created: one is created and
+ *       deleted to find out, since access(2) says yes to root even in /proc. Kobai replaces files atomically
  *       ({@link AtomicFile}), so a directory, device, FIFO or socket is refused: it must never be
  *       replaced by a regular file.</li>
  *   <li>A <b>symbolic link</b> is followed to its target, which is what gets replaced, in its own
@@ -75,7 +78,52 @@ public final class OutputPath {
             throw new UsageException(what + ": cannot write " + shown(path, target) + ": directory " + dir
                     + " is not writable");
         }
+        probe(what, shown(path, target), dir, target.getFileName().toString());
         return target;
+    }
+
+    /**
+     * Creates and at once deletes a file named as the write's temporary file ({@code .NAME.DIGITS.tmp})
+     * in {@code dir}: what a write does first, and the only test that holds where access(2) says yes
+     * and creating a file fails (for root in /proc or /sys, on a full or read-only file system). The
+     * file lives for one system call; a run killed in between leaves it for the next write of NAME
+     * to remove ({@link AtomicFile#removeOrphans}).
+     */
+    private static void probe(String what, String shown, Path dir, String name) {
+        for (int attempt = 0; ; attempt++) {
+            Path p = dir.resolve("." + name + "." + Long.toUnsignedString(ThreadLocalRandom.current().nextLong())
+                    + ".tmp");
+            try {
+                Files.createFile(p);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt < 100) {
+                    continue;
+                }
+                throw new UsageException(what + ": cannot write " + shown + ": cannot create a file in " + dir);
+            } catch (IOException e) {
+                throw new UsageException(what + ": cannot write " + shown + ": cannot create a file in " + dir + " ("
+                        + reason(e) + ")");
+            }
+            try {
+                Files.delete(p);
+            } catch (IOException e) {
+                throw new UsageException(what + ": cannot write " + shown + ": cannot delete a file in " + dir + " ("
+                        + reason(e) + ")");
+            }
+            return;
+        }
+    }
+
+    /** Why a file operation failed, without the path the JDK puts first. */
+    private static String reason(IOException e) {
+        if (e instanceof FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        return switch (e) {
+            case NoSuchFileException _ -> "no such file or directory";
+            case java.nio.file.AccessDeniedException _ -> "permission denied";
+            default -> String.valueOf(e.getMessage());
+        };
     }
 
     /**
@@ -121,6 +169,10 @@ public final class OutputPath {
         if (!Files.isWritable(existing)) {
             throw new UsageException(what + ": cannot write into " + existing + ": not writable");
         }
+        // a directory to make is probed in the one it will be made in, with its own name
+        Path below = existing.equals(abs) ? null : abs.getName(existing.getNameCount());
+        probe(what, existing.equals(abs) ? "into " + path : path.toString(), existing,
+                below == null ? "kobai" : below.toString());
         try {
             Path real = existing.toRealPath();
             return existing.equals(abs) ? real : real.resolve(existing.relativize(abs));

@@ -143,6 +143,11 @@ public final class RunLock implements AutoCloseable {
                         LinkOption.NOFOLLOW_LINKS).close();
                 continue;
             }
+            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                // Opening a FIFO would do, but nothing could be written in it for the next run to read.
+                String kind = Files.isSymbolicLink(file) ? "a symbolic link" : OutputPath.special(file);
+                throw new IOException(file + " is " + kind + ", not a regular file; remove it");
+            }
             FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE,
                     LinkOption.NOFOLLOW_LINKS);
             try {

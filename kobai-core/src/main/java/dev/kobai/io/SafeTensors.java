@@ -11,7 +11,6 @@ import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -163,12 +162,15 @@ public final class SafeTensors {
         }
     }
 
-    /** Reads and checks a file. */
+    /**
+     * Reads and checks a file. Only a regular file is read ({@link InputFile}): a FIFO or a device
+     * such as /dev/zero is a {@link dev.kobai.UsageException}; nothing past the file's size is read.
+     */
     public static Contents read(Path file) {
         String source = file.toString();
         long size;
         try {
-            size = Files.size(file);
+            size = InputFile.size(file);
         } catch (IOException e) {
             throw new DataFormatException(source + ": cannot read: " + ioMessage(e), e);
         }
@@ -178,7 +180,7 @@ public final class SafeTensors {
         }
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(file);
+            bytes = InputFile.readAllBytes(file, MAX_FILE_BYTES);
         } catch (IOException e) {
             throw new DataFormatException(source + ": cannot read: " + ioMessage(e), e);
         }

@@ -97,7 +97,10 @@ public final class Models {
             LayerSpec.check(spec);
             return;
         }
-        fromSpec(spec, new Rng(0), DType.FLOAT32);
+        // Sizes and activation only: building the mlp to check it held all its weights before the
+        // data were loaded, and before any check that they fit the heap.
+        parseSizes(spec);
+        parseActivation(spec);
     }
 
     /**
@@ -289,5 +292,93 @@ public final class Models {
             throw new UsageException("model '" + spec + "' is malformed; expected " + SPEC_HELP);
         }
         return parts;
+    }
+
+    // ---------------------------------------------------------------- one layer at a time
+
+    /**
+     * The layers of any model spec as torch.nn calls, one per layer, for samples of
+     * {@code sampleShape} and {@code classes} outputs: a preset written out, a layer list split at
+     * its commas, an mlp as {@code flatten, linear(IN, H), relu, ...}, an autoencoder likewise. Each builds alone with
+     * {@link #layer}, so that a caller can look at a model one layer at a time without holding the
+     * weights of all of them ({@code kobai train}'s shape check and memory estimate).
+     */
+    public static List<String> layerTexts(String spec, int[] sampleShape, int classes) {
+        if (isPreset(spec) || LayerSpec.isLayerList(spec)) {
+            List<String> texts = new ArrayList<>();
+            for (LayerSpec.Call c : LayerSpec.parse(expand(spec, sampleShape, classes))) {
+                texts.add(c.text().strip());
+            }
+            return texts;
+        }
+        if (spec != null && spec.strip().startsWith("autoencoder:")) {
+            // as autoencoder() builds it: logistic encoder to a linear code, mirrored decoder to logits
+            int[] sizes = parseAutoencoderSizes(spec);
+            List<String> texts = new ArrayList<>(List.of("flatten"));
+            int depth = sizes.length - 1;
+            for (int i = 0; i < depth; i++) {
+                texts.add("linear(" + sizes[i] + "," + sizes[i + 1] + ")");
+                if (i + 1 < depth) {
+                    texts.add("sigmoid");
+                }
+            }
+            for (int i = depth; i > 0; i--) {
+                texts.add("linear(" + sizes[i] + "," + sizes[i - 1] + ")");
+                if (i > 1) {
+                    texts.add("sigmoid");
+                }
+            }
+            return texts;
+        }
+        int[] sizes = parseSizes(spec);
+        String activation = parseActivation(spec);
+        List<String> texts = new ArrayList<>(List.of("flatten"));
+        for (int i = 0; i + 1 < sizes.length; i++) {
+            texts.add("linear(" + sizes[i] + "," + sizes[i + 1] + ")");
+            if (i + 2 < sizes.length) {
+                texts.add(activation);
+            }
+        }
+        return texts;
+    }
+
+    /** Builds the one layer a call of {@link #layerTexts} describes, float32, weights from a fixed generator. */
+    public static Module layer(String text) {
+        return LayerSpec.build(text, new Rng(0), DType.FLOAT32).layers().getFirst();
+    }
+
+    /**
+     * The learnable numbers of the layer a call describes, counted from its arguments without
+     * building it, for the layers whose weights can be large (Linear, Conv2d); -1 for any other
+     * layer, which holds few or none and is built to be counted.
+     */
+    public static long parameterCount(String text) {
+        LayerSpec.Call c = LayerSpec.parse(text).getFirst();
+        String name = c.name().toLowerCase(java.util.Locale.ROOT);
+        boolean linear = name.equals("linear") || name.equals("fc");
+        boolean conv = name.equals("conv2d") || name.equals("conv");
+        if (!linear && !conv) {
+            return -1;
+        }
+        List<String> names = linear ? List.of("in_features", "out_features", "bias")
+                : List.of("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias");
+        java.util.function.Function<String, Object> arg = key -> {
+            int at = names.indexOf(key);
+            return c.keywords().containsKey(key) ? c.keywords().get(key)
+                    : at < c.positional().size() ? c.positional().get(at) : null;
+        };
+        long in = arg.apply(names.get(0)) instanceof Integer v ? v : -1;
+        long out = arg.apply(names.get(1)) instanceof Integer v ? v : -1;
+        boolean bias = !(arg.apply("bias") instanceof Boolean b) || b;
+        if (in < 1 || out < 1) {
+            return -1;
+        }
+        if (linear) {
+            return in * out + (bias ? out : 0);
+        }
+        Object k = arg.apply("kernel_size");
+        long window = k instanceof Integer v ? (long) v * v : k instanceof int[] pair ? (long) pair[0] * pair[1] : -1;
+        long groups = arg.apply("groups") instanceof Integer g && g > 0 ? g : 1;
+        return window < 1 ? -1 : out * (in / groups) * window + (bias ? out : 0);
     }
 }

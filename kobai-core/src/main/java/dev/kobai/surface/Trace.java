@@ -12,6 +12,7 @@ import dev.kobai.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -42,6 +43,18 @@ public final class Trace {
     /** As {@link #run(Surface, String, Point, int, DType)}, with the optimizer built by {@code optimizer} over the one parameter. */
     public static List<Sample> run(Surface surface, Function<List<Parameter>, Optimizer> optimizer, Point start,
                                    int steps, DType dtype) {
+        // grown as the samples come: steps + 1 up front overflowed for Integer.MAX_VALUE
+        List<Sample> samples = new ArrayList<>((int) Math.min(steps + 1L, 1 << 16));
+        run(surface, optimizer, start, steps, dtype, samples::add);
+        return samples;
+    }
+
+    /**
+     * As above, handing each sample to {@code sink} as soon as it is computed and keeping none, so
+     * that a run of any length takes the memory of one step ({@code kobai trace} prints as it goes).
+     */
+    public static void run(Surface surface, Function<List<Parameter>, Optimizer> optimizer, Point start, int steps,
+                           DType dtype, Consumer<Sample> sink) {
         Objects.requireNonNull(surface, "surface");
         Objects.requireNonNull(dtype, "dtype");
         if (steps < 0) {
@@ -69,13 +82,11 @@ public final class Trace {
                 return loss.item();
             }
         };
-        List<Sample> samples = new ArrayList<>(steps + 1);
-        samples.add(sample(surface, xy, 0));
-        for (int k = 1; k <= steps; k++) {
+        sink.accept(sample(surface, xy, 0));
+        for (long k = 1; k <= steps; k++) { // long, so that steps = Integer.MAX_VALUE ends
             opt.step(closure);
-            samples.add(sample(surface, xy, k));
+            sink.accept(sample(surface, xy, (int) k));
         }
-        return samples;
     }
 
     private static Sample sample(Surface surface, Parameter xy, int step) {

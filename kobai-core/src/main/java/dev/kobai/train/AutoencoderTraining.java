@@ -104,14 +104,35 @@ public final class AutoencoderTraining {
         return sum / n;
     }
 
+    /**
+     * Refuses, before the model is built, a run of {@code spec} that would not fit the heap
+     * ({@link MemoryEstimate}; the model's outputs are its reconstruction), with the estimate and the
+     * limit: Runtime.maxMemory() less {@code dataBytes}, what the data already take.
+     */
+    public static void requireMemory(String model, String label, String spec, int batchSize, Tensor train, Tensor eval,
+                                     long dataBytes) {
+        int d = train.size(1);
+        java.util.List<String> texts = Models.layerTexts(model, new int[] {d}, d);
+        String run = "model " + model + " with " + label + " (" + spec + ")";
+        long limit = Runtime.getRuntime().maxMemory() - dataBytes;
+        MemoryEstimate.requireParameters(run, ModelShapes.parameterCount(texts), limit, dataBytes);
+        MemoryEstimate.of(ModelShapes.of(texts, new int[] {d}), spec, batchSize, train.size(0), eval.size(0), d)
+                .require(run + ", batch " + batchSize, limit, dataBytes);
+    }
+
     /** The model a run starts from: the same weights for every run with the same seed. */
     public static Sequential initialModel(String spec, long seed, int features) {
+        return Models.autoencoder(requireInputs(spec, features), new Rng(seed).fork(), DType.FLOAT32);
+    }
+
+    /** The sizes of an autoencoder spec, after checking that it takes {@code features} inputs. */
+    public static int[] requireInputs(String spec, int features) {
         int[] sizes = Models.parseAutoencoderSizes(spec);
         if (sizes[0] != features) {
             throw new UsageException("model " + spec + " takes " + sizes[0] + " inputs but the data has " + features
                     + " features per example; start the model with " + features);
         }
-        return Models.autoencoder(sizes, new Rng(seed).fork(), DType.FLOAT32);
+        return sizes;
     }
 
     /**
@@ -149,7 +170,7 @@ public final class AutoencoderTraining {
         int[] perm = shuffle.permutation(n);
         int cursor = 0;
         double seconds = 0;
-        int next = 1;
+        long next = 1;
         int reachedAt = p0.loss() <= s.targetLoss() ? 0 : -1;
         double reachedSeconds = reachedAt == 0 ? 0 : Double.NaN;
         String stop = reachedAt == 0 ? "target" : "iterations";
@@ -187,7 +208,7 @@ public final class AutoencoderTraining {
                 if (onPoint != null) {
                     onPoint.accept(p);
                 }
-                next = it + Math.max(1, it / 20);
+                next = it + Math.max(1L, it / 20);
                 if (p.loss() <= s.targetLoss()) {
                     reachedAt = it;
                     reachedSeconds = seconds;

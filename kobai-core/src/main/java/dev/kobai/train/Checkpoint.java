@@ -285,6 +285,22 @@ public final class Checkpoint {
                     r.dbl(m, "history", "seconds"), r.dbl(m, "history", "lr"),
                     r.longValue(m, "history", "skipped_steps")));
         }
+        // What the file alone can tell about the position; the batch against the epoch's length is
+        // checked once the data are loaded (Training), before anything is trained.
+        if (position.epoch() > settings.epochs() + 1 || (position.epoch() == settings.epochs() + 1
+                && position.batch() > 0)) {
+            throw new DataFormatException(file + ": position epoch " + position.epoch() + ", batch " + position.batch()
+                    + " lies past the end of the run's " + settings.epochs() + " epochs");
+        }
+        if (position.batch() > 0 && epochRng == null) {
+            throw new DataFormatException(file + ": position batch " + position.batch() + " lies inside epoch "
+                    + position.epoch() + " but tensor 'rng.shuffle.epoch_start', the generator state that replays"
+                    + " that epoch's order, is missing");
+        }
+        if (history.size() != position.epoch() - 1) {
+            throw new DataFormatException(file + ": metadata 'history' holds " + history.size() + " epochs but the"
+                    + " position, epoch " + position.epoch() + ", follows " + (position.epoch() - 1));
+        }
         String every = c.metadata().getOrDefault("checkpoint.every", "epoch");
         return new Saved(settings, position, history, every, c);
     }

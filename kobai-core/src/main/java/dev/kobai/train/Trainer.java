@@ -1,5 +1,6 @@
 package dev.kobai.train;
 
+import dev.kobai.UsageException;
 import dev.kobai.data.Batch;
 import dev.kobai.data.DataLoader;
 import dev.kobai.data.Dataset;
@@ -137,14 +138,20 @@ public final class Trainer {
      */
     public List<EpochMetrics> fit(DataLoader loader, Dataset test, int epochs, TrainingListener listener,
                                   Position from, List<EpochMetrics> history) {
+        requireSamples("data", loader.dataset(), test);
+        if (from.batch() > loader.batchesPerEpoch()) {
+            throw new IllegalArgumentException("position batch " + from.batch() + " lies past the end of an epoch of "
+                    + loader.batchesPerEpoch() + " batches");
+        }
         List<EpochMetrics> all = new ArrayList<>(history);
         stepCount = from.step();
         totalSkipped = from.totalSkipped();
         lastFiniteLoss = from.lastFiniteLoss();
         lastFiniteStep = from.step();
         Position at = from;
-        for (int epoch = from.epoch(); epoch <= epochs; epoch++) {
-            all.add(runEpoch(epoch, loader, test, listener, at, all));
+        // a long counter, so that epochs = Integer.MAX_VALUE ends rather than wraps around
+        for (long epoch = from.epoch(); epoch <= epochs; epoch++) {
+            all.add(runEpoch((int) epoch, loader, test, listener, at, all));
             at = null;
         }
         long taken = stepCount - from.step();
@@ -390,7 +397,26 @@ public final class Trainer {
         return checkedStep(batch, 0, 0);
     }
 
-    /** Mean cross-entropy and accuracy over a dataset, in evaluation mode and without recording. */
+    /**
+     * Refuses a training or test set without samples: an epoch over it would train on nothing, and
+     * its loss and accuracy would be reported as if measured.
+     *
+     * @throws UsageException naming {@code what} (the data spec) and the empty part
+     */
+    public static void requireSamples(String what, Dataset train, Dataset test) {
+        for (Dataset d : new Dataset[] {train, test}) {
+            if (d.size() == 0) {
+                throw new UsageException(what + ": the " + (d == train ? "training" : "test") + " set " + d.name()
+                        + " holds no samples; " + (d == train ? "there is nothing to train on"
+                        : "a test loss and accuracy would be measured on nothing"));
+            }
+        }
+    }
+
+    /**
+     * Mean cross-entropy and accuracy over a dataset, in evaluation mode and without recording;
+     * NaN for both over a dataset without samples, which measures nothing.
+     */
     public Evaluation evaluate(Dataset data) {
         model.train(false);
         double lossSum = 0;
@@ -410,8 +436,8 @@ public final class Trainer {
         } finally {
             model.train(true);
         }
-        int n = Math.max(1, data.size());
-        return new Evaluation(lossSum / n, (double) correct / n);
+        int n = data.size();
+        return n == 0 ? new Evaluation(Double.NaN, Double.NaN) : new Evaluation(lossSum / n, (double) correct / n);
     }
 
     public Module model() {

@@ -7,12 +7,11 @@ import dev.kobai.data.DataLoader;
 import dev.kobai.data.Datasets;
 import dev.kobai.data.TrainTest;
 import dev.kobai.data.Augmentation;
+import dev.kobai.io.InputFile;
 import dev.kobai.io.OutputPath;
 import dev.kobai.io.RunLock;
-import dev.kobai.nn.ModelSummary;
 import dev.kobai.nn.Models;
 import dev.kobai.nn.Module;
-import dev.kobai.nn.Sequential;
 import dev.kobai.optim.Optimizer;
 import dev.kobai.optim.Optimizers;
 import dev.kobai.optim.scheduler.LRScheduler;
@@ -115,6 +114,11 @@ public final class Training {
     private static List<EpochMetrics> train(TrainSettings settings, TrainingListener listener,
                                             Checkpointing checkpointing, Path exportWeights, Checkpoint.Saved saved) {
         Setup setup = prepare(settings);
+        if (saved != null && saved.position().batch() > setup.loader().batchesPerEpoch()) {
+            throw new dev.kobai.DataFormatException(saved.file() + ": position epoch " + saved.position().epoch()
+                    + ", batch " + saved.position().batch() + " lies past the end of the epoch: the data give "
+                    + setup.loader().batchesPerEpoch() + " batches of " + settings.batchSize());
+        }
         LRScheduler scheduler = scheduler(settings, setup);
         Trainer trainer = new Trainer(setup.model(), setup.optimizer(), scheduler, settings.clipGradNorm(),
                 settings.clipGradValue()).skipNonFinite(settings.skipNonFinite());
@@ -233,20 +237,42 @@ public final class Training {
         }
         requirePositive("gradient-norm clipping", settings.clipGradNorm());
         requirePositive("gradient-value clipping", settings.clipGradValue());
-        if (settings.init() != null && !java.nio.file.Files.exists(Path.of(settings.init()))) {
-            throw new UsageException("--init " + settings.init() + ": no such file");
+        if (settings.init() != null) {
+            try {
+                InputFile.require("--init", Path.of(settings.init()));
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new UsageException("--init: " + e.getMessage());
+            }
         }
         // Compile the matrix kernel on another core while the data loads (see Kernels.warmUp).
         dev.kobai.tensor.kernel.Kernels.warmUpInBackground();
         TrainTest data = Datasets.fromSpec(dataSpec.dataset());
+        Trainer.requireSamples(settings.data(), data.train(), data.test());
+        if (settings.scheduler() != null) {
+            // Schedulers count the run's steps in an int (torch's total_steps).
+            long steps = (long) settings.epochs() * DataLoader.batchesPerEpoch(data.train().size(), settings.batchSize());
+            if (steps > Integer.MAX_VALUE) {
+                throw new UsageException(settings.epochs() + " epochs of " + DataLoader.batchesPerEpoch(
+                        data.train().size(), settings.batchSize()) + " batches make " + steps + " steps, more than"
+                        + " a scheduler counts (" + Integer.MAX_VALUE + ")");
+            }
+        }
         return fitted(settings, data, dataSpec.augmentation().active());
     }
 
-    /** The data seen as the model takes it (rows or images), after checking that the model fits it. */
+    /**
+     * The data seen as the model takes it (rows or images), after checking that the model fits it and
+     * that the run fits the heap ({@link MemoryEstimate}). The model is looked at one layer at a time
+     * ({@link ModelShapes}); it is built once, by {@link #build}, and only when it fits.
+     */
     private static TrainTest fitted(TrainSettings settings, TrainTest data, boolean augmented) {
         String spec = settings.model();
         int classes = data.train().numClasses();
-        if (!Models.isPreset(spec) && !dev.kobai.nn.LayerSpec.isLayerList(spec)) {
+        boolean rowsModel = !Models.isPreset(spec) && !dev.kobai.nn.LayerSpec.isLayerList(spec);
+        int[] image = imageShape(data.train());
+        int[] sample;
+        List<String> texts;
+        if (rowsModel) {
             if (augmented) {
                 throw new UsageException("data " + settings.data() + " asks for augmentation, which needs a model that "
                         + "takes images (one starting with a convolution, such as cnn); " + spec + " takes rows");
@@ -262,49 +288,73 @@ public final class Training {
                 throw new UsageException("model " + spec + " has " + sizes[sizes.length - 1] + " outputs but "
                         + settings.data() + " has " + classes + " classes; end the model with " + classes);
             }
-            return data;
-        }
-        int[] image = imageShape(data.train());
-        if (image == null && Models.isPreset(spec)) {
-            throw new UsageException("model " + spec + " takes images [C, H, W] but " + settings.data()
-                    + " holds rows of " + data.train().featureCount() + " numbers; use an image data set "
-                    + "(digits, fashion-mnist, idx:DIR)");
-        }
-        Sequential probe = Models.fromSpec(spec, image != null ? image : data.train().sampleShape(), classes,
-                new Rng(0), DType.FLOAT32);
-        int[] sample;
-        if (Models.takesImages(probe)) {
-            if (image == null) {
+            sample = data.train().sampleShape();
+            texts = Models.layerTexts(spec, sample, classes);
+        } else {
+            if (image == null && Models.isPreset(spec)) {
                 throw new UsageException("model " + spec + " takes images [C, H, W] but " + settings.data()
                         + " holds rows of " + data.train().featureCount() + " numbers; use an image data set "
                         + "(digits, fashion-mnist, idx:DIR)");
             }
-            data = new TrainTest(data.train().withSampleShape(image), data.test().withSampleShape(image));
-            sample = image;
-        } else {
-            if (augmented) {
-                throw new UsageException("data " + settings.data() + " asks for augmentation, which needs a model "
-                        + "that takes images; " + spec + " starts with " + probe.layers().getFirst());
+            texts = Models.layerTexts(spec, image != null ? image : data.train().sampleShape(), classes);
+            if (Models.takesImages(ModelShapes.first(texts))) {
+                if (image == null) {
+                    throw new UsageException("model " + spec + " takes images [C, H, W] but " + settings.data()
+                            + " holds rows of " + data.train().featureCount() + " numbers; use an image data set "
+                            + "(digits, fashion-mnist, idx:DIR)");
+                }
+                data = new TrainTest(data.train().withSampleShape(image), data.test().withSampleShape(image));
+                sample = image;
+            } else {
+                if (augmented) {
+                    throw new UsageException("data " + settings.data() + " asks for augmentation, which needs a model "
+                            + "that takes images; " + spec + " starts with " + ModelShapes.first(texts).layers().getFirst());
+                }
+                sample = data.train().sampleShape();
             }
-            sample = data.train().sampleShape();
         }
-        ModelSummary summary;
+        String run = "model " + spec + " with " + settings.optimizer() + " on " + settings.data();
+        long limit = MemoryEstimate.limit(data);
+        long dataBytes = MemoryEstimate.dataBytes(data);
+        // Parameters first, counted from the layers' arguments: a model too large to build is refused unbuilt.
+        MemoryEstimate.requireParameters(run, ModelShapes.parameterCount(texts), limit, dataBytes);
+        ModelShapes shapes;
         try {
-            summary = ModelSummary.of(probe, sample);
+            shapes = ModelShapes.of(texts, sample);
         } catch (UsageException e) {
             throw new UsageException("model " + spec + " on " + settings.data() + " " + java.util.Arrays.toString(sample)
                     + ": " + e.getMessage());
         }
-        int[] out = summary.outputShape();
-        if (out.length != 1) {
-            throw new UsageException("model " + spec + " gives outputs of shape " + java.util.Arrays.toString(out)
-                    + " per sample, not one score per class; end it with flatten and linear(..., " + classes + ")");
+        if (!rowsModel) {
+            int[] out = shapes.outputShape();
+            if (out.length != 1) {
+                throw new UsageException("model " + spec + " gives outputs of shape " + java.util.Arrays.toString(out)
+                        + " per sample, not one score per class; end it with flatten and linear(..., " + classes + ")");
+            }
+            if (out[0] < classes) {
+                throw new UsageException("model " + spec + " has " + out[0] + " outputs but " + settings.data() + " has "
+                        + classes + " classes; end the model with " + classes);
+            }
         }
-        if (out[0] < classes) {
-            throw new UsageException("model " + spec + " has " + out[0] + " outputs but " + settings.data() + " has "
-                    + classes + " classes; end the model with " + classes);
-        }
+        MemoryEstimate.of(shapes, settings.optimizer(), settings.batchSize(), data)
+                .require(run + ", batch " + settings.batchSize(), limit, dataBytes);
         return data;
+    }
+
+    /**
+     * Refuses a run that would not fit the heap ({@link MemoryEstimate}), on data {@link #load}
+     * returned for the same model: {@code kobai compare} checks each optimizer's run this way
+     * before the first one trains. The model is looked at one layer at a time, not built.
+     */
+    public static void requireMemory(TrainSettings settings, TrainTest data) {
+        int classes = data.train().numClasses();
+        List<String> texts = Models.layerTexts(settings.model(), data.train().sampleShape(), classes);
+        String run = "model " + settings.model() + " with " + settings.optimizer() + " on " + settings.data();
+        long limit = MemoryEstimate.limit(data);
+        long dataBytes = MemoryEstimate.dataBytes(data);
+        MemoryEstimate.requireParameters(run, ModelShapes.parameterCount(texts), limit, dataBytes);
+        MemoryEstimate.of(ModelShapes.of(texts, data.train().sampleShape()), settings.optimizer(), settings.batchSize(),
+                data).require(run + ", batch " + settings.batchSize(), limit, dataBytes);
     }
 
     /** [C, H, W] for a data set of images ([H, W] samples get one channel), or null for rows. */

@@ -1,6 +1,7 @@
 package dev.kobai.data;
 
 import dev.kobai.DataFormatException;
+import dev.kobai.UsageException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -92,10 +93,30 @@ class CsvReaderTest {
         assertFault(csv("price.csv", "1,2,3\n4,5,250000\n"), "line 2 column 3", "too large for a class index");
     }
 
+    /** A file without samples is a usage error (exit 2): a dataset of nothing would train on nothing. */
     @Test
     void emptyFileAndHeaderOnly() throws IOException {
-        assertFault(csv("empty.csv", ""), "empty file");
-        assertFault(csv("blank.csv", "\n  \n"), "empty file");
-        assertFault(csv("hdr.csv", "a,b,label\n"), "no data rows");
+        for (String[] c : new String[][] {{"empty.csv", "", "empty file, no rows"}, {"blank.csv", "\n  \n",
+            "empty file, no rows"}, {"hdr.csv", "a,b,label\n", "a header row but no data rows"}}) {
+            Path f = csv(c[0], c[1]);
+            UsageException e = assertThrows(UsageException.class, () -> CsvReader.read(f));
+            assertEquals(f + ": " + c[2] + ": a dataset needs at least one sample", e.getMessage());
+        }
+    }
+
+    /** Distinct labels are kept as text until the end: a column of measurements is refused at the 65,537th. */
+    @Test
+    void moreDistinctLabelsThanClassesAreRefusedWhileReading() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 70_000; i++) {
+            sb.append(i % 7).append(",m").append(i).append('\n');
+        }
+        assertFault(csv("measured.csv", sb.toString()), "line 65537 column 2: more than 65536 distinct labels");
+        StringBuilder ints = new StringBuilder();
+        for (int i = 0; i < 70_000; i++) {
+            ints.append(i % 7).append(',').append(i).append('\n');
+        }
+        assertFault(csv("indices.csv", ints.toString()), "line 65537 column 2: label 65536 is too large for a class"
+                + " index (at most 65535)");
     }
 }

@@ -87,4 +87,22 @@ class DataLoaderTest {
         assertEquals(1, loader.batchesPerEpoch());
         assertEquals(4, loader.nextEpoch().batch(0).size());
     }
+
+    /** (n + b - 1) / b overflowed for b near Integer.MAX_VALUE: zero batches, and a run that trained on nothing. */
+    @Test
+    void aBatchLargerThanTheDataIsOneBatchWhateverItsSize() {
+        for (int b : new int[] {10, 11, Integer.MAX_VALUE - 1, Integer.MAX_VALUE}) {
+            DataLoader loader = new DataLoader(numbered(10), b, new Rng(1));
+            assertEquals(1, loader.batchesPerEpoch(), "batch size " + b);
+            DataLoader.Epoch epoch = loader.nextEpoch();
+            assertEquals(1, epoch.batchCount());
+            assertEquals(10, epoch.batch(0).size());
+            assertEquals(10, visited(epoch, b, 2).length);
+        }
+        assertEquals(0, DataLoader.batchesPerEpoch(0, 5));
+        assertEquals(3, DataLoader.batchesPerEpoch(5, 2));
+        assertEquals(1, DataLoader.batchesPerEpoch(Integer.MAX_VALUE, Integer.MAX_VALUE));
+        assertEquals(Integer.MAX_VALUE, DataLoader.batchesPerEpoch(Integer.MAX_VALUE, 1));
+        assertEquals(2, DataLoader.batchesPerEpoch(Integer.MAX_VALUE, Integer.MAX_VALUE - 1));
+    }
 }

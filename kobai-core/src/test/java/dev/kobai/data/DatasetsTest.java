@@ -150,4 +150,27 @@ class DatasetsTest {
             }
         }
     }
+
+    /** Writes an IDX data set of {@code train} and {@code test} 2x2 images into {@code into}. */
+    static void idxSet(Path into, int train, int test) throws IOException {
+        Files.write(into.resolve("train-images-idx3-ubyte"), IdxReaderTest.idx(8, new int[] {train, 2, 2},
+                new byte[4 * train]));
+        Files.write(into.resolve("train-labels-idx1-ubyte"), IdxReaderTest.idx(8, new int[] {train}, new byte[train]));
+        Files.write(into.resolve("t10k-images-idx3-ubyte"), IdxReaderTest.idx(8, new int[] {test, 2, 2},
+                new byte[4 * test]));
+        Files.write(into.resolve("t10k-labels-idx1-ubyte"), IdxReaderTest.idx(8, new int[] {test}, new byte[test]));
+    }
+
+    /** An empty part trained on nothing, or reported a test accuracy of 0.0000 measured on nothing. */
+    @Test
+    void anIdxSetWithoutTrainingOrTestImagesIsAUsageErrorNamingTheFile() throws IOException {
+        idxSet(dir, 0, 3);
+        UsageException train = assertThrows(UsageException.class, () -> Datasets.fromSpec("idx:" + dir));
+        assertEquals(dir.resolve("train-images-idx3-ubyte") + " holds 0 images: the training set of a data set needs"
+                + " at least one", train.getMessage());
+        idxSet(dir, 3, 0);
+        UsageException test = assertThrows(UsageException.class, () -> Datasets.fromSpec("idx:" + dir));
+        assertEquals(dir.resolve("t10k-images-idx3-ubyte") + " holds 0 images: the test set of a data set needs"
+                + " at least one", test.getMessage());
+    }
 }

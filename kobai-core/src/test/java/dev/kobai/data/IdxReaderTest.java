@@ -179,4 +179,14 @@ class IdxReaderTest {
         Path f = dir.resolve("nope");
         assertNames(fails(f), f, "no such file");
     }
+
+    /** The Dataset constructor's IllegalArgumentException ("sample shape [0, 0] ...") leaked as an internal error. */
+    @Test
+    void zeroSizedImagesAreAFaultOfTheFile() throws IOException {
+        Path images = write("img", idx(8, new int[] {5, 0, 0}, new byte[0]));
+        Path labels = write("lab", idx(8, new int[] {5}, new byte[5]));
+        DataFormatException e = assertThrows(DataFormatException.class,
+                () -> IdxReader.readDataset(images, labels, "t", 10, List.of()));
+        assertEquals(images + ": dimensions 5x0x0 give images of no pixels (dimension 1 is 0)", e.getMessage());
+    }
 }

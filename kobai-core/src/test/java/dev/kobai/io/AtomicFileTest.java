@@ -162,4 +162,14 @@ class AtomicFileTest {
             return p;
         }
     }
+
+    /** A write that fails names the file it writes, not its temporary file. */
+    @Test
+    void aFailedWriteNamesTheTarget() {
+        Path target = Path.of("/proc/x.png");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(target.getParent()));
+        IOException e = assertThrows(IOException.class, () -> AtomicFile.write(target, new byte[] {1}));
+        assertTrue(e.getMessage().startsWith("/proc/x.png: cannot create its temporary file in /proc: "),
+                e.getMessage());
+    }
 }

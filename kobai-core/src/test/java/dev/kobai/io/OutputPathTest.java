@@ -84,4 +84,28 @@ class OutputPathTest {
         OutputPath.requireDistinct(List.of(OutputPath.Use.input("--data", f), OutputPath.Use.input("--resume", f),
                 OutputPath.Use.output("--png", OutputPath.file("--png", dir.resolve("g")))));
     }
+
+    /**
+     * access(2) tells root that /proc and /sys are writable; creating a file there fails. The check
+     * creates one (and deletes it), so the write that would fail after the work is refused before it.
+     */
+    @Test
+    void aDirectoryWhereNoFileCanBeCreatedIsRefusedUpFront() throws Exception {
+        for (String dirName : new String[] {"/proc", "/sys"}) {
+            Path d = Path.of(dirName);
+            org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(d));
+            String file = refused(() -> OutputPath.file("--out", d.resolve("x.gif")));
+            assertTrue(file.startsWith("--out: cannot write " + d.resolve("x.gif") + ": "), file);
+            assertTrue(file.contains("cannot create a file in " + dirName) || file.contains("is not writable"), file);
+            String directory = refused(() -> OutputPath.directory("--out", d.resolve("compare")));
+            assertTrue(directory.startsWith("--out: cannot write " + d.resolve("compare")) || directory.startsWith(
+                    "--out: cannot write into " + dirName), directory);
+        }
+        OutputPath.file("--out", dir.resolve("ok.gif"));
+        OutputPath.directory("--out", dir.resolve("new/sub"));
+        OutputPath.directory("--out", dir);
+        try (var entries = Files.list(dir)) {
+            assertEquals(List.of(), entries.toList(), "the probes leave nothing behind");
+        }
+    }
 }

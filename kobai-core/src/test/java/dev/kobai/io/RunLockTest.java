@@ -109,4 +109,13 @@ class RunLockTest {
             assertFalse(Files.exists(dir.resolve(".a.lock")), "the lock of a is let go again");
         }
     }
+
+    @Test
+    void aLockFileThatIsAFifoIsRefusedNamingIt() throws Exception {
+        Path fifo = dir.resolve(".r.safetensors.lock");
+        InputFileTest.mkfifo(fifo);
+        KobaiException e = assertThrows(KobaiException.class,
+                () -> RunLock.acquire(Map.of("--checkpoint", dir.resolve("r.safetensors"))));
+        assertTrue(e.getMessage().endsWith(fifo + " is a FIFO, not a regular file; remove it"), e.getMessage());
+    }
 }

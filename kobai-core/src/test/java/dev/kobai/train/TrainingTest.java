@@ -90,4 +90,49 @@ class TrainingTest {
                 "lbfgs:line_search_fn=strong_wolfe,max_iter=5", 2, 256, 1), new TrainingListener() {});
         assertTrue(lbfgs.get(1).testAccuracy() > 0.9, "lbfgs: " + lbfgs);
     }
+
+    /** A batch size past the training set is one batch per epoch; Integer.MAX_VALUE used to train nothing and succeed. */
+    @Test
+    void aHugeBatchSizeTrainsOneBatchPerEpoch() {
+        for (int b : new int[] {1_437, 100_000, Integer.MAX_VALUE}) {
+            List<Integer> steps = new java.util.ArrayList<>();
+            List<EpochMetrics> m = Training.run(new TrainSettings("digits", "mlp:64-10", "sgd:lr=0.1", 2, b, 1),
+                    new TrainingListener() {
+                        @Override
+                        public void onBatchEnd(int epoch, int batch, double loss) {
+                            steps.add(batch);
+                        }
+                    });
+            assertEquals(List.of(1, 1), steps, "batch size " + b);
+            assertTrue(Double.isFinite(m.getLast().trainLoss()), "batch size " + b);
+            assertTrue(m.getLast().trainLoss() < m.getFirst().trainLoss(), "batch size " + b);
+        }
+    }
+
+    @Test
+    void aSchedulerRunOfMoreStepsThanAnIntHoldsIsRefusedBeforeTraining() {
+        UsageException e = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("digits", "mlp:64-10",
+                "sgd:lr=0.1", 2_000_000, 1, 1, "onecycle:max_lr=0.1", null, null), new TrainingListener() {}));
+        assertEquals("2000000 epochs of 1437 batches make 2874000000 steps, more than a scheduler counts (2147483647)",
+                e.getMessage());
+    }
+
+    /** Training or testing on no samples is refused; evaluating none measures nothing (NaN, not 0). */
+    @Test
+    void emptyTrainingOrTestSetsAreRefused() {
+        dev.kobai.data.TrainTest digits = dev.kobai.data.Datasets.digits();
+        dev.kobai.data.Dataset none = digits.test().subset(new int[0], "digits/none");
+        Training.Setup setup = Training.build(new TrainSettings("digits", "mlp:64-10", "sgd:lr=0.1", 1, 32, 1), digits);
+        Trainer trainer = new Trainer(setup.model(), setup.optimizer());
+        UsageException test = assertThrows(UsageException.class,
+                () -> trainer.fit(setup.loader(), none, 1, new TrainingListener() {}));
+        assertEquals("data: the test set digits/none holds no samples; a test loss and accuracy would be measured on"
+                + " nothing", test.getMessage());
+        UsageException train = assertThrows(UsageException.class, () -> trainer.fit(
+                new dev.kobai.data.DataLoader(none, 32, new dev.kobai.tensor.Rng(1)), digits.test(), 1,
+                new TrainingListener() {}));
+        assertTrue(train.getMessage().contains("the training set digits/none holds no samples"), train.getMessage());
+        Trainer.Evaluation e = trainer.evaluate(none);
+        assertTrue(Double.isNaN(e.loss()) && Double.isNaN(e.accuracy()), e.toString());
+    }
 }
