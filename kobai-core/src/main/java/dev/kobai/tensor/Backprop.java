@@ -130,6 +130,12 @@ public final class Backprop {
     }
 
     private static void storeLeafGrad(Tensor leaf, Tensor g, boolean createGraph, Map<Object, Boolean> shared) {
+        storeLeafGradIn(leaf, g, createGraph, shared);
+        // a leaf's gradient outlives the step that made it
+        StepMemory.escape(leaf.grad);
+    }
+
+    private static void storeLeafGradIn(Tensor leaf, Tensor g, boolean createGraph, Map<Object, Boolean> shared) {
         if (leaf.grad == null) {
             // The engine's gradients may share storage with other tensors (add passes its
             // gradient through unchanged), so a leaf gets its own copy unless the graph is kept

@@ -62,7 +62,7 @@ final class Convolution {
     // ---------------------------------------------------------------- recorded operations
 
     static Tensor conv(Tensor x, Tensor w, Tensor bias, Geometry geo) {
-        Tensor y = x.newZeros(geo.outputShape());
+        Tensor y = x.newEmpty(geo.outputShape());
         forward(x, w, y, geo);
         if (bias == null) {
             return Tensor.record(y, "conv2d", g -> new Tensor[] {

@@ -42,7 +42,7 @@ final class Linalg {
             throw new IllegalArgumentException("matmul: inner dimensions differ: " + a.describe() + (ta ? "^T" : "")
                     + " times " + b.describe() + (tb ? "^T" : "") + " (" + k + " vs " + kb + ")");
         }
-        Tensor out = batched ? a.newZeros(batch, m, n) : a.newZeros(m, n);
+        Tensor out = batched ? a.newEmpty(batch, m, n) : a.newEmpty(m, n);
         int aStride = aRows * aCols;
         int bStride = bRows * bCols;
         int cStride = m * n;

@@ -323,7 +323,7 @@ public final class Normalization {
     // ---------------------------------------------------------------- forward
 
     private static Tensor normalize(String op, Tensor x, Layout l, Tensor weight, Tensor bias, double eps, Stats s) {
-        Tensor y = x.newZeros(x.shape);
+        Tensor y = x.newEmpty(x.shape);
         int params = l.period() * l.c();
         double[] w = affine(weight, params, 1);
         double[] b = affine(bias, params, 0);
@@ -395,7 +395,7 @@ public final class Normalization {
         boolean needX = x.requiresGrad;
         boolean needW = weight != null && weight.requiresGrad;
         boolean needB = bias != null && bias.requiresGrad;
-        Tensor dx = needX ? x.newZeros(x.shape) : null;
+        Tensor dx = needX ? x.newEmpty(x.shape) : null;
         int params = l.period() * l.c();
         double[] w = affine(weight, params, 1);
         int blocks = l.blocks();

@@ -38,7 +38,7 @@ final class Pointwise {
 
     /** Computes without recording: for masks and for operations whose derivative is zero. */
     static Tensor constantUnary(Unary op, Tensor x, double p) {
-        Tensor y = x.newZeros(x.shape);
+        Tensor y = x.newEmpty(x.shape);
         boolean vectorRelu = op == Unary.RELU && VECTOR;
         if (x.f != null) {
             Parallel.forRange(x.size, GRAIN, (lo, hi) -> {
@@ -227,7 +227,7 @@ final class Pointwise {
         String name = op.name().toLowerCase(java.util.Locale.ROOT);
         Tensor.checkSameDtype(name, a, b);
         int[] outShape = Shape.broadcast(a.shape, b.shape, name);
-        Tensor out = a.newZeros(outShape);
+        Tensor out = a.newEmpty(outShape);
         int n = out.size;
         if (Arrays.equals(a.shape, outShape) && Arrays.equals(b.shape, outShape)) {
             run(op, a, 0, b, 0, out, 0, n, false);

@@ -16,7 +16,7 @@ final class Softmax {
         int outer = Shape.prod(x.shape, 0, axis);
         int len = x.shape[axis];
         int inner = Shape.prod(x.shape, axis + 1, x.shape.length);
-        Tensor y = x.newZeros(x.shape);
+        Tensor y = x.newEmpty(x.shape);
         // Primitive loops per dtype; the arithmetic is in double for both, as the element-wise
         // version computed it, and float32 results are rounded once when stored.
         for (int o = 0; o < outer; o++) {

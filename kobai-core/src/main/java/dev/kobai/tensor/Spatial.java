@@ -175,11 +175,11 @@ public final class Spatial {
         int ow = window.outputWidth(x.shape[3], ceilMode);
         requireRoom("maxPool2d", x, window, oh, ow);
         int[] outShape = {x.shape[0], x.shape[1], oh, ow};
-        int[] index = new int[Shape.numel(outShape)];
+        int[] index = StepMemory.ints(Shape.numel(outShape), false);
         int h = x.shape[2];
         int w = x.shape[3];
         int planes = x.shape[0] * x.shape[1];
-        Tensor y = x.newZeros(outShape);
+        Tensor y = x.newEmpty(outShape);
         boolean pairs = window.equals(Window2d.square(2, 2, 0, 1)) && x.f != null;
         Parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, h * w)), (from, to) -> {
             for (int p = from; p < to; p++) {

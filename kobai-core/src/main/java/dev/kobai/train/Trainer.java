@@ -12,6 +12,7 @@ import dev.kobai.optim.LossClosure;
 import dev.kobai.optim.Optimizer;
 import dev.kobai.optim.scheduler.LRScheduler;
 import dev.kobai.tensor.GradMode;
+import dev.kobai.tensor.StepMemory;
 import dev.kobai.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,13 +40,27 @@ import java.util.Map;
  */
 public final class Trainer {
     /** Test-set evaluation runs in batches of this size: no gradients, so larger batches only cost memory. */
+    /** Evaluation batches of rows: large products run at the GEMM's best. */
     private static final int EVAL_BATCH = 1000;
+    /**
+     * Evaluation batches of images: a convolutional network's activations are a few hundred
+     * kilobytes per image (400 KB for cnn on 1x28x28), all held until the batch ends, and its
+     * products are per image anyway.
+     */
+    private static final int EVAL_BATCH_IMAGES = 128;
 
     private final Module model;
     private final Optimizer optimizer;
     private final LRScheduler scheduler;
     private final Double clipGradNorm;
     private final Double clipGradValue;
+    /**
+     * The storage of one step's activations and gradients, reused by the next step (see
+     * {@link StepMemory}): opened around the forward and backward passes of the step's closure, and
+     * around each evaluation batch.
+     */
+    private final StepMemory stepMemory = new StepMemory();
+    private final StepMemory evalMemory = new StepMemory();
 
     public Trainer(Module model, Optimizer optimizer) {
         this(model, optimizer, null, null, null);
@@ -242,10 +257,15 @@ public final class Trainer {
             @Override
             public double evaluate() {
                 optimizer.zeroGrad();
-                Tensor loss = loss();
-                double value = loss.item();
-                requireFiniteLoss(value);
-                loss.backward();
+                double value;
+                // nothing made here outlives the scope but the parameters' gradients, which the
+                // engine marks as escaping; the loss is read as a number
+                try (StepMemory.Scope ignored = stepMemory.open()) {
+                    Tensor loss = loss();
+                    value = loss.item();
+                    requireFiniteLoss(value);
+                    loss.backward();
+                }
                 checkAndClipGradients(value);
                 return value;
             }
@@ -422,10 +442,13 @@ public final class Trainer {
         double lossSum = 0;
         long correct = 0;
         try (GradMode.Scope ignored = GradMode.noGrad()) {
-            for (Batch batch : DataLoader.unshuffled(data, EVAL_BATCH).nextEpoch()) {
-                Tensor logits = model.forward(batch.features());
-                lossSum += Losses.crossEntropy(logits, batch.labels()).item() * batch.size();
-                int[] predicted = logits.argmaxRows();
+            for (Batch batch : DataLoader.unshuffled(data, data.isImage() ? EVAL_BATCH_IMAGES : EVAL_BATCH).nextEpoch()) {
+                int[] predicted;
+                try (StepMemory.Scope scope = evalMemory.open()) {
+                    Tensor logits = model.forward(batch.features());
+                    lossSum += Losses.crossEntropy(logits, batch.labels()).item() * batch.size();
+                    predicted = logits.argmaxRows();
+                }
                 int[] labels = batch.labels();
                 for (int i = 0; i < labels.length; i++) {
                     if (predicted[i] == labels[i]) {
