@@ -47,6 +47,11 @@ public final class Activation extends Module {
         return fn.apply(x);
     }
 
+    /** Whether this is ReLU (which commutes with max pooling, see {@link Sequential}). */
+    public boolean isRelu() {
+        return name.equals("ReLU");
+    }
+
     @Override
     public String toString() {
         return name + "()";

@@ -3,7 +3,15 @@ package dev.kobai.nn;
 import dev.kobai.tensor.Tensor;
 import java.util.List;
 
-/** Modules applied in order; they are registered as "0", "1", ... as in torch.nn.Sequential. */
+/**
+ * Modules applied in order; they are registered as "0", "1", ... as in torch.nn.Sequential.
+ *
+ * <p>A ReLU followed by a max pooling runs the other way round, pooling first: the two commute
+ * exactly (ReLU is monotonic and max pooling picks elements without arithmetic), in the output's
+ * bits and in the gradient, which goes to the same element, or is zero where the window's maximum
+ * is not positive. The ReLU then works on a quarter of the elements (for 2x2 pooling), forward and
+ * backward: on a convolutional network's first layer, 12.8 MB a pass at batch 128.
+ */
 public final class Sequential extends Module {
     private final List<Module> layers;
 
@@ -17,7 +25,14 @@ public final class Sequential extends Module {
     @Override
     public Tensor forward(Tensor x) {
         Tensor y = x;
-        for (Module m : layers) {
+        for (int i = 0; i < layers.size(); i++) {
+            Module m = layers.get(i);
+            if (m instanceof Activation a && a.isRelu() && i + 1 < layers.size()
+                    && layers.get(i + 1) instanceof MaxPool2d pool) {
+                y = a.forward(pool.forward(y));
+                i++;
+                continue;
+            }
             y = m.forward(y);
         }
         return y;

@@ -1,0 +1,45 @@
+package dev.kobai.nn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import dev.kobai.autograd.Autograd;
+import dev.kobai.tensor.DType;
+import dev.kobai.tensor.Rng;
+import dev.kobai.tensor.Tensor;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Sequential pools before it applies a ReLU that precedes a max pooling; the output and every
+ * gradient must have the same bits as the layers applied one by one in the written order, on
+ * inputs with ties, zeros and windows whose elements are all negative.
+ */
+class ReluPoolOrderTest {
+    @ParameterizedTest
+    @ValueSource(strings = {"maxpool2d(2)", "maxpool2d(3,stride=2,padding=1,ceil_mode=true)", "maxpool2d(2,stride=1,dilation=2)"})
+    void poolingFirstGivesTheSameBits(String pool) {
+        for (DType dtype : DType.values()) {
+            Sequential m = LayerSpec.build("conv2d(2,3,3,padding=1),relu," + pool + ",flatten", new Rng(2), dtype);
+            Rng rng = new Rng(7);
+            Tensor x = Tensor.zeros(dtype, 2, 2, 7, 6);
+            for (int i = 0; i < x.numel(); i++) {
+                // coarse values: many ties after the convolution, and whole windows below zero
+                x.setFlat(i, rng.nextInt(5) - 3);
+            }
+            x.requiresGrad(true);
+            Tensor swapped = m.forward(x);
+            Tensor inOrder = x;
+            for (Module layer : m.layers()) {
+                inOrder = layer.forward(inOrder);
+            }
+            assertArrayEquals(inOrder.toDoubleArray(), swapped.toDoubleArray(), pool + " " + dtype + " output");
+            Tensor seed = Tensor.randn(new Rng(3), dtype, swapped.shape());
+            Tensor[] wrt = {x, m.parameters().get(0), m.parameters().get(1)};
+            Tensor[] a = Autograd.grad(new Tensor[] {swapped}, new Tensor[] {seed}, wrt, false);
+            Tensor[] b = Autograd.grad(new Tensor[] {inOrder}, new Tensor[] {seed}, wrt, false);
+            for (int i = 0; i < a.length; i++) {
+                assertArrayEquals(b[i].toDoubleArray(), a[i].toDoubleArray(), pool + " " + dtype + " gradient " + i);
+            }
+        }
+    }
+}
