@@ -7,7 +7,11 @@ mlp:784-256-10 on Fashion-MNIST, the HVP/gradient ratio) and then times the same
 with torch.set_num_threads(N), so that a noisy machine's drift hits both. Medians over rounds are
 compared at the end; the targets of Kobai issue 6 are printed beside each ratio.
 
-    /usr/bin/python3 tools/bench_pytorch.py [--threads 2] [--rounds 3] [--epochs 3] [--quick]
+    /usr/bin/python3 tools/bench_pytorch.py [--threads 2] [--rounds 3] [--epochs 3] [--quick] [--cnn]
+
+With --cnn it also times the cnn preset's training epochs on Fashion-MNIST and its two
+convolutions (forward, input and weight gradients) in both, and prints each convolution's share of
+the GFLOP/s Kobai's GEMM reaches on a product of the same size.
 
 OpenBLAS picks its kernel from OPENBLAS_CORETYPE when that is set (this environment pins Haswell,
 AVX2, for reproducible tests). For the comparison against the machine's best OpenBLAS kernel, unset
@@ -32,6 +36,9 @@ import bench_epoch  # noqa: E402  (reads Fashion-MNIST and trains the same model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TENSORS, SIZE = 10, 1_000_000
+# The cnn preset's convolutions (3x3, padding 1), as kobai bench's conv section names them.
+CNN_CONVOLUTIONS = [{"layer": "conv 1->32 3x3 on 28x28", "in": 1, "out": 32, "size": 28},
+                    {"layer": "conv 32->64 3x3 on 14x14", "in": 32, "out": 64, "size": 14}]
 
 
 def openblas_core():
@@ -129,11 +136,37 @@ def torch_hvp(quick):
     return {"gradient_seconds": tg, "hvp_seconds": th, "ratio": th / tg}
 
 
+def torch_convolutions(layers, quick):
+    """Each convolution of the cnn preset at batch 128 in torch: forward, input and weight gradients."""
+    import torch.nn.functional as F
+    g = torch.Generator().manual_seed(17)
+    out = []
+    for layer in layers:
+        cin, cout, size = layer["in"], layer["out"], layer["size"]
+        x = torch.randn(128, cin, size, size, generator=g, requires_grad=True)
+        w = torch.randn(cout, cin, 3, 3, generator=g, requires_grad=True)
+        b = torch.randn(cout, generator=g, requires_grad=True)
+        y = F.conv2d(x, w, b, padding=1)
+        gy = torch.randn(y.shape, generator=g)
+        reps = 5 if quick else 11
+
+        def forward():
+            with torch.no_grad():
+                F.conv2d(x, w, b, padding=1)
+        times = {"forward": median_time(forward, reps=reps),
+                 "weight": median_time(lambda: torch.autograd.grad(y, [w], gy, retain_graph=True), reps=reps)}
+        if cin > 1:
+            times["input"] = median_time(lambda: torch.autograd.grad(y, [x], gy, retain_graph=True), reps=reps)
+        out.append({"layer": layer["layer"], "seconds": times})
+    return out
+
+
 def kobai_bench(args):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "bench.json")
+        sections = "epoch,matmul,optim,hvp,kfac" + (",cnn,conv" if args.cnn else "")
         cmd = [os.path.join(ROOT, "kobai"), "bench", "--threads", str(args.threads), "--json", path,
-               "--epochs", str(args.epochs), "--only", "epoch,matmul,optim,hvp,kfac"]
+               "--epochs", str(args.epochs), "--only", sections]
         if args.quick:
             cmd.append("--quick")
         subprocess.run(cmd, check=True, stdout=sys.stderr)
@@ -153,6 +186,8 @@ def main():
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (rough figures)")
     ap.add_argument("--json", help="write every round's raw figures here")
+    ap.add_argument("--cnn", action="store_true",
+                    help="also the cnn preset's epochs and its convolutions (several minutes a round)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads, OpenBLAS kernel {openblas_core()}, "
@@ -167,6 +202,9 @@ def main():
               "optim": torch_optimizers([s["optimizer"] for s in kb["optim"]["steps"]], args.quick),
               "hvp": torch_hvp(args.quick),
               "epoch": bench_epoch.torch_run(args.epochs, r + 1, args.threads)}
+        if args.cnn:
+            tb["cnn"] = bench_epoch.torch_run(args.epochs, r + 1, args.threads, "cnn")
+            tb["conv"] = torch_convolutions(CNN_CONVOLUTIONS, args.quick)
         rounds.append({"kobai": kb, "pytorch": tb, "load_average": load_average()})
     if args.json:
         with open(args.json, "w") as f:
@@ -222,6 +260,28 @@ def main():
     kr = med(r["kobai"]["kfac"]["ratio"] for r in rounds)
     print("\nTraining step, kfac (defaults) / adam, mlp:784-256-10 at batch 128, Kobai, timed over whole refresh cycles (target <= 3)")
     print(f"  {kr:.2f} (adam {ka * 1e3:.2f} ms, kfac {kk * 1e3:.2f} ms)")
+
+    if args.cnn:
+        kc = [r["kobai"]["cnn"]["epochs"] for r in rounds]
+        tc = [r["pytorch"]["cnn"] for r in rounds]
+        k_steady = med(e["seconds"] for run in kc for e in run[1:]) if args.epochs > 1 else float("nan")
+        t_steady = med(sec for run in tc for sec, _ in run[1:]) if args.epochs > 1 else float("nan")
+        k_first = med(run[0]["seconds"] for run in kc)
+        t_first = med(run[0][0] for run in tc)
+        print("\nTraining epoch, cnn preset on Fashion-MNIST, sgd lr 0.05 momentum 0.9, batch 128 (training + test"
+              " evaluation), seconds")
+        print("                      kobai  pytorch  kobai/pytorch (target <= 0.5)")
+        print(f"  first epoch       {k_first:7.2f} {t_first:8.2f} {k_first / t_first:8.2f}")
+        print(f"  later epochs      {k_steady:7.2f} {t_steady:8.2f} {k_steady / t_steady:8.2f}")
+        print("\nConvolutions of the cnn preset at batch 128, ms      kobai  pytorch  kobai/pytorch   kobai share of"
+              " its GEMM (target >= 0.7)")
+        for i, row in enumerate(rounds[0]["kobai"]["conv"]):
+            k = med(r["kobai"]["conv"][i]["conv_seconds"] for r in rounds)
+            share = med(r["kobai"]["conv"][i]["share_of_gemm"] for r in rounds)
+            layer = next(c for c in rounds[0]["pytorch"]["conv"] if c["layer"] == row["layer"])
+            idx = rounds[0]["pytorch"]["conv"].index(layer)
+            t = med(r["pytorch"]["conv"][idx]["seconds"][row["pass"]] for r in rounds)
+            print(f"  {row['layer']:28s} {row['pass']:8s} {k * 1e3:8.2f} {t * 1e3:8.2f} {k / t:10.2f} {share:14.2f}")
 
 
 if __name__ == "__main__":
