@@ -157,7 +157,7 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
             throw usage("at most " + COLOURS.length + " optimizers fit in one comparison, got " + entries.size());
         }
         try {
-            Models.parseSizes(model);
+            Models.checkSpec(model);
         } catch (UsageException e) {
             throw usage("--model: " + e.getMessage());
         }

@@ -53,6 +53,28 @@ class CompareCommandTest {
         assertArrayEquals(result.runs().get(0).stepLosses(), result.runs().get(1).stepLosses());
     }
 
+    /** compare takes every model train takes: a preset and a layer list of convolutions on 8x8 digits. */
+    @Test
+    void comparesConvolutionalModels(@TempDir Path dir) throws Exception {
+        for (String model : List.of("cnn", "conv2d(1,4,3,padding=1),relu,maxpool2d(2),flatten,linear(64,10)")) {
+            CompareCommand.Result result = CompareCommand.run("digits", model, List.of(
+                    new RacePresets.Entry("sgd", "sgd:lr=0.05,momentum=0.9"), new RacePresets.Entry("adam", "adam")),
+                    1, 64, 5, 0.5, dir.resolve(model.length() > 3 ? "list" : model),
+                    new java.io.PrintWriter(java.io.Writer.nullWriter()));
+            for (CompareCommand.Run run : result.runs()) {
+                double[] losses = run.stepLosses();
+                assertTrue(losses[losses.length - 1] < losses[0], model + " " + run);
+            }
+        }
+        CliUsageTest.Result r = CliUsageTest.kobai("compare", "--data", "digits", "--model", "cnn", "--optimizer",
+                "adam", "--epochs", "1", "--out", dir.resolve("cli").toString());
+        assertEquals(0, r.code(), r.err());
+        CliUsageTest.Result bad = CliUsageTest.kobai("compare", "--model", "conv2d(1,4,3,paddin=1)", "--optimizer",
+                "adam", "--out", dir.resolve("bad").toString());
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().startsWith("kobai compare: --model: "), bad.err());
+    }
+
     @Test
     void stepsToTargetUsesTheRunningMean() {
         double[] losses = {3, 2, 1, 0.4, 0.4, 0.4};
