@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -77,29 +79,66 @@ public final class Kobai implements Runnable {
         throw new ParameterException(spec.commandLine(), "missing command: try 'kobai demo' or 'kobai train'");
     }
 
+    /**
+     * A usage error is one line: the command, what is wrong, and for a mistyped command or option
+     * the nearest valid one ({@link Suggestions}); picocli's own second line ("Try ... --help" or
+     * "Possible solutions: ...") is not printed.
+     */
     private static int onParameterError(ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
         err.println(printable(qualifiedName(cmd) + ": " + parameterMessage(ex)));
-        if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, err)) {
-            err.println("Try '" + qualifiedName(cmd) + " --help' for more information.");
-        }
         if (wantsStackTrace(cmd)) {
             ex.printStackTrace(err);
         }
         return EXIT_USAGE;
     }
 
-    /** Picocli reports a mistyped command as an unmatched argument; call it what the user meant. */
-    private static String parameterMessage(ParameterException ex) {
-        if (ex instanceof CommandLine.UnmatchedArgumentException u
-                && !ex.getCommandLine().getSubcommands().isEmpty()
-                && !u.getUnmatched().isEmpty()
-                && !u.getUnmatched().getFirst().startsWith("-")) {
-            return "unknown command '" + u.getUnmatched().getFirst() + "' (commands: "
-                    + String.join(", ", ex.getCommandLine().getSubcommands().keySet()) + ")";
+    /**
+     * Picocli reports a mistyped command, a mistyped option and an argument a command does not take
+     * alike, as unmatched arguments (an option's value among them); say which it is, once, and what
+     * was probably meant.
+     */
+    static String parameterMessage(ParameterException ex) {
+        if (!(ex instanceof CommandLine.UnmatchedArgumentException u) || u.getUnmatched().isEmpty()) {
+            return ex.getMessage();
         }
-        return ex.getMessage();
+        CommandLine cmd = ex.getCommandLine();
+        String first = u.getUnmatched().getFirst();
+        String help = "'" + qualifiedName(cmd) + " --help' lists them";
+        if (first.startsWith("-") && first.length() > 1) {
+            String option = first.startsWith("--") && first.contains("=") ? first.substring(0, first.indexOf('='))
+                    : first;
+            List<String> names = new ArrayList<>();
+            for (CommandLine.Model.OptionSpec o : cmd.getCommandSpec().options()) {
+                if (!o.hidden()) {
+                    names.addAll(List.of(o.names()));
+                }
+            }
+            List<String> near = Suggestions.nearest(option, names);
+            if (!near.isEmpty()) {
+                return "unknown option '" + option + "'; did you mean " + Suggestions.either(near) + "?";
+            }
+            List<String> owners = new ArrayList<>();
+            for (var e : cmd.getSubcommands().entrySet()) {
+                if (e.getValue().getCommandSpec().findOption(option) != null) {
+                    owners.add(e.getKey());
+                }
+            }
+            if (!owners.isEmpty() && !"-h".equals(option)) {
+                return "unknown option '" + option + "': it is an option of " + String.join(", ", owners)
+                        + "; write it after the command, e.g. '" + qualifiedName(cmd) + " " + owners.getFirst() + " "
+                        + option + " ...'";
+            }
+            return "unknown option '" + option + "' (" + help + ")";
+        }
+        if (!cmd.getSubcommands().isEmpty()) {
+            List<String> near = Suggestions.nearest(first, cmd.getSubcommands().keySet());
+            return "unknown command '" + first + "'" + (near.isEmpty() ? "" : "; did you mean "
+                    + Suggestions.either(near) + "?") + " (commands: "
+                    + String.join(", ", cmd.getSubcommands().keySet()) + ")";
+        }
+        return "unexpected argument '" + first + "' (" + help.replace("them", "what it takes") + ")";
     }
 
     private static int onExecutionError(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {

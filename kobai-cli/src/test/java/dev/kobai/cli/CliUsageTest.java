@@ -75,6 +75,52 @@ class CliUsageTest {
                 + " model, help)", r.firstErrLine());
     }
 
+    /** Picocli suggested 'trace' for 'trian', on a second line. */
+    @Test
+    void aMistypedCommandIsOneLineNamingTheNearestCommand() {
+        Result r = kobai("trian", "--epochs", "3");
+        assertEquals(2, r.code());
+        assertEquals("kobai: unknown command 'trian'; did you mean 'train'? (commands: demo, train, trace, race, compare,"
+                + " bench, autoencoder, model, help)\n", r.err());
+    }
+
+    /** Picocli printed "Unknown options: '--epoch', '3'" and "Possible solutions: --epochs" on two lines. */
+    @Test
+    void aMistypedOptionIsOneLineNamingTheNearestOption() {
+        Result r = kobai("train", "--epoch", "3");
+        assertEquals(2, r.code());
+        assertEquals("kobai train: unknown option '--epoch'; did you mean '--epochs'?\n", r.err());
+        assertEquals("kobai race: unknown option '--optimzer'; did you mean '--optimizer'?\n",
+                kobai("race", "--optimzer=sgd").err());
+        assertEquals("kobai train: unknown option '--bogus' ('kobai train --help' lists them)\n",
+                kobai("train", "--bogus").err());
+        assertEquals("kobai: unknown option '--epochs': it is an option of demo, train, compare, bench;"
+                + " write it after the command, e.g. 'kobai demo --epochs ...'\n", kobai("--epochs", "3").err());
+        assertEquals("kobai train: unexpected argument 'extra' ('kobai train --help' lists what it takes)\n",
+                kobai("train", "extra").err());
+    }
+
+    /** Every usage error is one line: picocli used to add "Try 'kobai race --help' for more information.". */
+    @Test
+    void everyUsageErrorIsOneLine() {
+        String[][] lines = {
+            {"race", "--preset", "beal"},
+            {"race"},
+            {"compare"},
+            {"train", "--epochs", "many"},
+            {"train", "--epochs", "0"},
+            {"train", "--optimizer", "sgd:lr=x"},
+            {"model"},
+            {"trace", "--surface", "nowhere"},
+            {},
+        };
+        for (String[] args : lines) {
+            Result r = kobai(args);
+            assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
+            assertEquals(1, r.err().lines().count(), String.join(" ", args) + ": " + r.err());
+        }
+    }
+
     @Test
     void noCommandIsAUsageError() {
         Result r = kobai();
