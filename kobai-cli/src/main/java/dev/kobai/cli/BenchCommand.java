@@ -12,6 +12,7 @@ import dev.kobai.train.TrainingListener;
 import dev.kobai.tensor.kernel.Kernels;
 import dev.kobai.tensor.kernel.Parallel;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -68,6 +70,12 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
     @Option(names = "--epochs", paramLabel = "N", description = "Training epochs to time (default: 3, or 1 with --quick).")
     Integer epochs;
 
+    @Option(names = "--isa", paramLabel = "MODE", defaultValue = "native",
+            description = "native (default): the code this CPU runs best; avx2: measure in a JVM restricted to "
+                    + "AVX2 code and its 16 vector registers (-XX:UseAVX=2), to see on an AVX-512 CPU what an "
+                    + "AVX2 one does.")
+    String isa;
+
     @Option(names = "--verbose", description = "Print stack traces with errors.")
     boolean verbose;
 
@@ -85,6 +93,19 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
         if (threads != null && threads < 1) {
             throw new ParameterException(spec.commandLine(), "--threads must be at least 1, got " + threads);
         }
+        if (!isa.equals("native") && !isa.equals("avx2")) {
+            throw new ParameterException(spec.commandLine(), "--isa: unknown mode '" + isa + "'; valid: native, avx2");
+        }
+        if (isa.equals("avx2")) {
+            Optional<String> useAvx = MachineInfo.hotSpotOption("UseAVX");
+            if (useAvx.isEmpty()) {
+                throw new ParameterException(spec.commandLine(), "--isa avx2 needs an x86 CPU (HotSpot has no UseAVX "
+                        + "flag on " + System.getProperty("os.arch") + ")");
+            }
+            if (Integer.parseInt(useAvx.get()) > 2) {
+                return rerunWithAvx2();
+            }
+        }
         int before = Parallel.threads();
         try {
             if (threads != null) {
@@ -93,6 +114,41 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
             return run();
         } finally {
             Parallel.setThreads(before); // in-process callers (tests) keep their own setting
+        }
+    }
+
+    /**
+     * HotSpot fixes its instruction set when it starts, so AVX2 mode is a second JVM: this one's
+     * java, class path and options, plus -XX:UseAVX=2, running the same bench command; its output
+     * and exit status are this command's.
+     */
+    private int rerunWithAvx2() throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString()));
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.add("-XX:UseAVX=2");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Kobai.class.getName());
+        cmd.addAll(spec.commandLine().getParseResult().originalArgs()); // the whole command line, "bench" included
+        // The child sees UseAVX=2 and measures in process; the flag it was given already holds it there.
+        PrintWriter out = spec.commandLine().getOut();
+        out.flush();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try (var in = new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8)) {
+            char[] buf = new char[8192];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                out.write(buf, 0, n);
+                out.flush();
+            }
+        }
+        try {
+            return p.waitFor();
+        } catch (InterruptedException e) {
+            p.destroy();
+            Thread.currentThread().interrupt();
+            return 1;
         }
     }
 
@@ -116,12 +172,16 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
         machine.put("threads", Parallel.threads());
         machine.put("java", System.getProperty("java.vm.name") + " " + Runtime.version());
         machine.put("gemm", Kernels.gemm().name());
+        MachineInfo info = MachineInfo.current();
+        machine.putAll(info.json());
+        machine.put("isa_mode", isa);
         machine.put("max_heap_mb", Runtime.getRuntime().maxMemory() >> 20);
         machine.put("load_average", loadAverage());
         report.put("machine", machine);
         out.printf(Locale.ROOT, "kobai bench: %d threads of %d cores, %s, gemm %s, load average %s%n",
                 Parallel.threads(), Runtime.getRuntime().availableProcessors(), Runtime.version(), Kernels.gemm().name(),
                 machine.get("load_average"));
+        out.printf(Locale.ROOT, "  %s%n", info.line());
         out.flush();
         if (wants("epoch")) {
             report.put("epoch", epochs(out));

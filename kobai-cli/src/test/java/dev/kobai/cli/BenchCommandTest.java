@@ -29,6 +29,42 @@ class BenchCommandTest {
         assertTrue(r.out().contains("kfac") && r.out().contains("ratio"), r.out());
     }
 
+    /**
+     * Every report names what it ran on, and --isa avx2 measures in a JVM held to AVX2 code: its
+     * kernel then has 256-bit vectors and the 16 registers of AVX2, whatever this CPU has.
+     */
+    @Test
+    void reportsNameTheMachineAndAvx2ModeRunsOnAvx2Code(@TempDir Path dir) throws Exception {
+        Path nativeJson = dir.resolve("native.json");
+        CliUsageTest.Result r = CliUsageTest.kobai("bench", "--quick", "--only", "matmul", "--threads", "1",
+                "--json", nativeJson.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonObject machine = JsonParser.parseString(Files.readString(nativeJson)).getAsJsonObject()
+                .getAsJsonObject("machine");
+        assertEquals(MachineInfo.current().cpuModel(), machine.get("cpu").getAsString());
+        assertTrue(r.out().contains("gemm " + dev.kobai.tensor.kernel.Kernels.gemm().describe()), r.out());
+        if (MachineInfo.hotSpotOption("UseAVX").isEmpty()) {
+            return; // not an x86 JVM: no AVX2 mode to check
+        }
+        Path avx2Json = dir.resolve("avx2.json");
+        CliUsageTest.Result avx2 = CliUsageTest.kobai("bench", "--quick", "--only", "matmul", "--threads", "1",
+                "--isa", "avx2", "--json", avx2Json.toString());
+        assertEquals(0, avx2.code(), avx2.err() + avx2.out());
+        JsonObject m2 = JsonParser.parseString(Files.readString(avx2Json)).getAsJsonObject().getAsJsonObject("machine");
+        assertEquals("2", m2.get("use_avx").getAsString());
+        assertEquals("avx2", m2.get("isa_mode").getAsString());
+        assertTrue(m2.get("kernel").getAsString().startsWith("vector(256-bit): 256-bit vectors, 16 registers"),
+                m2.toString());
+        assertTrue(avx2.out().contains("Matrix products"), avx2.out());
+    }
+
+    @Test
+    void unknownIsaModeIsAUsageError() {
+        CliUsageTest.Result r = CliUsageTest.kobai("bench", "--isa", "sse");
+        assertEquals(Kobai.EXIT_USAGE, r.code());
+        assertEquals("kobai bench: --isa: unknown mode 'sse'; valid: native, avx2", r.err().strip());
+    }
+
     @Test
     void unknownSectionIsAUsageError() {
         CliUsageTest.Result r = CliUsageTest.kobai("bench", "--only", "bogus");

@@ -1,5 +1,6 @@
 package dev.kobai.optim;
 
+import dev.kobai.tensor.kernel.VectorWidth;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -18,8 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
  * g prev &lt; 0; the sign is g itself where g is zero or NaN (as Math.signum), else plus or minus 1.
  */
 final class RpropVector {
-    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> FS = VectorWidth.FLOAT;
+    private static final VectorSpecies<Double> DS = VectorWidth.DOUBLE;
 
     private RpropVector() {}
 

@@ -1,5 +1,6 @@
 package dev.kobai.tensor;
 
+import dev.kobai.tensor.kernel.VectorWidth;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -30,8 +31,8 @@ import jdk.incubator.vector.VectorSpecies;
  * </ul>
  */
 final class VectorLoops {
-    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> FS = VectorWidth.FLOAT;
+    private static final VectorSpecies<Double> DS = VectorWidth.DOUBLE;
     /** Floats as many as {@link #DS}'s lanes: they widen into one double vector. */
     private static final VectorSpecies<Float> FS_NARROW =
             VectorSpecies.of(float.class, VectorShape.forBitSize(DS.vectorBitSize() / 2));

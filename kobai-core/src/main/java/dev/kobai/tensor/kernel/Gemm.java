@@ -42,4 +42,12 @@ public interface Gemm {
 
     /** A short name for logs and benchmarks, such as "vector(512-bit)" or "scalar". */
     String name();
+
+    /**
+     * What each figure measured with this kernel ran on: the name, and for vector kernels the
+     * width, the register count and the register tiles.
+     */
+    default String describe() {
+        return name();
+    }
 }

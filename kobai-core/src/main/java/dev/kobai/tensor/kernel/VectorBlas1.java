@@ -11,9 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link ScalarBlas1}.
  */
 public final class VectorBlas1 implements Blas1 {
-    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> FS = VectorWidth.FLOAT;
     /** Doubles of the same total width: a float vector's products widen into two of these. */
-    private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> DS = VectorWidth.DOUBLE;
 
     @Override
     public void axpy(int n, float alpha, float[] x, int xo, float[] y, int yo) {

@@ -41,9 +41,9 @@ import jdk.incubator.vector.VectorSpecies;
  * gradient (A transposed) the packed op(B) block is 32K floats, more than C, for 330K
  * multiply-adds. When op(B) = B, a row of a column panel of op(B) is already contiguous in B, so
  * the direct path ({@code sDirect}) runs the register tile on B in place, ldb apart from one step
- * of k to the next, and reads the elements of op(A) from A by index. With 512-bit vectors the
- * tile is 6 rows by four vectors (24 accumulators, which AVX-512's 32 registers hold), otherwise
- * the 6-by-two tile of the packed kernel. A bottom edge of mr &lt; MR rows reuses the last real
+ * of k to the next, and reads the elements of op(A) from A by index. With 32 vector registers
+ * (AVX-512) the tile is 6 rows by four vectors (24 accumulators), otherwise the 6-by-two tile of
+ * the packed kernel. A bottom edge of mr &lt; MR rows reuses the last real
  * row of A for the missing ones and stores only mr rows, so one kernel serves every tile; columns
  * past the last whole panel go through the narrow kernel on a zero-padded copy of those columns.
  * Products that op(B) = B^T or that are split across threads stay packed (see {@code sgemm} for the
@@ -53,8 +53,8 @@ import jdk.incubator.vector.VectorSpecies;
  * k block after k block, in the layout step 2 builds per call, so those products only pack op(A).
  */
 public final class VectorGemm implements Gemm {
-    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> FS = VectorWidth.FLOAT;
+    private static final VectorSpecies<Double> DS = VectorWidth.DOUBLE;
     private static final int FV = FS.length();
     private static final int DV = DS.length();
     private static final int MR = 6;
@@ -74,8 +74,11 @@ public final class VectorGemm implements Gemm {
      * blocks of one 32-column panel, too narrow for the wide kernel (measured 5.5 against 4.2 us).
      */
     private static final int DIRECT_L1 = 8192;
-    /** Whether the direct path uses the wide kernel {@link #sDirectKernel4}: 512-bit vectors. */
-    private static final boolean WIDE = FV >= 16;
+    /**
+     * Whether the direct path uses the wide kernel {@link #sDirectKernel4}, whose 24 accumulators
+     * need the 32 vector registers of AVX-512 (on AVX2's 16 they would spill to the stack).
+     */
+    private static final boolean WIDE = VectorWidth.REGISTERS >= 32;
 
     private static final class Buffers {
         float[] fa = new float[0];
@@ -129,6 +132,12 @@ public final class VectorGemm implements Gemm {
     @Override
     public String name() {
         return "vector(" + FS.vectorBitSize() + "-bit)";
+    }
+
+    @Override
+    public String describe() {
+        return name() + ": " + VectorWidth.describe() + "; float tile " + MR + "x" + FNR + " packed, " + MR + "x"
+                + (WIDE ? 2 * FNR : FNR) + " direct; double tile " + MR + "x" + DNR;
     }
 
     private static int roundUp(int x, int unit) {
