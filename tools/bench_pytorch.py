@@ -17,6 +17,11 @@ OpenBLAS picks its kernel from OPENBLAS_CORETYPE when that is set (this environm
 AVX2, for reproducible tests). For the comparison against the machine's best OpenBLAS kernel, unset
 it for this one command:  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 tools/bench_pytorch.py
 The script prints the kernel OpenBLAS chose.
+
+--isa avx2 measures what an AVX2 CPU does, on an AVX-512 one: Kobai's JVM runs with -XX:UseAVX=2
+(AVX2 code, 16 vector registers) and OpenBLAS with OPENBLAS_CORETYPE=Haswell (its AVX2 kernels); the
+script restarts itself with that variable set, since OpenBLAS reads it when it is loaded. The header
+names the CPU, its vector extensions, OpenBLAS's kernel and Kobai's (width, registers, tiles).
 """
 import argparse
 import ctypes
@@ -29,7 +34,21 @@ import sys
 import tempfile
 import time
 
-import torch
+
+def _isa_from_argv():
+    for i, a in enumerate(sys.argv):
+        if a == "--isa" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if a.startswith("--isa="):
+            return a.split("=", 1)[1]
+    return "native"
+
+
+# OpenBLAS reads OPENBLAS_CORETYPE when torch loads it: restart with it set before importing torch.
+if _isa_from_argv() == "avx2" and os.environ.get("OPENBLAS_CORETYPE") != "Haswell":
+    os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, OPENBLAS_CORETYPE="Haswell"))
+
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_epoch  # noqa: E402  (reads Fashion-MNIST and trains the same model in torch)
@@ -56,6 +75,28 @@ def openblas_core():
     return "unknown"
 
 
+def cpu_description():
+    """The first processor's model name (family, model) and its vector extensions, from /proc/cpuinfo."""
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if not line.strip():
+                    if fields:
+                        break
+                    continue
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        return "unknown CPU"
+    flags = set(fields.get("flags", fields.get("Features", "")).split())
+    wanted = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile", "asimd", "sve"]
+    name = fields.get("model name", "unknown CPU")
+    if "cpu family" in fields and "model" in fields:
+        name += f" (family {fields['cpu family']}, model {fields['model']})"
+    return name + "; " + (" ".join(f for f in wanted if f in flags) or "no AVX2")
+
+
 def median_time(fn, warm=0.5, rep=0.03, reps=11):
     """Median seconds per call after a warm-up, each timing repeating fn until it lasts `rep` seconds."""
     start, calls = time.perf_counter(), 0
@@ -77,9 +118,10 @@ def torch_matmul(shapes, quick):
     g = torch.Generator().manual_seed(3)
     for s in shapes:
         m, n, k = s["m"], s["n"], s["k"]
-        a = torch.rand(k, m, generator=g).t() if s["trans_a"] else torch.rand(m, k, generator=g)
-        b = torch.rand(n, k, generator=g).t() if s["trans_b"] else torch.rand(k, n, generator=g)
-        c = torch.empty(m, n)
+        dt = torch.float64 if s.get("dtype") == "float64" else torch.float32
+        a = torch.rand(k, m, generator=g, dtype=dt).t() if s["trans_a"] else torch.rand(m, k, generator=g, dtype=dt)
+        b = torch.rand(n, k, generator=g, dtype=dt).t() if s["trans_b"] else torch.rand(k, n, generator=g, dtype=dt)
+        c = torch.empty(m, n, dtype=dt)
         t = median_time(lambda: torch.mm(a, b, out=c), reps=5 if quick else 11)
         out.append({"role": s["role"], "seconds": t, "gflops": 2.0 * m * n * k / t / 1e9})
     return out
@@ -166,7 +208,7 @@ def kobai_bench(args):
         path = os.path.join(tmp, "bench.json")
         sections = "epoch,matmul,optim,hvp,kfac" + (",cnn,conv" if args.cnn else "")
         cmd = [os.path.join(ROOT, "kobai"), "bench", "--threads", str(args.threads), "--json", path,
-               "--epochs", str(args.epochs), "--only", sections]
+               "--epochs", str(args.epochs), "--only", sections, "--isa", args.isa]
         if args.quick:
             cmd.append("--quick")
         subprocess.run(cmd, check=True, stdout=sys.stderr)
@@ -186,6 +228,8 @@ def main():
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (rough figures)")
     ap.add_argument("--json", help="write every round's raw figures here")
+    ap.add_argument("--isa", choices=["native", "avx2"], default="native",
+                    help="avx2: Kobai with -XX:UseAVX=2 and OpenBLAS's Haswell kernels, as on an AVX2 CPU")
     ap.add_argument("--cnn", action="store_true",
                     help="also the cnn preset's epochs and its convolutions (several minutes a round)")
     args = ap.parse_args()
@@ -193,6 +237,7 @@ def main():
     print(f"torch {torch.__version__}, {args.threads} threads, OpenBLAS kernel {openblas_core()}, "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, load average {load_average()}",
           flush=True)
+    print(f"CPU: {cpu_description()}; mode --isa {args.isa}", flush=True)
     rounds = []
     for r in range(args.rounds):
         print(f"round {r + 1}: kobai bench ...", file=sys.stderr, flush=True)
@@ -211,13 +256,15 @@ def main():
             json.dump(rounds, f, indent=1)
 
     med = statistics.median
+    km = rounds[0]["kobai"]["machine"]
+    print(f"Kobai: HotSpot UseAVX={km.get('use_avx')}, gemm {km.get('kernel')}; OpenBLAS kernel {openblas_core()}")
     print(f"\nMedians over {args.rounds} rounds (load average at the end: {load_average()})")
-    print("\nMatrix products (float32), GFLOP/s            kobai  pytorch  ratio (target >= 0.8)")
+    print("\nMatrix products, GFLOP/s                              kobai  pytorch  ratio (target >= 0.9)")
     for i, s in enumerate(rounds[0]["kobai"]["matmul"]):
         k = med(r["kobai"]["matmul"][i]["gflops"] for r in rounds)
         t = med(r["pytorch"]["matmul"][i]["gflops"] for r in rounds)
         shape = f"{s['m']}x{s['n']}x{s['k']}" + (" A^T" if s["trans_a"] else "") + (" B^T" if s["trans_b"] else "")
-        print(f"  {s['role']:24s} {shape:20s} {k:7.1f} {t:8.1f} {k / t:6.2f}")
+        print(f"  {s.get('dtype', 'float32'):8s} {s['role']:24s} {shape:20s} {k:7.1f} {t:8.1f} {k / t:6.2f}")
 
     steps = rounds[0]["kobai"]["optim"]["steps"]
     torch_adam = med(next(o["step_seconds"] for o in r["pytorch"]["optim"] if o["optimizer"] == "adam") for r in rounds)

@@ -360,25 +360,29 @@ public final class BenchCommand implements Callable<Integer>, Kobai.Verbosity {
     }
 
     private List<Map<String, Object>> matmul(PrintWriter out) {
-        out.printf(Locale.ROOT, "%nMatrix products (float32, %s): median time and GFLOP/s%n", Kernels.gemm().name());
-        out.printf(Locale.ROOT, "  %-24s %-22s %10s %9s%n", "role", "m x n x k", "time", "GFLOP/s");
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (Workloads.MatmulShape s : Workloads.TRAINING_SHAPES) {
-            Workloads.Matmul mm = new Workloads.Matmul(s);
-            double t = time(mm::run);
-            double gflops = s.flops() / t / 1e9;
-            out.printf(Locale.ROOT, "  %-24s %-22s %8.1f us %9.1f%n", s.role(), s, t * 1e6, gflops);
-            out.flush();
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("role", s.role());
-            row.put("m", s.m());
-            row.put("n", s.n());
-            row.put("k", s.k());
-            row.put("trans_a", s.transA());
-            row.put("trans_b", s.transB());
-            row.put("seconds", t);
-            row.put("gflops", gflops);
-            rows.add(row);
+        for (boolean float64 : new boolean[] {false, true}) {
+            String dtype = float64 ? "float64" : "float32";
+            out.printf(Locale.ROOT, "%nMatrix products (%s, %s): median time and GFLOP/s%n", dtype, Kernels.gemm().name());
+            out.printf(Locale.ROOT, "  %-24s %-22s %10s %9s%n", "role", "m x n x k", "time", "GFLOP/s");
+            for (Workloads.MatmulShape s : Workloads.TRAINING_SHAPES) {
+                Workloads.Matmul mm = new Workloads.Matmul(s, Kernels.gemm(), float64);
+                double t = time(mm::run);
+                double gflops = s.flops() / t / 1e9;
+                out.printf(Locale.ROOT, "  %-24s %-22s %8.1f us %9.1f%n", s.role(), s, t * 1e6, gflops);
+                out.flush();
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("role", s.role());
+                row.put("dtype", dtype);
+                row.put("m", s.m());
+                row.put("n", s.n());
+                row.put("k", s.k());
+                row.put("trans_a", s.transA());
+                row.put("trans_b", s.transB());
+                row.put("seconds", t);
+                row.put("gflops", gflops);
+                rows.add(row);
+            }
         }
         return rows;
     }

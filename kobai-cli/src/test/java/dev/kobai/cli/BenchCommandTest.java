@@ -39,8 +39,12 @@ class BenchCommandTest {
         CliUsageTest.Result r = CliUsageTest.kobai("bench", "--quick", "--only", "matmul", "--threads", "1",
                 "--json", nativeJson.toString());
         assertEquals(0, r.code(), r.err());
-        JsonObject machine = JsonParser.parseString(Files.readString(nativeJson)).getAsJsonObject()
-                .getAsJsonObject("machine");
+        JsonObject report = JsonParser.parseString(Files.readString(nativeJson)).getAsJsonObject();
+        JsonObject machine = report.getAsJsonObject("machine");
+        var products = report.getAsJsonArray("matmul");
+        assertEquals(2 * dev.kobai.bench.Workloads.TRAINING_SHAPES.size(), products.size());
+        assertEquals("float32", products.get(0).getAsJsonObject().get("dtype").getAsString());
+        assertEquals("float64", products.get(products.size() - 1).getAsJsonObject().get("dtype").getAsString());
         assertEquals(MachineInfo.current().cpuModel(), machine.get("cpu").getAsString());
         assertTrue(r.out().contains("gemm " + dev.kobai.tensor.kernel.Kernels.gemm().describe()), r.out());
         if (MachineInfo.hotSpotOption("UseAVX").isEmpty()) {

@@ -203,27 +203,52 @@ public final class Workloads {
             new MatmulShape("evaluation, batch 1000", false, true, 1000, 256, 784),
             new MatmulShape("square 1024", false, false, 1024, 1024, 1024));
 
-    /** Arrays for one shape, multiplied by a given kernel. */
+    /** Arrays for one shape, multiplied by a given kernel in float32 ({@code sgemm}) or float64 ({@code dgemm}). */
     public static final class Matmul {
         private final MatmulShape s;
         private final Gemm gemm;
+        private final boolean float64;
         private final float[] a;
         private final float[] b;
         private final float[] c;
+        private final double[] da;
+        private final double[] db;
+        private final double[] dc;
 
-        public Matmul(MatmulShape s, Gemm gemm) {
+        public Matmul(MatmulShape s, Gemm gemm, boolean float64) {
             this.s = s;
             this.gemm = gemm;
+            this.float64 = float64;
             Rng rng = new Rng(3);
-            a = new float[s.m() * s.k()];
-            b = new float[s.k() * s.n()];
-            c = new float[s.m() * s.n()];
-            for (int i = 0; i < a.length; i++) {
-                a[i] = rng.nextFloat() - 0.5f;
+            int as = s.m() * s.k();
+            int bs = s.k() * s.n();
+            int cs = s.m() * s.n();
+            a = new float[float64 ? 0 : as];
+            b = new float[float64 ? 0 : bs];
+            c = new float[float64 ? 0 : cs];
+            da = new double[float64 ? as : 0];
+            db = new double[float64 ? bs : 0];
+            dc = new double[float64 ? cs : 0];
+            for (int i = 0; i < as; i++) {
+                float x = rng.nextFloat() - 0.5f;
+                if (float64) {
+                    da[i] = x;
+                } else {
+                    a[i] = x;
+                }
             }
-            for (int i = 0; i < b.length; i++) {
-                b[i] = rng.nextFloat() - 0.5f;
+            for (int i = 0; i < bs; i++) {
+                float x = rng.nextFloat() - 0.5f;
+                if (float64) {
+                    db[i] = x;
+                } else {
+                    b[i] = x;
+                }
             }
+        }
+
+        public Matmul(MatmulShape s, Gemm gemm) {
+            this(s, gemm, false);
         }
 
         public Matmul(MatmulShape s) {
@@ -233,7 +258,11 @@ public final class Workloads {
         public void run() {
             int lda = s.transA() ? s.m() : s.k();
             int ldb = s.transB() ? s.k() : s.n();
-            gemm.sgemm(s.transA(), s.transB(), s.m(), s.n(), s.k(), a, 0, lda, b, 0, ldb, c, 0, s.n(), false);
+            if (float64) {
+                gemm.dgemm(s.transA(), s.transB(), s.m(), s.n(), s.k(), da, 0, lda, db, 0, ldb, dc, 0, s.n(), false);
+            } else {
+                gemm.sgemm(s.transA(), s.transB(), s.m(), s.n(), s.k(), a, 0, lda, b, 0, ldb, c, 0, s.n(), false);
+            }
         }
     }
 
