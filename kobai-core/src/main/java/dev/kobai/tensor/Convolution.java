@@ -407,7 +407,12 @@ final class Convolution {
                         }
                         int dst = plane + r * w + shift;
                         int step = win.strideW();
-                        if (uf != null) {
+                        if (uf != null && step == 1) {
+                            // unit stride apart, so that the JIT vectorises the sum
+                            for (int j = lo; j < hi; j++) {
+                                xf[dst + j] += uf[src + j];
+                            }
+                        } else if (uf != null) {
                             for (int j = lo; j < hi; j++) {
                                 xf[dst + j * step] += uf[src + j];
                             }
