@@ -8,6 +8,7 @@ with torch.set_num_threads(N), so that a noisy machine's drift hits both. Median
 compared at the end; the targets of Kobai issue 6 are printed beside each ratio.
 
     /usr/bin/python3 tools/bench_pytorch.py [--threads 2] [--rounds 3] [--epochs 3] [--quick] [--cnn]
+        [--isa native|avx2] [--sections matmul,epoch,...]
 
 With --cnn it also times the cnn preset's training epochs on Fashion-MNIST and its two
 convolutions (forward, input and weight gradients) in both, and prints each convolution's share of
@@ -206,7 +207,7 @@ def torch_convolutions(layers, quick):
 def kobai_bench(args):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "bench.json")
-        sections = "epoch,matmul,optim,hvp,kfac" + (",cnn,conv" if args.cnn else "")
+        sections = ",".join(args.sections)
         cmd = [os.path.join(ROOT, "kobai"), "bench", "--threads", str(args.threads), "--json", path,
                "--epochs", str(args.epochs), "--only", sections, "--isa", args.isa]
         if args.quick:
@@ -232,7 +233,15 @@ def main():
                     help="avx2: Kobai with -XX:UseAVX=2 and OpenBLAS's Haswell kernels, as on an AVX2 CPU")
     ap.add_argument("--cnn", action="store_true",
                     help="also the cnn preset's epochs and its convolutions (several minutes a round)")
+    ap.add_argument("--sections", default="epoch,matmul,optim,hvp,kfac",
+                    help="comma-separated subset of epoch, matmul, optim, hvp, kfac, cnn, conv")
     args = ap.parse_args()
+    args.sections = [x.strip() for x in args.sections.split(",") if x.strip()]
+    unknown = [x for x in args.sections if x not in ("epoch", "matmul", "optim", "hvp", "kfac", "cnn", "conv")]
+    if unknown:
+        ap.error(f"--sections: unknown section {unknown[0]!r}")
+    if args.cnn:
+        args.sections += [x for x in ("cnn", "conv") if x not in args.sections]
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads, OpenBLAS kernel {openblas_core()}, "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, load average {load_average()}",
@@ -243,12 +252,18 @@ def main():
         print(f"round {r + 1}: kobai bench ...", file=sys.stderr, flush=True)
         kb = kobai_bench(args)
         print(f"round {r + 1}: pytorch ...", file=sys.stderr, flush=True)
-        tb = {"matmul": torch_matmul(kb["matmul"], args.quick),
-              "optim": torch_optimizers([s["optimizer"] for s in kb["optim"]["steps"]], args.quick),
-              "hvp": torch_hvp(args.quick),
-              "epoch": bench_epoch.torch_run(args.epochs, r + 1, args.threads)}
-        if args.cnn:
+        tb = {}
+        if "matmul" in args.sections:
+            tb["matmul"] = torch_matmul(kb["matmul"], args.quick)
+        if "optim" in args.sections:
+            tb["optim"] = torch_optimizers([s["optimizer"] for s in kb["optim"]["steps"]], args.quick)
+        if "hvp" in args.sections:
+            tb["hvp"] = torch_hvp(args.quick)
+        if "epoch" in args.sections:
+            tb["epoch"] = bench_epoch.torch_run(args.epochs, r + 1, args.threads)
+        if "cnn" in args.sections:
             tb["cnn"] = bench_epoch.torch_run(args.epochs, r + 1, args.threads, "cnn")
+        if "conv" in args.sections:
             tb["conv"] = torch_convolutions(CNN_CONVOLUTIONS, args.quick)
         rounds.append({"kobai": kb, "pytorch": tb, "load_average": load_average()})
     if args.json:
@@ -259,56 +274,61 @@ def main():
     km = rounds[0]["kobai"]["machine"]
     print(f"Kobai: HotSpot UseAVX={km.get('use_avx')}, gemm {km.get('kernel')}; OpenBLAS kernel {openblas_core()}")
     print(f"\nMedians over {args.rounds} rounds (load average at the end: {load_average()})")
-    print("\nMatrix products, GFLOP/s                              kobai  pytorch  ratio (target >= 0.9)")
-    for i, s in enumerate(rounds[0]["kobai"]["matmul"]):
-        k = med(r["kobai"]["matmul"][i]["gflops"] for r in rounds)
-        t = med(r["pytorch"]["matmul"][i]["gflops"] for r in rounds)
-        shape = f"{s['m']}x{s['n']}x{s['k']}" + (" A^T" if s["trans_a"] else "") + (" B^T" if s["trans_b"] else "")
-        print(f"  {s.get('dtype', 'float32'):8s} {s['role']:24s} {shape:20s} {k:7.1f} {t:8.1f} {k / t:6.2f}")
+    if "matmul" in args.sections:
+        print("\nMatrix products, GFLOP/s                              kobai  pytorch  ratio (target >= 0.9)")
+        for i, s in enumerate(rounds[0]["kobai"]["matmul"]):
+            k = med(r["kobai"]["matmul"][i]["gflops"] for r in rounds)
+            t = med(r["pytorch"]["matmul"][i]["gflops"] for r in rounds)
+            shape = f"{s['m']}x{s['n']}x{s['k']}" + (" A^T" if s["trans_a"] else "") + (" B^T" if s["trans_b"] else "")
+            print(f"  {s.get('dtype', 'float32'):8s} {s['role']:24s} {shape:20s} {k:7.1f} {t:8.1f} {k / t:6.2f}")
 
-    steps = rounds[0]["kobai"]["optim"]["steps"]
-    torch_adam = med(next(o["step_seconds"] for o in r["pytorch"]["optim"] if o["optimizer"] == "adam") for r in rounds)
-    print(f"\nOptimizer steps over {TENSORS * SIZE} float32 parameters, ms")
-    print("                              kobai  mem.pass  kobai/pass  pytorch  pytorch/kobai  torch-adam/kobai")
-    print("  (targets)                                      <= 1.2                                >= 1.8")
-    for i, s in enumerate(steps):
-        k = med(r["kobai"]["optim"]["steps"][i]["step_seconds"] for r in rounds)
-        b = med(r["kobai"]["optim"]["steps"][i]["memory_pass_seconds"] for r in rounds)
-        t = med(r["pytorch"]["optim"][i]["step_seconds"] for r in rounds)
-        print(f"  {s['optimizer']:26s} {k * 1e3:7.2f} {b * 1e3:8.2f} {k / b:10.2f} {t * 1e3:9.2f} {t / k:12.2f} "
-              f"{torch_adam / k:15.2f}")
-    copy = med(r["kobai"]["optim"]["arraycopy_gb_per_s"] for r in rounds)
-    print(f"  System.arraycopy bandwidth (Kobai's JVM, {args.threads} threads): {copy:.1f} GB/s")
+    if "optim" in args.sections:
+        steps = rounds[0]["kobai"]["optim"]["steps"]
+        torch_adam = med(next(o["step_seconds"] for o in r["pytorch"]["optim"] if o["optimizer"] == "adam") for r in rounds)
+        print(f"\nOptimizer steps over {TENSORS * SIZE} float32 parameters, ms")
+        print("                              kobai  mem.pass  kobai/pass  pytorch  pytorch/kobai  torch-adam/kobai")
+        print("  (targets)                                      <= 1.2                                >= 1.8")
+        for i, s in enumerate(steps):
+            k = med(r["kobai"]["optim"]["steps"][i]["step_seconds"] for r in rounds)
+            b = med(r["kobai"]["optim"]["steps"][i]["memory_pass_seconds"] for r in rounds)
+            t = med(r["pytorch"]["optim"][i]["step_seconds"] for r in rounds)
+            print(f"  {s['optimizer']:26s} {k * 1e3:7.2f} {b * 1e3:8.2f} {k / b:10.2f} {t * 1e3:9.2f} {t / k:12.2f} "
+                  f"{torch_adam / k:15.2f}")
+        copy = med(r["kobai"]["optim"]["arraycopy_gb_per_s"] for r in rounds)
+        print(f"  System.arraycopy bandwidth (Kobai's JVM, {args.threads} threads): {copy:.1f} GB/s")
 
-    ke = [r["kobai"]["epoch"]["epochs"] for r in rounds]
-    te = [r["pytorch"]["epoch"] for r in rounds]
-    k_steady = med(e["seconds"] for run in ke for e in run[1:]) if args.epochs > 1 else float("nan")
-    t_steady = med(sec for run in te for sec, _ in run[1:]) if args.epochs > 1 else float("nan")
-    k_first = med(run[0]["seconds"] for run in ke)
-    t_first = med(run[0][0] for run in te)
-    print(f"\nTraining epoch, mlp:784-256-10 on {rounds[0]['kobai']['epoch']['data']}, sgd lr 0.1, batch 128 "
-          "(training + test evaluation), seconds")
-    print("                      kobai  pytorch  kobai/pytorch (target <= 0.5)")
-    print(f"  first epoch       {k_first:7.3f} {t_first:8.3f} {k_first / t_first:8.2f}")
-    print(f"  later epochs      {k_steady:7.3f} {t_steady:8.3f} {k_steady / t_steady:8.2f}")
-    print(f"  test accuracy after {args.epochs} epochs: kobai "
-          + ", ".join(f"{run[-1]['test_accuracy']:.4f}" for run in ke)
-          + "; pytorch " + ", ".join(f"{run[-1][1]:.4f}" for run in te))
+    if "epoch" in args.sections:
+        ke = [r["kobai"]["epoch"]["epochs"] for r in rounds]
+        te = [r["pytorch"]["epoch"] for r in rounds]
+        k_steady = med(e["seconds"] for run in ke for e in run[1:]) if args.epochs > 1 else float("nan")
+        t_steady = med(sec for run in te for sec, _ in run[1:]) if args.epochs > 1 else float("nan")
+        k_first = med(run[0]["seconds"] for run in ke)
+        t_first = med(run[0][0] for run in te)
+        print(f"\nTraining epoch, mlp:784-256-10 on {rounds[0]['kobai']['epoch']['data']}, sgd lr 0.1, batch 128 "
+              "(training + test evaluation), seconds")
+        print("                      kobai  pytorch  kobai/pytorch (target <= 0.5)")
+        print(f"  first epoch       {k_first:7.3f} {t_first:8.3f} {k_first / t_first:8.2f}")
+        print(f"  later epochs      {k_steady:7.3f} {t_steady:8.3f} {k_steady / t_steady:8.2f}")
+        print(f"  test accuracy after {args.epochs} epochs: kobai "
+              + ", ".join(f"{run[-1]['test_accuracy']:.4f}" for run in ke)
+              + "; pytorch " + ", ".join(f"{run[-1][1]:.4f}" for run in te))
 
-    kh = med(r["kobai"]["hvp"]["ratio"] for r in rounds)
-    th = med(r["pytorch"]["hvp"]["ratio"] for r in rounds)
-    kg = med(r["kobai"]["hvp"]["gradient_seconds"] for r in rounds)
-    tg = med(r["pytorch"]["hvp"]["gradient_seconds"] for r in rounds)
-    print("\nHessian-vector product / gradient, mlp:784-256-10 at batch 128 (target <= 4)")
-    print(f"  kobai {kh:.2f} (gradient {kg * 1e3:.2f} ms), pytorch {th:.2f} (gradient {tg * 1e3:.2f} ms)")
+    if "hvp" in args.sections:
+        kh = med(r["kobai"]["hvp"]["ratio"] for r in rounds)
+        th = med(r["pytorch"]["hvp"]["ratio"] for r in rounds)
+        kg = med(r["kobai"]["hvp"]["gradient_seconds"] for r in rounds)
+        tg = med(r["pytorch"]["hvp"]["gradient_seconds"] for r in rounds)
+        print("\nHessian-vector product / gradient, mlp:784-256-10 at batch 128 (target <= 4)")
+        print(f"  kobai {kh:.2f} (gradient {kg * 1e3:.2f} ms), pytorch {th:.2f} (gradient {tg * 1e3:.2f} ms)")
 
-    ka = med(r["kobai"]["kfac"]["adam_step_seconds"] for r in rounds)
-    kk = med(r["kobai"]["kfac"]["kfac_step_seconds"] for r in rounds)
-    kr = med(r["kobai"]["kfac"]["ratio"] for r in rounds)
-    print("\nTraining step, kfac (defaults) / adam, mlp:784-256-10 at batch 128, Kobai, timed over whole refresh cycles (target <= 3)")
-    print(f"  {kr:.2f} (adam {ka * 1e3:.2f} ms, kfac {kk * 1e3:.2f} ms)")
+    if "kfac" in args.sections:
+        ka = med(r["kobai"]["kfac"]["adam_step_seconds"] for r in rounds)
+        kk = med(r["kobai"]["kfac"]["kfac_step_seconds"] for r in rounds)
+        kr = med(r["kobai"]["kfac"]["ratio"] for r in rounds)
+        print("\nTraining step, kfac (defaults) / adam, mlp:784-256-10 at batch 128, Kobai, timed over whole refresh cycles (target <= 3)")
+        print(f"  {kr:.2f} (adam {ka * 1e3:.2f} ms, kfac {kk * 1e3:.2f} ms)")
 
-    if args.cnn:
+    if "cnn" in args.sections:
         kc = [r["kobai"]["cnn"]["epochs"] for r in rounds]
         tc = [r["pytorch"]["cnn"] for r in rounds]
         k_steady = med(e["seconds"] for run in kc for e in run[1:]) if args.epochs > 1 else float("nan")
@@ -320,6 +340,8 @@ def main():
         print("                      kobai  pytorch  kobai/pytorch (target <= 0.5)")
         print(f"  first epoch       {k_first:7.2f} {t_first:8.2f} {k_first / t_first:8.2f}")
         print(f"  later epochs      {k_steady:7.2f} {t_steady:8.2f} {k_steady / t_steady:8.2f}")
+
+    if "conv" in args.sections:
         print("\nConvolutions of the cnn preset at batch 128, ms      kobai  pytorch  kobai/pytorch   kobai share of"
               " its GEMM (target >= 0.7)")
         for i, row in enumerate(rounds[0]["kobai"]["conv"]):
