@@ -23,6 +23,21 @@ public final class Kernels {
     private static final Gemm SCALAR = new ScalarGemm();
     private static final Gemm GEMM = choose(System.getProperty("kobai.simd"),
             ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
+
+    /**
+     * Said once per process on standard error when the Vector API is missing and nobody asked for
+     * the scalar kernels, since everything then still works, only several times slower, and a
+     * user would not otherwise know why.
+     */
+    static final String SCALAR_NOTICE = "kobai: the jdk.incubator.vector module is not loaded, so Kobai runs on its "
+            + "scalar kernels, several times slower; start java with --add-modules jdk.incubator.vector "
+            + "(or -Dkobai.simd=false to choose the scalar kernels and silence this line)";
+
+    static {
+        if (noticeNeeded(System.getProperty("kobai.simd"), GEMM == SCALAR)) {
+            System.err.println(SCALAR_NOTICE);
+        }
+    }
     private static final Blas1 SCALAR_BLAS1 = new ScalarBlas1();
     private static final Blas1 BLAS1 = GEMM == SCALAR ? SCALAR_BLAS1 : load(VECTOR_BLAS1, Blas1.class, SCALAR_BLAS1);
 
@@ -117,6 +132,11 @@ public final class Kernels {
     /** The plain-Java kernel, whatever the JVM offers. */
     public static Gemm scalarGemm() {
         return SCALAR;
+    }
+
+    /** Whether to print {@link #SCALAR_NOTICE}: scalar kernels that kobai.simd=false did not ask for. */
+    static boolean noticeNeeded(String simdProperty, boolean scalar) {
+        return scalar && !(simdProperty != null && simdProperty.trim().equalsIgnoreCase("false"));
     }
 
     /** The selection rule, separated from the JVM's state so that it can be tested. */

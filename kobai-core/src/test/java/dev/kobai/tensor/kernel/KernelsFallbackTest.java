@@ -27,14 +27,24 @@ class KernelsFallbackTest {
     }
 
     private static String probe(String... jvmArgs) throws IOException, InterruptedException {
+        return run(false, jvmArgs);
+    }
+
+    private static String probeErr(String... jvmArgs) throws IOException, InterruptedException {
+        return run(true, jvmArgs);
+    }
+
+    private static String run(boolean stderr, String... jvmArgs) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(List.of(jvmArgs));
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Probe.class.getName());
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        Process p = stderr ? new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+                : new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String((stderr ? p.getErrorStream() : p.getInputStream()).readAllBytes(),
+                StandardCharsets.UTF_8);
         if (!p.waitFor(30, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError("probe JVM did not finish");
@@ -53,5 +63,21 @@ class KernelsFallbackTest {
         String name = "vector(" + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit) 11.0";
         assertEquals(name, probe("--add-modules", "jdk.incubator.vector"));
         assertEquals("scalar 11.0", probe("--add-modules", "jdk.incubator.vector", "-Dkobai.simd=false"));
+    }
+
+    /** Without the module, one line on stderr says why it is slow and what to do; not when scalar was asked for. */
+    @Test
+    void theScalarFallbackIsAnnouncedOnceUnlessChosen() throws Exception {
+        assertEquals(Kernels.SCALAR_NOTICE + System.lineSeparator(), probeErr());
+        assertEquals("", probeErr("-Dkobai.simd=false"));
+        String withModule = probeErr("--add-modules", "jdk.incubator.vector");
+        assertEquals(false, withModule.contains("scalar kernels"), withModule);
+    }
+
+    @Test
+    void noticeRule() {
+        assertEquals(true, Kernels.noticeNeeded(null, true));
+        assertEquals(false, Kernels.noticeNeeded(" FALSE ", true));
+        assertEquals(false, Kernels.noticeNeeded(null, false));
     }
 }
