@@ -212,7 +212,8 @@ public final class Spatial {
         for (int i = 0; i < oh; i++) {
             int top = planeAt + 2 * i * w;
             int o = at + i * ow;
-            for (int j = 0; j < ow; j++) {
+            int j = Pointwise.VECTOR ? VectorLoops.maxOfPairs(x, top, w, ow, y, index, o, 2 * i * w) : 0;
+            for (; j < ow; j++) {
                 int e = top + 2 * j;
                 float a = x[e];
                 float b = x[e + 1];

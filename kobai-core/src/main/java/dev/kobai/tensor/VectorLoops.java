@@ -3,6 +3,9 @@ package dev.kobai.tensor;
 import dev.kobai.tensor.kernel.VectorWidth;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -253,5 +256,70 @@ final class VectorLoops {
         }
         acc[0] += s;
         acc[1] += t;
+    }
+
+    /** Floats of half {@link #FS}'s width: one lane per 2x2 window of a {@link #FS}-wide row. */
+    private static final VectorSpecies<Float> FS_HALF =
+            VectorSpecies.of(float.class, VectorShape.forBitSize(FS.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> IS_HALF =
+            VectorSpecies.of(int.class, VectorShape.forBitSize(FS.vectorBitSize() / 2));
+    /** 0, 2, 4, ...: the offset of each lane's window from the first window's. */
+    private static final int[] EVEN = new int[IS_HALF.length()];
+
+    static {
+        for (int i = 0; i < EVEN.length; i++) {
+            EVEN[i] = 2 * i;
+        }
+    }
+
+    /**
+     * The 2x2 stride-2 max pooling of one row of windows, as many windows at a time as half a
+     * vector has lanes: windows [0, n) of the row whose top-left elements are x[e], x[e + 2], ...,
+     * into y[o...] and index[o...] (the top-left's index within its plane is {@code at}, each
+     * window's is at + 2j + its offset 0, 1, w or w + 1). Returns the windows done: all of them, or
+     * none when a row has fewer windows than the lanes; the caller does the rest. The rule is Spatial's: in row-major order a strictly larger
+     * element or a NaN replaces the best so far, and the chosen element's bits are copied.
+     *
+     * <p>A window's top pair is one 64-bit lane of the row read as longs: its low half is the left
+     * element, its high half the right one (the Vector API reinterprets lanes in little-endian
+     * order); narrowing the longs gives the left elements of all windows in one vector and the
+     * shifted longs the right ones, without a shuffle.
+     */
+    static int maxOfPairs(float[] x, int e, int w, int ow, float[] y, int[] index, int o, int at) {
+        int lanes = FS_HALF.length();
+        IntVector even = IntVector.fromArray(IS_HALF, EVEN, 0);
+        if (ow < lanes) {
+            return 0;
+        }
+        for (int j = 0; j < ow; j += lanes) {
+            // The last windows of a row whose count is not a multiple of the lanes (14 in the cnn
+            // preset's first pooling): the last vector ends at the row's last window and so
+            // recomputes a few, to the same bits, instead of masked stores, which the Vector API
+            // compiled to lane-by-lane code here (30 times slower).
+            j = Math.min(j, ow - lanes);
+            int t = e + 2 * j;
+            LongVector top = FloatVector.fromArray(FS, x, t).reinterpretAsLongs();
+            LongVector bottom = FloatVector.fromArray(FS, x, t + w).reinterpretAsLongs();
+            FloatVector a = ((IntVector) top.convertShape(VectorOperators.L2I, IS_HALF, 0)).reinterpretAsFloats();
+            FloatVector b = ((IntVector) top.lanewise(VectorOperators.LSHR, 32)
+                    .convertShape(VectorOperators.L2I, IS_HALF, 0)).reinterpretAsFloats();
+            FloatVector c = ((IntVector) bottom.convertShape(VectorOperators.L2I, IS_HALF, 0)).reinterpretAsFloats();
+            FloatVector d = ((IntVector) bottom.lanewise(VectorOperators.LSHR, 32)
+                    .convertShape(VectorOperators.L2I, IS_HALF, 0)).reinterpretAsFloats();
+            FloatVector best = a;
+            IntVector k = IntVector.zero(IS_HALF);
+            VectorMask<Float> m = b.compare(VectorOperators.GT, best).or(b.test(VectorOperators.IS_NAN));
+            best = best.blend(b, m);
+            k = k.blend(1, m.cast(IS_HALF));
+            m = c.compare(VectorOperators.GT, best).or(c.test(VectorOperators.IS_NAN));
+            best = best.blend(c, m);
+            k = k.blend(w, m.cast(IS_HALF));
+            m = d.compare(VectorOperators.GT, best).or(d.test(VectorOperators.IS_NAN));
+            best = best.blend(d, m);
+            k = k.blend(w + 1, m.cast(IS_HALF));
+            best.intoArray(y, o + j);
+            k.add(even).add(at + 2 * j).intoArray(index, o + j);
+        }
+        return ow;
     }
 }
