@@ -20,7 +20,16 @@ final class Progress {
 
     /** A bar and lines when stdout is an interactive terminal, otherwise lines alone. */
     static Reporter choose(PrintWriter out, int totalEpochs) {
-        return isInteractiveTerminal() ? new Bar(out, totalEpochs) : new Lines(out, totalEpochs);
+        return choose(out, totalEpochs, false);
+    }
+
+    /**
+     * As above; with {@code countSkipped} (a run with skip-nonfinite on) every epoch's line says how
+     * many steps it skipped, zero included, so that what was skipped is seen where the losses are.
+     */
+    static Reporter choose(PrintWriter out, int totalEpochs, boolean countSkipped) {
+        return isInteractiveTerminal() ? new Bar(out, totalEpochs, countSkipped)
+                : new Lines(out, totalEpochs, countSkipped);
     }
 
     static boolean isInteractiveTerminal() {
@@ -36,8 +45,17 @@ final class Progress {
      * decimal point, whatever the default locale, so the lines read the same everywhere.
      */
     static String line(EpochMetrics m, int totalEpochs) {
-        return String.format(Locale.ROOT, "epoch %d/%d  train_loss %.4f  test_loss %.4f  test_acc %.4f  %.1fs",
-                m.epoch(), totalEpochs, m.trainLoss(), m.testLoss(), m.testAccuracy(), m.seconds());
+        return line(m, totalEpochs, false);
+    }
+
+    /**
+     * As above, with {@code skipped N} before the seconds when {@code countSkipped} is set or the
+     * epoch skipped steps (which only a run with skip-nonfinite on does).
+     */
+    static String line(EpochMetrics m, int totalEpochs, boolean countSkipped) {
+        String skipped = countSkipped || m.skippedSteps() > 0 ? "  skipped " + m.skippedSteps() : "";
+        return String.format(Locale.ROOT, "epoch %d/%d  train_loss %.4f  test_loss %.4f  test_acc %.4f%s  %.1fs",
+                m.epoch(), totalEpochs, m.trainLoss(), m.testLoss(), m.testAccuracy(), skipped, m.seconds());
     }
 
     /** A listener that may hold a live display, which {@link #close} takes down even after a failure. */
@@ -50,15 +68,21 @@ final class Progress {
     static class Lines implements Reporter {
         final PrintWriter out;
         final int totalEpochs;
+        final boolean countSkipped;
 
         Lines(PrintWriter out, int totalEpochs) {
+            this(out, totalEpochs, false);
+        }
+
+        Lines(PrintWriter out, int totalEpochs, boolean countSkipped) {
             this.out = out;
             this.totalEpochs = totalEpochs;
+            this.countSkipped = countSkipped;
         }
 
         @Override
         public void onEpochEnd(EpochMetrics metrics) {
-            out.println(line(metrics, totalEpochs));
+            out.println(line(metrics, totalEpochs, countSkipped));
             out.flush();
         }
     }
@@ -69,8 +93,8 @@ final class Progress {
         private double lossSum;
         private int batches;
 
-        Bar(PrintWriter out, int totalEpochs) {
-            super(out, totalEpochs);
+        Bar(PrintWriter out, int totalEpochs, boolean countSkipped) {
+            super(out, totalEpochs, countSkipped);
         }
 
         @Override

@@ -107,8 +107,8 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
     Path resume;
 
     @Option(names = "--skip-nonfinite",
-            description = "Skip a step whose loss or gradient is NaN or infinite (counted in the metrics) instead of"
-                    + " stopping.")
+            description = "Skip a step whose loss or gradient is NaN or infinite (counted on each epoch's line and in"
+                    + " the metrics) instead of stopping.")
     boolean skipNonFinite;
 
     @Option(names = "--init", paramLabel = "FILE",

@@ -75,4 +75,28 @@ class CheckpointCliTest {
         assertFalse(Files.exists(weights));
         assertFalse(Files.exists(ckpt));
     }
+
+    @Test
+    void skipNonfiniteShowsEachEpochsSkippedStepsOnTheConsole() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Kobai.execute(new String[] {"train", "--model", "mlp:64-8-10", "--epochs", "2", "--optimizer",
+                "sgd:lr=1e30", "--skip-nonfinite"}, new PrintWriter(out), new PrintWriter(err));
+        assertEquals(0, code, err.toString());
+        java.util.List<String> epochs = out.toString().lines().filter(l -> l.startsWith("epoch ")).toList();
+        assertEquals(2, epochs.size(), out.toString());
+        long total = 0;
+        for (String line : epochs) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("  skipped (\\d+)  ").matcher(line);
+            assertTrue(m.find(), line);
+            total += Long.parseLong(m.group(1));
+        }
+        // lr=1e30 blows the weights up within a few steps; from then on every step is skipped.
+        assertTrue(total > 0, out.toString());
+
+        StringWriter plain = new StringWriter();
+        assertEquals(0, Kobai.execute(new String[] {"train", "--model", "mlp:64-8-10", "--epochs", "1"},
+                new PrintWriter(plain), new PrintWriter(new StringWriter())));
+        assertFalse(plain.toString().contains("skipped"), plain.toString());
+    }
 }

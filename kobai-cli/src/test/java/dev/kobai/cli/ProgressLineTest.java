@@ -41,4 +41,16 @@ class ProgressLineTest {
                         "epoch 2/2  train_loss 0.6000  test_loss 0.5000  test_acc 0.8000  1.0s", ""),
                 sink.toString());
     }
+
+    @Test
+    void lineCountsSkippedStepsWhenSkippingIsOnOrAnEpochSkipped() {
+        EpochMetrics none = new EpochMetrics(1, 0.5, 0.5, 0.5, 1.0, 0.1, 0);
+        EpochMetrics three = new EpochMetrics(2, 0.5, 0.5, 0.5, 1.0, 0.1, 3);
+        assertEquals("epoch 1/2  train_loss 0.5000  test_loss 0.5000  test_acc 0.5000  skipped 0  1.0s",
+                Progress.line(none, 2, true));
+        assertEquals("epoch 2/2  train_loss 0.5000  test_loss 0.5000  test_acc 0.5000  skipped 3  1.0s",
+                Progress.line(three, 2, true));
+        assertEquals("epoch 1/2  train_loss 0.5000  test_loss 0.5000  test_acc 0.5000  1.0s", Progress.line(none, 2));
+        assertEquals(Progress.line(three, 2, true), Progress.line(three, 2));
+    }
 }
