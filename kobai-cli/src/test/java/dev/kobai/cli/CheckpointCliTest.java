@@ -99,4 +99,21 @@ class CheckpointCliTest {
                 new PrintWriter(plain), new PrintWriter(new StringWriter())));
         assertFalse(plain.toString().contains("skipped"), plain.toString());
     }
+
+    @Test
+    void checkpointsWeightsAndMetricsGetTheSamePermissionsAsAnyNewFile() throws Exception {
+        // Checkpoints and weights used to be created 0600 (a temporary file's mode) beside 0644 metrics.
+        String usual = java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                Files.createFile(dir.resolve("plain"))));
+        Path ckpt = dir.resolve("run.safetensors");
+        Path weights = dir.resolve("w.safetensors");
+        Path metrics = dir.resolve("m.jsonl");
+        Result r = run("train", "--model", "mlp:64-8-10", "--epochs", "1", "--checkpoint", ckpt.toString(),
+                "--export-weights", weights.toString(), "--metrics", metrics.toString());
+        assertEquals(0, r.code(), r.err());
+        for (Path p : java.util.List.of(ckpt, weights, metrics)) {
+            assertEquals(usual, java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p)),
+                    p.toString());
+        }
+    }
 }
