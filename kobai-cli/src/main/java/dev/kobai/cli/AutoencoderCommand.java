@@ -289,7 +289,8 @@ public final class AutoencoderCommand implements Callable<Integer>, Kobai.Verbos
         md.append(table(results, s));
         md.append("\nIterations are counted at the recorded points (every iteration at first, then about every 5%),"
                 + " so a count is at most 5% late. Seconds are optimizer steps only; loss evaluations are not"
-                + " timed.\n\n![loss against iterations and seconds](curves.png)\n");
+                + " timed, and the first row's also include the JVM compiling the code all runs share (no"
+                + " untimed warm-up run precedes it), which only short runs notice.\n\n![loss against iterations and seconds](curves.png)\n");
         return md.toString();
     }
 
