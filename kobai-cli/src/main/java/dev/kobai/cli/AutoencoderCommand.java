@@ -51,13 +51,15 @@ import picocli.CommandLine.Spec;
         description = "Train a deep autoencoder with several optimizers; count iterations and seconds to a training loss.",
         footer = {
             "",
-            "SPEC is [LABEL=]name[:key=value,...][@BATCH]; @BATCH overrides --batch-size for that run.",
-            "The loss is the mean binary cross-entropy per pixel on the first --eval-size training images,",
-            "recorded at iterations 1, 2, ... then about every 5%%; seconds count optimizer steps only.",
+            "SPEC is [LABEL=]name[:key=value,...][@BATCH]; @BATCH overrides --batch-size",
+            "  for that run.",
+            "The loss is the mean binary cross-entropy per pixel on the first --eval-size",
+            "  training images, recorded at iterations 1, 2, ... then about every 5%%;",
+            "  seconds count optimizer steps only.",
             "Writes DIR/curves.png, DIR/metrics.jsonl and DIR/report.md.",
             "Example:",
-            "  kobai autoencoder --optimizer Adam=adam:lr=0.003 --optimizer K-FAC=kfac:fisher=mc@1000 \\",
-            "      --target-loss 0.3 --out ae"
+            "  kobai autoencoder --optimizer Adam=adam:lr=0.003 \\",
+            "      --optimizer K-FAC=kfac:fisher=mc@1000 --target-loss 0.3 --out ae"
         })
 public final class AutoencoderCommand implements Callable<Integer>, Kobai.Verbosity {
     private static final Gson GSON = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
