@@ -68,7 +68,7 @@ final class HelpLayout {
                     .toString();
             String names = (shortName.isEmpty() ? "    " : shortName + (longName.isEmpty() ? "  " : ", "))
                     + longName + label;
-            rows.add(new String[] {names, String.join(" ", o.renderedDescription())});
+            rows.add(new String[] {names, String.join(" ", o.description())});
         }
         return table(rows, columnOf(help), width(help));
     }
@@ -77,7 +77,7 @@ final class HelpLayout {
         List<String[]> rows = new ArrayList<>();
         for (PositionalParamSpec p : help.commandSpec().positionalParameters()) {
             if (!p.hidden()) {
-                rows.add(new String[] {"    " + p.paramLabel(), String.join(" ", p.renderedDescription())});
+                rows.add(new String[] {"    " + p.paramLabel(), String.join(" ", p.description())});
             }
         }
         return table(rows, columnOf(help), width(help));

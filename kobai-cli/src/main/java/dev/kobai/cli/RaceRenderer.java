@@ -393,7 +393,7 @@ final class RaceRenderer {
         double[] z = new double[plotWidth * plotHeight];
         double lo = Double.POSITIVE_INFINITY;
         double hi = Double.NEGATIVE_INFINITY;
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
+        try (GradMode.Scope _ = GradMode.noGrad()) {
             for (int j = 0; j < plotHeight; j++) {
                 double y = domain.yMax() - (j + 0.5) / plotHeight * (domain.yMax() - domain.yMin());
                 for (int i = 0; i < plotWidth; i++) {

@@ -182,7 +182,7 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
         written.put(checkpoint != null ? "--checkpoint" : "--resume", checkpointFile);
         written.put("--export-weights", exportWeights);
         written.put("--metrics", metricsInPlace ? null : metrics);
-        try (RunLock lock = RunLock.acquire(written)) {
+        try (RunLock _ = RunLock.acquire(written)) {
             train(outputs, checkpointFile);
         }
         return 0;

@@ -47,7 +47,7 @@ class HelpLayoutTest {
             texts.addAll(Arrays.asList(c.getValue().usageMessage().footer()));
             for (ArgSpec a : c.getValue().args()) {
                 if (!a.hidden()) {
-                    texts.add(String.join(" ", a.renderedDescription()));
+                    texts.add(String.join(" ", a.description()));
                 }
             }
             for (String text : texts) {

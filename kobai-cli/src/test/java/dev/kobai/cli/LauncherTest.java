@@ -99,6 +99,66 @@ class LauncherTest {
                 + "/kobai-bench/target/kobai-bench.jar OptimizerBench -p optimizer=adam", lines.get(1));
     }
 
+    @Test
+    void testIsQuietAndEndsWithTheCountsOfThisRunsReports() throws Exception {
+        Path script = Path.of(System.getProperty("user.dir")).getParent().resolve("kobai");
+        assumeTrue(Files.isRegularFile(script), "the launcher script is at the repository's root");
+        Path root = Files.createDirectory(dir.resolve("repo"));
+        Files.copy(script, root.resolve("kobai"));
+        Path jdk = dir.resolve("jdk");
+        Path bin = Files.createDirectories(jdk.resolve("bin"));
+        executable(bin.resolve("java"), "#!/bin/sh\n"
+                + "if [ \"$1\" = -version ]; then echo 'openjdk version \"25\" 2025-09-16' >&2; exit 0; fi\n");
+        executable(bin.resolve("javac"), "#!/bin/sh\nexit 0\n");
+        // A report a previous run left, which must not be counted.
+        Path reports = Files.createDirectories(root.resolve("kobai-core/target/surefire-reports"));
+        Files.writeString(reports.resolve("TEST-Old.xml"), "<testsuite name=\"Old\" tests=\"100\" errors=\"0\""
+                + " skipped=\"0\" failures=\"0\">\n");
+        // A stand-in Maven: the forked JVMs' incubator warning, one failure's message, two reports.
+        Path tools = Files.createDirectories(dir.resolve("tools"));
+        executable(tools.resolve("mvn"), "#!/bin/sh\n"
+                + "echo \"mvn $*\"\n"
+                + "echo '" + WARNING.strip() + "' >&2\n"
+                + "echo '[ERROR] Tests run: 3, Failures: 1' >&2\n"
+                + "printf '<testsuite xmlns:xsi=\"x\" name=\"A\" time=\"1\" tests=\"3\" errors=\"0\" skipped=\"1\""
+                + " failures=\"1\">\\n' > '" + reports.resolve("TEST-A.xml") + "'\n"
+                + "mkdir -p '" + root.resolve("kobai-cli/target/surefire-reports") + "'\n"
+                + "printf '<testsuite name=\"B\" tests=\"7\" errors=\"2\" skipped=\"0\" failures=\"0\">\\n' > '"
+                + root.resolve("kobai-cli/target/surefire-reports/TEST-B.xml") + "'\n"
+                + "exit 1\n");
+        ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("kobai").toString(), "test", "-Dx=y");
+        pb.environment().put("JAVA_HOME", jdk.toString());
+        pb.environment().put("PATH", tools + ":" + System.getenv("PATH"));
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(1, p.exitValue(), "the launcher exits with Maven's code: " + out);
+        java.util.List<String> lines = out.lines().toList();
+        assertEquals("mvn -q -B -Dstyle.color=never verify -Dx=y", lines.get(1), out);
+        assertTrue(!out.contains(WARNING.strip()) && out.contains("[ERROR] Tests run: 3, Failures: 1"), out);
+        assertEquals("Tests run: 10, Failures: 1, Errors: 2, Skipped: 1", lines.getLast(), out);
+        assertTrue(Files.notExists(reports.resolve("TEST-Old.xml")), "the earlier run's report is gone");
+    }
+
+    /** Maven's console library wrote a colour reset (ESC[0m) on each stream at exit, even with -q and no colour. */
+    @Test
+    void aQuietMavenBuildPrintsNoEscapeSequences() throws Exception {
+        Path repo = Path.of(System.getProperty("user.dir")).getParent();
+        assumeTrue(Files.isRegularFile(repo.resolve("pom.xml")), "the parent pom is at the repository's root");
+        ProcessBuilder pb = new ProcessBuilder("mvn", "-q", "-B", "-Dstyle.color=never", "-o", "-N", "validate");
+        pb.directory(repo.toFile());
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        // as the launcher sets it: without, JDK 25 warns that Maven's libraries use sun.misc.Unsafe
+        pb.environment().put("MAVEN_OPTS", "--sun-misc-unsafe-memory-access=allow");
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        assertEquals("", out.replace("\u001b", "ESC"));
+    }
+
     /**
      * Maven under a JDK older than 25 stops at once with the enforcer's message, instead of javac's
      * "invalid flag" (issue: the JMH command failed that way under JDK 17). Needs such a JDK.

@@ -106,7 +106,7 @@ public final class Training {
         Map<String, Path> written = new LinkedHashMap<>();
         written.put("--checkpoint", checkpointing == null ? null : checkpointing.file());
         written.put("--export-weights", exportWeights);
-        try (RunLock lock = RunLock.acquire(written)) {
+        try (RunLock _ = RunLock.acquire(written)) {
             return train(settings, listener, checkpointing, exportWeights, saved);
         }
     }
