@@ -157,7 +157,8 @@ public final class DemoCommand implements Callable<Integer>, Kobai.Verbosity {
                 <body>
                 <h1>The optimizers of the lecture, drawn by Kobai</h1>
                 <p>Each race runs Kobai's own optimizers from one start; the legend gives every setting. A path that
-                leaves the picture is marked with the step at which it diverged.</p>
+                leaves the picture is marked with the step at which it left; one whose numbers turn NaN or
+                infinite is marked as diverged, in red.</p>
                 <div class="grid">
                 """);
         for (RacePresets.Preset p : races) {
