@@ -116,4 +116,68 @@ class CheckpointCliTest {
                     p.toString());
         }
     }
+
+    private static Result runOut(StringWriter out, String... args) {
+        StringWriter err = new StringWriter();
+        int code = Kobai.execute(args, new PrintWriter(out), new PrintWriter(err));
+        return new Result(code, err.toString());
+    }
+
+    @Test
+    void resumingAFinishedRunSaysSoAndWhereItsWeightsAre() {
+        Path ckpt = dir.resolve("done.safetensors");
+        assertEquals(0, run("train", "--model", "mlp:64-8-10", "--epochs", "1", "--checkpoint", ckpt.toString()).code());
+        StringWriter out = new StringWriter();
+        Result r = runOut(out, "train", "--resume", ckpt.toString());
+        assertEquals(0, r.code(), r.err());
+        // It used to print nothing at all.
+        assertTrue(out.toString().startsWith("the run saved in " + ckpt + " is complete: 1 of 1 epochs, final test"
+                + " accuracy 0.") && out.toString().contains("Its weights are in " + ckpt)
+                && out.toString().contains("--epochs N"), out.toString());
+        assertFalse(out.toString().contains("epoch 1/1"), out.toString());
+    }
+
+    @Test
+    void aFinishedRunExtendedWithMoreEpochsEndsAsARunGivenThemFromTheStart() throws Exception {
+        Path ckpt = dir.resolve("short.safetensors");
+        Path extended = dir.resolve("extended.safetensors");
+        Path whole = dir.resolve("whole.safetensors");
+        String[] common = {"--model", "mlp:64-8-10", "--scheduler", "steplr:step_size=1,gamma=0.5"};
+        assertEquals(0, run(concat(new String[] {"train", "--epochs", "2", "--checkpoint", ckpt.toString()}, common))
+                .code());
+        StringWriter out = new StringWriter();
+        Result r = runOut(out, "train", "--resume", ckpt.toString(), "--epochs", "3", "--export-weights",
+                extended.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(1, out.toString().lines().filter(l -> l.startsWith("epoch 3/3 ")).count(), out.toString());
+        assertFalse(out.toString().contains("epoch 1/") || out.toString().contains("complete"), out.toString());
+        assertEquals(0, run(concat(new String[] {"train", "--epochs", "3", "--export-weights", whole.toString()},
+                common)).code());
+        assertTrue(java.util.Arrays.equals(Files.readAllBytes(whole), Files.readAllBytes(extended)),
+                "the extended run's weights are those of a 3-epoch run, bit for bit");
+    }
+
+    @Test
+    void extendingIsRefusedWhereTheScheduleTakesItsLengthFromTheRunOrWouldShortenIt() {
+        Path ckpt = dir.resolve("cycle.safetensors");
+        assertEquals(0, run("train", "--model", "mlp:64-8-10", "--epochs", "2", "--scheduler", "onecycle:max_lr=0.1",
+                "--checkpoint", ckpt.toString()).code());
+        Result longer = run("train", "--resume", ckpt.toString(), "--epochs", "3");
+        assertEquals(2, longer.code(), longer.err());
+        assertEquals(1, longer.err().strip().lines().count(), longer.err());
+        assertTrue(longer.err().startsWith("kobai train: cannot extend the run saved in " + ckpt + " to 3 epochs:")
+                && longer.err().contains("OneCycleLR") && longer.err().contains("takes its length from the run's 2"
+                + " epochs"), longer.err());
+        Result shorter = run("train", "--resume", ckpt.toString(), "--epochs", "1");
+        assertEquals(2, shorter.code(), shorter.err());
+        assertTrue(shorter.err().contains("would shorten the run"), shorter.err());
+        Result same = run("train", "--resume", ckpt.toString(), "--epochs", "2");
+        assertEquals(0, same.code(), same.err());
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
 }
