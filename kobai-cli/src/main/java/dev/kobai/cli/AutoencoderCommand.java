@@ -337,7 +337,7 @@ public final class AutoencoderCommand implements Callable<Integer>, Kobai.Verbos
                 XYSeries series = c.addSeries(name, c == byIter ? it : sec, loss);
                 series.setMarker(SeriesMarkers.NONE);
                 series.setLineColor(COLOURS[i]);
-                series.setLineWidth(1.6f);
+                series.setLineStyle(Charts.lineStyle(i, 1.6f));
             }
         }
         for (XYChart c : List.of(byIter, bySec)) {

@@ -350,9 +350,31 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
     private static BufferedImage chart(List<Run> runs, int window, String data, String model) {
         int w = 640;
         int h = 440;
+        int epochs = runs.getFirst().epochs().size();
+        // Each loss curve up to its first loss that is not a positive, finite number (a log scale
+        // takes no other; a diverged run stops there).
+        List<double[]> curves = new ArrayList<>();
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = 0;
+        for (Run r : runs) {
+            double[] mean = Charts.movingAverage(r.stepLosses(), window);
+            int n = 0;
+            while (n < mean.length && Double.isFinite(mean[n]) && mean[n] > 0) {
+                lo = Math.min(lo, mean[n]);
+                hi = Math.max(hi, mean[n]);
+                n++;
+            }
+            curves.add(java.util.Arrays.copyOf(mean, n));
+        }
+        boolean anyLoss = hi > 0;
+        // A log scale helps once the losses span more than a factor of ten. It is drawn as the
+        // logarithms on a linear axis, labelled with the numbers: XChart's own log axis labels the
+        // decades alone, or every digit of them, and the ticks here carry 1, 2 and 5 of each decade.
+        boolean log = anyLoss && hi / lo > 10;
         XYChart loss = new XYChartBuilder().width(w).height(h)
-                .title("Training loss (running mean of " + window + " steps)")
-                .xAxisTitle("epoch (each step plotted)").yAxisTitle("cross-entropy (log scale)").build();
+                .title("Training loss (moving average over about " + window + " steps)")
+                .xAxisTitle("epoch (each step plotted)").yAxisTitle(log ? "cross-entropy (log scale)" : "cross-entropy")
+                .build();
         XYChart acc = new XYChartBuilder().width(w).height(h)
                 .title("Test accuracy, " + data + ", " + model)
                 .xAxisTitle("epoch").yAxisTitle("accuracy (%)").build();
@@ -364,32 +386,34 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
             s.setPlotGridLinesColor(new Color(0xDDDDDD));
             s.setAntiAlias(true);
         }
-        loss.getStyler().setXAxisDecimalPattern("0.##");
+        // Ticks at whole epochs only: about one per epoch when they fit, fewer (still whole) when not.
         loss.getStyler().setXAxisMin(0.0);
-        loss.getStyler().setXAxisMax((double) runs.getFirst().epochs().size());
-        loss.getStyler().setXAxisTickMarkSpacingHint(90);
+        loss.getStyler().setXAxisMax((double) epochs);
+        loss.getStyler().setXAxisTickMarkSpacingHint(Math.clamp(540 / epochs, 40, 200));
+        loss.setCustomXAxisTickLabelsFormatter(Charts::wholeEpoch);
+        if (log) {
+            // About 30 pixels apart: a tick every 0.1 decade when the losses span a decade or so.
+            loss.getStyler().setYAxisTickMarkSpacingHint(30);
+            loss.setCustomYAxisTickLabelsFormatter(Charts::logLabel);
+        }
         acc.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
         acc.getStyler().setXAxisDecimalPattern("0");
-        boolean anyLoss = false;
         for (int i = 0; i < runs.size(); i++) {
             Run r = runs.get(i);
-            double[] mean = runningMean(r.stepLosses(), window);
-            // A log axis takes only positive, finite numbers: the curve stops where the loss does not.
-            int n = 0;
-            while (n < mean.length && Double.isFinite(mean[n]) && mean[n] > 0) {
-                n++;
-            }
+            double[] mean = curves.get(i);
+            int n = mean.length;
             if (n > 0) {
                 double[] xs = new double[n];
-                double perEpoch = mean.length / (double) r.epochs().size();
+                double[] ys = new double[n];
+                double perEpoch = r.stepLosses().length / (double) r.epochs().size();
                 for (int k = 0; k < n; k++) {
                     xs[k] = (k + 1) / perEpoch;
+                    ys[k] = log ? Math.log10(mean[k]) : mean[k];
                 }
-                XYSeries s = loss.addSeries(r.optimizer().label(), xs, java.util.Arrays.copyOf(mean, n));
+                XYSeries s = loss.addSeries(r.optimizer().label(), xs, ys);
                 s.setMarker(SeriesMarkers.NONE);
                 s.setLineColor(COLOURS[i]);
-                s.setLineWidth(1.6f);
-                anyLoss = true;
+                s.setLineStyle(Charts.lineStyle(i, 1.6f));
             }
             double[] ex = new double[r.epochs().size()];
             double[] ey = new double[ex.length];
@@ -402,21 +426,9 @@ public final class CompareCommand implements Callable<Integer>, Kobai.Verbosity 
             s.setMarker(SeriesMarkers.CIRCLE);
             s.setLineColor(COLOURS[i]);
             s.setMarkerColor(COLOURS[i]);
-            s.setLineWidth(1.6f);
-        }
-        // A log scale helps once the losses span more than a factor of ten; below that it shows no ticks.
-        double lo = Double.POSITIVE_INFINITY;
-        double hi = 0;
-        for (XYSeries s : loss.getSeriesMap().values()) {
-            lo = Math.min(lo, s.getYMin());
-            hi = Math.max(hi, s.getYMax());
-        }
-        loss.getStyler().setYAxisLogarithmic(anyLoss && hi / lo > 10);
-        if (!loss.getStyler().isYAxisLogarithmic()) {
-            loss.setYAxisTitle("cross-entropy");
+            s.setLineStyle(Charts.lineStyle(i, 1.6f));
         }
         if (!anyLoss) {
-            loss.getStyler().setYAxisLogarithmic(false);
             loss.addSeries("no finite loss", new double[] {1}, new double[] {0});
         }
         BufferedImage left = BitmapEncoder.getBufferedImage(loss);

@@ -173,8 +173,8 @@ public final class DemoCommand implements Callable<Integer>, Kobai.Verbosity {
         h.append("</div>\n<h2>The same optimizers training a network</h2>\n<div class=\"grid\">\n");
         h.append("<figure><img src=\"compare/curves.png\" alt=\"training loss and test accuracy\"><figcaption>")
                 .append("An MLP (").append(MODEL).append(") on the 8x8 digits: every optimizer starts from the same")
-                .append(" weights and sees the same minibatches. On the left the training loss per step (a running")
-                .append(" mean of ").append(result.window()).append(" steps), on the right the test accuracy after")
+                .append(" weights and sees the same minibatches. On the left the training loss per step (a moving")
+                .append(" average over about ").append(result.window()).append(" steps), on the right the test accuracy after")
                 .append(" each epoch. See which methods drop the loss fastest early, and whether the fastest start")
                 .append(" also ends best.</figcaption></figure>\n");
         h.append("<figure><table><tr><th>optimizer</th><th>settings</th><th>final test accuracy</th>")
