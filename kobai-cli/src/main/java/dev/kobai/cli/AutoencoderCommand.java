@@ -51,13 +51,15 @@ import picocli.CommandLine.Spec;
         description = "Train a deep autoencoder with several optimizers; count iterations and seconds to a training loss.",
         footer = {
             "",
-            "SPEC is [LABEL=]name[:key=value,...][@BATCH]; @BATCH overrides --batch-size for that run.",
-            "The loss is the mean binary cross-entropy per pixel on the first --eval-size training images,",
-            "recorded at iterations 1, 2, ... then about every 5%%; seconds count optimizer steps only.",
+            "SPEC is [LABEL=]name[:key=value,...][@BATCH]; @BATCH overrides --batch-size",
+            "  for that run.",
+            "The loss is the mean binary cross-entropy per pixel on the first --eval-size",
+            "  training images, recorded at iterations 1, 2, ... then about every 5%%;",
+            "  seconds count optimizer steps only.",
             "Writes DIR/curves.png, DIR/metrics.jsonl and DIR/report.md.",
             "Example:",
-            "  kobai autoencoder --optimizer Adam=adam:lr=0.003 --optimizer K-FAC=kfac:fisher=mc@1000 \\",
-            "      --target-loss 0.3 --out ae"
+            "  kobai autoencoder --optimizer Adam=adam:lr=0.003 \\",
+            "      --optimizer K-FAC=kfac:fisher=mc@1000 --target-loss 0.3 --out ae"
         })
 public final class AutoencoderCommand implements Callable<Integer>, Kobai.Verbosity {
     private static final Gson GSON = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
@@ -289,7 +291,8 @@ public final class AutoencoderCommand implements Callable<Integer>, Kobai.Verbos
         md.append(table(results, s));
         md.append("\nIterations are counted at the recorded points (every iteration at first, then about every 5%),"
                 + " so a count is at most 5% late. Seconds are optimizer steps only; loss evaluations are not"
-                + " timed.\n\n![loss against iterations and seconds](curves.png)\n");
+                + " timed, and the first row's also include the JVM compiling the code all runs share (no"
+                + " untimed warm-up run precedes it), which only short runs notice.\n\n![loss against iterations and seconds](curves.png)\n");
         return md.toString();
     }
 
@@ -334,7 +337,7 @@ public final class AutoencoderCommand implements Callable<Integer>, Kobai.Verbos
                 XYSeries series = c.addSeries(name, c == byIter ? it : sec, loss);
                 series.setMarker(SeriesMarkers.NONE);
                 series.setLineColor(COLOURS[i]);
-                series.setLineWidth(1.6f);
+                series.setLineStyle(Charts.lineStyle(i, 1.6f));
             }
         }
         for (XYChart c : List.of(byIter, bySec)) {

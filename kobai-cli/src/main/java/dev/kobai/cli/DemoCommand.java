@@ -145,6 +145,9 @@ public final class DemoCommand implements Callable<Integer>, Kobai.Verbosity {
                 <style>
                   body { font-family: sans-serif; margin: 1.5em; color: #222; }
                   .grid { display: flex; flex-wrap: wrap; gap: 1.5em; }
+                  /* The races in one row, to be compared side by side; each picture opens full size. */
+                  .races { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 1em; }
+                  .races figure { max-width: none; }
                   figure { margin: 0; max-width: 780px; }
                   figcaption { font-size: 0.95em; margin-top: 0.4em; }
                   img { max-width: 100%; border: 1px solid #ccc; }
@@ -157,20 +160,21 @@ public final class DemoCommand implements Callable<Integer>, Kobai.Verbosity {
                 <body>
                 <h1>The optimizers of the lecture, drawn by Kobai</h1>
                 <p>Each race runs Kobai's own optimizers from one start; the legend gives every setting. A path that
-                leaves the picture is marked with the step at which it diverged.</p>
-                <div class="grid">
+                leaves the picture is marked with the step at which it left; one whose numbers turn NaN or
+                infinite is marked as diverged, in red.</p>
+                <div class="races">
                 """);
         for (RacePresets.Preset p : races) {
-            h.append("<figure><img src=\"").append(p.name()).append(".gif\" alt=\"").append(p.name())
-                    .append(" race\"><figcaption><b>").append(escape(p.surface())).append(".</b> ")
+            h.append("<figure><a href=\"").append(p.name()).append(".gif\"><img src=\"").append(p.name())
+                    .append(".gif\" alt=\"").append(p.name()).append(" race\"></a><figcaption><b>").append(escape(p.surface())).append(".</b> ")
                     .append(escape(p.caption())).append(" (paths: <a href=\"").append(p.name())
                     .append(".csv\">").append(p.name()).append(".csv</a>)</figcaption></figure>\n");
         }
         h.append("</div>\n<h2>The same optimizers training a network</h2>\n<div class=\"grid\">\n");
         h.append("<figure><img src=\"compare/curves.png\" alt=\"training loss and test accuracy\"><figcaption>")
                 .append("An MLP (").append(MODEL).append(") on the 8x8 digits: every optimizer starts from the same")
-                .append(" weights and sees the same minibatches. On the left the training loss per step (a running")
-                .append(" mean of ").append(result.window()).append(" steps), on the right the test accuracy after")
+                .append(" weights and sees the same minibatches. On the left the training loss per step (a moving")
+                .append(" average over about ").append(result.window()).append(" steps), on the right the test accuracy after")
                 .append(" each epoch. See which methods drop the loss fastest early, and whether the fastest start")
                 .append(" also ends best.</figcaption></figure>\n");
         h.append("<figure><table><tr><th>optimizer</th><th>settings</th><th>final test accuracy</th>")

@@ -51,6 +51,7 @@ public final class Kobai implements Runnable {
         cli.setErr(err);
         cli.setParameterExceptionHandler(Kobai::onParameterError);
         cli.setExecutionExceptionHandler(Kobai::onExecutionError);
+        HelpLayout.install(cli);
         int code;
         try {
             code = cli.execute(args);

@@ -38,8 +38,9 @@ import picocli.CommandLine.Spec;
             "  legend as LABEL=SPEC, e.g. Momentum=sgd:lr=0.001,momentum=0.9.",
             "Surfaces: the names kobai trace takes, or expr:FORMULA in x and y with",
             "  + - * / ^, sin cos exp log sqrt abs, pi and e, e.g. 'expr:x^2+10*y^2'.",
-            "A path that leaves the plot or turns NaN is drawn up to where it left and",
-            "  the legend says at which step it diverged; the race goes on.",
+            "A path that leaves the plot is drawn up to where it left and the legend",
+            "  says at which step; one that turns NaN or infinite is marked diverged,",
+            "  in red. The race goes on.",
             "Examples:",
             "  kobai race --preset beale --out beale.gif --png beale.png",
             "  kobai race --surface rosenbrock --optimizer adam:lr=0.05 \\",
@@ -265,7 +266,7 @@ public final class RaceCommand implements Callable<Integer>, Kobai.Verbosity {
             String fate = left < 0
                     ? String.format(Locale.ROOT, "ends at (%s, %s), f = %s", RaceRenderer.compact(end.x()),
                             RaceRenderer.compact(end.y()), RaceRenderer.compact(end.loss()))
-                    : "diverged at step " + left + " (" + r.reason(result.domain()) + ")";
+                    : r.fate(result.domain());
             o.printf(Locale.ROOT, "  %-10s %-40s %s%n", r.label(), r.spec(), fate);
         }
         if (job.gif() != null) {

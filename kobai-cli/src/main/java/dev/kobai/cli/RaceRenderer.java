@@ -39,6 +39,7 @@ final class RaceRenderer {
     private static final Color TEXT = new Color(0x222222);
     private static final Color GRID_TEXT = new Color(0x444444);
     private static final Color PANEL = Color.WHITE;
+    /** Kept for paths that turned NaN or infinite; one that merely left the window is told in GRID_TEXT. */
     private static final Color DIVERGED = new Color(0xB00020);
 
     /** One optimizer's run: its legend name, its spec, its colour and its path. */
@@ -57,14 +58,33 @@ final class RaceRenderer {
             return -1;
         }
 
-        /** Why the path stopped at {@link #leftAt}: NaN or infinite, or merely outside the window. */
-        String reason(Domain domain) {
-            int k = leftAt(domain);
-            if (k < 0) {
+        /** The first step whose point or value is NaN or infinite, or -1 when there is none. */
+        int divergedAt() {
+            for (Trace.Sample s : path) {
+                if (!Double.isFinite(s.x()) || !Double.isFinite(s.y()) || !Double.isFinite(s.loss())) {
+                    return s.step();
+                }
+            }
+            return -1;
+        }
+
+        /**
+         * What became of a path that is not drawn to its end, or "" for one that stays inside: on an
+         * unbounded surface an optimizer may leave the window with every number finite, which is not
+         * divergence, so only NaN or infinity is called "diverged". For example
+         * {@code left the plot at step 12}, {@code diverged at step 7 (NaN or infinite)} or
+         * {@code left the plot at step 12, NaN or infinite from step 40}.
+         */
+        String fate(Domain domain) {
+            int left = leftAt(domain);
+            int diverged = divergedAt();
+            if (left < 0) {
                 return "";
             }
-            Trace.Sample s = path.get(k);
-            return Double.isFinite(s.x()) && Double.isFinite(s.y()) ? "left the plot" : "NaN or infinite";
+            if (diverged == left) {
+                return "diverged at step " + left + " (NaN or infinite)";
+            }
+            return "left the plot at step " + left + (diverged < 0 ? "" : ", NaN or infinite from step " + diverged);
         }
     }
 
@@ -75,6 +95,7 @@ final class RaceRenderer {
     private final int height;
     private final int trail;
     private final int[] leftAt;
+    private final int[] divergedAt;
     private final int plotLeft;
     private final int plotTop;
     private final int plotWidth;
@@ -98,6 +119,7 @@ final class RaceRenderer {
         this.height = height;
         this.trail = trail;
         this.leftAt = runners.stream().mapToInt(r -> r.leftAt(domain)).toArray();
+        this.divergedAt = runners.stream().mapToInt(Runner::divergedAt).toArray();
         this.lastStep = runners.stream().mapToInt(r -> r.path().size() - 1).max().orElse(0);
         int fontSize = Math.max(10, Math.min(14, height / 40));
         this.font = new Font(Font.SANS_SERIF, Font.PLAIN, fontSize);
@@ -289,9 +311,10 @@ final class RaceRenderer {
                 y += sm.getHeight();
             }
             if (gone) {
-                g.setColor(DIVERGED);
-                g.drawString("diverged at step " + leftAt[i] + " (" + r.reason(domain) + ")", x + 26,
-                        y + sm.getAscent());
+                // A frame tells no more than its step has shown: NaN comes up only once it happened.
+                boolean nan = divergedAt[i] >= 0 && upTo >= divergedAt[i];
+                g.setColor(nan ? DIVERGED : GRID_TEXT);
+                g.drawString(nan ? r.fate(domain) : "left the plot at step " + leftAt[i], x + 26, y + sm.getAscent());
                 y += sm.getHeight();
             }
             y += line / 3;
@@ -393,7 +416,7 @@ final class RaceRenderer {
         double[] z = new double[plotWidth * plotHeight];
         double lo = Double.POSITIVE_INFINITY;
         double hi = Double.NEGATIVE_INFINITY;
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
+        try (GradMode.Scope _ = GradMode.noGrad()) {
             for (int j = 0; j < plotHeight; j++) {
                 double y = domain.yMax() - (j + 0.5) / plotHeight * (domain.yMax() - domain.yMin());
                 for (int i = 0; i < plotWidth; i++) {

@@ -5,12 +5,15 @@ import dev.kobai.io.InputFile;
 import dev.kobai.io.OutputPath;
 import dev.kobai.io.RunLock;
 import dev.kobai.train.Checkpoint;
+import dev.kobai.train.EpochMetrics;
 import dev.kobai.train.TrainSettings;
 import dev.kobai.train.Training;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -103,12 +106,13 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
 
     @Option(names = "--resume", paramLabel = "FILE",
             description = "Continue the run saved in FILE with its own settings; it keeps checkpointing to FILE"
-                    + " unless --checkpoint names another.")
+                    + " unless --checkpoint names another. With --epochs N, train on to N epochs in all (a finished"
+                    + " run too), where the schedule allows.")
     Path resume;
 
     @Option(names = "--skip-nonfinite",
-            description = "Skip a step whose loss or gradient is NaN or infinite (counted in the metrics) instead of"
-                    + " stopping.")
+            description = "Skip a step whose loss or gradient is NaN or infinite (counted on each epoch's line and in"
+                    + " the metrics) instead of stopping.")
     boolean skipNonFinite;
 
     @Option(names = "--init", paramLabel = "FILE",
@@ -145,7 +149,8 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
             }
         }
         if (resume != null) {
-            for (String flag : List.of("--data", "--model", "--optimizer", "--epochs", "--batch-size", "--seed",
+            // --epochs stays: with --resume it extends the run (Training.extended says where it cannot).
+            for (String flag : List.of("--data", "--model", "--optimizer", "--batch-size", "--seed",
                     "--scheduler", "--clip-grad-norm", "--clip-grad-value", "--skip-nonfinite", "--init")) {
                 if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
                     throw new ParameterException(spec.commandLine(), "--resume continues the run with the settings"
@@ -182,7 +187,7 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
         written.put(checkpoint != null ? "--checkpoint" : "--resume", checkpointFile);
         written.put("--export-weights", exportWeights);
         written.put("--metrics", metricsInPlace ? null : metrics);
-        try (RunLock lock = RunLock.acquire(written)) {
+        try (RunLock _ = RunLock.acquire(written)) {
             train(outputs, checkpointFile);
         }
         return 0;
@@ -194,7 +199,11 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
         Training.Checkpointing checkpointing = null;
         if (resume != null) {
             Checkpoint.Saved saved = Checkpoint.read(resume);
-            settings = saved.settings();
+            boolean extend = spec.commandLine().getParseResult().hasMatchedOption("--epochs");
+            settings = extend ? Training.extended(saved, epochs) : saved.settings();
+            if (Training.finished(saved) && settings.epochs() == saved.settings().epochs()) {
+                finishedRun = saved;
+            }
             outputs.data("--data saved in " + resume, settings.data());
             outputs.requireDistinct();
             checkpointing = new Training.Checkpointing(checkpointFile, every != null ? every : saved.every(), saved);
@@ -209,7 +218,22 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
                 writer.writeSummary(settings, outcome.epochs(), outcome.totalSeconds());
             }
         }
+        if (finishedRun != null) {
+            // Nothing was left to train: say so, rather than end silently as if something had happened.
+            PrintWriter out = spec.commandLine().getOut();
+            List<EpochMetrics> history = finishedRun.history();
+            out.printf(Locale.ROOT, "the run saved in %s is complete: %d of %d epochs%s. Its weights are in %s"
+                            + " (--export-weights FILE writes them alone); --resume %s --epochs N trains on to N"
+                            + " epochs.%n", resume, finishedRun.settings().epochs(), finishedRun.settings().epochs(),
+                    history.isEmpty() ? "" : String.format(Locale.ROOT, ", final test accuracy %.4f",
+                            history.getLast().testAccuracy()),
+                    exportWeights != null ? resume + " and now " + exportWeights : resume, resume);
+            out.flush();
+        }
     }
+
+    /** The checkpoint being resumed when its run had already trained all its epochs, else null. */
+    private Checkpoint.Saved finishedRun;
 
     private void requireAtLeastOne(String flag, int value) {
         if (value < 1) {

@@ -33,7 +33,7 @@ final class TrainingRun {
     /** As above, checkpointing or resuming as {@code checkpointing} says, and exporting weights when asked. */
     static Outcome run(TrainSettings settings, PrintWriter out, MetricsWriter metrics,
                        Training.Checkpointing checkpointing, java.nio.file.Path exportWeights) {
-        try (Progress.Reporter progress = Progress.choose(out, settings.epochs())) {
+        try (Progress.Reporter progress = Progress.choose(out, settings.epochs(), settings.skipNonFinite())) {
             TrainingListener listener = metrics == null ? progress : both(progress, metrics);
             long start = System.nanoTime();
             List<EpochMetrics> epochs = Training.run(settings, listener, checkpointing, exportWeights);

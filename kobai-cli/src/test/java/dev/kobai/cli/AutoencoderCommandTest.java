@@ -41,6 +41,7 @@ class AutoencoderCommandTest {
         String report = Files.readString(out.resolve("report.md"));
         assertTrue(report.contains("| optimizer | settings | batch | iterations to 0.05 | seconds to 0.05 |"), report);
         assertTrue(report.contains("![loss against iterations and seconds](curves.png)"), report);
+        assertTrue(report.contains("the first row's also include the JVM compiling the code"), report);
     }
 
     @Test

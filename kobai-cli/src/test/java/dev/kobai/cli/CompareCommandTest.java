@@ -53,6 +53,36 @@ class CompareCommandTest {
         assertArrayEquals(result.runs().get(0).stepLosses(), result.runs().get(1).stepLosses());
     }
 
+    @Test
+    void everyOptimizerWarmsUpUntimedAndTheTimedRunsAreUnchanged(@TempDir Path dir) throws Exception {
+        // The seconds column charged the JIT's warm-up to the first optimizer; now each takes untimed
+        // steps first, which must not change what the timed runs compute.
+        List<RacePresets.Entry> entries = List.of(new RacePresets.Entry("sgd", "sgd:lr=0.05"),
+                new RacePresets.Entry("adam", "adam"));
+        dev.kobai.train.TrainSettings settings = new dev.kobai.train.TrainSettings("digits", "mlp:64-16-10",
+                "adam", 1, 16, 7);
+        dev.kobai.data.TrainTest set = dev.kobai.train.Training.load(settings);
+        int[] warm = CompareCommand.warmUp(set, "digits", "mlp:64-16-10", entries, 16, 7);
+        int perEpoch = dev.kobai.data.DataLoader.batchesPerEpoch(set.train().size(), 16);
+        assertTrue(perEpoch > CompareCommand.WARM_UP_STEPS, "digits has more batches of 16 than the warm-up takes");
+        assertArrayEquals(new int[] {CompareCommand.WARM_UP_STEPS, CompareCommand.WARM_UP_STEPS}, warm);
+
+        dev.kobai.train.Training.Setup plain = dev.kobai.train.Training.build(settings, set);
+        double[] losses = new double[perEpoch];
+        new dev.kobai.train.Trainer(plain.model(), plain.optimizer()).fit(plain.loader(), set.test(), 1,
+                new dev.kobai.train.TrainingListener() {
+                    @Override
+                    public void onBatchEnd(int epoch, int batch, double loss) {
+                        losses[batch - 1] = loss;
+                    }
+                });
+        CompareCommand.Result result = CompareCommand.run("digits", "mlp:64-16-10", entries, 1, 16, 7, 0.5, dir,
+                new java.io.PrintWriter(java.io.Writer.nullWriter()));
+        assertArrayEquals(losses, result.runs().get(1).stepLosses());
+        assertTrue(Files.readString(dir.resolve("report.md")).contains(CompareCommand.WARM_UP_STEPS
+                + " untimed steps to warm up"));
+    }
+
     /** compare takes every model train takes: a preset and a layer list of convolutions on 8x8 digits. */
     @Test
     void comparesConvolutionalModels(@TempDir Path dir) throws Exception {

@@ -29,7 +29,7 @@ class InputPathsCliTest {
             return f.get(20, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
             if (fifo != null) {
-                try (OutputStream ignored = Files.newOutputStream(fifo)) {
+                try (OutputStream _ = Files.newOutputStream(fifo)) {
                     // lets the blocked open() return
                 }
             }

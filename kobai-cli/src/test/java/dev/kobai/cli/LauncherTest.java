@@ -66,6 +66,141 @@ class LauncherTest {
                 new String(err.get(), StandardCharsets.ISO_8859_1));
     }
 
+    @Test
+    void jmhBuildsAndRunsTheBenchmarksWithTheJdkTheLauncherFinds() throws Exception {
+        Path script = Path.of(System.getProperty("user.dir")).getParent().resolve("kobai");
+        assumeTrue(Files.isRegularFile(script), "the launcher script is at the repository's root");
+        Path root = Files.createDirectory(dir.resolve("repo"));
+        Files.copy(script, root.resolve("kobai"));
+        Path jdk = dir.resolve("jdk");
+        Path bin = Files.createDirectories(jdk.resolve("bin"));
+        Path log = dir.resolve("log");
+        executable(bin.resolve("java"), "#!/bin/sh\n"
+                + "if [ \"$1\" = -version ]; then echo 'openjdk version \"25\" 2025-09-16' >&2; exit 0; fi\n"
+                + "echo \"java $*\" >> '" + log + "'\n");
+        executable(bin.resolve("javac"), "#!/bin/sh\nexit 0\n");
+        // A stand-in Maven that notes the JDK it was given; the JAVA_HOME of the caller names none.
+        Path tools = Files.createDirectories(dir.resolve("tools"));
+        executable(tools.resolve("mvn"), "#!/bin/sh\necho \"mvn JAVA_HOME=$JAVA_HOME $*\" >> '" + log + "'\n");
+        ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("kobai").toString(), "jmh", "OptimizerBench",
+                "-p", "optimizer=adam");
+        pb.environment().put("JAVA_HOME", jdk.toString());
+        pb.environment().put("PATH", tools + ":" + System.getenv("PATH"));
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        java.util.List<String> lines = Files.readAllLines(log);
+        assertEquals(2, lines.size(), lines.toString());
+        assertTrue(lines.get(0).startsWith("mvn JAVA_HOME=" + jdk + " ") && lines.get(0).contains("-pl kobai-bench -am")
+                && lines.get(0).endsWith(" package"), lines.get(0));
+        assertEquals("java --add-modules jdk.incubator.vector -jar " + root.toRealPath()
+                + "/kobai-bench/target/kobai-bench.jar OptimizerBench -p optimizer=adam", lines.get(1));
+    }
+
+    @Test
+    void testIsQuietAndEndsWithTheCountsOfThisRunsReports() throws Exception {
+        Path script = Path.of(System.getProperty("user.dir")).getParent().resolve("kobai");
+        assumeTrue(Files.isRegularFile(script), "the launcher script is at the repository's root");
+        Path root = Files.createDirectory(dir.resolve("repo"));
+        Files.copy(script, root.resolve("kobai"));
+        Path jdk = dir.resolve("jdk");
+        Path bin = Files.createDirectories(jdk.resolve("bin"));
+        executable(bin.resolve("java"), "#!/bin/sh\n"
+                + "if [ \"$1\" = -version ]; then echo 'openjdk version \"25\" 2025-09-16' >&2; exit 0; fi\n");
+        executable(bin.resolve("javac"), "#!/bin/sh\nexit 0\n");
+        // A report a previous run left, which must not be counted.
+        Path reports = Files.createDirectories(root.resolve("kobai-core/target/surefire-reports"));
+        Files.writeString(reports.resolve("TEST-Old.xml"), "<testsuite name=\"Old\" tests=\"100\" errors=\"0\""
+                + " skipped=\"0\" failures=\"0\">\n");
+        // A stand-in Maven: the forked JVMs' incubator warning, one failure's message, two reports.
+        Path tools = Files.createDirectories(dir.resolve("tools"));
+        executable(tools.resolve("mvn"), "#!/bin/sh\n"
+                + "echo \"mvn $*\"\n"
+                + "echo '" + WARNING.strip() + "' >&2\n"
+                + "echo '[ERROR] Tests run: 3, Failures: 1' >&2\n"
+                + "printf '<testsuite xmlns:xsi=\"x\" name=\"A\" time=\"1\" tests=\"3\" errors=\"0\" skipped=\"1\""
+                + " failures=\"1\">\\n' > '" + reports.resolve("TEST-A.xml") + "'\n"
+                + "mkdir -p '" + root.resolve("kobai-cli/target/surefire-reports") + "'\n"
+                + "printf '<testsuite name=\"B\" tests=\"7\" errors=\"2\" skipped=\"0\" failures=\"0\">\\n' > '"
+                + root.resolve("kobai-cli/target/surefire-reports/TEST-B.xml") + "'\n"
+                + "exit 1\n");
+        ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("kobai").toString(), "test", "-Dx=y");
+        pb.environment().put("JAVA_HOME", jdk.toString());
+        pb.environment().put("PATH", tools + ":" + System.getenv("PATH"));
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(1, p.exitValue(), "the launcher exits with Maven's code: " + out);
+        java.util.List<String> lines = out.lines().toList();
+        assertEquals("mvn -q -B -Dstyle.color=never verify -Dx=y", lines.get(1), out);
+        assertTrue(!out.contains(WARNING.strip()) && out.contains("[ERROR] Tests run: 3, Failures: 1"), out);
+        assertEquals("Tests run: 10, Failures: 1, Errors: 2, Skipped: 1", lines.getLast(), out);
+        assertTrue(Files.notExists(reports.resolve("TEST-Old.xml")), "the earlier run's report is gone");
+    }
+
+    /** Maven's console library wrote a colour reset (ESC[0m) on each stream at exit, even with -q and no colour. */
+    @Test
+    void aQuietMavenBuildPrintsNoEscapeSequences() throws Exception {
+        Path repo = Path.of(System.getProperty("user.dir")).getParent();
+        assumeTrue(Files.isRegularFile(repo.resolve("pom.xml")), "the parent pom is at the repository's root");
+        ProcessBuilder pb = new ProcessBuilder("mvn", "-q", "-B", "-Dstyle.color=never", "-o", "-N", "validate");
+        pb.directory(repo.toFile());
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        // as the launcher sets it: without, JDK 25 warns that Maven's libraries use sun.misc.Unsafe
+        pb.environment().put("MAVEN_OPTS", "--sun-misc-unsafe-memory-access=allow");
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        assertEquals("", out.replace("\u001b", "ESC"));
+    }
+
+    /**
+     * Maven under a JDK older than 25 stops at once with the enforcer's message, instead of javac's
+     * "invalid flag" (issue: the JMH command failed that way under JDK 17). Needs such a JDK.
+     */
+    @Test
+    void mavenUnderAnOlderJdkStopsWithAMessageThatSaysWhatToDo() throws Exception {
+        Path repo = Path.of(System.getProperty("user.dir")).getParent();
+        assumeTrue(Files.isRegularFile(repo.resolve("pom.xml")), "the parent pom is at the repository's root");
+        Path old = null;
+        try (var jdks = Files.list(Path.of("/usr/lib/jvm"))) {
+            for (Path home : jdks.sorted().toList()) {
+                if (Files.isExecutable(home.resolve("bin/java")) && Files.isExecutable(home.resolve("bin/javac"))
+                        && javaMajor(home) < 25) {
+                    old = home;
+                    break;
+                }
+            }
+        } catch (java.io.IOException e) {
+            // no /usr/lib/jvm: nothing to try
+        }
+        assumeTrue(old != null, "a JDK older than 25 in /usr/lib/jvm");
+        ProcessBuilder pb = new ProcessBuilder("mvn", "-q", "-B", "-Dstyle.color=never", "-o", "-N", "validate");
+        pb.directory(repo.toFile());
+        pb.environment().put("JAVA_HOME", old.toString());
+        pb.environment().remove("MAVEN_OPTS");
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        assertTrue(p.exitValue() != 0 && out.contains("Kobai needs a JDK 25 or newer to build")
+                && out.contains("./kobai test"), out);
+    }
+
+    private static int javaMajor(Path home) throws Exception {
+        Process p = new ProcessBuilder(home.resolve("bin/java").toString(), "-version").redirectErrorStream(true)
+                .start();
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(30, TimeUnit.SECONDS);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("version \"(1\\.)?(\\d+)").matcher(text);
+        return m.find() ? Integer.parseInt(m.group(2)) : Integer.MAX_VALUE;
+    }
+
     private static void executable(Path p, String text) throws Exception {
         Files.writeString(p, text);
         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));

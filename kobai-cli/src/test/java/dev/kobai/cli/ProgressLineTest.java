@@ -1,10 +1,12 @@
 package dev.kobai.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kobai.train.EpochMetrics;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Duration;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 
@@ -40,5 +42,45 @@ class ProgressLineTest {
                         "epoch 1/2  train_loss 0.9000  test_loss 0.8000  test_acc 0.7000  1.0s",
                         "epoch 2/2  train_loss 0.6000  test_loss 0.5000  test_acc 0.8000  1.0s", ""),
                 sink.toString());
+    }
+
+    @Test
+    void lineCountsSkippedStepsWhenSkippingIsOnOrAnEpochSkipped() {
+        EpochMetrics none = new EpochMetrics(1, 0.5, 0.5, 0.5, 1.0, 0.1, 0);
+        EpochMetrics three = new EpochMetrics(2, 0.5, 0.5, 0.5, 1.0, 0.1, 3);
+        assertEquals("epoch 1/2  train_loss 0.5000  test_loss 0.5000  test_acc 0.5000  skipped 0  1.0s",
+                Progress.line(none, 2, true));
+        assertEquals("epoch 2/2  train_loss 0.5000  test_loss 0.5000  test_acc 0.5000  skipped 3  1.0s",
+                Progress.line(three, 2, true));
+        assertEquals("epoch 1/2  train_loss 0.5000  test_loss 0.5000  test_acc 0.5000  1.0s", Progress.line(none, 2));
+        assertEquals(Progress.line(three, 2, true), Progress.line(three, 2));
+    }
+
+    @Test
+    void theBarGivesWayBeforeTheLossAtEveryWidth() {
+        // At 80 columns there is room for everything, at 26 only the epoch, percentage and loss.
+        String wide = Progress.barLine("epoch 1/3", 118, 281, Duration.ofSeconds(5), "loss 0.5123", 80);
+        assertTrue(wide.contains("│") && wide.contains("118/281 batches") && wide.contains("(0:00:05 / 0:00:06)"),
+                wide);
+        for (int width = 26; width <= 140; width++) {
+            String line = Progress.barLine("epoch 1/3", 118, 281, Duration.ofSeconds(5), "loss 0.5123", width);
+            assertEquals(width, line.length(), "width " + width + ": '" + line + "'");
+            assertTrue(line.startsWith("epoch 1/3  41%") && line.stripTrailing().endsWith("loss 0.5123"),
+                    "width " + width + ": '" + line + "'");
+        }
+        assertEquals("epoch 1/3 loss 0.5123   ",
+                Progress.barLine("epoch 1/3", 118, 281, Duration.ofSeconds(5), "loss 0.5123", 24));
+        String narrow = Progress.barLine("epoch 1/3", 118, 281, Duration.ofSeconds(5), "loss 0.5123", 60);
+        assertTrue(!narrow.contains("│") && narrow.contains("118/281 batches"), narrow);
+    }
+
+    @Test
+    void theBarFillsInEighthsAndIsFullAtTheEnd() {
+        String done = Progress.barLine("e", 10, 10, Duration.ofSeconds(1), "", 60);
+        String bar = done.substring(done.indexOf('│') + 1, done.lastIndexOf('│'));
+        assertEquals("█".repeat(bar.length()), bar);
+        String start = Progress.barLine("e", 0, 10, Duration.ZERO, "", 60);
+        assertTrue(start.contains("(0:00:00 / ?)") && start.substring(start.indexOf('│') + 1,
+                start.lastIndexOf('│')).isBlank(), start);
     }
 }

@@ -144,11 +144,45 @@ class RaceCommandTest {
                 "--optimizer", "adam:lr=0.01", "--steps", "30", "--out", dir.resolve("p.gif").toString(), "--png",
                 png.toString(), "--csv", csv.toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().matches("(?s).*sgd +sgd:lr=0.01 +diverged at step \\d+ \\((left the plot|NaN or infinite)\\).*"),
-                r.out());
+        assertTrue(r.out().matches("(?s).*sgd +sgd:lr=0.01 +(diverged at step \\d+ \\(NaN or infinite\\)|left the plot at"
+                + " step \\d+).*"), r.out());
         assertTrue(r.out().matches("(?s).*adam +adam:lr=0.01 +ends at.*"), r.out());
         assertEquals(1 + 2 * 31, Files.readAllLines(csv).size(), "every step is recorded, diverged or not");
         assertNotNull(ImageIO.read(png.toFile()));
+    }
+
+    /** Pixels of exactly the legend's red, which only a NaN or infinite path is told in. */
+    private static long redPixels(Path png) throws Exception {
+        BufferedImage img = ImageIO.read(png.toFile());
+        long n = 0;
+        for (int y = 0; y < img.getHeight(); y++) {
+            for (int x = 0; x < img.getWidth(); x++) {
+                n += (img.getRGB(x, y) & 0xFFFFFF) == 0xB00020 ? 1 : 0;
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void aPathThatLeavesAnUnboundedSurfaceIsNotCalledDiverged(@TempDir Path dir) throws Exception {
+        // A plane has no minimum: SGD walks off the window with every number finite.
+        Path png = dir.resolve("plane.png");
+        CliUsageTest.Result r = CliUsageTest.kobai("race", "--surface", "expr:x+y", "--domain", "-1,1,-1,1",
+                "--start", "0,0", "--optimizer", "sgd:lr=0.1", "--steps", "30", "--out",
+                dir.resolve("plane.gif").toString(), "--png", png.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().matches("(?s).*sgd +sgd:lr=0.1 +left the plot at step 1\\d\n.*"), r.out());
+        assertTrue(!r.out().contains("diverged"), r.out());
+        assertEquals(0, redPixels(png), "leaving the plot is told in a neutral colour");
+
+        // An overflow to infinity is divergence, in red.
+        Path nan = dir.resolve("nan.png");
+        CliUsageTest.Result d = CliUsageTest.kobai("race", "--surface", "rosenbrock", "--optimizer", "sgd:lr=1e30",
+                "--steps", "10", "--out", dir.resolve("nan.gif").toString(), "--png", nan.toString());
+        assertEquals(0, d.code(), d.err());
+        assertTrue(d.out().matches("(?s).*sgd +sgd:lr=1e30 +(diverged at step \\d+ \\(NaN or infinite\\)|left the plot"
+                + " at step \\d+, NaN or infinite from step \\d+)\n.*"), d.out());
+        assertTrue(redPixels(nan) > 0, "a NaN or infinite path is told in red");
     }
 
     @Test

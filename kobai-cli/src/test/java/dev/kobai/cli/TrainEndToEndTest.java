@@ -96,12 +96,22 @@ class TrainEndToEndTest {
     }
 
     @Test
-    void demoEndsWithASentence(@TempDir Path dir) {
+    void demoEndsWithASentence(@TempDir Path dir) throws Exception {
         CliUsageTest.Result r = CliUsageTest.kobai("demo", "--epochs", "1", "--out", dir.toString());
         assertEquals(0, r.code(), r.err());
         for (String file : List.of("index.html", "beale.gif", "long-valley.gif", "saddle.gif", "compare/curves.png",
                 "compare/report.md", "compare/metrics.jsonl")) {
             assertTrue(Files.isRegularFile(dir.resolve(file)), file);
+        }
+        // The page shows the three races side by side: one grid of three columns holding them all.
+        String page = Files.readString(dir.resolve("index.html"));
+        assertTrue(page.contains(".races { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr));"), page);
+        int start = page.indexOf("<div class=\"races\">");
+        int end = page.indexOf("</div>", start);
+        assertTrue(start >= 0, page);
+        for (String race : List.of("beale", "long-valley", "saddle")) {
+            int at = page.indexOf("<img src=\"" + race + ".gif\"");
+            assertTrue(at > start && at < end, race + " outside the row of races: " + page);
         }
         List<String> lines = r.out().lines().toList();
         assertTrue(lines.getLast().startsWith("After 1 epoch the network classifies "), r.out());

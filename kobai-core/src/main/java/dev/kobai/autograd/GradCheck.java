@@ -61,7 +61,7 @@ public final class GradCheck {
                 double orig = x.getFlat(e);
                 double[] plus;
                 double[] minus;
-                try (GradMode.Scope ignored = GradMode.noGrad()) {
+                try (GradMode.Scope _ = GradMode.noGrad()) {
                     x.setFlat(e, orig + EPS);
                     plus = f.apply(inputs).toDoubleArray();
                     x.setFlat(e, orig - EPS);
@@ -102,7 +102,7 @@ public final class GradCheck {
         int total = totalInputs;
         check(name + " (second order)", xs -> {
             // The inner gradient must be computed even when the outer check evaluates without recording.
-            try (GradMode.Scope ignored = GradMode.set(true)) {
+            try (GradMode.Scope _ = GradMode.set(true)) {
                 Tensor[] xin = java.util.Arrays.copyOf(xs, inputs.length);
                 Tensor vin = xs[inputs.length];
                 Tensor y = f.apply(xin);

@@ -428,7 +428,7 @@ public final class Workloads {
         public void run(ConvPass pass) {
             switch (pass) {
                 case FORWARD -> {
-                    try (var ignored = dev.kobai.tensor.GradMode.noGrad()) {
+                    try (var _ = dev.kobai.tensor.GradMode.noGrad()) {
                         conv.forward(x);
                     }
                 }

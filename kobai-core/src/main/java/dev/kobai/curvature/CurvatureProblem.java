@@ -124,7 +124,7 @@ public final class CurvatureProblem {
 
     /** z for the current batch and parameters, recorded; must be 2-D [N, K]. */
     public Tensor outputs() {
-        try (GradMode.Scope ignored = GradMode.set(true)) {
+        try (GradMode.Scope _ = GradMode.set(true)) {
             Tensor z = forward.apply(inputs);
             if (z.rank() != 2) {
                 throw new UsageException("a curvature problem needs outputs of shape [N, K], got " + z.describe());
@@ -135,14 +135,14 @@ public final class CurvatureProblem {
 
     /** The loss of outputs z on this batch's targets. */
     public Tensor loss(Tensor z) {
-        try (GradMode.Scope ignored = GradMode.set(true)) {
+        try (GradMode.Scope _ = GradMode.set(true)) {
             return kind.loss(z, targets, labels);
         }
     }
 
     /** The loss on outputs z with other targets (doubles [N*K], or labels for cross-entropy). */
     Tensor lossWith(Tensor z, Object sampled) {
-        try (GradMode.Scope ignored = GradMode.set(true)) {
+        try (GradMode.Scope _ = GradMode.set(true)) {
             if (sampled instanceof int[] l) {
                 return kind.loss(z, null, l);
             }
@@ -162,7 +162,7 @@ public final class CurvatureProblem {
 
     /** The loss value, without recording. */
     public double lossValue() {
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
+        try (GradMode.Scope _ = GradMode.noGrad()) {
             return kind.loss(forward.apply(inputs), targets, labels).item();
         }
     }

@@ -242,7 +242,6 @@ public final class Datasets {
         return new TrainTest(train, test);
     }
 
-    /** The first of the file's accepted names that exists; one that is not a regular file is refused, not skipped. */
     /**
      * Refuses a part of a data set without samples, as a usage error naming its file: training on
      * it would train on nothing, testing on it report an accuracy measured on nothing.
@@ -253,6 +252,7 @@ public final class Datasets {
         }
     }
 
+    /** The first of the file's accepted names that exists; one that is not a regular file is refused, not skipped. */
     private static Path find(Path dir, String prefix, String suffix) {
         for (String sep : new String[] {"-", "."}) {
             for (String ext : new String[] {"", ".gz"}) {

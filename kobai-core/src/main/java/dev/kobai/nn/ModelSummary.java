@@ -44,7 +44,7 @@ public final class ModelSummary {
         model.eval();
         List<Layer> out = new ArrayList<>();
         int[] lastImage = null;
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
+        try (GradMode.Scope _ = GradMode.noGrad()) {
             List<Module> list = model.layers();
             for (int i = 0; i < list.size(); i++) {
                 Module m = list.get(i);

@@ -2,7 +2,6 @@ package dev.kobai.optim;
 
 import dev.kobai.tensor.kernel.VectorWidth;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -33,9 +32,9 @@ final class AdamaxVector {
         for (int upper = lo + FS.loopBound(hi - lo); i < upper; i += FS.length()) {
             FloatVector d = FloatVector.fromArray(FS, gr, i);
             FloatVector mi = FloatVector.fromArray(FS, m, i).mul(b1).add(d.mul(c1));
-            FloatVector b = ((IntVector) d.reinterpretAsInts()).and(0x7fffffff).reinterpretAsFloats().add(eps);
+            FloatVector b = d.reinterpretAsInts().and(0x7fffffff).reinterpretAsFloats().add(eps);
             FloatVector a = FloatVector.fromArray(FS, u, i).mul(b2);
-            FloatVector ui = ((IntVector) a.reinterpretAsInts()).max((IntVector) b.reinterpretAsInts())
+            FloatVector ui = a.reinterpretAsInts().max(b.reinterpretAsInts())
                     .reinterpretAsFloats().blend(a, a.test(VectorOperators.IS_NAN));
             mi.intoArray(m, i);
             ui.intoArray(u, i);

@@ -95,7 +95,7 @@ public final class HessianFree extends Optimizer implements CurvatureOptimizer {
         if (problem != null) {
             return problem.lossValue();
         }
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
+        try (GradMode.Scope _ = GradMode.noGrad()) {
             return closure.loss().item();
         }
     }
@@ -130,7 +130,7 @@ public final class HessianFree extends Optimizer implements CurvatureOptimizer {
             Tensor zz = z;
             curvature = v -> problem.gaussNewtonVector(zz, v);
         } else {
-            try (GradMode.Scope ignored = GradMode.set(true)) {
+            try (GradMode.Scope _ = GradMode.set(true)) {
                 loss = lc.loss();
             }
             Tensor l = loss;

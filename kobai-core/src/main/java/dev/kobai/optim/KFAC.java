@@ -436,7 +436,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
 
     private Tensor sampledLoss(Tensor z) {
         Object sampled = problem.sampleTargets(z, rng);
-        try (GradMode.Scope ignored = GradMode.set(true)) {
+        try (GradMode.Scope _ = GradMode.set(true)) {
             if (sampled instanceof int[] labels) {
                 return problem.kind().loss(z, null, labels);
             }
@@ -1094,7 +1094,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             nu = Math.min(1, Math.sqrt(klClip / (lr * lr * gradDotUpdate)));
         }
         double mom = g.getDouble("momentum");
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
+        try (GradMode.Scope _ = GradMode.noGrad()) {
             for (int i = 0; i < layerCount; i++) {
                 Layer l = layers.get(i);
                 int in = l.in();

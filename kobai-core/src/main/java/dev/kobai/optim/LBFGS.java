@@ -187,7 +187,7 @@ public final class LBFGS extends Optimizer {
         int historySize = (int) group.getDouble("history_size");
         boolean strongWolfe = lineSearch(group);
 
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
+        try (GradMode.Scope _ = GradMode.noGrad()) {
             Map<String, Object> state = state(params.get(0));
             state.putIfAbsent("func_evals", 0);
             state.putIfAbsent("n_iter", 0);
@@ -310,7 +310,7 @@ public final class LBFGS extends Optimizer {
     }
 
     private static double evaluate(Closure closure) {
-        try (GradMode.Scope ignored = GradMode.set(true)) {
+        try (GradMode.Scope _ = GradMode.set(true)) {
             return closure.evaluate();
         }
     }

@@ -121,7 +121,7 @@ public final class Newton extends Optimizer implements CurvatureOptimizer {
             return new Local(value, g, c);
         }
         if (closure instanceof LossClosure lc) {
-            try (GradMode.Scope ignored = GradMode.set(true)) {
+            try (GradMode.Scope _ = GradMode.set(true)) {
                 Tensor l = lc.loss();
                 double value = l.item();
                 double[] g = SecondOrderSupport.afterGradients(closure, ps, value, Curvature.gradient(l, ps));
@@ -158,7 +158,7 @@ public final class Newton extends Optimizer implements CurvatureOptimizer {
             return problem.lossValue();
         }
         if (closure instanceof LossClosure lc) {
-            try (GradMode.Scope ignored = GradMode.noGrad()) {
+            try (GradMode.Scope _ = GradMode.noGrad()) {
                 return lc.loss().item();
             }
         }

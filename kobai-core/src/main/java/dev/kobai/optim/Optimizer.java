@@ -68,6 +68,9 @@ public abstract class Optimizer {
     private final List<ParamGroup> groups = new ArrayList<>();
     private final Map<Parameter, Map<String, Object>> state = new IdentityHashMap<>();
 
+    // The groups are checked as they are added, as torch's constructor does: validate(group) sees the
+    // group alone and must not read a subclass's fields, which are not yet set when it runs here.
+    @SuppressWarnings("this-escape")
     protected Optimizer(List<ParamGroup> groups, Map<String, Object> defaults) {
         this.defaults = withCommonOptions(defaults);
         if (groups.isEmpty()) {
@@ -251,11 +254,11 @@ public abstract class Optimizer {
     public double step(Closure closure) {
         double loss = Double.NaN;
         if (closure != null) {
-            try (GradMode.Scope ignored = GradMode.set(true)) {
+            try (GradMode.Scope _ = GradMode.set(true)) {
                 loss = closure.evaluate();
             }
         }
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
+        try (GradMode.Scope _ = GradMode.noGrad()) {
             update();
         }
         return loss;

@@ -75,7 +75,7 @@ final class SecondOrderSupport {
         for (Parameter p : params) {
             p.setGrad(null);
         }
-        try (GradMode.Scope ignored = GradMode.set(true)) {
+        try (GradMode.Scope _ = GradMode.set(true)) {
             return closure.evaluate();
         }
     }

@@ -91,7 +91,7 @@ public final class Trace {
 
     private static Sample sample(Surface surface, Parameter xy, int step) {
         double loss;
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
+        try (GradMode.Scope _ = GradMode.noGrad()) {
             loss = surface.value(xy).item();
         }
         return new Sample(step, xy.getFlat(0), xy.getFlat(1), loss);

@@ -76,7 +76,7 @@ public final class Backprop {
         Map<Tensor, Boolean> needed = wanted == null ? null : leadingTo(order, wanted);
         Map<Tensor, Boolean> outer = NEEDED.get();
         NEEDED.set(needed);
-        try (GradMode.Scope ignored = GradMode.set(createGraph)) {
+        try (GradMode.Scope _ = GradMode.set(createGraph)) {
             for (Tensor t : order) {
                 Tensor g = grads.get(t);
                 if (g == null || (needed != null && !needed.containsKey(t))) {

@@ -92,7 +92,7 @@ public final class AutoencoderTraining {
         float[] all = x.floatData();
         double sum = 0;
         final int chunk = 1000;
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
+        try (GradMode.Scope _ = GradMode.noGrad()) {
             for (int start = 0; start < n; start += chunk) {
                 int m = Math.min(chunk, n - start);
                 float[] part = new float[m * d];

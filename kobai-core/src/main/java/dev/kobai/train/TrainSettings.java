@@ -34,6 +34,12 @@ public record TrainSettings(String data, String model, String optimizer, int epo
                 skipNonFinite, file);
     }
 
+    /** The same settings for a run of {@code n} epochs. */
+    public TrainSettings withEpochs(int n) {
+        return new TrainSettings(data, model, optimizer, n, batchSize, seed, scheduler, clipGradNorm, clipGradValue,
+                skipNonFinite, init);
+    }
+
     /** A run that stops on a non-finite loss or gradient. */
     public TrainSettings(String data, String model, String optimizer, int epochs, int batchSize, long seed,
                          String scheduler, Double clipGradNorm, Double clipGradValue) {

@@ -39,8 +39,10 @@ import java.util.Map;
  * </ul>
  */
 public final class Trainer {
-    /** Test-set evaluation runs in batches of this size: no gradients, so larger batches only cost memory. */
-    /** Evaluation batches of rows: large products run at the GEMM's best. */
+    /**
+     * Test-set evaluation runs in batches of this many rows: no gradients, so larger batches only cost
+     * memory, and large products run at the GEMM's best.
+     */
     private static final int EVAL_BATCH = 1000;
     /**
      * Evaluation batches of images: a convolutional network's activations are a few hundred
@@ -260,7 +262,7 @@ public final class Trainer {
                 double value;
                 // nothing made here outlives the scope but the parameters' gradients, which the
                 // engine marks as escaping; the loss is read as a number
-                try (StepMemory.Scope ignored = stepMemory.open()) {
+                try (StepMemory.Scope _ = stepMemory.open()) {
                     Tensor loss = loss();
                     value = loss.item();
                     requireFiniteLoss(value);
@@ -441,10 +443,10 @@ public final class Trainer {
         model.train(false);
         double lossSum = 0;
         long correct = 0;
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
+        try (GradMode.Scope _ = GradMode.noGrad()) {
             for (Batch batch : DataLoader.unshuffled(data, data.isImage() ? EVAL_BATCH_IMAGES : EVAL_BATCH).nextEpoch()) {
                 int[] predicted;
-                try (StepMemory.Scope scope = evalMemory.open()) {
+                try (StepMemory.Scope _ = evalMemory.open()) {
                     Tensor logits = model.forward(batch.features());
                     lossSum += Losses.crossEntropy(logits, batch.labels()).item() * batch.size();
                     predicted = logits.argmaxRows();

@@ -99,14 +99,17 @@ public final class Training {
                                          Checkpointing checkpointing, Path exportWeights) {
         Checkpoint.Saved saved = checkpointing == null ? null : checkpointing.resume();
         if (saved != null && !saved.settings().equals(settings)) {
-            throw new UsageException("the settings differ from those saved in " + saved.file()
-                    + "; a resumed run takes the checkpoint's own settings");
+            if (!saved.settings().withEpochs(settings.epochs()).equals(settings)) {
+                throw new UsageException("the settings differ from those saved in " + saved.file()
+                        + "; a resumed run takes the checkpoint's own settings");
+            }
+            extended(saved, settings.epochs()); // more epochs: only where the schedule allows
         }
         checkOutputs(settings, checkpointing, exportWeights);
         Map<String, Path> written = new LinkedHashMap<>();
         written.put("--checkpoint", checkpointing == null ? null : checkpointing.file());
         written.put("--export-weights", exportWeights);
-        try (RunLock lock = RunLock.acquire(written)) {
+        try (RunLock _ = RunLock.acquire(written)) {
             return train(settings, listener, checkpointing, exportWeights, saved);
         }
     }
@@ -183,6 +186,36 @@ public final class Training {
             withFile.initCause(e);
             throw withFile;
         }
+    }
+
+    /**
+     * The settings of the run saved in {@code saved} with {@code epochs} epochs in all, to resume it
+     * and train on past the end it was given (a finished run included). The extended run ends bit
+     * for bit as a run given that many epochs from the start would, which needs a schedule that does
+     * not depend on the run's length (see {@link Schedulers#extensionRefusal}).
+     *
+     * @throws UsageException for fewer epochs than the saved run has, or a schedule that cannot be
+     *                        extended, saying why
+     */
+    public static TrainSettings extended(Checkpoint.Saved saved, int epochs) {
+        TrainSettings s = saved.settings();
+        if (epochs < s.epochs()) {
+            throw new UsageException("--epochs " + epochs + " with --resume would shorten the run saved in "
+                    + saved.file() + ", which has " + s.epochs() + " epochs; --epochs can only extend a run");
+        }
+        if (epochs > s.epochs() && s.scheduler() != null) {
+            String why = Schedulers.extensionRefusal(s.scheduler(), s.epochs());
+            if (why != null) {
+                throw new UsageException("cannot extend the run saved in " + saved.file() + " to " + epochs
+                        + " epochs: " + why);
+            }
+        }
+        return s.withEpochs(epochs);
+    }
+
+    /** Whether the run saved in {@code saved} has trained all its epochs. */
+    public static boolean finished(Checkpoint.Saved saved) {
+        return saved.position().epoch() > saved.settings().epochs();
     }
 
     /**

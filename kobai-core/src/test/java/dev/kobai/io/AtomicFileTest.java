@@ -81,6 +81,21 @@ class AtomicFileTest {
     }
 
     @Test
+    void aNewFileGetsThePermissionsOfAnyNewlyCreatedFile() throws Exception {
+        // What the umask gives a file created normally (0644 under the usual 022); a temporary file
+        // from Files.createTempFile is 0600 whatever the umask, which new checkpoints and weights got.
+        String usual = PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                Files.createFile(dir.resolve("plain"))));
+        AtomicFile.write(dir.resolve("written"), new byte[] {1});
+        try (AtomicFile.Replacement r = AtomicFile.begin(dir.resolve("streamed"))) {
+            r.stream().write(2);
+            r.commit();
+        }
+        assertEquals(usual, PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("written"))));
+        assertEquals(usual, PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("streamed"))));
+    }
+
+    @Test
     void aStreamedReplacementThatIsNotCommittedLeavesTheOldFile() throws Exception {
         Path f = Files.writeString(dir.resolve("f.gif"), "old");
         try (AtomicFile.Replacement r = AtomicFile.begin(f)) {

@@ -66,7 +66,7 @@ class InputFileTest {
             return f.get(10, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
             if (fifoToRelease != null) {
-                try (OutputStream ignored = Files.newOutputStream(fifoToRelease)) {
+                try (OutputStream _ = Files.newOutputStream(fifoToRelease)) {
                     // opening the write end lets the blocked open() return, and closing it gives EOF
                 }
             }

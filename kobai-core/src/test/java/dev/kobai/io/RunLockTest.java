@@ -24,7 +24,7 @@ class RunLockTest {
     /** A child JVM that takes the run lock of a file and holds it until it is killed. */
     static final class Holder {
         public static void main(String[] args) throws Exception {
-            try (RunLock lock = RunLock.acquire(Map.of("--checkpoint", Path.of(args[0])))) {
+            try (RunLock _ = RunLock.acquire(Map.of("--checkpoint", Path.of(args[0])))) {
                 System.out.println("locked");
                 System.out.flush();
                 Thread.sleep(Long.MAX_VALUE);
@@ -60,7 +60,7 @@ class RunLockTest {
         }
         assertTrue(Files.exists(lockFile), "a kill leaves the lock file");
         assertTrue(Files.readString(lockFile).contains("pid " + holder.pid()));
-        try (RunLock lock = RunLock.acquire(Map.of("--checkpoint", ckpt))) {
+        try (RunLock _ = RunLock.acquire(Map.of("--checkpoint", ckpt))) {
             assertTrue(Files.readString(lockFile).startsWith("pid " + ProcessHandle.current().pid() + ", started "));
         }
         assertFalse(Files.exists(lockFile), "a run that ends removes its lock file");
@@ -69,8 +69,8 @@ class RunLockTest {
     @Test
     void withinOneJvmAnotherThreadIsRefusedAndTheHolderMayTakeItAgain() throws Exception {
         Path ckpt = dir.resolve("c.safetensors");
-        try (RunLock first = RunLock.acquire(Map.of("--checkpoint", ckpt))) {
-            try (RunLock again = RunLock.acquire(Map.of("--checkpoint", dir.resolve("./c.safetensors")))) {
+        try (RunLock _ = RunLock.acquire(Map.of("--checkpoint", ckpt))) {
+            try (RunLock _ = RunLock.acquire(Map.of("--checkpoint", dir.resolve("./c.safetensors")))) {
                 assertTrue(Files.exists(dir.resolve(".c.safetensors.lock")));
             }
             assertTrue(Files.exists(dir.resolve(".c.safetensors.lock")), "held until the outer claim ends");
@@ -88,7 +88,7 @@ class RunLockTest {
     void aLeftoverLockFileThatNoOneHoldsIsTakenOver() throws Exception {
         Path ckpt = dir.resolve("r.safetensors");
         Path lockFile = Files.writeString(dir.resolve(".r.safetensors.lock"), "pid 1, started 1970-01-01T00:00:00Z\n");
-        try (RunLock lock = RunLock.acquire(Map.of("--checkpoint", ckpt, "--export-weights", dir.resolve("w")))) {
+        try (RunLock _ = RunLock.acquire(Map.of("--checkpoint", ckpt, "--export-weights", dir.resolve("w")))) {
             assertTrue(Files.readString(lockFile).startsWith("pid " + ProcessHandle.current().pid()));
             assertTrue(Files.exists(dir.resolve(".w.lock")));
         }
@@ -103,7 +103,7 @@ class RunLockTest {
         Map<String, Path> both = new LinkedHashMap<>();
         both.put("--export-weights", a);
         both.put("--checkpoint", b);
-        try (RunLock held = RunLock.acquire(Map.of("--checkpoint", b))) {
+        try (RunLock _ = RunLock.acquire(Map.of("--checkpoint", b))) {
             CompletableFuture.runAsync(() -> assertThrows(KobaiException.class, () -> RunLock.acquire(both)))
                     .get(30, TimeUnit.SECONDS);
             assertFalse(Files.exists(dir.resolve(".a.lock")), "the lock of a is let go again");

@@ -315,7 +315,7 @@ class NormLayersTest {
     /** The gradient at params + step v, params restored after. */
     private static Tensor[] shifted(Parameter[] params, Tensor[] v, double step, java.util.function.Supplier<Tensor> loss) {
         Tensor[] saved = new Tensor[params.length];
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
+        try (GradMode.Scope _ = GradMode.noGrad()) {
             for (int i = 0; i < params.length; i++) {
                 saved[i] = params[i].copy();
                 params[i].copyFrom(params[i].add(v[i].mul(step)));

@@ -176,7 +176,7 @@ class TensorTest {
     void noGradRecordsNothing() {
         Tensor w = Tensor.of(1, 2).requiresGrad(true);
         Tensor y;
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
+        try (GradMode.Scope _ = GradMode.noGrad()) {
             y = w.mul(2.0);
             assertFalse(GradMode.isEnabled());
         }

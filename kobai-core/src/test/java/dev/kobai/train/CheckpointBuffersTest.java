@@ -101,7 +101,7 @@ class CheckpointBuffersTest {
         model.eval();
         fresh.eval();
         Tensor x = Tensor.randn(new Rng(3), DType.FLOAT32, 5, 4);
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
+        try (GradMode.Scope _ = GradMode.noGrad()) {
             assertArrayEquals(model.forward(x).floatData(), fresh.forward(x).floatData(),
                     "evaluation after restoring gives the same bits");
         }
@@ -234,7 +234,7 @@ class CheckpointBuffersTest {
         Checkpoint.exportWeights(file, model);
         Tensor x = Tensor.randn(new Rng(4), DType.FLOAT32, 3, 4);
         float[] ours;
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
+        try (GradMode.Scope _ = GradMode.noGrad()) {
             ours = model.forward(x).floatData();
         }
         String script = String.join("\n",

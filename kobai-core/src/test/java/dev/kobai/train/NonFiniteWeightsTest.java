@@ -75,7 +75,7 @@ class NonFiniteWeightsTest {
         @Override
         public double step(Closure closure) {
             Tensor loss;
-            try (GradMode.Scope ignored = GradMode.set(true)) {
+            try (GradMode.Scope _ = GradMode.set(true)) {
                 zeroGrad();
                 loss = ((LossClosure) closure).loss();
                 loss.backward();

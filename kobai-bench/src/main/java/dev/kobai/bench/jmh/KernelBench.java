@@ -101,7 +101,7 @@ public class KernelBench {
 
     @Benchmark
     public double crossEntropy() {
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
+        try (GradMode.Scope _ = GradMode.noGrad()) {
             return Losses.crossEntropy(logits, labels).item();
         }
     }

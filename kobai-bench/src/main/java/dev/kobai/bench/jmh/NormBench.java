@@ -53,7 +53,7 @@ public class NormBench {
 
     @Benchmark
     public Tensor forward() {
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
+        try (GradMode.Scope _ = GradMode.noGrad()) {
             return bn.forward(x);
         }
     }
@@ -72,7 +72,7 @@ public class NormBench {
 
     @Benchmark
     public Tensor multiply() {
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
+        try (GradMode.Scope _ = GradMode.noGrad()) {
             return x.mul(g);
         }
     }

@@ -144,6 +144,26 @@ public final class Schedulers {
         return s;
     }
 
+    /**
+     * Why a run on the scheduler {@code spec} names cannot be made longer than {@code epochs} epochs
+     * with the same schedule, or null when it can: a schedule that takes its length from the run
+     * (OneCycleLR without total_steps or epochs) would be another schedule for a longer run, so the
+     * steps already taken would not be those of the longer run. Every other scheduler's learning
+     * rate is a function of the step alone (CosineAnnealingLR continues past T_max as torch's does),
+     * so a run extended with it ends as a run of the longer length would.
+     */
+    public static String extensionRefusal(String spec, int epochs) {
+        Spec parsed = parse(spec);
+        Entry e = entry(parsed.scheduler());
+        if (e.className().equals("OneCycleLR") && !parsed.args().containsKey("total_steps")
+                && !parsed.args().containsKey("epochs")) {
+            return "its OneCycleLR schedule (" + spec + ") takes its length from the run's " + epochs + " epochs, so a"
+                    + " longer run would have had another schedule from its first step; give total_steps or epochs"
+                    + " in a new run to leave room";
+        }
+        return null;
+    }
+
     /** torch's class names of the schedulers a spec can name, in registration order. */
     public static List<String> names() {
         return ENTRIES.stream().map(Entry::className).toList();
