@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Rebuilds every figure and results table in README.md and docs/ from the commands they show.
+
+Each entry below is one command of the docs, run with ./kobai from the repository root. Its
+pictures are copied to docs/img/, and its report table replaces the text between the markers
+
+    <!-- figures:NAME -->
+    ...
+    <!-- /figures:NAME -->
+
+in the Markdown file named, so that no figure or table in the docs is older than the code. Seconds
+are left out of the tables: they depend on the machine and its load (docs/performance.md has the
+timings, with the machine each was measured on).
+
+    /usr/bin/python3 tools/figures.py [--only NAME,...] [--list]
+
+Needs dataset-fashion-mnist. The quick entries take a few minutes together; `cnn-compare` (eight
+optimizers, five epochs each of the cnn preset) takes about half an hour on two cores.
+docs/second-order.md's autoencoder figure is not rebuilt here: its table and text are about
+seconds, which belong to the machine that measured them.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+LECTURE5 = ["--optimizer", "Momentum=sgd:lr=0.01,momentum=0.9", "--optimizer", "Adagrad=adagrad:lr=0.01",
+            "--optimizer", "Adadelta=adadelta:lr=1.0", "--optimizer", "RMSprop=rmsprop:lr=0.001",
+            "--optimizer", "Adam=adam:lr=0.001"]
+
+CNN_OPTIMIZERS = ["--optimizer", "SGD=sgd:lr=0.05", "--optimizer", "Momentum=sgd:lr=0.05,momentum=0.9",
+                  "--optimizer", "Nesterov=sgd:lr=0.05,momentum=0.9,nesterov=true",
+                  "--optimizer", "Adagrad=adagrad:lr=0.01", "--optimizer", "Adadelta=adadelta:lr=1.0",
+                  "--optimizer", "RMSprop=rmsprop:lr=0.001", "--optimizer", "Adam=adam:lr=0.001",
+                  "--optimizer", "K-FAC=kfac:lr=0.1"]
+
+# name: (arguments of ./kobai, {file the command writes: picture in docs/img}, (markdown file, report) or None)
+FIGURES = {
+    "race-beale": (["race", "--preset", "beale", "--size", "760x460", "--every", "2", "--out", "{out}/race.gif"],
+                   {"race.gif": "race-beale.gif"}, None),
+    "mlp-compare": (["compare", "--data", "fashion-mnist", "--model", "mlp:784-256-10", "--epochs", "3",
+                     "--batch-size", "128", "--seed", "1", "--optimizer", "SGD=sgd:lr=0.1",
+                     "--optimizer", "Momentum=sgd:lr=0.05,momentum=0.9", "--optimizer", "Adagrad=adagrad:lr=0.05",
+                     "--optimizer", "RMSprop=rmsprop:lr=0.001", "--optimizer", "Adam=adam:lr=0.001",
+                     "--out", "{out}"],
+                    {"curves.png": "compare-fashion-mnist.png"}, None),
+    "lecture5": (["compare", "--data", "fashion-mnist", "--model", "mlp:784-256-10", "--epochs", "3",
+                  "--batch-size", "128", "--seed", "1"] + LECTURE5 + ["--out", "{out}"],
+                 {}, ("docs/optimizers.md", "report.md")),
+    "cnn-compare": (["compare", "--data", "fashion-mnist", "--model", "cnn", "--epochs", "5", "--batch-size", "128",
+                     "--seed", "1", "--loss-target", "0.3"] + CNN_OPTIMIZERS + ["--out", "{out}"],
+                    {"curves.png": "compare-cnn-fashion-mnist.png"}, ("docs/models.md", "report.md")),
+}
+
+
+def table_without_seconds(report):
+    """The report's first Markdown table, its 'seconds' column dropped."""
+    rows = [line for line in report.splitlines() if line.startswith("|")]
+    if not rows:
+        sys.exit("the report has no table")
+    cells = [[c.strip() for c in row.strip().strip("|").split("|")] for row in rows]
+    header = cells[0]
+    keep = [i for i, h in enumerate(header) if "seconds" not in h.lower()]
+    return "\n".join("| " + " | ".join(row[i] for i in keep) + " |" for row in cells)
+
+
+def replace_block(path, name, text):
+    full = os.path.join(ROOT, path)
+    with open(full) as f:
+        doc = f.read()
+    pattern = re.compile(r"(<!-- figures:%s -->\n).*?(\n<!-- /figures:%s -->)" % (re.escape(name), re.escape(name)),
+                         re.S)
+    if not pattern.search(doc):
+        sys.exit(f"{path} has no <!-- figures:{name} --> block")
+    doc = pattern.sub(lambda m: m.group(1) + text + m.group(2), doc)
+    with open(full + ".tmp", "w") as f:
+        f.write(doc)
+    os.replace(full + ".tmp", full)
+
+
+def run(name):
+    args, pictures, table = FIGURES[name]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out")
+        cmd = [os.path.join(ROOT, "kobai")] + [a.replace("{out}", out) for a in args]
+        print(f"{name}: {' '.join(cmd[1:])}", flush=True)
+        start = time.time()
+        subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        for produced, picture in pictures.items():
+            shutil.copyfile(os.path.join(out, produced), os.path.join(ROOT, "docs", "img", picture))
+        if table:
+            with open(os.path.join(out, table[1])) as f:
+                replace_block(table[0], name, table_without_seconds(f.read()))
+        print(f"{name}: done in {time.time() - start:.0f} s", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", help="comma-separated names (default: all)")
+    ap.add_argument("--list", action="store_true", help="list the names and exit")
+    a = ap.parse_args()
+    if a.list:
+        print("\n".join(FIGURES))
+        return
+    names = [n.strip() for n in a.only.split(",")] if a.only else list(FIGURES)
+    for n in names:
+        if n not in FIGURES:
+            ap.error(f"unknown figure {n!r}; valid: {', '.join(FIGURES)}")
+    for n in names:
+        run(n)
+
+
+if __name__ == "__main__":
+    main()
