@@ -118,6 +118,11 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--model", choices=sorted(WORKLOADS), default="mlp")
     args = ap.parse_args()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import openblas_kernel
+    fallback = openblas_kernel.restart_if_generic()
+    print(f"CPU flags: {' '.join(f for f in ('avx2', 'avx512f', 'avx512_bf16') if f in openblas_kernel.cpu_flags())}; "
+          f"OpenBLAS kernel {openblas_kernel.core()}" + (f" ({fallback})" if fallback else ""), flush=True)
     times = {"pytorch": [], "kobai": []}
     first = {"pytorch": [], "kobai": []}
     for r in range(args.rounds):

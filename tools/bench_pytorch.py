@@ -53,6 +53,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_epoch  # noqa: E402  (reads Fashion-MNIST and trains the same model in torch)
+import openblas_kernel  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TENSORS, SIZE = 10, 1_000_000
@@ -62,18 +63,7 @@ CNN_CONVOLUTIONS = [{"layer": "conv 1->32 3x3 on 28x28", "in": 1, "out": 32, "si
 
 
 def openblas_core():
-    try:
-        maps = open("/proc/self/maps").read()
-        for lib in sorted(set(re.findall(r"/\S*openblas\S*\.so\S*", maps))):
-            try:
-                f = ctypes.CDLL(lib).openblas_get_corename
-                f.restype = ctypes.c_char_p
-                return f().decode()
-            except (OSError, AttributeError):
-                continue
-    except OSError:
-        pass
-    return "unknown"
+    return openblas_kernel.core()
 
 
 def cpu_description():
@@ -242,7 +232,10 @@ def main():
         ap.error(f"--sections: unknown section {unknown[0]!r}")
     if args.cnn:
         args.sections += [x for x in ("cnn", "conv") if x not in args.sections]
+    fallback = openblas_kernel.restart_if_generic()
     torch.set_num_threads(args.threads)
+    if fallback:
+        print(fallback, flush=True)
     print(f"torch {torch.__version__}, {args.threads} threads, OpenBLAS kernel {openblas_core()}, "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, load average {load_average()}",
           flush=True)
