@@ -45,9 +45,23 @@ def _isa_from_argv():
     return "native"
 
 
-# OpenBLAS reads OPENBLAS_CORETYPE when torch loads it: restart with it set before importing torch.
-if _isa_from_argv() == "avx2" and os.environ.get("OPENBLAS_CORETYPE") != "Haswell":
-    os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, OPENBLAS_CORETYPE="Haswell"))
+def _threads_from_argv():
+    for i, a in enumerate(sys.argv):
+        if a == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if a.startswith("--threads="):
+            return a.split("=", 1)[1]
+    return "2"
+
+
+# OpenBLAS reads OPENBLAS_CORETYPE and OPENBLAS_NUM_THREADS when torch loads it, and
+# torch.set_num_threads does not reach OpenBLAS's own threads (with --threads 1 its products ran
+# on two): restart with both set before importing torch.
+_env = {"OPENBLAS_NUM_THREADS": _threads_from_argv()}
+if _isa_from_argv() == "avx2":
+    _env["OPENBLAS_CORETYPE"] = "Haswell"
+if any(os.environ.get(k) != v for k, v in _env.items()):
+    os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, **_env))
 
 import torch  # noqa: E402
 
