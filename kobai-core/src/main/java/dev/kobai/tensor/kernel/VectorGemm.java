@@ -162,7 +162,10 @@ public final class VectorGemm implements Gemm {
             // With the narrow kernel on 512-bit vectors it lost up to 24% at larger m, n and k; the
             // wide kernel is what lets the rule be this simple. Split across threads, it was 0.88
             // to 1.18 times the packed path on large products, so those stay packed.
-            if (!transB) {
+            // Long products (k above two KC blocks) stay packed even on one thread: the direct path
+            // has no k blocking, so its column blocks of B outgrow L1 and L2 (1024-cubed on one
+            // AVX-512 core: 34 GFLOP/s direct against OpenBLAS's 84).
+            if (!transB && (k <= 2 * KC || (long) m * n * k <= PARALLEL_WORK)) {
                 sDirect(transA, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, 0, m, 0, n);
             } else {
                 sBlock(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, 0, m, 0, n);
