@@ -88,6 +88,7 @@ def run(name):
     args, pictures, table = FIGURES[name]
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "out")
+        os.makedirs(out)
         cmd = [os.path.join(ROOT, "kobai")] + [a.replace("{out}", out) for a in args]
         print(f"{name}: {' '.join(cmd[1:])}", flush=True)
         start = time.time()
