@@ -1,6 +1,7 @@
 package dev.kobai.cli;
 
 import dev.kobai.surface.Surfaces;
+import dev.kobai.surface.Trace;
 import dev.kobai.train.EpochMetrics;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -83,14 +84,16 @@ public final class DemoCommand implements Callable<Integer>, Kobai.Verbosity {
         outputs.requireDistinct();
         Files.createDirectories(out);
         List<RacePresets.Preset> races = new ArrayList<>();
+        List<String> outcomes = new ArrayList<>();
         for (String name : RacePresets.names()) {
             RacePresets.Preset p = RacePresets.byName(name);
             races.add(p);
             o.printf("Racing %d optimizers on %s...%n", p.runners().size(), p.surface());
             o.flush();
-            RaceCommand.run(new RaceCommand.Job(Surfaces.byName(p.surface()), p.domain(), p.start(), p.steps(),
-                    p.runners(), 760, 480, 1, 5, 200, 0, out.resolve(name + ".gif"), null,
+            RaceCommand.Result raced = RaceCommand.run(new RaceCommand.Job(Surfaces.byName(p.surface()), p.domain(),
+                    p.start(), p.steps(), p.runners(), 760, 480, 1, 5, 200, 0, out.resolve(name + ".gif"), null,
                     out.resolve(name + ".csv")));
+            outcomes.add(outcome(raced, p.steps(), Surfaces.byName(p.surface()).minimumValue()));
         }
         o.printf("Training %s on %s with %d optimizers, batch size %d, for %d epoch%s each:%n", MODEL, DATA,
                 OPTIMIZERS.size(), BATCH_SIZE, epochs, epochs == 1 ? "" : "s");
@@ -99,7 +102,7 @@ public final class DemoCommand implements Callable<Integer>, Kobai.Verbosity {
         CompareCommand.Result result = CompareCommand.run(DATA, MODEL, OPTIMIZERS, epochs, BATCH_SIZE, seed, 0.5,
                 out.resolve("compare"), new PrintWriter(Writer.nullWriter()));
         o.print(table(result));
-        Outputs.writeString(out.resolve("index.html"), page(races, result));
+        Outputs.writeString(out.resolve("index.html"), page(races, outcomes, result));
         o.println("wrote " + out.resolve("index.html"));
         o.println(sentence(result, (System.nanoTime() - start) / 1e9));
         return 0;
@@ -134,7 +137,36 @@ public final class DemoCommand implements Callable<Integer>, Kobai.Verbosity {
         return Double.isNaN(v) ? -1 : v;
     }
 
-    private static String page(List<RacePresets.Preset> races, CompareCommand.Result result) throws IOException {
+    /**
+     * What a race ended with, from its own numbers, so that a caption cannot claim what the picture
+     * does not show: each runner's value of f after the last step, best first, beside the minimum
+     * value, and where a runner left the plot or diverged.
+     */
+    static String outcome(RaceCommand.Result raced, int steps, double minimum) {
+        record End(String label, double f, int left, boolean finite) {}
+        List<End> ends = new ArrayList<>();
+        for (RaceRenderer.Runner r : raced.runners()) {
+            Trace.Sample last = r.path().getLast();
+            boolean finite = Double.isFinite(last.loss()) && Double.isFinite(last.x()) && Double.isFinite(last.y());
+            ends.add(new End(r.label(), last.loss(), r.leftAt(raced.domain()), finite));
+        }
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "After %d steps f is (%s): ", steps,
+                Double.isFinite(minimum) ? "minimum " + number(minimum) : "unbounded below"));
+        List<String> parts = new ArrayList<>();
+        ends.stream().filter(e -> e.finite() && e.left() < 0).sorted(Comparator.comparingDouble(End::f))
+                .forEach(e -> parts.add(e.label() + " " + number(e.f())));
+        ends.stream().filter(e -> e.finite() && e.left() >= 0)
+                .forEach(e -> parts.add(e.label() + " left the plot at step " + e.left()));
+        ends.stream().filter(e -> !e.finite()).forEach(e -> parts.add(e.label() + " diverged"));
+        return sb.append(String.join(", ", parts)).append('.').toString();
+    }
+
+    private static String number(double v) {
+        return v != 0 && Math.abs(v) < 1e-3 ? String.format(Locale.ROOT, "%.1e", v) : String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    private static String page(List<RacePresets.Preset> races, List<String> outcomes, CompareCommand.Result result)
+            throws IOException {
         StringBuilder h = new StringBuilder();
         h.append("""
                 <!DOCTYPE html>
@@ -164,10 +196,12 @@ public final class DemoCommand implements Callable<Integer>, Kobai.Verbosity {
                 infinite is marked as diverged, in red.</p>
                 <div class="races">
                 """);
-        for (RacePresets.Preset p : races) {
+        for (int i = 0; i < races.size(); i++) {
+            RacePresets.Preset p = races.get(i);
             h.append("<figure><a href=\"").append(p.name()).append(".gif\"><img src=\"").append(p.name())
                     .append(".gif\" alt=\"").append(p.name()).append(" race\"></a><figcaption><b>").append(escape(p.surface())).append(".</b> ")
-                    .append(escape(p.caption())).append(" (paths: <a href=\"").append(p.name())
+                    .append(escape(p.caption())).append(' ').append(escape(outcomes.get(i)))
+                    .append(" (paths: <a href=\"").append(p.name())
                     .append(".csv\">").append(p.name()).append(".csv</a>)</figcaption></figure>\n");
         }
         h.append("</div>\n<h2>The same optimizers training a network</h2>\n<div class=\"grid\">\n");

@@ -39,7 +39,7 @@ final class RacePresets {
                 new Entry("RMSprop", "rmsprop:lr=0.02"),
                 new Entry("Adam", "adam:lr=0.05")),
                 "Beale's function: the momentum methods overshoot and swing round the bend, the adaptive"
-                        + " ones head straight for the minimum at (3, 0.5), plain SGD crawls; Newton's method jumps onto the"
+                        + " ones set off towards the minimum at (3, 0.5), plain SGD crawls; Newton's method jumps onto the"
                         + " saddle point at (0, 1), and saddle-free Newton runs off along the plateau where f tends to"
                         + " 0.45."));
         PRESETS.put("long-valley", new Preset("long-valley", "long-valley", new Point(-9, -1), new Domain(-10, 4, -1.5, 1.5), 150,
@@ -53,7 +53,8 @@ final class RacePresets {
                 new Entry("Adam", "adam:lr=0.3")),
                 "A long valley (condition number 100): SGD zig-zags across the steep walls and crawls along"
                         + " the floor, momentum builds speed along it, the adaptive methods rescale each"
-                        + " direction and cut across; on a quadratic both Newton methods land on the minimum in one step."));
+                        + " direction by its own gradient history (Adadelta's steps grow only slowly from its tiny"
+                        + " start); on a quadratic both Newton methods land on the minimum in one step."));
         PRESETS.put("saddle", new Preset("saddle", "saddle", new Point(-1.5, 1e-3), new Domain(-2, 2, -2, 2), 150, List.of(
                 new Entry("SGD", "sgd:lr=0.02"),
                 new Entry("Momentum", "sgd:lr=0.02,momentum=0.9"),

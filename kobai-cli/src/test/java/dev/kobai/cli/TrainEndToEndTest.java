@@ -113,6 +113,12 @@ class TrainEndToEndTest {
             int at = page.indexOf("<img src=\"" + race + ".gif\"");
             assertTrue(at > start && at < end, race + " outside the row of races: " + page);
         }
+        // Each caption ends with what its race ended with, computed from the paths (issue 13, item 24).
+        for (String outcome : List.of("After 250 steps f is (minimum 0.000): ", "After 150 steps f is (minimum 0.000): ",
+                "After 150 steps f is (unbounded below): ")) {
+            assertTrue(page.contains(outcome), outcome + " missing: " + page);
+        }
+        assertTrue(page.matches("(?s).*minimum 0\\.000\\): [A-Za-z -]+ \\d.*"), page);
         List<String> lines = r.out().lines().toList();
         assertTrue(lines.getLast().startsWith("After 1 epoch the network classifies "), r.out());
         // The table: a header and one row per lecture optimizer, with its settings.
