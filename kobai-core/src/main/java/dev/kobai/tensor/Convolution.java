@@ -296,7 +296,12 @@ final class Convolution {
                         }
                         int src = plane + r * w + shift;
                         if (uf != null) {
-                            Arrays.fill(uf, dst, dst + lo, 0f);
+                            // The padding at either end of a row is a few elements (one for a 3x3
+                            // window): plain stores, where Arrays.fill's call cost more than the
+                            // zeros (6% of a cnn training step's samples).
+                            for (int j = 0; j < lo; j++) {
+                                uf[dst + j] = 0f;
+                            }
                             if (win.strideW() == 1) {
                                 System.arraycopy(xf, src + lo, uf, dst + lo, hi - lo);
                             } else {
@@ -304,7 +309,9 @@ final class Convolution {
                                     uf[dst + j] = xf[src + j * win.strideW()];
                                 }
                             }
-                            Arrays.fill(uf, dst + hi, dst + ow, 0f);
+                            for (int j = hi; j < ow; j++) {
+                                uf[dst + j] = 0f;
+                            }
                         } else {
                             Arrays.fill(ud, dst, dst + lo, 0d);
                             if (win.strideW() == 1) {
