@@ -8,7 +8,9 @@ pictures are copied to docs/img/, and its report table replaces the text between
     ...
     <!-- /figures:NAME -->
 
-in the Markdown file named, so that no figure or table in the docs is older than the code. Seconds
+in the Markdown file named, so that no figure or table in the docs is older than the code; single
+accuracies quoted in prose or tables sit between <!--figure:NAME--> and <!--/figure-->
+(DocsFiguresTest checks the cheap ones against a fresh run). Seconds
 are left out of the tables: they depend on the machine and its load (docs/performance.md has the
 timings, with the machine each was measured on).
 
@@ -20,6 +22,7 @@ docs/second-order.md's autoencoder figure is not rebuilt here: its table and tex
 seconds, which belong to the machine that measured them.
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -57,6 +60,46 @@ FIGURES = {
                      "--seed", "1", "--loss-target", "0.3"] + CNN_OPTIMIZERS + ["--out", "{out}"],
                     {"curves.png": "compare-cnn-fashion-mnist.png"}, ("docs/models.md", "report.md")),
 }
+
+
+# Single figures quoted in the docs' prose or tables: the final test accuracy of one kobai train run,
+# written between inline markers <!--figure:NAME-->...<!--/figure--> as a percentage ("%") or a
+# fraction ("frac").
+MLP = ["train", "--data", "fashion-mnist", "--model", "mlp:784-256-10", "--epochs", "3", "--batch-size", "128",
+       "--seed", "1"]
+VALUES = {
+    "rmsprop-default": (MLP + ["--optimizer", "rmsprop"], "docs/optimizers.md", "%"),
+    "sgd-0.1": (MLP + ["--optimizer", "sgd:lr=0.1"], "docs/optimizers.md", "%"),
+    "adam-mlp": (MLP + ["--optimizer", "adam:lr=1e-3"], "docs/second-order.md", "frac"),
+    "kfac-mlp": (MLP + ["--optimizer", "kfac"], "docs/second-order.md", "frac"),
+    "kfac-inv20-mlp": (MLP + ["--optimizer", "kfac:inv_update_period=20"], "docs/second-order.md", "frac"),
+    "kfac-old-mlp": (MLP + ["--optimizer", "kfac:fisher=true,factor_update_period=1,inv_update_period=20"],
+                     "docs/second-order.md", "frac"),
+}
+
+
+def run_value(name):
+    args, path, form = VALUES[name]
+    with tempfile.TemporaryDirectory() as tmp:
+        metrics = os.path.join(tmp, "m.jsonl")
+        cmd = [os.path.join(ROOT, "kobai")] + args + ["--metrics", metrics]
+        print(f"{name}: {' '.join(cmd[1:])}", flush=True)
+        subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        with open(metrics) as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+    accuracy = [r for r in rows if "epoch" in r and not r.get("summary")][-1]["test_accuracy"]
+    text = f"{100 * accuracy:.2f}%" if form == "%" else f"{accuracy:.4f}"
+    full = os.path.join(ROOT, path)
+    with open(full) as f:
+        doc = f.read()
+    pattern = re.compile(r"(<!--figure:%s-->).*?(<!--/figure-->)" % re.escape(name))
+    if not pattern.search(doc):
+        sys.exit(f"{path} has no <!--figure:{name}--> marker")
+    doc = pattern.sub(lambda m: m.group(1) + text + m.group(2), doc)
+    with open(full + ".tmp", "w") as f:
+        f.write(doc)
+    os.replace(full + ".tmp", full)
+    print(f"{name}: {text}", flush=True)
 
 
 def table_without_seconds(report):
@@ -106,15 +149,19 @@ def main():
     ap.add_argument("--only", help="comma-separated names (default: all)")
     ap.add_argument("--list", action="store_true", help="list the names and exit")
     a = ap.parse_args()
+    everything = list(FIGURES) + list(VALUES)
     if a.list:
-        print("\n".join(FIGURES))
+        print("\n".join(everything))
         return
-    names = [n.strip() for n in a.only.split(",")] if a.only else list(FIGURES)
+    names = [n.strip() for n in a.only.split(",")] if a.only else everything
     for n in names:
-        if n not in FIGURES:
-            ap.error(f"unknown figure {n!r}; valid: {', '.join(FIGURES)}")
+        if n not in everything:
+            ap.error(f"unknown figure {n!r}; valid: {', '.join(everything)}")
     for n in names:
-        run(n)
+        if n in FIGURES:
+            run(n)
+        else:
+            run_value(n)
 
 
 if __name__ == "__main__":
