@@ -21,6 +21,8 @@ public final class Kernels {
     static final String VECTOR_BLAS1 = "dev.kobai.tensor.kernel.VectorBlas1";
 
     private static final Gemm SCALAR = new ScalarGemm();
+    /** Why the vector kernel could not be set up though the module is there; null when it could. */
+    private static String setupFailure;
     private static final Gemm GEMM = choose(System.getProperty("kobai.simd"),
             ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
 
@@ -35,8 +37,14 @@ public final class Kernels {
 
     static {
         if (noticeNeeded(System.getProperty("kobai.simd"), GEMM == SCALAR)) {
-            System.err.println(SCALAR_NOTICE);
+            System.err.println(setupFailure == null ? SCALAR_NOTICE : setupNotice(setupFailure));
         }
+    }
+
+    /** The notice when the module is there but the vector kernel failed to set up (a bad -Dkobai.vector.bits). */
+    static String setupNotice(String failure) {
+        return "kobai: the vector kernels could not be set up (" + failure + "), so Kobai runs on its scalar kernels,"
+                + " several times slower (-Dkobai.simd=false chooses them and silences this line)";
     }
     private static final Blas1 SCALAR_BLAS1 = new ScalarBlas1();
     private static final Blas1 BLAS1 = GEMM == SCALAR ? SCALAR_BLAS1 : load(VECTOR_BLAS1, Blas1.class, SCALAR_BLAS1);
@@ -155,7 +163,15 @@ public final class Kernels {
             return type.cast(Class.forName(className).getDeclaredConstructor().newInstance());
         } catch (ReflectiveOperationException | LinkageError e) {
             // The module is there but the kernel cannot be set up (for example a stripped runtime):
-            // fall back rather than fail, since the scalar kernel computes the same thing.
+            // fall back rather than fail, since the scalar kernel computes the same thing, and keep
+            // the root cause for the notice, which would otherwise blame a missing module.
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            if (setupFailure == null) {
+                setupFailure = root.getMessage() != null ? root.getMessage() : root.toString();
+            }
             return fallback;
         }
     }

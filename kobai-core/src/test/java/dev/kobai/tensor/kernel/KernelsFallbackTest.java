@@ -72,6 +72,10 @@ class KernelsFallbackTest {
         assertEquals("", probeErr("-Dkobai.simd=false"));
         String withModule = probeErr("--add-modules", "jdk.incubator.vector");
         assertEquals(false, withModule.contains("scalar kernels"), withModule);
+        // A kernel that fails to set up says why instead of blaming the module.
+        assertEquals(Kernels.setupNotice("-Dkobai.vector.bits=64: the vector width must be 128, 256 or 512 bits")
+                + System.lineSeparator(), probeErr("--add-modules", "jdk.incubator.vector", "-Dkobai.vector.bits=64")
+                .replace("WARNING: Using incubator modules: jdk.incubator.vector" + System.lineSeparator(), ""));
     }
 
     @Test
