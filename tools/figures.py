@@ -101,16 +101,8 @@ def run_value(name):
             rows = [json.loads(line) for line in f if line.strip()]
     accuracy = [r for r in rows if "epoch" in r and not r.get("summary")][-1]["test_accuracy"]
     text = f"{100 * accuracy:.2f}%" if form == "%" else f"{accuracy:.4f}"
-    full = os.path.join(ROOT, path)
-    with open(full) as f:
-        doc = f.read()
-    pattern = re.compile(r"(<!--figure:%s-->).*?(<!--/figure-->)" % re.escape(name))
-    if not pattern.search(doc):
-        sys.exit(f"{path} has no <!--figure:{name}--> marker")
-    doc = pattern.sub(lambda m: m.group(1) + text + m.group(2), doc)
-    with open(full + ".tmp", "w") as f:
-        f.write(doc)
-    os.replace(full + ".tmp", full)
+    replace_between(path, re.compile(r"(<!--figure:%s-->).*?(<!--/figure-->)" % re.escape(name)), text,
+                    f"<!--figure:{name}--> marker")
     print(f"{name}: {text}", flush=True)
 
 
@@ -130,18 +122,23 @@ def table_without_seconds(report):
     return "\n".join("| " + " | ".join(row[i] for i in keep) + " |" for row in cells)
 
 
-def replace_block(path, name, text):
+def replace_between(path, pattern, text, what):
+    """Puts text between the two groups of pattern's match in the file, replaced atomically."""
     full = os.path.join(ROOT, path)
     with open(full) as f:
         doc = f.read()
-    pattern = re.compile(r"(<!-- figures:%s -->\n).*?(\n<!-- /figures:%s -->)" % (re.escape(name), re.escape(name)),
-                         re.S)
     if not pattern.search(doc):
-        sys.exit(f"{path} has no <!-- figures:{name} --> block")
+        sys.exit(f"{path} has no {what}")
     doc = pattern.sub(lambda m: m.group(1) + text + m.group(2), doc)
     with open(full + ".tmp", "w") as f:
         f.write(doc)
     os.replace(full + ".tmp", full)
+
+
+def replace_block(path, name, text):
+    pattern = re.compile(r"(<!-- figures:%s -->\n).*?(\n<!-- /figures:%s -->)" % (re.escape(name), re.escape(name)),
+                         re.S)
+    replace_between(path, pattern, text, f"<!-- figures:{name} --> block")
 
 
 def run(name):
