@@ -121,8 +121,8 @@ def main():
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import openblas_kernel
     fallback = openblas_kernel.restart_if_generic()
-    print(f"CPU flags: {' '.join(f for f in ('avx2', 'avx512f', 'avx512_bf16') if f in openblas_kernel.cpu_flags())}; "
-          f"OpenBLAS kernel {openblas_kernel.core()}" + (f" ({fallback})" if fallback else ""), flush=True)
+    print(f"CPU: {openblas_kernel.cpu_description()}; OpenBLAS kernel {openblas_kernel.core()}"
+          + (f" ({fallback})" if fallback else ""), flush=True)
     times = {"pytorch": [], "kobai": []}
     first = {"pytorch": [], "kobai": []}
     for r in range(args.rounds):

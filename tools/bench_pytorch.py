@@ -25,10 +25,8 @@ script restarts itself with that variable set, since OpenBLAS reads it when it i
 names the CPU, its vector extensions, OpenBLAS's kernel and Kobai's (width, registers, tiles).
 """
 import argparse
-import ctypes
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -36,29 +34,21 @@ import tempfile
 import time
 
 
-def _isa_from_argv():
+def _arg(name, default):
+    """An option's value from the command line, before argparse runs (the restart below needs it)."""
     for i, a in enumerate(sys.argv):
-        if a == "--isa" and i + 1 < len(sys.argv):
+        if a == name and i + 1 < len(sys.argv):
             return sys.argv[i + 1]
-        if a.startswith("--isa="):
+        if a.startswith(name + "="):
             return a.split("=", 1)[1]
-    return "native"
-
-
-def _threads_from_argv():
-    for i, a in enumerate(sys.argv):
-        if a == "--threads" and i + 1 < len(sys.argv):
-            return sys.argv[i + 1]
-        if a.startswith("--threads="):
-            return a.split("=", 1)[1]
-    return "2"
+    return default
 
 
 # OpenBLAS reads OPENBLAS_CORETYPE and OPENBLAS_NUM_THREADS when torch loads it, and
 # torch.set_num_threads does not reach OpenBLAS's own threads (with --threads 1 its products ran
 # on two): restart with both set before importing torch.
-_env = {"OPENBLAS_NUM_THREADS": _threads_from_argv()}
-if _isa_from_argv() == "avx2":
+_env = {"OPENBLAS_NUM_THREADS": _arg("--threads", "2")}
+if _arg("--isa", "native") == "avx2":
     _env["OPENBLAS_CORETYPE"] = "Haswell"
 if any(os.environ.get(k) != v for k, v in _env.items()):
     os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, **_env))
@@ -78,28 +68,6 @@ CNN_CONVOLUTIONS = [{"layer": "conv 1->32 3x3 on 28x28", "in": 1, "out": 32, "si
 
 def openblas_core():
     return openblas_kernel.core()
-
-
-def cpu_description():
-    """The first processor's model name (family, model) and its vector extensions, from /proc/cpuinfo."""
-    fields = {}
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if not line.strip():
-                    if fields:
-                        break
-                    continue
-                key, _, value = line.partition(":")
-                fields.setdefault(key.strip(), value.strip())
-    except OSError:
-        return "unknown CPU"
-    flags = set(fields.get("flags", fields.get("Features", "")).split())
-    wanted = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile", "asimd", "sve"]
-    name = fields.get("model name", "unknown CPU")
-    if "cpu family" in fields and "model" in fields:
-        name += f" (family {fields['cpu family']}, model {fields['model']})"
-    return name + "; " + (" ".join(f for f in wanted if f in flags) or "no AVX2")
 
 
 def median_time(fn, warm=0.5, rep=0.03, reps=11):
@@ -253,7 +221,7 @@ def main():
     print(f"torch {torch.__version__}, {args.threads} threads, OpenBLAS kernel {openblas_core()}, "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, load average {load_average()}",
           flush=True)
-    print(f"CPU: {cpu_description()}; mode --isa {args.isa}", flush=True)
+    print(f"CPU: {openblas_kernel.cpu_description()}; mode --isa {args.isa}", flush=True)
     rounds = []
     for r in range(args.rounds):
         print(f"round {r + 1}: kobai bench ...", file=sys.stderr, flush=True)

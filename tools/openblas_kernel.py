@@ -33,15 +33,37 @@ def core():
     return "unknown"
 
 
-def cpu_flags():
+def _first_processor():
+    """The fields of the first processor in /proc/cpuinfo ({} where there is none)."""
+    fields = {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
+                if not line.strip():
+                    if fields:
+                        break
+                    continue
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    return set()
+    return fields
+
+
+def cpu_flags():
+    fields = _first_processor()
+    return set(fields.get("flags", fields.get("Features", "")).split())
+
+
+def cpu_description():
+    """The first processor's model name (family, model) and the vector extensions that decide kernels."""
+    fields = _first_processor()
+    flags = cpu_flags()
+    wanted = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile", "asimd", "sve"]
+    name = fields.get("model name", "unknown CPU")
+    if "cpu family" in fields and "model" in fields:
+        name += f" (family {fields['cpu family']}, model {fields['model']})"
+    return name + "; " + (" ".join(f for f in wanted if f in flags) or "no AVX2")
 
 
 def best_for_cpu(flags):
