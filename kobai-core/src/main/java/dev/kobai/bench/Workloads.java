@@ -219,32 +219,32 @@ public final class Workloads {
             this.s = s;
             this.gemm = gemm;
             this.float64 = float64;
+            // The same values in either dtype: float32 draws, widened for float64.
             Rng rng = new Rng(3);
-            int as = s.m() * s.k();
-            int bs = s.k() * s.n();
-            int cs = s.m() * s.n();
-            a = new float[float64 ? 0 : as];
-            b = new float[float64 ? 0 : bs];
-            c = new float[float64 ? 0 : cs];
-            da = new double[float64 ? as : 0];
-            db = new double[float64 ? bs : 0];
-            dc = new double[float64 ? cs : 0];
-            for (int i = 0; i < as; i++) {
-                float x = rng.nextFloat() - 0.5f;
-                if (float64) {
-                    da[i] = x;
-                } else {
-                    a[i] = x;
-                }
+            float[] fa = uniform(rng, s.m() * s.k());
+            float[] fb = uniform(rng, s.k() * s.n());
+            a = float64 ? null : fa;
+            b = float64 ? null : fb;
+            c = float64 ? null : new float[s.m() * s.n()];
+            da = float64 ? widen(fa) : null;
+            db = float64 ? widen(fb) : null;
+            dc = float64 ? new double[s.m() * s.n()] : null;
+        }
+
+        private static float[] uniform(Rng rng, int n) {
+            float[] x = new float[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = rng.nextFloat() - 0.5f;
             }
-            for (int i = 0; i < bs; i++) {
-                float x = rng.nextFloat() - 0.5f;
-                if (float64) {
-                    db[i] = x;
-                } else {
-                    b[i] = x;
-                }
+            return x;
+        }
+
+        private static double[] widen(float[] x) {
+            double[] d = new double[x.length];
+            for (int i = 0; i < x.length; i++) {
+                d[i] = x[i];
             }
+            return d;
         }
 
         public Matmul(MatmulShape s, Gemm gemm) {
