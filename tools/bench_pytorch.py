@@ -189,6 +189,15 @@ def kobai_bench(args):
             return json.load(f)
 
 
+def epoch_medians(kobai_runs, torch_runs):
+    """Medians of the first epochs and of the later ones (NaN with one epoch), Kobai's then PyTorch's."""
+    med = statistics.median
+    later = len(kobai_runs[0]) > 1
+    return (med(run[0]["seconds"] for run in kobai_runs), med(run[0][0] for run in torch_runs),
+            med(e["seconds"] for run in kobai_runs for e in run[1:]) if later else float("nan"),
+            med(sec for run in torch_runs for sec, _ in run[1:]) if later else float("nan"))
+
+
 def load_average():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
@@ -275,10 +284,7 @@ def main():
     if "epoch" in args.sections:
         ke = [r["kobai"]["epoch"]["epochs"] for r in rounds]
         te = [r["pytorch"]["epoch"] for r in rounds]
-        k_steady = med(e["seconds"] for run in ke for e in run[1:]) if args.epochs > 1 else float("nan")
-        t_steady = med(sec for run in te for sec, _ in run[1:]) if args.epochs > 1 else float("nan")
-        k_first = med(run[0]["seconds"] for run in ke)
-        t_first = med(run[0][0] for run in te)
+        k_first, t_first, k_steady, t_steady = epoch_medians(ke, te)
         print(f"\nTraining epoch, mlp:784-256-10 on {rounds[0]['kobai']['epoch']['data']}, sgd lr 0.1, batch 128 "
               "(training + test evaluation), seconds")
         print("                      kobai  pytorch  kobai/pytorch (target <= 0.5)")
@@ -306,10 +312,7 @@ def main():
     if "cnn" in args.sections:
         kc = [r["kobai"]["cnn"]["epochs"] for r in rounds]
         tc = [r["pytorch"]["cnn"] for r in rounds]
-        k_steady = med(e["seconds"] for run in kc for e in run[1:]) if args.epochs > 1 else float("nan")
-        t_steady = med(sec for run in tc for sec, _ in run[1:]) if args.epochs > 1 else float("nan")
-        k_first = med(run[0]["seconds"] for run in kc)
-        t_first = med(run[0][0] for run in tc)
+        k_first, t_first, k_steady, t_steady = epoch_medians(kc, tc)
         print("\nTraining epoch, cnn preset on Fashion-MNIST, sgd lr 0.05 momentum 0.9, batch 128 (training + test"
               " evaluation), seconds")
         print("                      kobai  pytorch  kobai/pytorch (target <= 0.5)")
