@@ -160,8 +160,8 @@ class JsonTest {
         // Depth is given back when an array or object closes, empty or not: siblings do not add up.
         String open = "[".repeat(Json.MAX_DEPTH - 1);
         String close = "]".repeat(Json.MAX_DEPTH - 1);
-        assertEquals(List.of(Map.of("k", 2L), List.of(1L), List.of(), Map.of()),
-                unwrap(parse(open + "{\"k\":2},[1],[],{}" + close), Json.MAX_DEPTH - 2));
+        assertEquals(List.of(Map.of(), List.of(), Map.of("k", 2L), List.of(1L), Map.of()),
+                unwrap(parse(open + "{},[],{\"k\":2},[1],{}" + close), Json.MAX_DEPTH - 2));
         assertTrue(refusal(open + "[],[[]]" + close).contains("nested deeper than"));
     }
 

@@ -91,6 +91,19 @@ class SafeTensorsLayoutTest {
     }
 
     @Test
+    void writtenHeadersArePaddedToTheNextMultipleOfEight() {
+        for (String name : new String[] {"a", "ab", "abc", "abcd", "abcde", "abcdef", "abcdefg", "abcdefgh"}) {
+            byte[] bytes = SafeTensors.builder().put(name, Tensor.fromArray(new float[] {1}, 1)).toBytes(false);
+            long n = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            String header = new String(bytes, 8, (int) n, StandardCharsets.UTF_8);
+            int padding = header.length() - header.stripTrailing().length();
+            assertEquals(0, n % 8, name);
+            assertTrue(padding < 8, name + ": " + padding + " spaces of padding");
+            assertEquals(8 + n + 4, bytes.length, name);
+        }
+    }
+
+    @Test
     void headerLengthBoundaries() {
         // Exactly the rest of the file: fine. One byte more: refused. Below 2 ("{}"): refused.
         assertTrue(SafeTensors.read(file("{}", new byte[0]), "f").entries().isEmpty());
@@ -118,6 +131,15 @@ class SafeTensorsLayoutTest {
         assertTrue(fault(file(negative, floats(1))).contains("lie outside"));
         String gap = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}";
         assertEquals("f.safetensors: 4 bytes of data before tensor 'w' belong to no tensor", fault(file(gap, floats(1, 2))));
+        String gapAfterOne = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[12,16]}}";
+        assertEquals("f.safetensors: 8 bytes of data before tensor 'b' belong to no tensor",
+                fault(file(gapAfterOne, floats(1, 2, 3, 4))));
+        String tail = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+        assertEquals("f.safetensors: 8 bytes after the last tensor belong to no tensor", fault(file(tail, floats(1, 2, 3))));
+        String short4 = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,8]}}";
+        assertEquals("f.safetensors: tensor 'a': data_offsets [4, 8) hold 4 bytes but dtype F32 and shape [2] need 8",
+                fault(file(short4, floats(1, 2))));
     }
 
     @Test
@@ -133,6 +155,19 @@ class SafeTensorsLayoutTest {
         assertTrue(fault(file(fractional, floats(1))).contains("invalid dimension 1.0"));
         String vast = "{\"w\":{\"dtype\":\"F32\",\"shape\":[65536,65536],\"data_offsets\":[0,4]}}";
         assertTrue(fault(file(vast, floats(1))).contains("larger than any file Kobai reads"));
+        // The largest dimension a shape may have is Integer.MAX_VALUE; beside a zero it is no data at all.
+        String widest = "{\"w\":{\"dtype\":\"F32\",\"shape\":[0,2147483647],\"data_offsets\":[0,0]}}";
+        assertArrayEquals(new int[] {0, Integer.MAX_VALUE},
+                SafeTensors.read(file(widest, new byte[0]), "f").tensor("w").shape());
+        String wider = "{\"w\":{\"dtype\":\"F32\",\"shape\":[0,2147483648],\"data_offsets\":[0,0]}}";
+        assertTrue(fault(file(wider, new byte[0])).contains("invalid dimension 2147483648"));
+        // A shape of exactly MAX_FILE_BYTES elements passes the size bound and fails on its offsets.
+        String atBound = "{\"w\":{\"dtype\":\"U8\",\"shape\":[" + SafeTensors.MAX_FILE_BYTES
+                + "],\"data_offsets\":[0,4]}}";
+        assertTrue(fault(file(atBound, floats(1))).endsWith("need " + SafeTensors.MAX_FILE_BYTES), fault(file(atBound, floats(1))));
+        String overBound = "{\"w\":{\"dtype\":\"U8\",\"shape\":[" + (SafeTensors.MAX_FILE_BYTES + 1)
+                + "],\"data_offsets\":[0,4]}}";
+        assertTrue(fault(file(overBound, floats(1))).contains("larger than any file Kobai reads"));
         String oneOffset = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0]}}";
         assertTrue(fault(file(oneOffset, floats(1))).contains("data_offsets is missing or not two integers"));
         String noDtype = "{\"w\":{\"shape\":[1],\"data_offsets\":[0,4]}}";
