@@ -60,6 +60,11 @@ public abstract class SchedulerBuilder<B extends SchedulerBuilder<B, S>, S exten
         return create(Collections.unmodifiableMap(all), optimizer);
     }
 
+    /** The table of this scheduler's arguments, the one its spec is parsed with. */
+    public final OptionTable optionTable() {
+        return table;
+    }
+
     /** The arguments given so far, by torch's names. */
     public final Map<String, Object> values() {
         return Collections.unmodifiableMap(values);
