@@ -18,8 +18,11 @@ import java.util.Map;
  * second-order and line-search methods use to re-evaluate the loss), and a state dict keyed by
  * parameter name.
  *
- * <p>A subclass declares its defaults, validates a group's options in {@link #validate} (throwing
- * {@link UsageException} with torch's messages), and updates one parameter at a time in
+ * <p>A subclass declares its options once as typed {@link Option} keys in an {@link OptionTable}
+ * (torch's names, defaults and per-option checks with torch's messages), the one table behind its
+ * typed builder ({@link OptimizerBuilder}), the spec parser ({@link Optimizers}) and the checks on
+ * every group; it checks one option against another in {@link #validate} (throwing
+ * {@link UsageException}), and updates one parameter at a time in
  * {@link #updateParameter}; methods that need all parameters at once (L-BFGS) override
  * {@link #update()} instead. Updates run with gradient recording off.
  *
