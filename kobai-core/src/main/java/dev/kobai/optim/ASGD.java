@@ -154,22 +154,7 @@ public final class ASGD extends Optimizer {
      */
     public static final class Builder extends OptimizerBuilder.WithDecay<Builder, ASGD> {
         private Builder() {
-            super("ASGD", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected Builder fresh() {
-            return new Builder();
-        }
-
-        @Override
-        protected ASGD create(List<ParamGroup> groups, Map<String, Object> settings) {
-            return new ASGD(settings, groups);
+            super("ASGD", OPTIONS, Builder::new, ASGD::new);
         }
 
         /** Sets torch's {@code lr}: the learning rate; default 0.01. */

@@ -171,22 +171,7 @@ public final class Adadelta extends Optimizer {
      */
     public static final class Builder extends OptimizerBuilder.WithDecay<Builder, Adadelta> {
         private Builder() {
-            super("Adadelta", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected Builder fresh() {
-            return new Builder();
-        }
-
-        @Override
-        protected Adadelta create(List<ParamGroup> groups, Map<String, Object> settings) {
-            return new Adadelta(settings, groups);
+            super("Adadelta", OPTIONS, Builder::new, Adadelta::new);
         }
 
         /** Sets torch's {@code lr}: the learning rate; default 1.0. */

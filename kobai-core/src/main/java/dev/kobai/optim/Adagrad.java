@@ -174,22 +174,7 @@ public final class Adagrad extends Optimizer {
      */
     public static final class Builder extends OptimizerBuilder.WithDecay<Builder, Adagrad> {
         private Builder() {
-            super("Adagrad", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected Builder fresh() {
-            return new Builder();
-        }
-
-        @Override
-        protected Adagrad create(List<ParamGroup> groups, Map<String, Object> settings) {
-            return new Adagrad(settings, groups);
+            super("Adagrad", OPTIONS, Builder::new, Adagrad::new);
         }
 
         /** Sets torch's {@code lr}: the learning rate; default 0.01. */

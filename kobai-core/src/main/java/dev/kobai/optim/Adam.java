@@ -117,22 +117,7 @@ public final class Adam extends AdamCore {
      */
     public static final class Builder extends OptimizerBuilder.WithDecay<Builder, Adam> {
         private Builder() {
-            super("Adam", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected Builder fresh() {
-            return new Builder();
-        }
-
-        @Override
-        protected Adam create(List<ParamGroup> groups, Map<String, Object> settings) {
-            return new Adam(settings, groups);
+            super("Adam", OPTIONS, Builder::new, Adam::new);
         }
 
         /** Sets torch's {@code lr}: the learning rate; default 0.001. */

@@ -96,22 +96,7 @@ public final class AdamW extends AdamCore {
      */
     public static final class Builder extends OptimizerBuilder.WithDecay<Builder, AdamW> {
         private Builder() {
-            super("AdamW", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected Builder fresh() {
-            return new Builder();
-        }
-
-        @Override
-        protected AdamW create(List<ParamGroup> groups, Map<String, Object> settings) {
-            return new AdamW(settings, groups);
+            super("AdamW", OPTIONS, Builder::new, AdamW::new);
         }
 
         /** Sets torch's {@code lr}: the learning rate; default 0.001. */

@@ -178,22 +178,7 @@ public final class Adamax extends Optimizer {
      */
     public static final class Builder extends OptimizerBuilder.WithDecay<Builder, Adamax> {
         private Builder() {
-            super("Adamax", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected Builder fresh() {
-            return new Builder();
-        }
-
-        @Override
-        protected Adamax create(List<ParamGroup> groups, Map<String, Object> settings) {
-            return new Adamax(settings, groups);
+            super("Adamax", OPTIONS, Builder::new, Adamax::new);
         }
 
         /** Sets torch's {@code lr}: the learning rate; default 0.002. */

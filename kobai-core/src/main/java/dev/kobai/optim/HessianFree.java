@@ -237,22 +237,7 @@ public final class HessianFree extends Optimizer implements CurvatureOptimizer {
      */
     public static final class Builder extends OptimizerBuilder<Builder, HessianFree> {
         private Builder() {
-            super("HessianFree", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected Builder fresh() {
-            return new Builder();
-        }
-
-        @Override
-        protected HessianFree create(List<ParamGroup> groups, Map<String, Object> settings) {
-            return HessianFree.withGroups(groups);
+            super("HessianFree", OPTIONS, Builder::new, (s, groups) -> HessianFree.withGroups(groups));
         }
 
         /** Sets {@code lr}: the step length; default 1.0. */

@@ -1239,22 +1239,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
      */
     public static final class Builder extends OptimizerBuilder<Builder, KFAC> {
         private Builder() {
-            super("KFAC", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected Builder fresh() {
-            return new Builder();
-        }
-
-        @Override
-        protected KFAC create(List<ParamGroup> groups, Map<String, Object> settings) {
-            return KFAC.withGroups(groups);
+            super("KFAC", OPTIONS, Builder::new, (s, groups) -> KFAC.withGroups(groups));
         }
 
         /** Sets {@code lr}: the learning rate; default 0.1. */

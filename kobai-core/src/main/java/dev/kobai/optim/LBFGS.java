@@ -613,22 +613,7 @@ public final class LBFGS extends Optimizer {
      */
     public static final class Builder extends OptimizerBuilder<Builder, LBFGS> {
         private Builder() {
-            super("LBFGS", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected Builder fresh() {
-            return new Builder();
-        }
-
-        @Override
-        protected LBFGS create(List<ParamGroup> groups, Map<String, Object> settings) {
-            return new LBFGS(settings, groups);
+            super("LBFGS", OPTIONS, Builder::new, LBFGS::new);
         }
 
         /** Sets torch's {@code lr}: the learning rate; default 1. */

@@ -172,22 +172,7 @@ public final class NAdam extends Optimizer {
      */
     public static final class Builder extends OptimizerBuilder.WithDecay<Builder, NAdam> {
         private Builder() {
-            super("NAdam", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected Builder fresh() {
-            return new Builder();
-        }
-
-        @Override
-        protected NAdam create(List<ParamGroup> groups, Map<String, Object> settings) {
-            return new NAdam(settings, groups);
+            super("NAdam", OPTIONS, Builder::new, NAdam::new);
         }
 
         /** Sets torch's {@code lr}: the learning rate; default 0.002. */

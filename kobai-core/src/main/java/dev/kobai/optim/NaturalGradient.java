@@ -191,22 +191,7 @@ public final class NaturalGradient extends Optimizer implements CurvatureOptimiz
      */
     public static final class Builder extends OptimizerBuilder<Builder, NaturalGradient> {
         private Builder() {
-            super("NaturalGradient", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected Builder fresh() {
-            return new Builder();
-        }
-
-        @Override
-        protected NaturalGradient create(List<ParamGroup> groups, Map<String, Object> settings) {
-            return NaturalGradient.withGroups(groups);
+            super("NaturalGradient", OPTIONS, Builder::new, (s, groups) -> NaturalGradient.withGroups(groups));
         }
 
         /** Sets {@code lr}: the step length; default 1.0. */

@@ -288,22 +288,7 @@ public final class Newton extends Optimizer implements CurvatureOptimizer {
      */
     public static final class Builder extends OptimizerBuilder<Builder, Newton> {
         private Builder() {
-            super("Newton", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected Builder fresh() {
-            return new Builder();
-        }
-
-        @Override
-        protected Newton create(List<ParamGroup> groups, Map<String, Object> settings) {
-            return Newton.withGroups(groups);
+            super("Newton", OPTIONS, Builder::new, (s, groups) -> Newton.withGroups(groups));
         }
 
         /** Sets {@code lr}: the step length; default 1.0. */

@@ -8,7 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The common part of every optimizer's typed builder ({@code Adam.builder()}, {@code SGD.builder()},
@@ -36,22 +38,28 @@ public abstract class OptimizerBuilder<B extends OptimizerBuilder<B, O>, O exten
     private final String owner;
     private final Map<String, Object> settings = new LinkedHashMap<>();
     private final List<ParamGroup> groups = new ArrayList<>();
+    private final Supplier<B> fresh;
+    private final BiFunction<Map<String, Object>, List<ParamGroup>, O> create;
     private boolean forGroup;
 
-    /** {@code owner} names the optimizer in messages; {@code table} is its option table. */
-    protected OptimizerBuilder(String owner, OptionTable table) {
+    /**
+     * {@code owner} names the optimizer in messages; {@code table} is its option table;
+     * {@code fresh} makes an empty builder of the same kind (for a group's settings) and
+     * {@code create} the optimizer from the builder's settings (its defaults) and the groups.
+     */
+    protected OptimizerBuilder(String owner, OptionTable table, Supplier<B> fresh,
+                               BiFunction<Map<String, Object>, List<ParamGroup>, O> create) {
         this.owner = owner;
         this.table = Optimizer.withCommonOptions(table);
+        this.fresh = fresh;
+        this.create = create;
     }
 
-    /** This builder as its concrete type. */
-    protected abstract B self();
-
-    /** A new empty builder of the same kind, to collect one group's settings. */
-    protected abstract B fresh();
-
-    /** Builds the optimizer over the groups, with the builder's settings as its defaults. */
-    protected abstract O create(List<ParamGroup> groups, Map<String, Object> settings);
+    /** This builder as its concrete type (B is the class that extends this one). */
+    @SuppressWarnings("unchecked")
+    private B self() {
+        return (B) this;
+    }
 
     /**
      * Sets an option by its typed key ({@code set(Adam.LR, 3e-4)}); the key must be one of this
@@ -74,7 +82,7 @@ public abstract class OptimizerBuilder<B extends OptimizerBuilder<B, O>, O exten
      */
     public final B group(List<Parameter> params, Consumer<? super B> overrides) {
         requireBuilder("group");
-        B g = fresh();
+        B g = fresh.get();
         OptimizerBuilder<B, O> settings = g;
         settings.forGroup = true;
         overrides.accept(g);
@@ -99,7 +107,7 @@ public abstract class OptimizerBuilder<B extends OptimizerBuilder<B, O>, O exten
         List<ParamGroup> all = new ArrayList<>();
         all.add(new ParamGroup(params, settings));
         all.addAll(copies());
-        return create(all, settings);
+        return create.apply(settings, all);
     }
 
     /** Builds the optimizer over the groups added by {@link #group} alone. */
@@ -108,7 +116,7 @@ public abstract class OptimizerBuilder<B extends OptimizerBuilder<B, O>, O exten
         if (groups.isEmpty()) {
             throw new UsageException("optimizer got an empty parameter list");
         }
-        return create(copies(), settings);
+        return create.apply(settings, copies());
     }
 
     /** The settings given so far, by torch's names (the defaults fill the rest when built). */
@@ -160,8 +168,9 @@ public abstract class OptimizerBuilder<B extends OptimizerBuilder<B, O>, O exten
      */
     public abstract static class WithDecay<B extends WithDecay<B, O>, O extends Optimizer>
             extends OptimizerBuilder<B, O> {
-        protected WithDecay(String owner, OptionTable table) {
-            super(owner, table);
+        protected WithDecay(String owner, OptionTable table, Supplier<B> fresh,
+                            BiFunction<Map<String, Object>, List<ParamGroup>, O> create) {
+            super(owner, table, fresh, create);
         }
 
         /**

@@ -164,22 +164,7 @@ public final class RAdam extends Optimizer {
      */
     public static final class Builder extends OptimizerBuilder.WithDecay<Builder, RAdam> {
         private Builder() {
-            super("RAdam", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected Builder fresh() {
-            return new Builder();
-        }
-
-        @Override
-        protected RAdam create(List<ParamGroup> groups, Map<String, Object> settings) {
-            return new RAdam(settings, groups);
+            super("RAdam", OPTIONS, Builder::new, RAdam::new);
         }
 
         /** Sets torch's {@code lr}: the learning rate; default 0.001. */

@@ -207,22 +207,7 @@ public final class RMSprop extends Optimizer {
      */
     public static final class Builder extends OptimizerBuilder.WithDecay<Builder, RMSprop> {
         private Builder() {
-            super("RMSprop", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected Builder fresh() {
-            return new Builder();
-        }
-
-        @Override
-        protected RMSprop create(List<ParamGroup> groups, Map<String, Object> settings) {
-            return new RMSprop(settings, groups);
+            super("RMSprop", OPTIONS, Builder::new, RMSprop::new);
         }
 
         /** Sets torch's {@code lr}: the learning rate; default 0.01. */

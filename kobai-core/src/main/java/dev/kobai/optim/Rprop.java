@@ -176,22 +176,7 @@ public final class Rprop extends Optimizer {
      */
     public static final class Builder extends OptimizerBuilder<Builder, Rprop> {
         private Builder() {
-            super("Rprop", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected Builder fresh() {
-            return new Builder();
-        }
-
-        @Override
-        protected Rprop create(List<ParamGroup> groups, Map<String, Object> settings) {
-            return new Rprop(settings, groups);
+            super("Rprop", OPTIONS, Builder::new, Rprop::new);
         }
 
         /** Sets torch's {@code lr}: the learning rate; default 0.01. */

@@ -202,22 +202,7 @@ public final class SGD extends Optimizer {
      */
     public static final class Builder extends OptimizerBuilder.WithDecay<Builder, SGD> {
         private Builder() {
-            super("SGD", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected Builder fresh() {
-            return new Builder();
-        }
-
-        @Override
-        protected SGD create(List<ParamGroup> groups, Map<String, Object> settings) {
-            return new SGD(settings, groups);
+            super("SGD", OPTIONS, Builder::new, SGD::new);
         }
 
         /** Sets torch's {@code lr}: the learning rate; default none (required). */

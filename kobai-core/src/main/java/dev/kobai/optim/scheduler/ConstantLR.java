@@ -79,17 +79,7 @@ public final class ConstantLR extends LRScheduler {
     /** Typed arguments of {@link ConstantLR}, with torch's defaults; checked when built. */
     public static final class Builder extends SchedulerBuilder<Builder, ConstantLR> {
         private Builder() {
-            super("ConstantLR", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected ConstantLR create(Map<String, Object> arguments, Optimizer optimizer) {
-            return ConstantLR.create(arguments, optimizer);
+            super("ConstantLR", OPTIONS, ConstantLR::create);
         }
 
         /** Sets torch's {@code factor}: the factor until total_iters; default 1/3. */

@@ -101,17 +101,7 @@ public final class CosineAnnealingLR extends LRScheduler {
     /** Typed arguments of {@link CosineAnnealingLR}, with torch's defaults; checked when built. */
     public static final class Builder extends SchedulerBuilder<Builder, CosineAnnealingLR> {
         private Builder() {
-            super("CosineAnnealingLR", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected CosineAnnealingLR create(Map<String, Object> arguments, Optimizer optimizer) {
-            return CosineAnnealingLR.create(arguments, optimizer);
+            super("CosineAnnealingLR", OPTIONS, CosineAnnealingLR::create);
         }
 
         /** Sets torch's {@code T_max}: the epochs of half a cosine period; default none (required). */

@@ -164,17 +164,7 @@ public final class CosineAnnealingWarmRestarts extends LRScheduler {
     /** Typed arguments of {@link CosineAnnealingWarmRestarts}, with torch's defaults; checked when built. */
     public static final class Builder extends SchedulerBuilder<Builder, CosineAnnealingWarmRestarts> {
         private Builder() {
-            super("CosineAnnealingWarmRestarts", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected CosineAnnealingWarmRestarts create(Map<String, Object> arguments, Optimizer optimizer) {
-            return CosineAnnealingWarmRestarts.create(arguments, optimizer);
+            super("CosineAnnealingWarmRestarts", OPTIONS, CosineAnnealingWarmRestarts::create);
         }
 
         /** Sets torch's {@code T_0}: the epochs until the first restart; default none (required). */

@@ -59,17 +59,7 @@ public final class ExponentialLR extends LRScheduler {
     /** Typed arguments of {@link ExponentialLR}, with torch's defaults; checked when built. */
     public static final class Builder extends SchedulerBuilder<Builder, ExponentialLR> {
         private Builder() {
-            super("ExponentialLR", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected ExponentialLR create(Map<String, Object> arguments, Optimizer optimizer) {
-            return ExponentialLR.create(arguments, optimizer);
+            super("ExponentialLR", OPTIONS, ExponentialLR::create);
         }
 
         /** Sets torch's {@code gamma}: the factor per epoch; default none (required). */

@@ -93,17 +93,7 @@ public final class LinearLR extends LRScheduler {
     /** Typed arguments of {@link LinearLR}, with torch's defaults; checked when built. */
     public static final class Builder extends SchedulerBuilder<Builder, LinearLR> {
         private Builder() {
-            super("LinearLR", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected LinearLR create(Map<String, Object> arguments, Optimizer optimizer) {
-            return LinearLR.create(arguments, optimizer);
+            super("LinearLR", OPTIONS, LinearLR::create);
         }
 
         /** Sets torch's {@code start_factor}: the factor of the first epoch; default 1/3. */

@@ -86,17 +86,7 @@ public final class MultiStepLR extends LRScheduler {
     /** Typed arguments of {@link MultiStepLR}, with torch's defaults; checked when built. */
     public static final class Builder extends SchedulerBuilder<Builder, MultiStepLR> {
         private Builder() {
-            super("MultiStepLR", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected MultiStepLR create(Map<String, Object> arguments, Optimizer optimizer) {
-            return MultiStepLR.create(arguments, optimizer);
+            super("MultiStepLR", OPTIONS, MultiStepLR::create);
         }
 
         /** Sets torch's {@code milestones}: the epochs at which to decay; default none (required). */

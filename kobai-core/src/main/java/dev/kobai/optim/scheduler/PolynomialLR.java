@@ -80,17 +80,7 @@ public final class PolynomialLR extends LRScheduler {
     /** Typed arguments of {@link PolynomialLR}, with torch's defaults; checked when built. */
     public static final class Builder extends SchedulerBuilder<Builder, PolynomialLR> {
         private Builder() {
-            super("PolynomialLR", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected PolynomialLR create(Map<String, Object> arguments, Optimizer optimizer) {
-            return PolynomialLR.create(arguments, optimizer);
+            super("PolynomialLR", OPTIONS, PolynomialLR::create);
         }
 
         /** Sets torch's {@code total_iters}: the epochs of the decay; default 5. */

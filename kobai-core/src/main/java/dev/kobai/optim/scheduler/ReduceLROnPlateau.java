@@ -211,17 +211,7 @@ public final class ReduceLROnPlateau extends LRScheduler {
     /** Typed arguments of {@link ReduceLROnPlateau}, with torch's defaults; checked when built. */
     public static final class Builder extends SchedulerBuilder<Builder, ReduceLROnPlateau> {
         private Builder() {
-            super("ReduceLROnPlateau", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected ReduceLROnPlateau create(Map<String, Object> arguments, Optimizer optimizer) {
-            return ReduceLROnPlateau.create(arguments, optimizer);
+            super("ReduceLROnPlateau", OPTIONS, ReduceLROnPlateau::create);
         }
 
         /** Sets torch's {@code mode}: whether the metric should fall (min) or rise (max); default 'min'. */

@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.BiFunction;
 
 /**
  * The common part of the schedulers' typed builders ({@code StepLR.builder().stepSize(30).gamma(0.1)
@@ -23,17 +24,24 @@ public abstract class SchedulerBuilder<B extends SchedulerBuilder<B, S>, S exten
     private final String owner;
     private final OptionTable table;
     private final Map<String, Object> values = new LinkedHashMap<>();
+    private final BiFunction<Map<String, Object>, Optimizer, S> create;
 
-    protected SchedulerBuilder(String owner, OptionTable table) {
+    /**
+     * {@code owner} names the scheduler in messages, {@code table} holds its arguments, and
+     * {@code create} builds it from every argument (given or default; null for an optional one left
+     * out), as the spec parser does.
+     */
+    protected SchedulerBuilder(String owner, OptionTable table, BiFunction<Map<String, Object>, Optimizer, S> create) {
         this.owner = owner;
         this.table = table;
+        this.create = create;
     }
 
-    /** This builder as its concrete type. */
-    protected abstract B self();
-
-    /** Builds the scheduler from every argument (given or default; null for an optional one left out). */
-    protected abstract S create(Map<String, Object> arguments, Optimizer optimizer);
+    /** This builder as its concrete type (B is the class that extends this one). */
+    @SuppressWarnings("unchecked")
+    private B self() {
+        return (B) this;
+    }
 
     /** Sets an argument by its typed key, which must be one of this scheduler's. */
     public final <T> B set(Option<T> option, T value) {
@@ -57,7 +65,7 @@ public abstract class SchedulerBuilder<B extends SchedulerBuilder<B, S>, S exten
                 all.put(o.name(), o.defaultValue());
             }
         }
-        return create(Collections.unmodifiableMap(all), optimizer);
+        return create.apply(Collections.unmodifiableMap(all), optimizer);
     }
 
     /** The table of this scheduler's arguments, the one its spec is parsed with. */

@@ -76,17 +76,7 @@ public final class StepLR extends LRScheduler {
     /** Typed arguments of {@link StepLR}, with torch's defaults; checked when built. */
     public static final class Builder extends SchedulerBuilder<Builder, StepLR> {
         private Builder() {
-            super("StepLR", OPTIONS);
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected StepLR create(Map<String, Object> arguments, Optimizer optimizer) {
-            return StepLR.create(arguments, optimizer);
+            super("StepLR", OPTIONS, StepLR::create);
         }
 
         /** Sets torch's {@code step_size}: the period of decay, in epochs; default none (required). */
