@@ -19,7 +19,8 @@ abstract sealed class AdamCore extends Optimizer permits Adam, AdamW {
     /** The typed state of {@code p}; IllegalArgumentException when p is not in this optimizer. */
     public Adam.State state(Parameter p) {
         Map<String, Object> s = storedState(p);
-        return new Adam.State(stepCount(s), (Tensor) s.get("exp_avg"), (Tensor) s.get("exp_avg_sq"), (Tensor) s.get("max_exp_avg_sq"));
+        return new Adam.State(stepCount(s), (Tensor) s.get("exp_avg"), (Tensor) s.get("exp_avg_sq"),
+                (Tensor) s.get("max_exp_avg_sq"));
     }
 
     /** The decoupled decay (AdamW) is multiplied in by the update loop itself: one pass over p. */

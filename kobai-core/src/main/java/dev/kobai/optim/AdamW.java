@@ -51,7 +51,8 @@ public final class AdamW extends AdamCore {
      * {@link Adam}).
      */
     public static final Option<Boolean> DECOUPLED_WEIGHT_DECAY = Option.bool(DECOUPLED, true)
-            .check(v -> v ? null : "AdamW always decouples weight decay; use adam for weight decay added to the gradient");
+            .check(v -> v ? null
+                    : "AdamW always decouples weight decay; use adam for weight decay added to the gradient");
     /**
      * The options in torch's argument order, with torch's checks in torch's order: the one
      * table behind {@link #builder()}, the spec {@code adamw:...}, {@link #defaultOptions()} and
@@ -104,7 +105,10 @@ public final class AdamW extends AdamCore {
             return set(LR, value);
         }
 
-        /** Sets torch's {@code betas}: the decay rates of the averages of the gradient and its square; default (0.9, 0.999). */
+        /**
+         * Sets torch's {@code betas}: the decay rates of the averages of the gradient and its square;
+         * default (0.9, 0.999).
+         */
         public Builder betas(double beta1, double beta2) {
             return set(BETAS, new double[] {beta1, beta2});
         }
@@ -114,7 +118,10 @@ public final class AdamW extends AdamCore {
             return set(EPS, value);
         }
 
-        /** Sets torch's {@code weight_decay}: the decoupled weight decay (p = p (1 - lr weight_decay)); default 0.01. */
+        /**
+         * Sets torch's {@code weight_decay}: the decoupled weight decay (p = p (1 - lr weight_decay));
+         * default 0.01.
+         */
         public Builder weightDecay(double value) {
             return set(WEIGHT_DECAY, value);
         }

@@ -472,7 +472,10 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         double[] apply(double[] v, int rows, int cols);
     }
 
-    /** (G (x) A + damping I)^-1 through A = Qa La Qa^T and G = Qg Lg Qg^T: Qg ((Qg^T V Qa) / (lg la^T + damping)) Qa^T. */
+    /**
+     * (G (x) A + damping I)^-1 through A = Qa La Qa^T and G = Qg Lg Qg^T: Qg ((Qg^T V Qa) / (lg la^T +
+     * damping)) Qa^T.
+     */
     private record EigenPreconditioner(FlatMatrices.Eigen a, FlatMatrices.Eigen g, double damping, float[] qa32,
                                        float[] qg32) implements Preconditioner {
         static EigenPreconditioner of(FlatMatrices.Eigen a, FlatMatrices.Eigen g, double damping, boolean single) {
@@ -809,7 +812,10 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         }
     }
 
-    /** vec((G (x) A + damping I)^-1 vec(V)) for V of shape [rows of G, rows of A], row-major, by eigendecompositions. */
+    /**
+     * vec((G (x) A + damping I)^-1 vec(V)) for V of shape [rows of G, rows of A], row-major, by
+     * eigendecompositions.
+     */
     public static double[][] eigenDampedSolve(double[][] a, double[][] g, double[][] v, double damping) {
         int na = a.length;
         int ng = g.length;

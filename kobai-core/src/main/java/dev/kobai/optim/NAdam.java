@@ -180,7 +180,10 @@ public final class NAdam extends Optimizer {
             return set(LR, value);
         }
 
-        /** Sets torch's {@code betas}: the decay rates of the averages of the gradient and its square; default (0.9, 0.999). */
+        /**
+         * Sets torch's {@code betas}: the decay rates of the averages of the gradient and its square;
+         * default (0.9, 0.999).
+         */
         public Builder betas(double beta1, double beta2) {
             return set(BETAS, new double[] {beta1, beta2});
         }

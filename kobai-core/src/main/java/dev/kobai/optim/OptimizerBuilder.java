@@ -158,7 +158,8 @@ public abstract class OptimizerBuilder<B extends OptimizerBuilder<B, O>, O exten
 
     private void requireBuilder(String what) {
         if (forGroup) {
-            throw new IllegalStateException("a group's settings cannot " + what + "; call it on the optimizer's builder");
+            throw new IllegalStateException("a group's settings cannot " + what
+                    + "; call it on the optimizer's builder");
         }
     }
 

@@ -49,7 +49,10 @@ public final class RMSprop extends Optimizer {
     /** torch's {@code momentum}: the momentum factor; default 0. */
     public static final Option<Double> MOMENTUM = Option.number("momentum", 0.0)
             .check(Option.nonNegative("Invalid momentum value: "));
-    /** torch's {@code centered}: divide by the estimated variance (Graves 2013) instead of the mean square; default false. */
+    /**
+     * torch's {@code centered}: divide by the estimated variance (Graves 2013) instead of the mean
+     * square; default false.
+     */
     public static final Option<Boolean> CENTERED = Option.bool("centered", false);
     /** torch's {@code maximize}: maximize the objective (negate the gradient first); default false. */
     public static final Option<Boolean> MAXIMIZE = Option.bool("maximize", false);
@@ -235,7 +238,10 @@ public final class RMSprop extends Optimizer {
             return set(MOMENTUM, value);
         }
 
-        /** Sets torch's {@code centered}: divide by the estimated variance (Graves 2013) instead of the mean square; default false. */
+        /**
+         * Sets torch's {@code centered}: divide by the estimated variance (Graves 2013) instead of the
+         * mean square; default false.
+         */
         public Builder centered(boolean value) {
             return set(CENTERED, value);
         }

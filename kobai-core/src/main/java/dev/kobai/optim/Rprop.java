@@ -39,7 +39,10 @@ public final class Rprop extends Optimizer {
     /** torch's {@code lr}: the learning rate; default 0.01. */
     public static final Option<Double> LR = Option.number("lr", 1e-2)
             .check(Option.nonNegative("Invalid learning rate: "));
-    /** torch's {@code etas}: the multiplicative decrease and increase factors (eta_minus, eta_plus); default (0.5, 1.2). */
+    /**
+     * torch's {@code etas}: the multiplicative decrease and increase factors (eta_minus, eta_plus);
+     * default (0.5, 1.2).
+     */
     public static final Option<double[]> ETAS = Option.pair("etas", 0.5, 1.2)
             .check(e -> 0 < e[0] && e[0] < 1 && 1 < e[1] ? null : "Invalid eta values: " + e[0] + ", " + e[1]);
     /** torch's {@code step_sizes}: the minimal and maximal step sizes; default (1e-6, 50). */
@@ -184,7 +187,10 @@ public final class Rprop extends Optimizer {
             return set(LR, value);
         }
 
-        /** Sets torch's {@code etas}: the multiplicative decrease and increase factors (eta_minus, eta_plus); default (0.5, 1.2). */
+        /**
+         * Sets torch's {@code etas}: the multiplicative decrease and increase factors (eta_minus,
+         * eta_plus); default (0.5, 1.2).
+         */
         public Builder etas(double etaMinus, double etaPlus) {
             return set(ETAS, new double[] {etaMinus, etaPlus});
         }

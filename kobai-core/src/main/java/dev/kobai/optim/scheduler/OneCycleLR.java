@@ -42,10 +42,17 @@ public final class OneCycleLR extends LRScheduler {
     /** torch's {@code max_lr}: the peak learning rate, one value or one per group; required. */
     public static final Option<double[]> MAX_LR = Option.numbers("max_lr");
     /** torch's {@code total_steps}: the steps of the cycle; default epochs x steps_per_epoch. */
-    public static final Option<Integer> TOTAL_STEPS = Option.integer("total_steps").optional("epochs x steps per epoch");
-    /** torch's {@code epochs}: with steps_per_epoch, the cycle's length; default none (the run's on the command line). */
+    public static final Option<Integer> TOTAL_STEPS = Option.integer("total_steps")
+            .optional("epochs x steps per epoch");
+    /**
+     * torch's {@code epochs}: with steps_per_epoch, the cycle's length; default none (the run's on the
+     * command line).
+     */
     public static final Option<Integer> EPOCHS = Option.integer("epochs").optional("the run's");
-    /** torch's {@code steps_per_epoch}: with epochs, the cycle's length; default none (the run's on the command line). */
+    /**
+     * torch's {@code steps_per_epoch}: with epochs, the cycle's length; default none (the run's on the
+     * command line).
+     */
     public static final Option<Integer> STEPS_PER_EPOCH = Option.integer("steps_per_epoch").optional("the run's");
     /** torch's {@code pct_start}: the fraction of the cycle spent raising the rate; default 0.3. */
     public static final Option<Double> PCT_START = Option.number("pct_start", 0.3);

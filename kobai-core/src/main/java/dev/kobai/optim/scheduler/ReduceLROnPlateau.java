@@ -52,7 +52,8 @@ public final class ReduceLROnPlateau extends LRScheduler {
     /** torch's {@code eps}: the least reduction applied; default 1e-8. */
     public static final Option<Double> EPS = Option.number("eps", 1e-8);
     /** The arguments in torch's order: the one table behind {@link #builder()} and the spec. */
-    public static final OptionTable OPTIONS = OptionTable.of(MODE, FACTOR, PATIENCE, THRESHOLD, THRESHOLD_MODE, COOLDOWN, MIN_LR, EPS);
+    public static final OptionTable OPTIONS = OptionTable.of(MODE, FACTOR, PATIENCE, THRESHOLD, THRESHOLD_MODE,
+            COOLDOWN, MIN_LR, EPS);
 
     private final boolean maxMode;
     private final boolean relative;
