@@ -95,7 +95,7 @@ public final class AdamW extends AdamCore {
      * Typed settings of {@link AdamW}, with torch's defaults and checks (run when built); see
      * {@link OptimizerBuilder} for groups.
      */
-    public static final class Builder extends OptimizerBuilder.WithDecay<Builder, AdamW> {
+    public static final class Builder extends OptimizerBuilder.WithBetas<Builder, AdamW> {
         private Builder() {
             super("AdamW", OPTIONS, Builder::new, AdamW::new);
         }
@@ -103,19 +103,6 @@ public final class AdamW extends AdamCore {
         /** Sets torch's {@code lr}: the learning rate; default 0.001. */
         public Builder lr(double value) {
             return set(LR, value);
-        }
-
-        /**
-         * Sets torch's {@code betas}: the decay rates of the averages of the gradient and its square;
-         * default (0.9, 0.999).
-         */
-        public Builder betas(double beta1, double beta2) {
-            return set(BETAS, new double[] {beta1, beta2});
-        }
-
-        /** Sets torch's {@code eps}: term added to the denominator for numerical stability; default 1e-8. */
-        public Builder eps(double value) {
-            return set(EPS, value);
         }
 
         /**

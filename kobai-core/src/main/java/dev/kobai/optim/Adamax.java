@@ -176,7 +176,7 @@ public final class Adamax extends Optimizer {
      * Typed settings of {@link Adamax}, with torch's defaults and checks (run when built); see
      * {@link OptimizerBuilder} for groups.
      */
-    public static final class Builder extends OptimizerBuilder.WithDecay<Builder, Adamax> {
+    public static final class Builder extends OptimizerBuilder.WithBetas<Builder, Adamax> {
         private Builder() {
             super("Adamax", OPTIONS, Builder::new, Adamax::new);
         }
@@ -184,19 +184,6 @@ public final class Adamax extends Optimizer {
         /** Sets torch's {@code lr}: the learning rate; default 0.002. */
         public Builder lr(double value) {
             return set(LR, value);
-        }
-
-        /**
-         * Sets torch's {@code betas}: the decay rates of the averages of the gradient and its square;
-         * default (0.9, 0.999).
-         */
-        public Builder betas(double beta1, double beta2) {
-            return set(BETAS, new double[] {beta1, beta2});
-        }
-
-        /** Sets torch's {@code eps}: term added to the denominator for numerical stability; default 1e-8. */
-        public Builder eps(double value) {
-            return set(EPS, value);
         }
 
         /** Sets torch's {@code weight_decay}: L2 penalty added to the gradient (g += weight_decay p); default 0. */

@@ -190,4 +190,28 @@ public abstract class OptimizerBuilder<B extends OptimizerBuilder<B, O>, O exten
             return setNamed(Optimizer.NO_DECAY, String.join("/", names));
         }
     }
+
+    /**
+     * A builder of the Adam family (Adam, AdamW, Adamax, NAdam, RAdam), whose betas and eps are
+     * the same options with the same defaults in each.
+     */
+    public abstract static class WithBetas<B extends WithBetas<B, O>, O extends Optimizer> extends WithDecay<B, O> {
+        protected WithBetas(String owner, OptionTable table, Supplier<B> fresh,
+                            BiFunction<Map<String, Object>, List<ParamGroup>, O> create) {
+            super(owner, table, fresh, create);
+        }
+
+        /**
+         * Sets torch's {@code betas}: the decay rates of the averages of the gradient and its square;
+         * default (0.9, 0.999).
+         */
+        public final B betas(double beta1, double beta2) {
+            return set(Adam.BETAS, new double[] {beta1, beta2});
+        }
+
+        /** Sets torch's {@code eps}: term added to the denominator for numerical stability; default 1e-8. */
+        public final B eps(double value) {
+            return set(Adam.EPS, value);
+        }
+    }
 }

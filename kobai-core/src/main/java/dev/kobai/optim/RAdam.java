@@ -162,7 +162,7 @@ public final class RAdam extends Optimizer {
      * Typed settings of {@link RAdam}, with torch's defaults and checks (run when built); see
      * {@link OptimizerBuilder} for groups.
      */
-    public static final class Builder extends OptimizerBuilder.WithDecay<Builder, RAdam> {
+    public static final class Builder extends OptimizerBuilder.WithBetas<Builder, RAdam> {
         private Builder() {
             super("RAdam", OPTIONS, Builder::new, RAdam::new);
         }
@@ -170,19 +170,6 @@ public final class RAdam extends Optimizer {
         /** Sets torch's {@code lr}: the learning rate; default 0.001. */
         public Builder lr(double value) {
             return set(LR, value);
-        }
-
-        /**
-         * Sets torch's {@code betas}: the decay rates of the averages of the gradient and its square;
-         * default (0.9, 0.999).
-         */
-        public Builder betas(double beta1, double beta2) {
-            return set(BETAS, new double[] {beta1, beta2});
-        }
-
-        /** Sets torch's {@code eps}: term added to the denominator for numerical stability; default 1e-8. */
-        public Builder eps(double value) {
-            return set(EPS, value);
         }
 
         /** Sets torch's {@code weight_decay}: L2 penalty added to the gradient (g += weight_decay p); default 0. */

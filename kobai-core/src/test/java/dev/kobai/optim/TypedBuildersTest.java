@@ -20,8 +20,6 @@ import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Rng;
 import dev.kobai.tensor.Tensor;
 import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -244,17 +242,10 @@ class TypedBuildersTest {
     @MethodSource("cases")
     void everyPublicSetterOfTheBuilderNamesAnOptionOfTheTable(Case c) {
         OptimizerBuilder<?, ?> b = c.builder().get();
-        Set<String> setters = new TreeSet<>();
-        for (Method m : b.getClass().getMethods()) {
-            if (Modifier.isPublic(m.getModifiers()) && !Modifier.isStatic(m.getModifiers())
-                    && OptimizerBuilder.class.isAssignableFrom(m.getReturnType()) && !m.getName().equals("set")
-                    && !m.getName().equals("group")) {
-                setters.add(m.getName());
-            }
-        }
+        Set<String> setters = Setters.of(b, OptimizerBuilder.class, Set.of("set", "group"));
         Set<String> options = new TreeSet<>();
         for (Option<?> o : b.optionTable().options()) {
-            options.add(camel(o.name()));
+            options.add(Setters.camel(o.name()));
         }
         assertEquals(options, setters, c + ": one setter per option, named after it");
     }
@@ -444,42 +435,8 @@ class TypedBuildersTest {
 
     // ------------------------------------------------------------ helpers
 
-    static String camel(String name) {
-        String[] parts = name.split("_");
-        StringBuilder sb = new StringBuilder(parts[0].substring(0, 1).toLowerCase(java.util.Locale.ROOT))
-                .append(parts[0].substring(1));
-        for (int i = 1; i < parts.length; i++) {
-            sb.append(parts[i].substring(0, 1).toUpperCase(java.util.Locale.ROOT)).append(parts[i].substring(1));
-        }
-        return sb.toString();
-    }
-
-    /** Calls the typed setter named after the option (not {@code set}), so a missing one fails the test. */
     private static void set(OptimizerBuilder<?, ?> b, Option<?> o, Object value) {
-        String name = camel(o.name());
-        try {
-            Method m = switch (o.kind()) {
-                case NUMBER -> b.getClass().getMethod(name, double.class);
-                case INTEGER -> b.getClass().getMethod(name, int.class);
-                case BOOLEAN -> b.getClass().getMethod(name, boolean.class);
-                case PAIR -> b.getClass().getMethod(name, double.class, double.class);
-                case STRING -> o.name().equals(Optimizer.NO_DECAY) ? b.getClass().getMethod(name, String[].class)
-                        : b.getClass().getMethod(name, String.class);
-                default -> throw new AssertionError(o.kind());
-            };
-            if (o.kind() == Option.Kind.PAIR) {
-                double[] v = (double[]) value;
-                m.invoke(b, v[0], v[1]);
-            } else if (o.name().equals(Optimizer.NO_DECAY)) {
-                m.invoke(b, (Object) ((String) value).split("/"));
-            } else {
-                m.invoke(b, value);
-            }
-        } catch (NoSuchMethodException e) {
-            throw new AssertionError(b.getClass().getName() + " has no setter " + name + " for option " + o.name());
-        } catch (ReflectiveOperationException e) {
-            throw new AssertionError(e);
-        }
+        Setters.call(b, o, value);
     }
 
     /** A valid value other than the default. */

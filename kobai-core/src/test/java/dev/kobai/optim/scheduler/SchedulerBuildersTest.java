@@ -13,10 +13,9 @@ import dev.kobai.optim.Option;
 import dev.kobai.optim.OptionTable;
 import dev.kobai.optim.Optimizer;
 import dev.kobai.optim.SGD;
+import dev.kobai.optim.Setters;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Rng;
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -122,16 +121,10 @@ class SchedulerBuildersTest {
     @MethodSource("cases")
     void eachSetterSetsItsArgumentAsTheSpecsKeyDoes(Case c) {
         SchedulerBuilder<?, ?> probe = c.builder().get();
-        Set<String> setters = new TreeSet<>();
-        for (Method m : probe.getClass().getMethods()) {
-            if (Modifier.isPublic(m.getModifiers()) && !Modifier.isStatic(m.getModifiers())
-                    && m.getReturnType() == probe.getClass()) {
-                setters.add(m.getName());
-            }
-        }
+        Set<String> setters = Setters.of(probe, SchedulerBuilder.class, Set.of("set"));
         Set<String> expected = new TreeSet<>();
         for (Option<?> o : probe.optionTable().options()) {
-            expected.add(camel(o.name()));
+            expected.add(Setters.camel(o.name()));
         }
         assertEquals(expected, setters, c + ": one setter per argument, named after it");
         List<Double> plain = trajectory(withRequired(c).build(optimizer()));
@@ -186,33 +179,8 @@ class SchedulerBuildersTest {
 
     // ------------------------------------------------------------ helpers
 
-    private static String camel(String name) {
-        String[] parts = name.split("_");
-        StringBuilder sb = new StringBuilder(parts[0].toLowerCase(java.util.Locale.ROOT));
-        for (int i = 1; i < parts.length; i++) {
-            sb.append(parts[i].substring(0, 1).toUpperCase(java.util.Locale.ROOT)).append(parts[i].substring(1));
-        }
-        return sb.toString();
-    }
-
     private static void set(SchedulerBuilder<?, ?> b, Option<?> o, Object value) {
-        String name = camel(o.name());
-        try {
-            Method m = switch (o.kind()) {
-                case NUMBER -> b.getClass().getMethod(name, double.class);
-                case INTEGER -> b.getClass().getMethod(name, int.class);
-                case BOOLEAN -> b.getClass().getMethod(name, boolean.class);
-                case STRING -> b.getClass().getMethod(name, String.class);
-                case INTEGERS -> b.getClass().getMethod(name, int[].class);
-                case NUMBERS -> b.getClass().getMethod(name, double[].class);
-                default -> throw new AssertionError(o.kind());
-            };
-            m.invoke(b, value);
-        } catch (NoSuchMethodException e) {
-            throw new AssertionError(b.getClass().getName() + " has no setter " + name + " for " + o.name());
-        } catch (ReflectiveOperationException e) {
-            throw new AssertionError(e);
-        }
+        Setters.call(b, o, value);
     }
 
     private static Object nonDefault(Option<?> o) {
