@@ -246,6 +246,15 @@ public class Tensor {
         }
     }
 
+    /**
+     * Whether this tensor stands for one of torch's int64 tensors (batch norm's
+     * {@code num_batches_tracked}): whole numbers held in float64, exact up to 2^53, which state
+     * dicts and files carry as int64. False for every tensor but an integral {@code nn.Buffer}.
+     */
+    public boolean holdsInt64() {
+        return false;
+    }
+
     /** "float32[128, 784]". */
     public String describe() {
         return dtype + Arrays.toString(shape);
