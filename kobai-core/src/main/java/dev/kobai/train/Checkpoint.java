@@ -20,10 +20,12 @@ import dev.kobai.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * Checkpoints of a training run in the safetensors format, and exported model weights.
@@ -62,7 +64,7 @@ public final class Checkpoint {
      */
     static final String VERSION = "2";
     /** The versions this Kobai reads. */
-    static final java.util.Set<String> READABLE = java.util.Set.of("1", "2");
+    static final Set<String> READABLE = Set.of("1", "2");
     /** Prefix of each dropout layer's generator state, followed by the layer's module path. */
     static final String DROPOUT_RNG = "rng.dropout.";
     private static final int MAX_META_CHARS = SafeTensors.MAX_HEADER_BYTES;
@@ -303,7 +305,7 @@ public final class Checkpoint {
         SafeTensors.Contents c = saved.contents();
         String file = c.source();
         Map<String, Tensor> weights = c.stateDict("model.");
-        java.util.function.UnaryOperator<String> rename = legacyNames(c, weights.keySet(), model);
+        UnaryOperator<String> rename = legacyNames(c, weights.keySet(), model);
         checkDtypes(c, model, rename);
         load(renamed(weights, rename), model, true, file);
         for (Map.Entry<String, Module> e : model.namedModules().entrySet()) {
@@ -444,15 +446,15 @@ public final class Checkpoint {
      * {@code 3.weight}) where they now begin with the first Linear ({@code 0.weight}, {@code 2.weight});
      * no other model's names changed.
      */
-    static java.util.function.UnaryOperator<String> legacyNames(SafeTensors.Contents c, java.util.Set<String> names,
+    static UnaryOperator<String> legacyNames(SafeTensors.Contents c, Set<String> names,
                                                                Module model) {
         String format = c.metadata().get("format");
         boolean kobai = FORMAT.equals(format) || WEIGHTS_FORMAT.equals(format);
-        java.util.Set<String> wanted = model.stateDict().keySet();
+        Set<String> wanted = model.stateDict().keySet();
         if (!kobai || !"1".equals(c.metadata().get("format_version")) || names.equals(wanted)) {
-            return java.util.function.UnaryOperator.identity();
+            return UnaryOperator.identity();
         }
-        java.util.function.UnaryOperator<String> shift = name -> {
+        UnaryOperator<String> shift = name -> {
             int dot = name.indexOf('.');
             try {
                 int index = Integer.parseInt(name.substring(0, Math.max(dot, 0)));
@@ -461,13 +463,13 @@ public final class Checkpoint {
                 return name;
             }
         };
-        java.util.Set<String> shifted = new java.util.HashSet<>();
+        Set<String> shifted = new HashSet<>();
         names.forEach(n -> shifted.add(shift.apply(n)));
         return shifted.equals(wanted) && shifted.size() == names.size() ? shift
-                : java.util.function.UnaryOperator.identity();
+                : UnaryOperator.identity();
     }
 
-    private static Map<String, Tensor> renamed(Map<String, Tensor> weights, java.util.function.UnaryOperator<String> rename) {
+    private static Map<String, Tensor> renamed(Map<String, Tensor> weights, UnaryOperator<String> rename) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         weights.forEach((k, v) -> out.put(rename.apply(k), v));
         return out;
@@ -478,7 +480,7 @@ public final class Checkpoint {
      * model's dtypes exactly (F32 or F64, I64 for integral buffers): another dtype means another
      * run's file, not one to convert.
      */
-    private static void checkDtypes(SafeTensors.Contents c, Module model, java.util.function.UnaryOperator<String> rename) {
+    private static void checkDtypes(SafeTensors.Contents c, Module model, UnaryOperator<String> rename) {
         Map<String, Tensor> targets = model.stateDict();
         for (SafeTensors.Entry e : c.entries().values()) {
             if (!e.name().startsWith("model.")) {
