@@ -72,26 +72,26 @@ public class Tensor {
      * {@code Tensor.of(new double[][] {{1, 2}, {3, 4}})}. The rows must have one length.
      */
     public static Tensor of(double[][] rows) {
-        int n = rows.length;
-        int m = n == 0 ? 0 : rows[0].length;
-        double[] data = new double[n * m];
-        for (int i = 0; i < n; i++) {
-            requireRowLength(rows[i].length, m, i);
-            System.arraycopy(rows[i], 0, data, i * m, m);
-        }
-        return fromArray(data, n, m);
+        int m = rows.length == 0 ? 0 : rows[0].length;
+        double[] data = new double[rows.length * m];
+        copyRows(rows, data, m);
+        return fromArray(data, rows.length, m);
     }
 
     /** A 2-D float32 tensor [rows, columns] of the given rows, as {@code torch.tensor(rows)}; the rows must have one length. */
     public static Tensor of(float[][] rows) {
-        int n = rows.length;
-        int m = n == 0 ? 0 : rows[0].length;
-        float[] data = new float[n * m];
-        for (int i = 0; i < n; i++) {
-            requireRowLength(rows[i].length, m, i);
+        int m = rows.length == 0 ? 0 : rows[0].length;
+        float[] data = new float[rows.length * m];
+        copyRows(rows, data, m);
+        return fromArray(data, rows.length, m);
+    }
+
+    /** Copies primitive rows of length {@code m} one after another into {@code data}, a primitive array of their type. */
+    private static void copyRows(Object[] rows, Object data, int m) {
+        for (int i = 0; i < rows.length; i++) {
+            requireRowLength(java.lang.reflect.Array.getLength(rows[i]), m, i);
             System.arraycopy(rows[i], 0, data, i * m, m);
         }
-        return fromArray(data, n, m);
     }
 
     /** A 3-D float64 tensor [a, b, c] of the given blocks of rows; every block and row of one size. */
