@@ -38,6 +38,11 @@ class ModelCliTest {
         assertTrue(digits.out().contains("Linear(256, 128)"), digits.out());
         Result mlp = kobai("model", "mlp:784-256-10", "--input", "784");
         assertTrue(mlp.out().contains("total parameters: 203,530"), mlp.out());
+        // an mlp takes rows: the default 1x28x28 sample is shown flattened, its first layer is the Linear at 0
+        Result rows = kobai("model", "mlp:784-256-10");
+        assertEquals(0, rows.code(), rows.err());
+        assertTrue(rows.out().contains("input             [784]") && rows.out().contains("0  Linear(784, 256)")
+                && rows.out().contains("total parameters: 203,530"), rows.out());
     }
 
     @ParameterizedTest
