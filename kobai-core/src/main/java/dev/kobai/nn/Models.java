@@ -306,9 +306,10 @@ public final class Models {
     /**
      * The layers of any model spec as torch.nn calls, one per layer, for samples of
      * {@code sampleShape} and {@code classes} outputs: a preset written out, a layer list split at
-     * its commas, an mlp as {@code linear(IN, H), relu, ...}, an autoencoder as {@code flatten, linear(IN, H), ...}. Each builds alone with
-     * {@link #layer}, so that a caller can look at a model one layer at a time without holding the
-     * weights of all of them ({@code kobai train}'s shape check and memory estimate).
+     * its commas, an mlp as {@code linear(IN, H), relu, ...} (it takes rows), an autoencoder as
+     * {@code flatten, linear(IN, H), ...}. Each builds alone with {@link #layer}, so that a caller
+     * can look at a model one layer at a time without holding the weights of all of them
+     * ({@code kobai train}'s shape check and memory estimate).
      */
     public static List<String> layerTexts(String spec, int[] sampleShape, int classes) {
         if (isPreset(spec) || LayerSpec.isLayerList(spec)) {
