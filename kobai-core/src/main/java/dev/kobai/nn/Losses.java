@@ -13,6 +13,11 @@ public final class Losses {
     /**
      * Cross-entropy from unnormalised logits [n, classes] and integer labels:
      * mean over i of -log softmax(logits_i)[label_i], with the log-softmax computed stably.
+     *
+     * <p>Labels are class indices as {@code int}, the one type Kobai uses for them end to end:
+     * {@code Dataset.labels()}, {@code Batch.labels()}, the trainer and {@code train.Evaluation}
+     * (torch holds them in int64; a Java array is indexed by int, and no class count comes near 2^31).
+     * A label outside {@code 0..classes-1} is an IndexOutOfBoundsException naming it and its row.
      */
     public static Tensor crossEntropy(Tensor logits, int[] labels) {
         return nll(logits.logSoftmax(1), labels);

@@ -11,7 +11,6 @@ import dev.kobai.optim.CurvatureOptimizer;
 import dev.kobai.optim.LossClosure;
 import dev.kobai.optim.Optimizer;
 import dev.kobai.optim.scheduler.LRScheduler;
-import dev.kobai.tensor.GradMode;
 import dev.kobai.tensor.StepMemory;
 import dev.kobai.tensor.Tensor;
 import java.util.ArrayList;
@@ -39,17 +38,6 @@ import java.util.Map;
  * </ul>
  */
 public final class Trainer {
-    /**
-     * Test-set evaluation runs in batches of this many rows: no gradients, so larger batches only cost
-     * memory, and large products run at the GEMM's best.
-     */
-    private static final int EVAL_BATCH = 1000;
-    /**
-     * Evaluation batches of images: a convolutional network's activations are a few hundred
-     * kilobytes per image (400 KB for cnn on 1x28x28), all held until the batch ends, and its
-     * products are per image anyway.
-     */
-    private static final int EVAL_BATCH_IMAGES = 128;
 
     private final Module model;
     private final Optimizer optimizer;
@@ -83,9 +71,6 @@ public final class Trainer {
         this.clipGradNorm = clipGradNorm;
         this.clipGradValue = clipGradValue;
     }
-
-    /** Loss and accuracy on a dataset. */
-    public record Evaluation(double loss, double accuracy) {}
 
     /**
      * Where a run stands between two batches, which is what a checkpoint needs besides the model,
@@ -436,33 +421,16 @@ public final class Trainer {
     }
 
     /**
-     * Mean cross-entropy and accuracy over a dataset, in evaluation mode and without recording;
-     * NaN for both over a dataset without samples, which measures nothing.
+     * Mean cross-entropy and accuracy over a dataset ({@link Evaluation#of}), in evaluation mode and
+     * without recording, the model left in training mode; NaN for both over a dataset without
+     * samples, which measures nothing.
      */
     public Evaluation evaluate(Dataset data) {
-        model.train(false);
-        double lossSum = 0;
-        long correct = 0;
-        try (GradMode.Scope _ = GradMode.noGrad()) {
-            for (Batch batch : DataLoader.unshuffled(data, data.isImage() ? EVAL_BATCH_IMAGES : EVAL_BATCH).nextEpoch()) {
-                int[] predicted;
-                try (StepMemory.Scope _ = evalMemory.open()) {
-                    Tensor logits = model.forward(batch.features());
-                    lossSum += Losses.crossEntropy(logits, batch.labels()).item() * batch.size();
-                    predicted = logits.argmaxRows();
-                }
-                int[] labels = batch.labels();
-                for (int i = 0; i < labels.length; i++) {
-                    if (predicted[i] == labels[i]) {
-                        correct++;
-                    }
-                }
-            }
+        try {
+            return Evaluation.of(model, data, evalMemory);
         } finally {
             model.train(true);
         }
-        int n = data.size();
-        return n == 0 ? new Evaluation(Double.NaN, Double.NaN) : new Evaluation(lossSum / n, (double) correct / n);
     }
 
     public Module model() {

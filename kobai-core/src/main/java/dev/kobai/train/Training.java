@@ -321,7 +321,9 @@ public final class Training {
                 throw new UsageException("model " + spec + " has " + sizes[sizes.length - 1] + " outputs but "
                         + settings.data() + " has " + classes + " classes; end the model with " + classes);
             }
-            sample = data.train().sampleShape();
+            // an mlp takes rows [b, d], as the loader gives any data set that is not images
+            sample = new int[] {features};
+            data = new TrainTest(data.train().withSampleShape(sample), data.test().withSampleShape(sample));
             texts = Models.layerTexts(spec, sample, classes);
         } else {
             if (image == null && Models.isPreset(spec)) {
