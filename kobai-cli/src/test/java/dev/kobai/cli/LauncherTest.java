@@ -100,6 +100,51 @@ class LauncherTest {
     }
 
     @Test
+    void sparkRunsWithTheSparkModuleBesideKobaiJarAndBuildsItWhenMissing() throws Exception {
+        Path script = Path.of(System.getProperty("user.dir")).getParent().resolve("kobai");
+        assumeTrue(Files.isRegularFile(script), "the launcher script is at the repository's root");
+        Path root = Files.createDirectory(dir.resolve("repo"));
+        Files.copy(script, root.resolve("kobai"));
+        Files.createDirectories(root.resolve("kobai-cli/target"));
+        Files.write(root.resolve("kobai-cli/target/kobai.jar"), new byte[0]);
+        Path jdk = dir.resolve("jdk");
+        Path bin = Files.createDirectories(jdk.resolve("bin"));
+        Path log = dir.resolve("log");
+        executable(bin.resolve("java"), "#!/bin/sh\n"
+                + "if [ \"$1\" = -version ]; then echo 'openjdk version \"25\" 2025-09-16' >&2; exit 0; fi\n"
+                + "echo \"java $*\" >> '" + log + "'\n");
+        executable(bin.resolve("javac"), "#!/bin/sh\nexit 0\n");
+        // A stand-in Maven that notes its arguments and leaves what the module's package phase would.
+        Path tools = Files.createDirectories(dir.resolve("tools"));
+        executable(tools.resolve("mvn"), "#!/bin/sh\necho \"mvn $*\" >> '" + log + "'\n"
+                + "mkdir -p kobai-spark/target/lib && touch kobai-spark/target/kobai-spark.jar\n");
+        for (String[] args : new String[][] {{"train", "--spark", "local[2]"}, {"train", "--spark", "local[2]"},
+                {"train", "--epochs", "1"}}) {
+            ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("kobai").toString());
+            pb.command().addAll(java.util.List.of(args));
+            pb.environment().put("JAVA_HOME", jdk.toString());
+            pb.environment().put("PATH", tools + ":" + System.getenv("PATH"));
+            pb.redirectErrorStream(true);
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), out);
+        }
+        java.util.List<String> lines = Files.readAllLines(log);
+        assertEquals(4, lines.size(), lines.toString());
+        // built once, then found up to date
+        assertTrue(lines.get(0).startsWith("mvn ") && lines.get(0).contains("-pl kobai-spark -am")
+                && lines.get(0).endsWith(" package"), lines.get(0));
+        String real = root.toRealPath().toString();
+        String cp = "-cp " + real + "/kobai-cli/target/kobai.jar:" + real + "/kobai-spark/target/kobai-spark.jar:"
+                + real + "/kobai-spark/target/lib/* dev.kobai.cli.Kobai train --spark local[2]";
+        assertTrue(lines.get(1).startsWith("java ") && lines.get(1).endsWith(cp), lines.get(1));
+        assertEquals(lines.get(1), lines.get(2));
+        assertTrue(lines.get(3).endsWith(" -jar " + real + "/kobai-cli/target/kobai.jar train --epochs 1")
+                && !lines.get(3).contains("kobai-spark"), lines.get(3));
+    }
+
+    @Test
     void testIsQuietAndEndsWithTheCountsOfThisRunsReports() throws Exception {
         Path script = Path.of(System.getProperty("user.dir")).getParent().resolve("kobai");
         assumeTrue(Files.isRegularFile(script), "the launcher script is at the repository's root");
