@@ -65,8 +65,13 @@ final class Shards {
 
     /** The shards of {@code train} (read from {@code dataSpec} where too large to ship), one per partition. */
     static JavaRDD<Shard> of(JavaSparkContext sc, String dataSpec, Dataset train, int partitions) {
+        return of(sc, dataSpec, train, partitions, SHIP_BYTES);
+    }
+
+    /** As above, shipping sets of up to {@code shipBytes} bytes of features (the built-in digits always). */
+    static JavaRDD<Shard> of(JavaSparkContext sc, String dataSpec, Dataset train, int partitions, long shipBytes) {
         int[] bounds = ShardedGradient.bounds(train.size(), partitions);
-        boolean ship = dataSpec.equals("digits") || 4L * train.features().length <= SHIP_BYTES;
+        boolean ship = dataSpec.equals("digits") || 4L * train.features().length <= shipBytes;
         List<Source> sources = new ArrayList<>(partitions);
         for (int p = 0; p < partitions; p++) {
             sources.add(new Source(p, bounds[p], bounds[p + 1], dataSpec, train.size(),
