@@ -86,6 +86,24 @@ class SparkTrainingTest {
     }
 
     @Test
+    void aCheckpointOfASparkRunResumesOnOneMachineAndTheOtherWayRound() throws Exception {
+        TrainSettings one = new TrainSettings("digits", "mlp:64-32-10", "adam:lr=0.01", 1, 128, 6);
+        TrainSettings two = one.withEpochs(2);
+        byte[] whole = run(two, dir.resolve("whole.safetensors"), ShardedGradient.factory(2));
+        dev.kobai.train.GradientEngine.Factory[][] legs = {{spark(2), ShardedGradient.factory(2)},
+            {ShardedGradient.factory(2), spark(2)}};
+        for (int i = 0; i < legs.length; i++) {
+            Path checkpoint = dir.resolve("run" + i + ".safetensors");
+            Path out = dir.resolve("resumed" + i + ".safetensors");
+            Training.run(one, new TrainingListener() {}, new Training.Checkpointing(checkpoint, "epoch", null), null,
+                    legs[i][0]);
+            Training.run(two, new TrainingListener() {}, new Training.Checkpointing(checkpoint, "epoch",
+                    dev.kobai.train.Checkpoint.read(checkpoint)), out, legs[i][1]);
+            assertArrayEquals(whole, Files.readAllBytes(out), i == 0 ? "Spark, then one machine" : "one machine, then Spark");
+        }
+    }
+
+    @Test
     void aSetReadOnTheExecutorsGivesTheShardsTheDriverWouldShip() throws Exception {
         // A CSV of 200 rows, read by path on the executors (as a set too large to ship would be).
         StringBuilder csv = new StringBuilder("a,b,c,label\n");
