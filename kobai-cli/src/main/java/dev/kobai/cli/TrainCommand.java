@@ -266,7 +266,8 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
             TrainingRun.Outcome outcome = TrainingRun.run(settings, spec.commandLine().getOut(), writer,
                     checkpointing, exportWeights, engines);
             if (writer != null) {
-                writer.writeSummary(settings, outcome.epochs(), outcome.totalSeconds());
+                writer.writeSummary(settings, outcome.epochs(), outcome.totalSeconds(), outcome.engine(),
+                        outcome.timings());
             }
         }
         if (finishedRun != null) {

@@ -12,8 +12,15 @@ import java.util.List;
 final class TrainingRun {
     private TrainingRun() {}
 
-    /** The epochs a run went through and its wall-clock time, data loading included. */
-    record Outcome(List<EpochMetrics> epochs, double totalSeconds) {
+    /**
+     * The epochs a run went through and its wall-clock time, data loading included; with a gradient
+     * engine, what it was and its {@link GradientEngine#timings} (else null and empty).
+     */
+    record Outcome(List<EpochMetrics> epochs, double totalSeconds, String engine, java.util.Map<String, Number> timings) {
+        Outcome(List<EpochMetrics> epochs, double totalSeconds) {
+            this(epochs, totalSeconds, null, java.util.Map.of());
+        }
+
         EpochMetrics last() {
             return epochs.getLast();
         }
@@ -47,12 +54,15 @@ final class TrainingRun {
         GradientEngine[] opened = new GradientEngine[1];
         GradientEngine.Factory kept = engines == null ? null : (s, setup) -> opened[0] = engines.open(s, setup);
         Outcome outcome = progressRun(settings, out, metrics, checkpointing, exportWeights, kept);
-        String summary = opened[0] == null ? null : opened[0].summary();
+        if (opened[0] == null) {
+            return outcome;
+        }
+        String summary = opened[0].summary();
         if (summary != null) {
             out.println(summary);
             out.flush();
         }
-        return outcome;
+        return new Outcome(outcome.epochs(), outcome.totalSeconds(), opened[0].describe(), opened[0].timings());
     }
 
     private static Outcome progressRun(TrainSettings settings, PrintWriter out, MetricsWriter metrics,

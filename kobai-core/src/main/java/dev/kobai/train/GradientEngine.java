@@ -26,6 +26,14 @@ public interface GradientEngine extends AutoCloseable {
         return null;
     }
 
+    /**
+     * What the gradients cost, by name (for the metrics file): counts and milliseconds, for example
+     * the median time of a gradient and how much of it was computing; empty when nothing is measured.
+     */
+    default java.util.Map<String, Number> timings() {
+        return java.util.Map.of();
+    }
+
     /** Releases what the engine holds (a cluster connection); the default holds nothing. */
     @Override
     default void close() {}

@@ -136,6 +136,21 @@ public final class SparkGradient implements GradientEngine {
     }
 
     @Override
+    public java.util.Map<String, Number> timings() {
+        java.util.Map<String, Number> t = new java.util.LinkedHashMap<>();
+        t.put("partitions", partitions);
+        t.put("gradients", times.count());
+        if (times.count() > 0) {
+            t.put("median_gradient_ms", times.medianWallMs());
+            t.put("median_compute_ms", times.medianComputeMs());
+            t.put("median_combine_ms", times.medianCombineMs());
+            t.put("median_spark_ms", Math.max(0, times.medianWallMs() - times.medianComputeMs()
+                    - times.medianCombineMs()));
+        }
+        return t;
+    }
+
+    @Override
     public void close() {
         shards.unpersist(false);
         if (ownsContext) {

@@ -137,10 +137,19 @@ class SparkTrainingTest {
             "--batch-size", "256", "--seed", "4"};
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
+        Path metrics = dir.resolve("m.jsonl");
         int code = Kobai.execute(concat(common, "--spark", MASTER, "--partitions", "2", "--export-weights",
-                spark.toString()), new PrintWriter(out, true), new PrintWriter(err, true));
+                spark.toString(), "--metrics", metrics.toString()), new PrintWriter(out, true),
+                new PrintWriter(err, true));
         assertEquals(0, code, err.toString());
         assertTrue(out.toString().contains("Spark (local[2], 2 partitions): 6 gradients, median "), out.toString());
+        com.google.gson.JsonObject g = com.google.gson.JsonParser.parseString(Files.readAllLines(metrics).getLast())
+                .getAsJsonObject().getAsJsonObject("gradients");
+        assertEquals("Spark (local[2], 2 partitions)", g.get("engine").getAsString());
+        assertEquals(6, g.get("gradients").getAsInt());
+        double wall = g.get("median_gradient_ms").getAsDouble();
+        double compute = g.get("median_compute_ms").getAsDouble();
+        assertTrue(compute > 0 && compute < wall && g.get("median_spark_ms").getAsDouble() > 0, g.toString());
         assertEquals(0, Kobai.execute(concat(common, "--shards", "2", "--export-weights", shards.toString()),
                 new PrintWriter(new StringWriter(), true), new PrintWriter(err, true)), err.toString());
         assertArrayEquals(Files.readAllBytes(shards), Files.readAllBytes(spark));
