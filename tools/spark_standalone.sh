@@ -53,7 +53,8 @@ start() {
   export JAVA_HOME="$jdk"
   if [ ! -f "$ROOT/kobai-spark/target/kobai-spark.jar" ] || [ ! -d "$ROOT/kobai-spark/target/lib" ]; then
     (cd "$ROOT" && MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" \
-      mvn -q -B -Dstyle.color=never -DskipTests -pl kobai-cli,kobai-spark -am package) >&2
+      mvn -q -B -Dstyle.color=never -DskipTests -Dmaven.source.skip -Dmaven.javadoc.skip \
+      -pl kobai-cli,kobai-spark -am package) >&2
   fi
   if [ -f "$STATE/master.pid" ] && kill -0 "$(cat "$STATE/master.pid")" 2>/dev/null; then
     die "a master started here runs already (pid $(cat "$STATE/master.pid")); stop it first"

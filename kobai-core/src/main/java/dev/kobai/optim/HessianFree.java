@@ -28,8 +28,8 @@ import java.util.function.UnaryOperator;
  *   <li>Backtracking over CG iterates: of the iterates kept at i = ceil(1.3^j), the one with the
  *       lowest loss, searching back from the last while the loss keeps falling.</li>
  *   <li>Levenberg-Marquardt damping: rho = (f(w + p) - f(w)) / (q(p) - q(0)) with the undamped
- *       model; damping x 3/2 when rho < 1/4, x 2/3 when rho > 3/4.</li>
- *   <li>Armijo line search from t = lr: shrink by 0.8 until f(w + t p) <= f(w) + 0.01 t g^T p.</li>
+ *       model; damping x 3/2 when rho &lt; 1/4, x 2/3 when rho &gt; 3/4.</li>
+ *   <li>Armijo line search from t = lr: shrink by 0.8 until f(w + t p) &lt;= f(w) + 0.01 t g^T p.</li>
  * </ul>
  * Options (defaults): lr=1.0, damping=1.0, adapt_damping=true, cg_max_iters=250,
  * cg_epsilon=5e-4, warm_start=0.95, backtrack=true, line_search=true. Cost per step: two to three

@@ -26,7 +26,7 @@ import java.util.Map;
  * {@link dev.kobai.curvature.LossKind} is the Gauss-Newton matrix; mc: Monte-Carlo with
  * mc_samples draws of targets from the model; empirical: the data's labels, which Kunstner et al.
  * 2019 show is not a curvature estimate); mc_samples=1; solver=auto (dense Cholesky when
- * P <= max_dense, else conjugate gradients on Fisher-vector products); max_dense=2000;
+ * P &lt;= max_dense, else conjugate gradients on Fisher-vector products); max_dense=2000;
  * cg_iters=100; cg_tol=1e-10; seed=0 (for Monte-Carlo sampling). Its state dict holds the
  * generator's state ({@code generator} under the first parameter), so a run resumed from it draws
  * the same targets.

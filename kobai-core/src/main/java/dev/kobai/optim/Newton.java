@@ -27,7 +27,7 @@ import java.util.Map;
  * the damping is multiplied by 10 and the solve retried, so every step descends; saddle-free: use
  * |H| = Q |Lambda| Q^T, Dauphin et al. 2014); line_search=false (Armijo backtracking from t = 1, c = 1e-4, halving);
  * adapt_damping=false (Levenberg-Marquardt: rho = actual / predicted reduction, damping x 3/2 when
- * rho < 1/4, x 2/3 when rho > 3/4); max_params=2000 (above it Newton refuses and points to
+ * rho &lt; 1/4, x 2/3 when rho &gt; 3/4); max_params=2000 (above it Newton refuses and points to
  * hessian-free).
  *
  * <p>What it needs: {@link #step(Closure)} must get a closure. A {@link LossClosure} (returning the
