@@ -23,6 +23,19 @@ public final class Losses {
         return nll(logits.logSoftmax(1), labels);
     }
 
+    /**
+     * Cross-entropy with sum reduction: sum over i of -log softmax(logits_i)[label_i]. Data-parallel
+     * training sums it over each shard of a minibatch and divides the total by the batch size once.
+     */
+    public static Tensor crossEntropySum(Tensor logits, int[] labels) {
+        Tensor logProbs = logits.logSoftmax(1);
+        if (logProbs.rank() != 2 || logProbs.size(0) != labels.length) {
+            throw new IllegalArgumentException("cross-entropy needs [n, classes] scores and n labels, got "
+                    + logProbs.describe() + " and " + labels.length + " labels");
+        }
+        return logProbs.pick(labels).sum().neg();
+    }
+
     /** Negative log-likelihood from log-probabilities [n, classes]: -mean_i logProbs[i, label_i]. */
     public static Tensor nll(Tensor logProbs, int[] labels) {
         if (logProbs.rank() != 2 || logProbs.size(0) != labels.length) {

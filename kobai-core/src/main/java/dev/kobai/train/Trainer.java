@@ -98,6 +98,7 @@ public final class Trainer {
     }
 
     private boolean skipNonFinite;
+    private GradientEngine engine;
     private StepHook hook = new StepHook() {};
     private long stepCount;
     /** See {@link #named()}. */
@@ -115,6 +116,24 @@ public final class Trainer {
      */
     public Trainer skipNonFinite(boolean skip) {
         this.skipNonFinite = skip;
+        return this;
+    }
+
+    /**
+     * Computes each minibatch's gradient with {@code engine} (fixed shards summed in order, on this
+     * machine or a cluster) instead of the whole batch at once; null restores the default. The
+     * optimizer must step from the gradient alone or through evaluations of its closure (first-order
+     * methods, L-BFGS): those that compute gradients and curvature themselves from the model are refused.
+     *
+     * @throws UsageException for K-FAC, natural gradient, Newton and Hessian-free
+     */
+    public Trainer gradientEngine(GradientEngine engine) {
+        if (engine != null && optimizer instanceof CurvatureOptimizer) {
+            throw new UsageException(optimizer.getClass().getSimpleName() + " computes its gradients and curvature"
+                    + " from the model itself, which " + engine.describe() + " cannot do yet; data-parallel training"
+                    + " takes the first-order optimizers and lbfgs");
+        }
+        this.engine = engine;
         return this;
     }
 
@@ -180,6 +199,8 @@ public final class Trainer {
         }
         long[] epochRng = loader.rngState();
         DataLoader.Epoch batches = loader.nextEpoch();
+        int[] order = engine == null ? null : batches.order();
+        int batchSize = loader.batchSize();
         double lr = resuming && from.batch() > 0 ? from.epochLr() : optimizer.paramGroups().getFirst().lr();
         listener.onEpochStart(epoch, batches.batchCount());
         double lossSum = resuming ? from.lossSum() : 0;
@@ -189,7 +210,9 @@ public final class Trainer {
         for (int k = resuming ? from.batch() : 0; k < count; k++) {
             Batch batch = batches.batch(k);
             stepCount++;
-            double loss = checkedStep(batch, epoch, k + 1);
+            int[] indices = order == null ? null
+                    : java.util.Arrays.copyOfRange(order, k * batchSize, k * batchSize + batch.size());
+            double loss = checkedStep(batch, indices, epoch, k + 1);
             if (Double.isNaN(loss)) { // skipped: checkedStep returns NaN for nothing else
                 skipped++;
             } else {
@@ -229,7 +252,7 @@ public final class Trainer {
      * {@link dev.kobai.optim.Optimizer.Closure#afterGradients afterGradients}, which runs the same
      * checks and clipping on the gradients they set.
      */
-    private double checkedStep(Batch batch, int epoch, int batchNo) {
+    private double checkedStep(Batch batch, int[] indices, int epoch, int batchNo) {
         Tensor x = batch.features();
         int[] y = batch.labels();
         if (optimizer instanceof CurvatureOptimizer curvature && curvature.problem() != null) {
@@ -245,6 +268,12 @@ public final class Trainer {
             public double evaluate() {
                 optimizer.zeroGrad();
                 double value;
+                if (engine != null) {
+                    value = engine.compute(indices, batch);
+                    requireFiniteLoss(value);
+                    checkAndClipGradients(value);
+                    return value;
+                }
                 // nothing made here outlives the scope but the parameters' gradients, which the
                 // engine marks as escaping; the loss is read as a number
                 try (StepMemory.Scope _ = stepMemory.open()) {
@@ -400,8 +429,11 @@ public final class Trainer {
      * {@link #runEpoch}); returns the batch's mean loss before the step.
      */
     public double step(Batch batch) {
+        if (engine != null) {
+            throw new IllegalStateException("a trainer with a gradient engine steps on batches of a loader (fit)");
+        }
         model.train(true);
-        return checkedStep(batch, 0, 0);
+        return checkedStep(batch, null, 0, 0);
     }
 
     /**
