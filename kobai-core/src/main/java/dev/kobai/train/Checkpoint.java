@@ -55,6 +55,8 @@ import java.util.function.UnaryOperator;
 public final class Checkpoint {
     /** The metadata {@code format} of a checkpoint. */
     public static final String FORMAT = "kobai-checkpoint";
+    /** The metadata {@code format} of a training loop's state alone ({@link #saveState}). */
+    public static final String STATE_FORMAT = "kobai-state";
     /** The metadata {@code format} of exported weights. */
     public static final String WEIGHTS_FORMAT = "kobai-weights";
     /**
@@ -89,16 +91,87 @@ public final class Checkpoint {
                                 List<EpochMetrics> history, String every) {
         SafeTensors.Builder b = SafeTensors.builder();
         b.metadata("format", FORMAT).metadata("format_version", VERSION);
-        for (Map.Entry<String, Parameter> e : trainer.model().namedParameters().entrySet()) {
+        putState(b, trainer.model(), trainer.optimizer(), trainer.scheduler(), position.step());
+        if (position.epochStartRng() != null) {
+            b.putLongs("rng.shuffle.epoch_start", position.epochStartRng());
+        }
+        if (loader.rngState() != null) {
+            b.putLongs("rng.shuffle", loader.rngState());
+        }
+        b.metadata("position", Json.write(positionJson(position)));
+        List<Object> hist = new ArrayList<>();
+        for (EpochMetrics m : history) {
+            hist.add(metricsJson(m));
+        }
+        b.metadata("history", Json.write(hist));
+        b.metadata("settings", Json.write(settingsJson(settings)));
+        b.metadata("checkpoint.every", every);
+        return b.toBytes(true);
+    }
+
+    /**
+     * The state a training loop needs to go on where it stopped, as {@code torch.save} of the model's,
+     * optimizer's and scheduler's state dicts: the weights and buffers (under "model."), the
+     * optimizer's groups and per-parameter state, the scheduler's state, and each dropout layer's
+     * generator. For a loop of one's own; {@code kobai train} writes {@link #save} checkpoints, which
+     * hold this and the run's settings, position and history.
+     *
+     * @param scheduler null when the loop has none
+     * @throws NumericalFaultException if a weight is not finite (the file is then not written)
+     */
+    public static void saveState(Path file, Module model, Optimizer optimizer, LRScheduler scheduler) {
+        SafeTensors.Builder b = SafeTensors.builder();
+        b.metadata("format", STATE_FORMAT).metadata("format_version", VERSION);
+        putState(b, model, optimizer, scheduler, -1);
+        try {
+            dev.kobai.io.AtomicFile.write(file, b.toBytes(true));
+        } catch (IOException e) {
+            throw new KobaiException("cannot write " + file + ": " + e.getMessage() + "; the previous file, if any,"
+                    + " is kept", e);
+        }
+    }
+
+    /**
+     * Restores what {@link #saveState} wrote (or the same part of a {@link #save} checkpoint) into a
+     * model, optimizer and scheduler built as the saved ones were: weights strictly by name, dtype
+     * and shape, then the optimizer's state dict, then the scheduler's. Faults are
+     * {@link DataFormatException}s naming the file, found before the model changes when they are in
+     * the weights.
+     *
+     * @param scheduler null exactly when the saved loop had none
+     */
+    public static void loadState(Path file, Module model, Optimizer optimizer, LRScheduler scheduler) {
+        SafeTensors.Contents c = SafeTensors.read(file);
+        String format = c.metadata().get("format");
+        if (!STATE_FORMAT.equals(format) && !FORMAT.equals(format)) {
+            throw new DataFormatException(file + ": not a Kobai training state (metadata 'format' is "
+                    + (format == null ? "missing" : "'" + format + "'") + ", expected '" + STATE_FORMAT + "' or '"
+                    + FORMAT + "')");
+        }
+        if (!READABLE.contains(c.metadata().get("format_version"))) {
+            throw new DataFormatException(file + ": format_version " + c.metadata().get("format_version")
+                    + " is not one this Kobai reads (1, 2)");
+        }
+        restore(c, model, optimizer, scheduler);
+    }
+
+    /**
+     * Model, optimizer, scheduler and dropout state into {@code b}; {@code step} names the step in the
+     * message when a weight is not finite (negative: none).
+     */
+    private static void putState(SafeTensors.Builder b, Module model, Optimizer optimizer, LRScheduler scheduler,
+                                 long step) {
+        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
             if (!e.getValue().allFinite()) {
-                throw new NumericalFaultException("parameter '" + e.getKey() + "' is not finite after step "
-                        + position.step() + "; the checkpoint was not written, so the last one is kept",
-                        position.step(), e.getKey());
+                throw new NumericalFaultException("parameter '" + e.getKey() + "' is not finite"
+                        + (step >= 0 ? " after step " + step + "; the checkpoint" : "; the file") + " was not written, so the last"
+                        + " one is kept",
+                        Math.max(step, 0), e.getKey());
             }
         }
-        b.putStateDict("model.", trainer.model().stateDict());
+        b.putStateDict("model.", model.stateDict());
         StateCodec codec = StateCodec.writer(b);
-        StateDict sd = trainer.optimizer().stateDict();
+        StateDict sd = optimizer.stateDict();
         b.metadata("optimizer.class", sd.optimizer());
         List<Object> groups = new ArrayList<>();
         for (StateDict.Group g : sd.groups()) {
@@ -116,29 +189,14 @@ public final class Checkpoint {
             }
             b.metadata("optimizer.state." + e.getKey(), Json.write(state));
         }
-        if (trainer.scheduler() != null) {
-            b.metadata("scheduler", Json.write(codec.encode(trainer.scheduler().stateDict(), "scheduler")));
+        if (scheduler != null) {
+            b.metadata("scheduler", Json.write(codec.encode(scheduler.stateDict(), "scheduler")));
         }
-        if (position.epochStartRng() != null) {
-            b.putLongs("rng.shuffle.epoch_start", position.epochStartRng());
-        }
-        for (Map.Entry<String, Module> e : trainer.model().namedModules().entrySet()) {
+        for (Map.Entry<String, Module> e : model.namedModules().entrySet()) {
             if (e.getValue() instanceof Dropout d) {
                 b.putLongs(DROPOUT_RNG + e.getKey(), d.generator().state());
             }
         }
-        if (loader.rngState() != null) {
-            b.putLongs("rng.shuffle", loader.rngState());
-        }
-        b.metadata("position", Json.write(positionJson(position)));
-        List<Object> hist = new ArrayList<>();
-        for (EpochMetrics m : history) {
-            hist.add(metricsJson(m));
-        }
-        b.metadata("history", Json.write(hist));
-        b.metadata("settings", Json.write(settingsJson(settings)));
-        b.metadata("checkpoint.every", every);
-        return b.toBytes(true);
     }
 
     /** Writes a checkpoint atomically (see {@link dev.kobai.io.AtomicFile}). */
@@ -302,7 +360,10 @@ public final class Checkpoint {
      * strictly by name, dtype and shape, then the optimizer's state dict, then the scheduler's.
      */
     public static void restore(Saved saved, Module model, Optimizer optimizer, LRScheduler scheduler) {
-        SafeTensors.Contents c = saved.contents();
+        restore(saved.contents(), model, optimizer, scheduler);
+    }
+
+    private static void restore(SafeTensors.Contents c, Module model, Optimizer optimizer, LRScheduler scheduler) {
         String file = c.source();
         Map<String, Tensor> weights = c.stateDict("model.");
         UnaryOperator<String> rename = legacyNames(c, weights.keySet(), model);
