@@ -47,6 +47,9 @@ public final class Kobai implements Runnable {
      */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cli = new CommandLine(new Kobai());
+        for (CommandProvider extra : java.util.ServiceLoader.load(CommandProvider.class)) {
+            cli.addSubcommand(extra.command());
+        }
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler(Kobai::onParameterError);

@@ -99,6 +99,7 @@ class TrainEndToEndTest {
     void demoEndsWithASentence(@TempDir Path dir) throws Exception {
         CliUsageTest.Result r = CliUsageTest.kobai("demo", "--epochs", "1", "--out", dir.toString());
         assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().strip().endsWith(DemoCommand.SERVE_HINT), r.out());
         for (String file : List.of("index.html", "beale.gif", "long-valley.gif", "saddle.gif", "compare/curves.png",
                 "compare/report.md", "compare/metrics.jsonl")) {
             assertTrue(Files.isRegularFile(dir.resolve(file)), file);

@@ -1,0 +1,84 @@
+package dev.kobai.serve;
+
+import dev.kobai.cli.CommandProvider;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code kobai serve}: the lecture and the race playground at http://127.0.0.1:8080/ until stopped.
+ * Only this machine can reach it unless {@code --host} names another address, which is warned
+ * about: the server has no authentication, and anyone who reaches it can make it compute.
+ */
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
+        description = "Serve the lecture and the race playground as a local web application.",
+        footer = {
+            "",
+            "Prints the URL to open and runs until stopped (Ctrl-C); opens nothing.",
+            "Everything is served from the jar: it works offline.",
+            "Examples:",
+            "  kobai serve",
+            "  kobai serve --port 9000",
+            "  kobai serve --host 0.0.0.0    (reachable from other machines: see the warning)"
+        })
+public final class ServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--port", paramLabel = "N", defaultValue = "8080",
+            description = "The port, 0 for any free one (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+            description = "The address to listen on (default: ${DEFAULT-VALUE}, this machine only).")
+    String host;
+
+    /** Registers the command with kobai-cli through {@link java.util.ServiceLoader}. */
+    public static final class Provider implements CommandProvider {
+        @Override
+        public Object command() {
+            return new ServeCommand();
+        }
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (port < 0 || port > 65535) {
+            throw new ParameterException(spec.commandLine(), "--port must be between 0 and 65535, got " + port);
+        }
+        InetAddress address;
+        try {
+            address = InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw new ParameterException(spec.commandLine(), "--host: unknown host '" + host + "'");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (!address.isLoopbackAddress()) {
+            err.println("kobai serve: warning: listening on " + host + ", so other machines can reach this server;"
+                    + " it has no authentication and computes for anyone who can. Use the default --host 127.0.0.1"
+                    + " to keep it to this machine.");
+            err.flush();
+        }
+        KobaiServer server = KobaiServer.start(new InetSocketAddress(address, port));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }));
+        out.println("Kobai is serving the lecture and the race playground at " + server.uri() + " (Ctrl-C stops it)");
+        out.flush();
+        stopped.await();
+        return 0;
+    }
+}
