@@ -85,6 +85,11 @@ public final class KobaiServer implements AutoCloseable {
         return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort() + "/");
     }
 
+    /** How many API computations are running now. */
+    int busyComputations() {
+        return MAX_COMPUTATIONS - computations.availablePermits();
+    }
+
     @Override
     public void close() {
         http.stop(0);

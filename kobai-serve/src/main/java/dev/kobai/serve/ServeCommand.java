@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
             "Examples:",
             "  kobai serve",
             "  kobai serve --port 9000",
-            "  kobai serve --host 0.0.0.0    (reachable from other machines: see the warning)"
+            "  kobai serve --host 0.0.0.0   (other machines can reach it: a warning)"
         })
 public final class ServeCommand implements Callable<Integer> {
     @Spec
@@ -51,6 +51,16 @@ public final class ServeCommand implements Callable<Integer> {
         }
     }
 
+    /** The warning for listening on {@code address}: none for a loopback address, which only this machine reaches. */
+    static java.util.Optional<String> warning(InetAddress address) {
+        if (address.isLoopbackAddress()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("warning: listening on " + address.getHostAddress() + ", so other machines can"
+                + " reach this server; it has no authentication and computes for anyone who can. The default"
+                + " --host 127.0.0.1 keeps it to this machine.");
+    }
+
     @Override
     public Integer call() throws InterruptedException {
         if (port < 0 || port > 65535) {
@@ -64,12 +74,10 @@ public final class ServeCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (!address.isLoopbackAddress()) {
-            err.println("kobai serve: warning: listening on " + host + ", so other machines can reach this server;"
-                    + " it has no authentication and computes for anyone who can. Use the default --host 127.0.0.1"
-                    + " to keep it to this machine.");
+        warning(address).ifPresent(w -> {
+            err.println("kobai serve: " + w);
             err.flush();
-        }
+        });
         KobaiServer server = KobaiServer.start(new InetSocketAddress(address, port));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
