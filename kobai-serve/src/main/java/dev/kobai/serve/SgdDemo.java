@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * The lecture's "SGD as random sampling" figure: logistic regression telling the built-in digits 3
- * and 8 apart (65 weights with the bias, float64), after 20 full-batch gradient steps of lr 1 from
+ * and 8 apart (65 weights with the bias, float64), after 2 full-batch gradient steps of lr 1 from
  * zero. At that point the full gradient and {@link #SAMPLES} minibatch gradients of the requested
  * size (each drawn without replacement, seed 3 + size) are computed by backpropagation through
  * {@link Losses#bceWithLogits}, and projected onto the plane of the full gradient's direction and
@@ -63,7 +63,7 @@ final class SgdDemo {
             for (int i = 0; i < n; i++) {
                 everyone[i] = i;
             }
-            for (int k = 0; k < 20; k++) {
+            for (int k = 0; k < 2; k++) {
                 double[] g = gradient(weights, everyone);
                 for (int j = 0; j < weights.length; j++) {
                     weights[j] -= g[j];
@@ -82,12 +82,11 @@ final class SgdDemo {
                 r[j] -= along * u[j];
             }
             v = scale(r, 1 / norm(r));
-            // One scale for every batch size: that of single examples, so the clouds can be compared.
-            double widest = norm(full);
-            for (double[] g : draws(1)) {
-                widest = Math.max(widest, Math.hypot(dot(g, u), dot(g, v)));
-            }
-            radius = widest * 1.05;
+            // One scale for every batch size, that of single examples, so the clouds can be compared:
+            // wide enough for the full gradient and four in five of the single examples' gradients.
+            double[] spread = java.util.Arrays.stream(draws(1)).mapToDouble(g -> Math.hypot(dot(g, u), dot(g, v)))
+                    .sorted().toArray();
+            radius = Math.max(norm(full), spread[(int) (0.8 * (spread.length - 1))]) * 1.1;
         }
 
         /** The gradient of the mean cross-entropy over {@code rows} at {@code weights}, by autograd. */

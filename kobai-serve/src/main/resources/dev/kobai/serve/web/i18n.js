@@ -54,6 +54,8 @@ const KOBAI_TEXT = {
   'sgd.p': { en: 'The loss is a mean over the training set, $L(w) = \\frac1N \\sum_n \\ell_n(w)$, so the gradient of a random minibatch $B$, $\\frac1{|B|}\\sum_{n \\in B} \\nabla \\ell_n(w)$, is an unbiased estimate of the full gradient, with a variance that shrinks like $1/|B|$. The figure: logistic regression separating the digits 3 and 8 of Kobai\'s built-in data; each dot is one minibatch gradient, drawn in the plane of the full gradient (the black arrow, along the horizontal axis) and one fixed other direction.',
              ja: '損失は訓練データ全体の平均 $L(w) = \\frac1N \\sum_n \\ell_n(w)$ なので、ランダムなミニバッチ $B$ の勾配 $\\frac1{|B|}\\sum_{n \\in B} \\nabla \\ell_n(w)$ は全体の勾配の不偏推定量で、その分散は $1/|B|$ のように小さくなります。図: Kobai 内蔵の手書き数字の 3 と 8 を見分けるロジスティック回帰。各点が 1 つのミニバッチの勾配で、全体の勾配(黒い矢印、横軸方向)と固定したもう 1 方向の平面に描いています。' },
   'sgd.batch': { en: 'batch size', ja: 'バッチサイズ' },
+  'sgd.note': { en: 'B = {B}: {n} minibatches; their mean squared distance from the full gradient is {mse}, and B times it {scaled}: nearly constant while B is small beside the 357 examples (drawing without replacement lowers it for large B).',
+                ja: 'B = {B}: ミニバッチ {n} 個。全体の勾配からの二乗距離の平均は {mse}、その B 倍は {scaled} です。B が 357 個の例に比べて小さいうちはほぼ一定です(非復元抽出のため、B が大きいと小さくなります)。' },
 
   'mom.h': { en: '3. Momentum and Nesterov', ja: '3. モーメンタムとネステロフ' },
   'mom.p': { en: 'Momentum keeps a velocity that accumulates past gradients, $v \\leftarrow \\mu v - \\eta \\nabla L(w),\\ w \\leftarrow w + v$: along a consistent direction it speeds up to $\\eta/(1-\\mu)$ per unit gradient, across an oscillating one the gradients cancel. Nesterov\'s variant takes the gradient where the velocity is about to carry the weights, $\\nabla L(w + \\mu v)$, which damps the overshoot.',

@@ -49,11 +49,13 @@ const lecture = {
     }
     at('adam').after(buttons);
     const newton = at('newton');
-    for (const [surface, id] of [['long-valley', 'newton-quadratic'], ['saddle', 'newton-saddle']]) {
+    // Off the saddle's ridge by 0.2, so that the two methods part at the first step: Newton lands on
+    // the saddle point, saddle-free Newton doubles its distance from the ridge each step.
+    for (const [surface, id, start] of [['long-valley', 'newton-quadratic', null], ['saddle', 'newton-saddle', [-1.5, 0.2]]]) {
       const box = document.createElement('div');
       newton.append(box);
-      this.traceFigure(box, id, { surfaces: [surface], steps: 5, size: [420, 300],
-        sliders: [{ key: 'steps', label: 'fig.steps', min: 1, max: 20, value: 5, integer: true }],
+      this.traceFigure(box, id, { surfaces: [surface], steps: 4, size: [420, 300], start,
+        sliders: [{ key: 'steps', label: 'fig.steps', min: 1, max: 20, value: 4, integer: true }],
         runners: () => [{ label: 'Newton', spec: 'newton' }, { label: 'Saddle-free Newton', spec: 'newton:indefinite=saddle-free' }] });
     }
     this.naturalFigure(at('natural'));
@@ -141,7 +143,7 @@ const lecture = {
       const preset = this.presets[surfaceName];
       const surface = await this.surface(surfaceName, preset ? preset.domain : null);
       plot = new SurfacePlot(canvas, surface);
-      const from = start || (preset ? preset.start : surface.start);
+      const from = start || options.start || (preset ? preset.start : surface.start);
       const runners = options.runners(values);
       const steps = values.steps !== undefined ? values.steps : options.steps;
       const paths = runners.map(() => []);
@@ -212,16 +214,17 @@ const lecture = {
       }
       ctx.strokeStyle = '#000'; ctx.lineWidth = 2.5;
       ctx.beginPath(); ctx.moveTo(cx, cy); ctx.lineTo(cx + data.full[0] * scale, cy - data.full[1] * scale); ctx.stroke();
-      note.textContent = 'B = ' + data.batch + ': ' + data.samples.length + ' minibatches, mean squared distance to the full gradient '
-        + data.meanSquaredError.toPrecision(3) + ' (×B = ' + (data.meanSquaredError * data.batch).toPrecision(3) + ')';
+      note.textContent = kobaiI18n.t('sgd.note').replace('{B}', data.batch).replace('{n}', data.samples.length)
+        .replace('{mse}', data.meanSquaredError.toPrecision(3)).replace('{scaled}', (data.meanSquaredError * data.batch).toPrecision(3));
       Object.assign(figure, { batch: data.batch, samples: data.samples, done: true });
     };
+    document.addEventListener('kobai-lang', run);
     run();
   },
 
   // Gradient descent and natural gradient, each in two parametrisations, drawn in (w, b).
   naturalFigure(host) {
-    const panels = [['sgd', 'nat.gd', 2, 0.1, 8], ['natural', 'nat.ng', 0.25, 0.02, 0.6]];
+    const panels = [['sgd', 'nat.gd', 1, 0.1, 8], ['natural', 'nat.ng', 0.25, 0.02, 0.6]];
     for (const [method, title, value, min, max] of panels) {
       const box = document.createElement('div');
       const h = document.createElement('h3');

@@ -38,7 +38,11 @@ const race = {
     document.getElementById('pause').addEventListener('click', () => this.pause());
     document.getElementById('clear').addEventListener('click', () => { this.state.runners = []; this.changed(false); });
     document.getElementById('plot').addEventListener('click', (e) => this.clickStart(e));
-    document.addEventListener('kobai-lang', () => this.renderLegend());
+    document.addEventListener('kobai-lang', () => {
+      select.options[select.options.length - 1].text = kobaiI18n.t('race.custom');
+      this.renderLegend();
+      this.writeUrl();
+    });
     await this.loadSurface();
     if (this.state.runners.length) this.play();
   },
