@@ -107,7 +107,7 @@ public final class RacePresets {
     }
 
     /** Where two runs would share a label, each is labelled with its whole spec instead. */
-    static List<Entry> distinctLabels(List<Entry> entries) {
+    public static List<Entry> distinctLabels(List<Entry> entries) {
         List<Entry> out = new ArrayList<>();
         for (Entry e : entries) {
             long same = entries.stream().filter(x -> x.label().equals(e.label())).count();

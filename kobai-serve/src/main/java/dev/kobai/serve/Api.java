@@ -47,6 +47,7 @@ import java.util.Map;
  *       start, optimizer and steps, as the same shortest decimals (null for NaN and infinities).</li>
  *   <li>{@code GET /api/natural?method=sgd|natural&lr=X&steps=N}: {@link NaturalDemo}.</li>
  *   <li>{@code GET /api/sgd?batch=B}: {@link SgdDemo}.</li>
+ *   <li>{@code GET /api/train?...}: the training lab's server-sent events, {@link TrainLab}.</li>
  * </ul>
  */
 final class Api {
@@ -57,12 +58,21 @@ final class Api {
     static final int MAX_GRID = 300;
     static final int MAX_SECONDS = 20;
 
-    /** What a handler reads: the query parameters, and the body of a POST. */
-    record Request(Map<String, String> query, String body) {}
+    /**
+     * What a handler reads: the query parameters (the first of each name), every value of each
+     * name, and the body of a POST.
+     */
+    record Request(Map<String, String> query, Map<String, List<String>> multi, String body) {
+        List<String> all(String name) {
+            return multi.getOrDefault(name, List.of());
+        }
+    }
 
     interface Handler {
         void handle(Request request, Response response) throws IOException;
     }
+
+
 
     record Endpoint(String method, Handler handler) {}
 
@@ -74,6 +84,7 @@ final class Api {
         endpoints.put("race", new Endpoint("POST", this::race));
         endpoints.put("natural", new Endpoint("GET", (req, res) -> res.json(NaturalDemo.run(req.query()))));
         endpoints.put("sgd", new Endpoint("GET", (req, res) -> res.json(SgdDemo.run(req.query()))));
+        endpoints.put("train", new Endpoint("GET", (req, res) -> TrainLab.handle(req, res.exchange())));
     }
 
     Endpoint endpoint(String name) {
@@ -444,6 +455,10 @@ final class Api {
 
         Response(HttpExchange exchange) {
             this.exchange = exchange;
+        }
+
+        HttpExchange exchange() {
+            return exchange;
         }
 
         void json(JsonObject o) throws IOException {

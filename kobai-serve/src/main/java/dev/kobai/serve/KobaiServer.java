@@ -12,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
@@ -39,6 +40,8 @@ public final class KobaiServer implements AutoCloseable {
     /** Paths of the static files: letters, digits, '-', '_' and '.', no dot first in a segment. */
     private static final Pattern STATIC_PATH = Pattern.compile("(/[A-Za-z0-9_-][A-Za-z0-9._-]*)+");
     private static final String WEB = "/dev/kobai/serve/web";
+    /** Query parameters that may be repeated. */
+    private static final java.util.Set<String> REPEATABLE = java.util.Set.of("opt");
     private static final Map<String, String> TYPES = Map.of(
             "html", "text/html; charset=utf-8", "js", "text/javascript; charset=utf-8",
             "css", "text/css; charset=utf-8", "woff2", "font/woff2", "png", "image/png",
@@ -127,7 +130,10 @@ public final class KobaiServer implements AutoCloseable {
             throw new HttpError(404, "no API endpoint /api/" + name + "; there are " + String.join(", ", api.names()));
         }
         requireMethod(ex, endpoint.method());
-        Api.Request request = new Api.Request(query(ex), endpoint.method().equals("POST") ? body(ex) : null);
+        Map<String, List<String>> multi = query(ex);
+        Map<String, String> first = new java.util.LinkedHashMap<>();
+        multi.forEach((k, v) -> first.put(k, v.getFirst()));
+        Api.Request request = new Api.Request(first, multi, endpoint.method().equals("POST") ? body(ex) : null);
         boolean acquired;
         try {
             acquired = computations.tryAcquire(5, TimeUnit.SECONDS);
@@ -155,9 +161,10 @@ public final class KobaiServer implements AutoCloseable {
         throw new HttpError(405, "method " + ex.getRequestMethod() + " not allowed here; use " + String.join(" or ", methods));
     }
 
-    private static Map<String, String> query(HttpExchange ex) {
+    /** The query's parameters; only those the API repeats (opt) may be given more than once. */
+    private static Map<String, List<String>> query(HttpExchange ex) {
         String raw = ex.getRequestURI().getRawQuery();
-        Map<String, String> out = new java.util.LinkedHashMap<>();
+        Map<String, List<String>> out = new java.util.LinkedHashMap<>();
         if (raw == null || raw.isEmpty()) {
             return out;
         }
@@ -165,9 +172,11 @@ public final class KobaiServer implements AutoCloseable {
             int eq = part.indexOf('=');
             String key = decode(eq < 0 ? part : part.substring(0, eq));
             String value = eq < 0 ? "" : decode(part.substring(eq + 1));
-            if (out.putIfAbsent(key, value) != null) {
+            List<String> values = out.computeIfAbsent(key, k -> new java.util.ArrayList<>());
+            if (!values.isEmpty() && !REPEATABLE.contains(key)) {
                 throw HttpError.badRequest("query parameter '" + key + "' given twice");
             }
+            values.add(value);
         }
         return out;
     }

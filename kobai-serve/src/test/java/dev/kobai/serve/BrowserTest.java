@@ -266,6 +266,37 @@ class BrowserTest {
     }
 
     @Test
+    void theTrainingLabsCurvesGetOnePointPerEpochAndStopStops() throws Exception {
+        open("lab.html?data=digits&model=mlp:64-32-10&epochs=3&batch=32&seed=1"
+                + "&opt=SGD%3Dsgd:lr%3D0.1&opt=Momentum%3Dsgd:lr%3D0.05,momentum%3D0.9&opt=Adam%3Dadam:lr%3D0.003");
+        driver.findElement(By.id("train")).click();
+        // The accuracy curve grows one point per finished epoch, while training runs.
+        waitFor("window.kobaiLab.epochs.length === 3 && window.kobaiLab.epochs[0].length === 1");
+        waitFor("window.kobaiLab.done");
+        assertEquals(List.of(3L, 3L, 3L), js("return window.kobaiLab.epochs.map(e => e.length);"));
+        assertEquals(List.of(1L, 2L, 3L), js("return window.kobaiLab.epochs[2].map(e => e.epoch);"));
+        assertTrue((Long) js("return window.kobaiLab.batches[0].length;") > 3);
+        assertEquals("done", driver.findElement(By.id("status")).getText());
+        String legend = driver.findElement(By.id("legend")).getText();
+        assertTrue(legend.contains("Momentum") && legend.contains("epoch 3: "), legend);
+        assertTrue(driver.getCurrentUrl().contains("opt=Adam%3Dadam%3Alr%3D0.003"), driver.getCurrentUrl());
+        screenshot(driver.findElement(By.cssSelector("main section")), "serve-lab");
+        // A long run, stopped after its first events: the server stops too.
+        ((JavascriptExecutor) driver).executeScript("document.getElementById('epochs').value = 20;"
+                + "document.getElementById('batch').value = 8;");
+        driver.findElement(By.id("train")).click();
+        waitFor("window.kobaiLab.batches.length > 0 && window.kobaiLab.batches[0].length > 0");
+        driver.findElement(By.id("stop")).click();
+        assertEquals("stopped", driver.findElement(By.id("status")).getText());
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (TrainLab.running() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertFalse(TrainLab.running(), "the server went on training after Stop");
+        assertTrue(((Long) js("return window.kobaiLab.epochs[0].length;")) < 20);
+    }
+
+    @Test
     void everyEquationIsTypesetByKatexFromTheJar() {
         open("lecture.html");
         waitFor("window.kobaiFigures.gd && window.kobaiFigures.gd.done");

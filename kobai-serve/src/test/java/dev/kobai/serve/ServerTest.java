@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.kobai.cli.Kobai;
@@ -22,15 +21,19 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The server over real HTTP on 127.0.0.1 (an ephemeral port): the API, its limits, and bad requests. */
 class ServerTest {
@@ -345,7 +348,106 @@ class ServerTest {
         assertEquals(URI.create("http://127.0.0.1:" + port + "/"), server.uri());
     }
 
-    static JsonElement parse(String s) {
-        return JsonParser.parseString(s);
+    /** The events of a stream, as (name, data) pairs. */
+    static List<Map.Entry<String, JsonObject>> events(String body) {
+        List<Map.Entry<String, JsonObject>> out = new ArrayList<>();
+        for (String block : body.split("\n\n")) {
+            String name = null;
+            JsonObject data = null;
+            for (String line : block.split("\n")) {
+                if (line.startsWith("event: ")) {
+                    name = line.substring(7);
+                } else if (line.startsWith("data: ")) {
+                    data = JsonParser.parseString(line.substring(6)).getAsJsonObject();
+                }
+            }
+            if (name != null) {
+                out.add(Map.entry(name, data));
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void theTrainingLabStreamsOneEpochEventPerEpochWithKobaiComparesNumbers(@TempDir Path dir) throws Exception {
+        Reply reply = get("api/train?data=digits&model=mlp:64-32-10&epochs=2&batch=64&seed=3"
+                + "&opt=SGD%3Dsgd:lr%3D0.1&opt=Adam%3Dadam:lr%3D0.003");
+        assertEquals(200, reply.status(), reply.body());
+        assertTrue(reply.contentType().startsWith("text/event-stream"), reply.contentType());
+        List<Map.Entry<String, JsonObject>> events = events(reply.body());
+        assertEquals("start", events.getFirst().getKey());
+        assertEquals("done", events.getLast().getKey());
+        int perEpoch = events.getFirst().getValue().get("batchesPerEpoch").getAsInt();
+        List<JsonObject> epochs = events.stream().filter(e -> e.getKey().equals("epoch")).map(Map.Entry::getValue).toList();
+        assertEquals(4, epochs.size());
+        long batches = events.stream().filter(e -> e.getKey().equals("batch")).count();
+        assertEquals(2 * 2 * (perEpoch / 5 + (perEpoch % 5 == 0 ? 0 : 1)), batches);
+        // kobai compare with the same settings: the same numbers, run for run and epoch for epoch.
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        assertEquals(0, Kobai.execute(new String[] {"compare", "--data", "digits", "--model", "mlp:64-32-10",
+            "--epochs", "2", "--batch-size", "64", "--seed", "3", "--optimizer", "SGD=sgd:lr=0.1",
+            "--optimizer", "Adam=adam:lr=0.003", "--out", dir.toString()}, new PrintWriter(out), new PrintWriter(err)),
+                err.toString());
+        List<JsonObject> compared = Files.readAllLines(dir.resolve("metrics.jsonl")).stream()
+                .map(l -> JsonParser.parseString(l).getAsJsonObject()).filter(o -> o.has("epoch")).toList();
+        assertEquals(4, compared.size());
+        for (int i = 0; i < 4; i++) {
+            JsonObject ours = epochs.get(i);
+            JsonObject theirs = compared.get(i);
+            assertEquals(i / 2, ours.get("run").getAsInt());
+            assertEquals(theirs.get("epoch").getAsInt(), ours.get("epoch").getAsInt());
+            for (String key : List.of("train_loss", "test_loss", "test_accuracy")) {
+                assertEquals(theirs.get(key).getAsDouble(), ours.get(key).getAsDouble(), 0, key + " of epoch " + i);
+            }
+        }
+    }
+
+    @Test
+    void theTrainingLabRefusesWhatItCannotOrMayNotDo() throws Exception {
+        record Case(String query, String says) {}
+        for (Case c : List.of(
+                new Case("data=/etc/passwd&opt=sgd:lr%3D0.1", "data must be digits or fashion-mnist"),
+                new Case("data=csv:/etc/passwd&opt=sgd:lr%3D0.1", "data must be digits or fashion-mnist"),
+                new Case("opt=sgd:lr%3D-1", "opt 'sgd:lr=-1': Invalid learning rate"),
+                new Case("opt=nope", "opt 'nope'"),
+                new Case("", "give 1 to 6 optimizers"),
+                new Case("epochs=1000&opt=sgd:lr%3D0.1", "epochs must be between 1 and 20"),
+                new Case("model=mlp:64-99999-99999-10&opt=sgd:lr%3D0.1", "99999"),
+                new Case("model=mlp:10-10&opt=sgd:lr%3D0.1", "mlp"),
+                new Case("opt=a%3Dsgd:lr%3D0.1".repeat(1) + "&opt=sgd:lr%3D0.1".repeat(6), "give 1 to 6"))) {
+            Reply r = get("api/train?" + c.query());
+            assertEquals(400, r.status(), c.query() + ": " + r.body());
+            String error = r.json().get("error").getAsString();
+            assertTrue(error.contains(c.says()), c.query() + ": " + error);
+        }
+        assertFalse(TrainLab.running());
+    }
+
+    /** The page's Stop closes the stream; the training stops at its next minibatch. */
+    @Test
+    void aTrainingWhoseClientLeavesStops() throws Exception {
+        long started = System.nanoTime();
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.uri().getPort())) {
+            socket.getOutputStream().write(("GET /api/train?epochs=20&batch=8&opt=sgd:lr%3D0.01&opt=adam&opt=adagrad"
+                    + "&opt=rmsprop&opt=adadelta&opt=nadam HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals("HTTP/1.1 200 OK", in.readLine());
+            for (String line; (line = in.readLine()) != null; ) {
+                if (line.equals("event: batch")) {
+                    break;
+                }
+            }
+            assertTrue(TrainLab.running());
+        }
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (TrainLab.running() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertFalse(TrainLab.running(), "the training went on after its client left");
+        // 6 optimizers x 20 epochs of 180 steps would take far longer than this.
+        assertTrue((System.nanoTime() - started) / 1e9 < 8, (System.nanoTime() - started) / 1e9 + " s");
+        assertEquals(200, get("api/surfaces").status());
     }
 }
