@@ -244,7 +244,7 @@ public final class Kobai implements Runnable {
     }
 
     /** Reads the version Maven wrote into the jar at build time. */
-    static final class Version implements CommandLine.IVersionProvider {
+    public static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
             return new String[] {

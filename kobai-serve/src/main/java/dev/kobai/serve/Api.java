@@ -131,6 +131,13 @@ final class Api {
         limits.addProperty("grid", MAX_GRID);
         limits.addProperty("seconds", MAX_SECONDS);
         o.add("limits", limits);
+        // The training lab offers Fashion-MNIST only where Debian's copy is installed.
+        JsonArray data = new JsonArray();
+        data.add("digits");
+        if (java.nio.file.Files.isDirectory(dev.kobai.data.Datasets.FASHION_MNIST_DIR)) {
+            data.add("fashion-mnist");
+        }
+        o.add("data", data);
         res.json(o);
     }
 

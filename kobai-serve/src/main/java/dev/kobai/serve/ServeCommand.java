@@ -14,14 +14,16 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code kobai serve}: the lecture and the race playground at http://127.0.0.1:8080/ until stopped.
+ * {@code kobai serve}: the lecture, the race playground and the training lab at
+ * http://127.0.0.1:8080/ until stopped.
  * Only this machine can reach it unless {@code --host} names another address, which is warned
  * about: the server has no authentication, and anyone who reaches it can make it compute.
  */
 @Command(
         name = "serve",
         mixinStandardHelpOptions = true,
-        description = "Serve the lecture and the race playground as a local web application.",
+        versionProvider = dev.kobai.cli.Kobai.Version.class,
+        description = "Serve the lecture, the race playground and the training lab as a local web application.",
         footer = {
             "",
             "Prints the URL to open and runs until stopped (Ctrl-C); opens nothing.",
@@ -84,7 +86,8 @@ public final class ServeCommand implements Callable<Integer> {
             server.close();
             stopped.countDown();
         }));
-        out.println("Kobai is serving the lecture and the race playground at " + server.uri() + " (Ctrl-C stops it)");
+        out.println("Kobai is serving the lecture, the race playground and the training lab at " + server.uri()
+                + " (Ctrl-C stops it)");
         out.flush();
         stopped.await();
         return 0;

@@ -211,6 +211,23 @@ class BrowserTest {
     }
 
     @Test
+    void aLectureFigureTakesATypedSurface() {
+        open("lecture.html");
+        waitFor("window.kobaiFigures.momentum && window.kobaiFigures.momentum.done");
+        new org.openqa.selenium.support.ui.Select(driver.findElement(By.cssSelector("[data-figure=momentum] select")))
+                .selectByValue("expr");
+        waitFor("window.kobaiFigures.momentum.done && window.kobaiFigures.momentum.surface.startsWith('expr:')");
+        assertEquals("expr:x^2 + 10*y^2 + sin(3*x)", js("return window.kobaiFigures.momentum.surface;"));
+        String spec = (String) js("return window.kobaiFigures.momentum.specs[1];");
+        List<double[]> expected = ServerTest.trace("expr:x^2 + 10*y^2 + sin(3*x)", "-1.5,1.5", spec, 150);
+        @SuppressWarnings("unchecked")
+        List<List<Number>> path = (List<List<Number>>) js("return window.kobaiFigures.momentum.paths[1];");
+        assertEquals(151, path.size());
+        assertEquals(expected.getLast()[0], path.getLast().get(0).doubleValue(), 0);
+        assertEquals(expected.getLast()[1], path.getLast().get(1).doubleValue(), 0);
+    }
+
+    @Test
     void theLecturesConstantsButtonRunsAdamWithThem() {
         open("lecture.html");
         waitFor("window.kobaiFigures.adam && window.kobaiFigures.adam.done");

@@ -8,8 +8,11 @@ window.kobaiLab = { start: null, batches: [], epochs: [], done: false, stopped: 
 const lab = {
   abort: null,
 
-  init() {
+  async init() {
     kobaiI18n.init();
+    const info = await kobaiApi.get('api/surfaces');
+    const select = document.getElementById('data');
+    for (const option of [...select.options]) if (!info.data.includes(option.value)) option.remove();
     const q = new URLSearchParams(location.search);
     for (const id of ['data', 'model', 'epochs', 'batch', 'seed']) {
       if (q.has(id)) document.getElementById(id).value = q.get(id);
@@ -165,4 +168,4 @@ function chart(canvas, [x0, x1], [y0, y1], series) {
   }
 }
 
-lab.init();
+lab.init().catch((e) => { document.getElementById('error').textContent = e.message; });

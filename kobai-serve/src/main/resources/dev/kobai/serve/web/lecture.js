@@ -125,12 +125,24 @@ const lecture = {
     const figure = { specs: [], paths: [], done: false, redraws: 0 };
     window.kobaiFigures[id] = figure;
     if (options.surfaces.length > 1) {
+      // The lecture's surfaces, or one typed as a formula in x and y (expr:).
       const label = document.createElement('label');
       label.dataset.i18n = 'fig.surface'; label.textContent = kobaiI18n.t('fig.surface');
       const select = document.createElement('select');
       for (const s of options.surfaces) select.add(new Option(s, s));
-      select.addEventListener('change', () => { surfaceName = select.value; start = null; schedule(); });
-      controls.append(label, select, document.createElement('span'));
+      select.add(new Option('expr:', 'expr'));
+      const formula = document.createElement('input');
+      formula.type = 'text'; formula.value = 'x^2 + 10*y^2 + sin(3*x)'; formula.hidden = true;
+      formula.className = 'spec';
+      const chosen = () => (select.value === 'expr' ? 'expr:' + formula.value.trim() : select.value);
+      select.addEventListener('change', () => {
+        formula.hidden = select.value !== 'expr';
+        surfaceName = chosen(); start = null; schedule();
+      });
+      formula.addEventListener('change', () => { surfaceName = chosen(); start = null; schedule(); });
+      const pick = document.createElement('span');
+      pick.append(select, ' ', formula);
+      controls.append(label, pick, document.createElement('span'));
     }
     const setters = {};
     for (const s of options.sliders) {
@@ -141,7 +153,14 @@ const lecture = {
       if (abort) abort.abort();
       abort = new AbortController();
       const preset = this.presets[surfaceName];
-      const surface = await this.surface(surfaceName, preset ? preset.domain : null);
+      let surface;
+      try {
+        surface = await this.surface(surfaceName, preset ? preset.domain : null);
+      } catch (e) {
+        this.surfaceCache.delete(surfaceName + '|' + (preset ? preset.domain : null));
+        error.textContent = e.message;
+        return;
+      }
       plot = new SurfacePlot(canvas, surface);
       const from = start || options.start || (preset ? preset.start : surface.start);
       const runners = options.runners(values);
