@@ -111,14 +111,7 @@ final class Api {
             j.add("start", point(p.start()));
             j.add("domain", domain(p.domain()));
             j.addProperty("steps", p.steps());
-            JsonArray runners = new JsonArray();
-            for (RacePresets.Entry e : p.runners()) {
-                JsonObject r = new JsonObject();
-                r.addProperty("label", e.label());
-                r.addProperty("spec", e.spec());
-                runners.add(r);
-            }
-            j.add("runners", runners);
+            j.add("runners", entries(p.runners()));
             j.addProperty("caption", p.caption());
             presets.add(j);
         }
@@ -209,14 +202,7 @@ final class Api {
         head.add("start", point(from));
         head.addProperty("steps", steps);
         head.addProperty("dtype", dtype.toString());
-        JsonArray list = new JsonArray();
-        for (RacePresets.Entry e : runners) {
-            JsonObject r = new JsonObject();
-            r.addProperty("label", e.label());
-            r.addProperty("spec", e.spec());
-            list.add(r);
-        }
-        head.add("runners", list);
+        head.add("runners", entries(runners));
         res.startLines();
         res.line(head.toString());
         long deadline = deadline();
@@ -300,6 +286,18 @@ final class Api {
         double m = s.minimumValue();
         o.add("minimumValue", Double.isFinite(m) ? new com.google.gson.JsonPrimitive(m) : com.google.gson.JsonNull.INSTANCE);
         return o;
+    }
+
+    /** Optimizers as [{"label", "spec"}], as races and trainings list them. */
+    static JsonArray entries(List<RacePresets.Entry> entries) {
+        JsonArray list = new JsonArray();
+        for (RacePresets.Entry e : entries) {
+            JsonObject r = new JsonObject();
+            r.addProperty("label", e.label());
+            r.addProperty("spec", e.spec());
+            list.add(r);
+        }
+        return list;
     }
 
     private static JsonArray point(Point p) {

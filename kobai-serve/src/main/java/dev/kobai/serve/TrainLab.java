@@ -1,6 +1,5 @@
 package dev.kobai.serve;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
@@ -123,14 +122,7 @@ final class TrainLab {
         try (OutputStream out = exchange.getResponseBody()) {
             Events events = new Events(out);
             JsonObject start = new JsonObject();
-            JsonArray list = new JsonArray();
-            for (RacePresets.Entry e : runs) {
-                JsonObject r = new JsonObject();
-                r.addProperty("label", e.label());
-                r.addProperty("spec", e.spec());
-                list.add(r);
-            }
-            start.add("runs", list);
+            start.add("runs", Api.entries(runs));
             TrainSettings first = settings.getFirst();
             start.addProperty("data", first.data());
             start.addProperty("model", first.model());
