@@ -34,6 +34,8 @@ import java.util.regex.Pattern;
 public final class KobaiServer implements AutoCloseable {
     /** The largest request body read, in bytes. */
     static final int MAX_BODY = 64 * 1024;
+    /** The largest refused body read to its end before the refusal is sent. */
+    private static final long DRAINED = 4L << 20;
     /** How many API computations run at once; more wait for a turn. */
     static final int MAX_COMPUTATIONS = Math.max(2, 2 * Runtime.getRuntime().availableProcessors());
 
@@ -189,16 +191,25 @@ public final class KobaiServer implements AutoCloseable {
         }
     }
 
-    /** The request body as UTF-8, at most {@link #MAX_BODY} bytes (413 beyond, read no further). */
+    /**
+     * The request body as UTF-8, at most {@link #MAX_BODY} bytes: a longer one is a 413, read
+     * (and dropped) up to {@link #DRAINED} bytes so that the client, still sending, reads the
+     * answer rather than a reset connection; past that the connection is simply closed.
+     */
     private static String body(HttpExchange ex) throws IOException {
         String length = ex.getRequestHeaders().getFirst("Content-Length");
         if (length != null) {
+            long declared;
             try {
-                if (Long.parseLong(length.trim()) > MAX_BODY) {
-                    throw new HttpError(413, "request body of " + length.trim() + " bytes; at most " + MAX_BODY);
-                }
+                declared = Long.parseLong(length.trim());
             } catch (NumberFormatException e) {
                 throw HttpError.badRequest("malformed Content-Length '" + length + "'");
+            }
+            if (declared > MAX_BODY) {
+                if (declared <= DRAINED) {
+                    ex.getRequestBody().skip(declared);
+                }
+                throw new HttpError(413, "request body of " + declared + " bytes; at most " + MAX_BODY);
             }
         }
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
@@ -232,6 +243,9 @@ public final class KobaiServer implements AutoCloseable {
         ex.getResponseHeaders().set("Content-Type", TYPES.getOrDefault(ext, "application/octet-stream"));
         ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
         ex.getResponseHeaders().set("Cache-Control", "no-cache");
+        // The pages may load and call nothing but this server (KaTeX's typeset math carries inline styles).
+        ex.getResponseHeaders().set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline';"
+                + " img-src 'self' data:; frame-ancestors 'none'");
         if (ex.getRequestMethod().equals("HEAD")) {
             ex.sendResponseHeaders(200, -1);
             return;

@@ -276,16 +276,21 @@ class ServerTest {
         assertEquals(200, index.status());
         assertTrue(index.contentType().startsWith("text/html"), index.contentType());
         assertTrue(index.body().contains("lecture.html"), index.body());
-        for (String page : List.of("lecture.html", "race.html", "app.css", "plot.js", "i18n.js", "race.js", "lecture.js",
+        for (String page : List.of("lecture.html", "race.html", "lab.html", "app.css", "plot.js", "i18n.js", "home.js",
+                "race.js", "lecture.js", "lab.js",
                 "katex/katex.min.js", "katex/katex.min.css", "katex/fonts/KaTeX_Main-Regular.woff2")) {
             Reply r = get(page);
             assertEquals(200, r.status(), page);
             assertFalse(r.body().isEmpty(), page);
         }
-        // No page refers to anything but its own server: it works offline.
-        for (String page : List.of("index.html", "lecture.html", "race.html")) {
-            String html = get(page).body();
-            assertFalse(html.contains("http://") || html.contains("https://") || html.contains("//cdn"), page);
+        // No page refers to anything but its own server: it works offline, and the browser is told
+        // to load nothing from elsewhere.
+        for (String page : List.of("index.html", "lecture.html", "race.html", "lab.html")) {
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(server.uri().resolve(page)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertFalse(r.body().contains("http://") || r.body().contains("https://") || r.body().contains("//cdn"), page);
+            assertTrue(r.headers().firstValue("Content-Security-Policy").orElse("").startsWith("default-src 'self';"),
+                    page);
         }
     }
 
