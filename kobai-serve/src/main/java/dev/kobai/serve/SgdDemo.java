@@ -16,7 +16,8 @@ import java.util.Map;
  * zero. At that point the full gradient and {@link #SAMPLES} minibatch gradients of the requested
  * size (each drawn without replacement, seed 3 + size) are computed by backpropagation through
  * {@link Losses#bceWithLogits}, and projected onto the plane of the full gradient's direction and
- * one fixed other direction (seed 2, made orthogonal to it). The mean squared distance of a
+ * the direction across it in which single examples' gradients vary most (the top principal
+ * direction of their deviations, from 60 of them). The mean squared distance of a
  * minibatch gradient from the full one, over all 65 coordinates, falls as about 1/B.
  */
 final class SgdDemo {
@@ -72,16 +73,41 @@ final class SgdDemo {
             w = Tensor.fromArray(weights, d + 1, 1);
             full = gradient(weights, everyone);
             u = scale(full, 1 / norm(full));
+            // The second axis: where single examples' gradients vary most across the full gradient's
+            // direction (the top principal direction of their deviations, by power iteration).
+            double[][] singles = draws(1);
+            double[][] deviations = new double[singles.length][];
+            for (int i = 0; i < singles.length; i++) {
+                double[] dev = singles[i].clone();
+                for (int j = 0; j < dev.length; j++) {
+                    dev[j] -= full[j];
+                }
+                double along = dot(dev, u);
+                for (int j = 0; j < dev.length; j++) {
+                    dev[j] -= along * u[j];
+                }
+                deviations[i] = dev;
+            }
             Rng rng = new Rng(2);
             double[] r = new double[d + 1];
             for (int j = 0; j < r.length; j++) {
                 r[j] = rng.nextGaussian();
             }
-            double along = dot(r, u);
-            for (int j = 0; j < r.length; j++) {
-                r[j] -= along * u[j];
+            for (int iteration = 0; iteration < 100; iteration++) {
+                double[] next = new double[r.length];
+                for (double[] dev : deviations) {
+                    double c = dot(dev, r);
+                    for (int j = 0; j < next.length; j++) {
+                        next[j] += c * dev[j];
+                    }
+                }
+                double along = dot(next, u);
+                for (int j = 0; j < next.length; j++) {
+                    next[j] -= along * u[j];
+                }
+                r = scale(next, 1 / norm(next));
             }
-            v = scale(r, 1 / norm(r));
+            v = r;
             // One scale for every batch size, that of single examples, so the clouds can be compared:
             // wide enough for the full gradient and four in five of the single examples' gradients.
             double[] spread = java.util.Arrays.stream(draws(1)).mapToDouble(g -> Math.hypot(dot(g, u), dot(g, v)))

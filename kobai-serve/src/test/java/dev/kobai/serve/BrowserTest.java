@@ -110,6 +110,20 @@ class BrowserTest {
     }
 
     @Test
+    void theHomePageLeadsToTheThreePagesInTheChosenLanguage() {
+        open("?lang=ja");
+        assertEquals("最適化の講義をブラウザで動かす", driver.findElement(By.cssSelector("h1")).getText());
+        for (String id : List.of("to-lecture", "to-race", "to-lab")) {
+            assertTrue(driver.findElement(By.id(id)).isDisplayed(), id);
+        }
+        driver.findElement(By.id("to-lab")).click();
+        waitFor("document.querySelector('h1').textContent === '学習ラボ'");
+        assertEquals("ja", js("return document.documentElement.lang;"));
+        driver.findElement(By.id("lang")).click();
+        assertEquals("Training lab", driver.findElement(By.cssSelector("h1")).getText());
+    }
+
+    @Test
     void thePlaygroundDrawsExactlyWhatKobaiTracePrints() throws Exception {
         String[] specs = {"Momentum=sgd:lr=0.001,momentum=0.9", "adam:lr=0.05", "newton"};
         StringBuilder url = new StringBuilder("race.html?surface=rosenbrock&start=-1.2,1&steps=80&speed=2000");

@@ -71,8 +71,8 @@ const KOBAI_TEXT = {
             ja: '勾配降下法は重みを勾配の逆向きに少しずつ動かします: $w \\leftarrow w - \\eta \\nabla L(w)$。すべては学習率 $\\eta$ で決まります。小さすぎると進みが遅く、大きすぎると谷を横切って振動し、発散します。この細長い谷 $L = \\tfrac12(x^2 + 100y^2)$ では谷を横切る方向の曲率が 100 なので、安定なのは $\\eta < 2/100 = 0.02$ のときだけです。' },
 
   'sgd.h': { en: '2. Stochastic gradient descent: the gradient as random sampling', ja: '2. 確率的勾配降下法: 勾配をランダムに標本化する' },
-  'sgd.p': { en: 'The loss is a mean over the training set, $L(w) = \\frac1N \\sum_n \\ell_n(w)$, so the gradient of a random minibatch $B$, $\\frac1{|B|}\\sum_{n \\in B} \\nabla \\ell_n(w)$, is an unbiased estimate of the full gradient, with a variance that shrinks like $1/|B|$. The figure: logistic regression separating the digits 3 and 8 of Kobai\'s built-in data; each dot is one minibatch gradient, drawn in the plane of the full gradient (the black arrow, along the horizontal axis) and one fixed other direction.',
-             ja: '損失は訓練データ全体の平均 $L(w) = \\frac1N \\sum_n \\ell_n(w)$ なので、ランダムなミニバッチ $B$ の勾配 $\\frac1{|B|}\\sum_{n \\in B} \\nabla \\ell_n(w)$ は全体の勾配の不偏推定量で、その分散は $1/|B|$ のように小さくなります。図: Kobai 内蔵の手書き数字の 3 と 8 を見分けるロジスティック回帰。各点が 1 つのミニバッチの勾配で、全体の勾配(黒い矢印、横軸方向)と固定したもう 1 方向の平面に描いています。' },
+  'sgd.p': { en: 'The loss is a mean over the training set, $L(w) = \\frac1N \\sum_n \\ell_n(w)$, so the gradient of a random minibatch $B$, $\\frac1{|B|}\\sum_{n \\in B} \\nabla \\ell_n(w)$, is an unbiased estimate of the full gradient, with a variance that shrinks like $1/|B|$. The figure: logistic regression separating the digits 3 and 8 of Kobai\'s built-in data; each dot is one minibatch gradient, drawn in the plane of the full gradient (the black arrow, along the horizontal axis) and the direction across it in which single examples\' gradients vary most.',
+             ja: '損失は訓練データ全体の平均 $L(w) = \\frac1N \\sum_n \\ell_n(w)$ なので、ランダムなミニバッチ $B$ の勾配 $\\frac1{|B|}\\sum_{n \\in B} \\nabla \\ell_n(w)$ は全体の勾配の不偏推定量で、その分散は $1/|B|$ のように小さくなります。図: Kobai 内蔵の手書き数字の 3 と 8 を見分けるロジスティック回帰。各点が 1 つのミニバッチの勾配で、全体の勾配(黒い矢印、横軸方向)と、それに直交して 1 例ごとの勾配が最も大きくばらつく方向の平面に描いています。' },
   'sgd.batch': { en: 'batch size', ja: 'バッチサイズ' },
   'sgd.note': { en: 'B = {B}: {n} minibatches; their mean squared distance from the full gradient is {mse}, and B times it {scaled}: nearly constant while B is small beside the 357 examples (drawing without replacement lowers it for large B).',
                 ja: 'B = {B}: ミニバッチ {n} 個。全体の勾配からの二乗距離の平均は {mse}、その B 倍は {scaled} です。B が 357 個の例に比べて小さいうちはほぼ一定です(非復元抽出のため、B が大きいと小さくなります)。' },
@@ -94,6 +94,8 @@ const KOBAI_TEXT = {
                   ja: 'Adadelta (Zeiler 2012) は Adagrad の増え続ける和を移動平均に替え、勾配の二乗と更新量の二乗の 2 つの移動平均の比を使います: $E[g^2] \\leftarrow \\rho E[g^2] + (1-\\rho) g^2,\\ \\Delta w = -\\frac{\\sqrt{E[\\Delta w^2] + \\epsilon}}{\\sqrt{E[g^2] + \\epsilon}} g,\\ E[\\Delta w^2] \\leftarrow \\rho E[\\Delta w^2] + (1-\\rho) \\Delta w^2$。更新量が重みと同じ単位になるので、論文には学習率がありません(PyTorch は lr を掛けます。既定値 1.0)。' },
   'adadelta.err': { en: '<b>Erratum.</b> The lecture\'s "Adadelta", $E[g^2] \\leftarrow \\gamma E[g^2] + (1-\\gamma) g;\\ \\Delta w = -\\frac{\\alpha}{\\sqrt{E[g^2] + \\epsilon}} g$, is RMSprop: it keeps one average and a learning rate, and has no average of squared updates, which is what makes Adadelta Adadelta. Its average also adds $g$ where $g^2$ is meant.',
                     ja: '<b>訂正.</b> 講義の「Adadelta」$E[g^2] \\leftarrow \\gamma E[g^2] + (1-\\gamma) g;\\ \\Delta w = -\\frac{\\alpha}{\\sqrt{E[g^2] + \\epsilon}} g$ は RMSprop です。移動平均 1 つと学習率だけで、Adadelta の本質である更新量の二乗の移動平均がありません。また平均に $g^2$ ではなく $g$ を足しています。' },
+
+  'adadelta.lecturerule': { en: 'RMSprop (the lecture\'s "Adadelta")', ja: 'RMSprop (講義の「Adadelta」)' },
 
   'rms.h': { en: '6. RMSprop', ja: '6. RMSprop' },
   'rms.p': { en: 'RMSprop (Tieleman and Hinton 2012) divides by the root of a running average of squared gradients, so the steps no longer shrink for ever: $v \\leftarrow \\alpha v + (1-\\alpha) g^2,\\ w \\leftarrow w - \\frac{\\eta}{\\sqrt{v} + \\epsilon} g$.',
@@ -179,25 +181,27 @@ const kobaiI18n = {
     if (lang !== 'en' && lang !== 'ja') {
       try { lang = localStorage.getItem('kobai.lang'); } catch (e) { lang = null; }
     }
-    this.lang = lang === 'ja' ? 'ja' : 'en';
     const button = document.getElementById('lang');
     if (button) button.addEventListener('click', () => this.set(this.lang === 'en' ? 'ja' : 'en'));
-    this.apply(document);
+    this.set(lang === 'ja' ? 'ja' : 'en', true);
   },
 
-  set(lang) {
+  // Shows the page in lang, keeps the choice (storage, this address, the links to the other pages)
+  // and, unless quiet, tells the page's scripts to redraw what they wrote.
+  set(lang, quiet) {
     this.lang = lang;
     try { localStorage.setItem('kobai.lang', lang); } catch (e) { /* private mode: the URL still has it */ }
     const url = new URL(location.href);
     url.searchParams.set('lang', lang);
     history.replaceState(null, '', url);
     this.apply(document);
-    for (const a of document.querySelectorAll('header a[href]')) {
+    for (const a of document.querySelectorAll('a[href]')) {
       const target = new URL(a.getAttribute('href'), location.href);
+      if (target.origin !== location.origin) continue;
       target.searchParams.set('lang', lang);
       a.setAttribute('href', target.pathname.replace(/^.*\//, '') + target.search);
     }
-    document.dispatchEvent(new CustomEvent('kobai-lang'));
+    if (!quiet) document.dispatchEvent(new CustomEvent('kobai-lang'));
   },
 
   t(key) {

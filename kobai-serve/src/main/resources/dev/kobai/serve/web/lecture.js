@@ -31,7 +31,7 @@ const lecture = {
       sliders: [lr(0.1, 30, 10), { key: 'rho', label: 'ρ', min: 0.5, max: 0.99, value: 0.9 }],
       runners: (v) => [
         { label: 'Adadelta', spec: 'adadelta:lr=' + fmt(v.lr) + ',rho=' + fmt(v.rho) },
-        { label: 'RMSprop (the lecture\'s "Adadelta")', spec: 'rmsprop:lr=0.02,alpha=' + fmt(v.rho) }] });
+        { label: kobaiI18n.t('adadelta.lecturerule'), spec: 'rmsprop:lr=0.02,alpha=' + fmt(v.rho) }] });
     this.traceFigure(at('rmsprop'), 'rmsprop', { surfaces: ['beale', 'long-valley', 'saddle'], steps: 250,
       sliders: [lr(0.001, 0.3, 0.02), { key: 'alpha', label: 'α', min: 0.5, max: 0.999, value: 0.99 }],
       runners: (v) => [{ label: 'RMSprop', spec: 'rmsprop:lr=' + fmt(v.lr) + ',alpha=' + fmt(v.alpha) }] });
