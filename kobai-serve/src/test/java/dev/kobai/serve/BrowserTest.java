@@ -312,9 +312,11 @@ class BrowserTest {
         assertTrue(legend.contains("Momentum") && legend.contains("epoch 3: "), legend);
         assertTrue(driver.getCurrentUrl().contains("opt=Adam%3Dadam%3Alr%3D0.003"), driver.getCurrentUrl());
         screenshot(driver.findElement(By.cssSelector("main section")), "serve-lab");
-        // A long run, stopped after its first events: the server stops too.
+        // A long run (3 optimizers x 20 epochs of 1437 steps on a wider network: half a minute or
+        // more), stopped after its first events: the server stops too, long before it would end.
         ((JavascriptExecutor) driver).executeScript("document.getElementById('epochs').value = 20;"
-                + "document.getElementById('batch').value = 8;");
+                + "document.getElementById('batch').value = 1;"
+                + "document.getElementById('model').value = 'mlp:64-256-256-10';");
         driver.findElement(By.id("train")).click();
         waitFor("window.kobaiLab.batches.length > 0 && window.kobaiLab.batches[0].length > 0");
         driver.findElement(By.id("stop")).click();
@@ -324,7 +326,8 @@ class BrowserTest {
             Thread.sleep(20);
         }
         assertFalse(TrainLab.running(), "the server went on training after Stop");
-        assertTrue(((Long) js("return window.kobaiLab.epochs[0].length;")) < 20);
+        assertTrue((Long) js("return window.kobaiLab.epochs.flat().length;") < 60);
+        assertEquals(Boolean.FALSE, js("return window.kobaiLab.done;"));
     }
 
     @Test
