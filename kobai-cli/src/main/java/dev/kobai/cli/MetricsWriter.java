@@ -85,6 +85,15 @@ public final class MetricsWriter implements TrainingListener, Closeable {
 
     /** Writes the closing summary line of a run that went through {@code epochs}. */
     public void writeSummary(TrainSettings settings, List<EpochMetrics> epochs, double totalSeconds) {
+        writeSummary(settings, epochs, totalSeconds, null, java.util.Map.of());
+    }
+
+    /**
+     * As above, for a run whose gradients came from {@code engine} (its description; null for the
+     * plain trainer): a "gradients" object names it and holds its {@code timings}.
+     */
+    public void writeSummary(TrainSettings settings, List<EpochMetrics> epochs, double totalSeconds, String engine,
+                             java.util.Map<String, Number> timings) {
         JsonObject o = new JsonObject();
         o.addProperty("summary", true);
         o.addProperty("data", settings.data());
@@ -102,6 +111,18 @@ public final class MetricsWriter implements TrainingListener, Closeable {
         if (settings.skipNonFinite()) {
             o.addProperty("skip_nonfinite", true);
             o.addProperty("skipped_steps", epochs.stream().mapToLong(EpochMetrics::skippedSteps).sum());
+        }
+        if (engine != null) {
+            JsonObject g = new JsonObject();
+            g.addProperty("engine", engine);
+            timings.forEach((k, v) -> {
+                if (v instanceof Double d) {
+                    number(g, k, d);
+                } else {
+                    g.addProperty(k, v);
+                }
+            });
+            o.add("gradients", g);
         }
         writeLine(o);
     }

@@ -1,6 +1,7 @@
 package dev.kobai.cli;
 
 import dev.kobai.UsageException;
+import dev.kobai.nn.LayerSpec;
 import dev.kobai.nn.ModelSummary;
 import dev.kobai.nn.Models;
 import dev.kobai.nn.Sequential;
@@ -60,6 +61,10 @@ public final class ModelCommand implements Callable<Integer>, Kobai.Verbosity {
         int[] shape = parseShape(input);
         if (classes < 1) {
             throw new UsageException("--classes must be at least 1, got " + classes);
+        }
+        if (!Models.isPreset(model) && !LayerSpec.isLayerList(model)) {
+            // an mlp takes rows, as kobai train gives them: one sample flattened
+            shape = new int[] {java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b)};
         }
         Sequential m = Models.fromSpec(model, shape, classes, new Rng(1), DType.FLOAT32);
         ModelSummary summary = ModelSummary.of(m, shape);

@@ -5,6 +5,9 @@ import dev.kobai.io.InputFile;
 import dev.kobai.io.OutputPath;
 import dev.kobai.io.RunLock;
 import dev.kobai.train.Checkpoint;
+import dev.kobai.train.ClusterProvider;
+import dev.kobai.train.GradientEngine;
+import dev.kobai.train.ShardedGradient;
 import dev.kobai.train.EpochMetrics;
 import dev.kobai.train.TrainSettings;
 import dev.kobai.train.Training;
@@ -124,6 +127,23 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
             description = "At the end, write the model's weights alone to this safetensors file.")
     Path exportWeights;
 
+    @Option(names = "--spark", paramLabel = "MASTER",
+            description = "Train data-parallel on Apache Spark: local[K] or spark://HOST:PORT. Each step's gradient is"
+                    + " the sum of fixed shards of the training set, one per partition, combined in shard order:"
+                    + " the same bits as --shards N on one machine. Needs the kobai-spark module (the launcher adds it).")
+    String spark;
+
+    @Option(names = "--partitions", paramLabel = "N",
+            description = "With --spark: shards of the training set, one Spark task each per step (default: the"
+                    + " cluster's default parallelism, K for local[K]).")
+    Integer partitions;
+
+    @Option(names = "--shards", paramLabel = "N",
+            description = "On this machine: compute each step's gradient as --spark does with N partitions (sums over"
+                    + " N fixed shards of the training set, added in shard order, divided by the batch size once),"
+                    + " so that the run equals a Spark run bit for bit.")
+    Integer shards;
+
     @Option(names = "--verbose", description = "Print stack traces with errors.")
     boolean verbose;
 
@@ -137,6 +157,7 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
         requireAtLeastOne("--epochs", epochs);
         requireAtLeastOne("--batch-size", batchSize);
         requirePositive("--clip-grad-norm", clipGradNorm);
+        GradientEngine.Factory engines = engines();
         requirePositive("--clip-grad-value", clipGradValue);
         if (every != null) {
             try {
@@ -188,12 +209,42 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
         written.put("--export-weights", exportWeights);
         written.put("--metrics", metricsInPlace ? null : metrics);
         try (RunLock _ = RunLock.acquire(written)) {
-            train(outputs, checkpointFile);
+            train(outputs, checkpointFile, engines);
         }
         return 0;
     }
 
-    private void train(Outputs outputs, Path checkpointFile) throws IOException {
+    /**
+     * The gradient engine the options ask for, or null for the default: the cluster module is
+     * looked up by name, so that this command never links to Spark.
+     */
+    private GradientEngine.Factory engines() {
+        if (partitions != null && spark == null) {
+            throw new ParameterException(spec.commandLine(), "--partitions needs --spark MASTER");
+        }
+        if (shards != null && spark != null) {
+            throw new ParameterException(spec.commandLine(), "--shards is for a run on this machine; with --spark,"
+                    + " give the shard count as --partitions");
+        }
+        if (shards != null) {
+            requireAtLeastOne("--shards", shards);
+            return ShardedGradient.factory(shards);
+        }
+        if (spark == null) {
+            return null;
+        }
+        if (partitions != null) {
+            requireAtLeastOne("--partitions", partitions);
+        }
+        ClusterProvider provider = ClusterProvider.find("spark");
+        if (provider == null) {
+            throw new UsageException("--spark needs the kobai-spark module on the class path: run kobai through the"
+                    + " ./kobai launcher, which builds it and adds it (a Spark 4.2 cluster on JDK 25.0.3 or newer)");
+        }
+        return provider.engines(spark, partitions);
+    }
+
+    private void train(Outputs outputs, Path checkpointFile, GradientEngine.Factory engines) throws IOException {
         TrainSettings settings = new TrainSettings(data, model, optimizer, epochs, batchSize, seed, scheduler,
                 clipGradNorm, clipGradValue, skipNonFinite, init == null ? null : init.toString());
         Training.Checkpointing checkpointing = null;
@@ -213,9 +264,10 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
         // Opened before training so that a path we cannot write is refused before any time is spent.
         try (MetricsWriter writer = metrics == null ? null : openMetrics(metrics)) {
             TrainingRun.Outcome outcome = TrainingRun.run(settings, spec.commandLine().getOut(), writer,
-                    checkpointing, exportWeights);
+                    checkpointing, exportWeights, engines);
             if (writer != null) {
-                writer.writeSummary(settings, outcome.epochs(), outcome.totalSeconds());
+                writer.writeSummary(settings, outcome.epochs(), outcome.totalSeconds(), outcome.engine(),
+                        outcome.timings());
             }
         }
         if (finishedRun != null) {

@@ -40,6 +40,23 @@ class CliUsageTest {
     }
 
     @Test
+    void sparkOptionsAreCheckedAndSparkNeedsItsModule() {
+        Result none = kobai("train", "--spark", "local[2]", "--epochs", "1");
+        assertEquals(2, none.code());
+        assertTrue(none.firstErrLine().startsWith("kobai train: --spark needs the kobai-spark module on the class"
+                + " path"), none.err());
+        Result partitions = kobai("train", "--partitions", "2");
+        assertEquals(2, partitions.code());
+        assertEquals("kobai train: --partitions needs --spark MASTER", partitions.firstErrLine());
+        Result both = kobai("train", "--shards", "2", "--spark", "local[2]");
+        assertEquals(2, both.code());
+        assertTrue(both.firstErrLine().startsWith("kobai train: --shards is for a run on this machine"), both.err());
+        Result zero = kobai("train", "--shards", "0");
+        assertEquals(2, zero.code());
+        assertEquals("kobai train: --shards must be at least 1, got 0", zero.firstErrLine());
+    }
+
+    @Test
     void zeroEpochsIsAUsageErrorNamingTheFlagAndValue() {
         Result r = kobai("train", "--epochs", "0");
         assertEquals(2, r.code());

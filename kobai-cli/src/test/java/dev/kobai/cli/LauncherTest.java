@@ -72,31 +72,50 @@ class LauncherTest {
         assumeTrue(Files.isRegularFile(script), "the launcher script is at the repository's root");
         Path root = Files.createDirectory(dir.resolve("repo"));
         Files.copy(script, root.resolve("kobai"));
-        Path jdk = dir.resolve("jdk");
-        Path bin = Files.createDirectories(jdk.resolve("bin"));
         Path log = dir.resolve("log");
-        executable(bin.resolve("java"), "#!/bin/sh\n"
-                + "if [ \"$1\" = -version ]; then echo 'openjdk version \"25\" 2025-09-16' >&2; exit 0; fi\n"
-                + "echo \"java $*\" >> '" + log + "'\n");
-        executable(bin.resolve("javac"), "#!/bin/sh\nexit 0\n");
+        Path jdk = loggingJdk(log);
         // A stand-in Maven that notes the JDK it was given; the JAVA_HOME of the caller names none.
         Path tools = Files.createDirectories(dir.resolve("tools"));
         executable(tools.resolve("mvn"), "#!/bin/sh\necho \"mvn JAVA_HOME=$JAVA_HOME $*\" >> '" + log + "'\n");
-        ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("kobai").toString(), "jmh", "OptimizerBench",
-                "-p", "optimizer=adam");
-        pb.environment().put("JAVA_HOME", jdk.toString());
-        pb.environment().put("PATH", tools + ":" + System.getenv("PATH"));
-        pb.redirectErrorStream(true);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), out);
+        launch(root, jdk, tools, "jmh", "OptimizerBench", "-p", "optimizer=adam");
         java.util.List<String> lines = Files.readAllLines(log);
         assertEquals(2, lines.size(), lines.toString());
         assertTrue(lines.get(0).startsWith("mvn JAVA_HOME=" + jdk + " ") && lines.get(0).contains("-pl kobai-bench -am")
                 && lines.get(0).endsWith(" package"), lines.get(0));
         assertEquals("java --add-modules jdk.incubator.vector -jar " + root.toRealPath()
                 + "/kobai-bench/target/kobai-bench.jar OptimizerBench -p optimizer=adam", lines.get(1));
+    }
+
+    @Test
+    void sparkRunsWithTheSparkModuleBesideKobaiJarAndBuildsItWhenMissing() throws Exception {
+        Path script = Path.of(System.getProperty("user.dir")).getParent().resolve("kobai");
+        assumeTrue(Files.isRegularFile(script), "the launcher script is at the repository's root");
+        Path root = Files.createDirectory(dir.resolve("repo"));
+        Files.copy(script, root.resolve("kobai"));
+        Files.createDirectories(root.resolve("kobai-cli/target"));
+        Files.write(root.resolve("kobai-cli/target/kobai.jar"), new byte[0]);
+        Path log = dir.resolve("log");
+        Path jdk = loggingJdk(log);
+        // A stand-in Maven that notes its arguments and leaves what the module's package phase would.
+        Path tools = Files.createDirectories(dir.resolve("tools"));
+        executable(tools.resolve("mvn"), "#!/bin/sh\necho \"mvn $*\" >> '" + log + "'\n"
+                + "mkdir -p kobai-spark/target/lib && touch kobai-spark/target/kobai-spark.jar\n");
+        for (String[] args : new String[][] {{"train", "--spark", "local[2]"}, {"train", "--spark", "local[2]"},
+                {"train", "--epochs", "1"}}) {
+            launch(root, jdk, tools, args);
+        }
+        java.util.List<String> lines = Files.readAllLines(log);
+        assertEquals(4, lines.size(), lines.toString());
+        // built once, then found up to date
+        assertTrue(lines.get(0).startsWith("mvn ") && lines.get(0).contains("-pl kobai-spark -am")
+                && lines.get(0).endsWith(" package"), lines.get(0));
+        String real = root.toRealPath().toString();
+        String cp = "-cp " + real + "/kobai-cli/target/kobai.jar:" + real + "/kobai-spark/target/kobai-spark.jar:"
+                + real + "/kobai-spark/target/lib/* dev.kobai.cli.Kobai train --spark local[2]";
+        assertTrue(lines.get(1).startsWith("java ") && lines.get(1).endsWith(cp), lines.get(1));
+        assertEquals(lines.get(1), lines.get(2));
+        assertTrue(lines.get(3).endsWith(" -jar " + real + "/kobai-cli/target/kobai.jar train --epochs 1")
+                && !lines.get(3).contains("kobai-spark"), lines.get(3));
     }
 
     @Test
@@ -199,6 +218,30 @@ class LauncherTest {
         p.waitFor(30, TimeUnit.SECONDS);
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("version \"(1\\.)?(\\d+)").matcher(text);
         return m.find() ? Integer.parseInt(m.group(2)) : Integer.MAX_VALUE;
+    }
+
+    /** Runs the launcher copied into {@code root} with the JDK {@code jdk} and {@code tools} first on PATH; it must succeed. */
+    private static void launch(Path root, Path jdk, Path tools, String... args) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("kobai").toString());
+        pb.command().addAll(java.util.List.of(args));
+        pb.environment().put("JAVA_HOME", jdk.toString());
+        pb.environment().put("PATH", tools + ":" + System.getenv("PATH"));
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+    }
+
+    /** A stand-in JDK 25 under the test's folder whose java notes its arguments in {@code log}. */
+    private Path loggingJdk(Path log) throws Exception {
+        Path jdk = dir.resolve("jdk");
+        Path bin = Files.createDirectories(jdk.resolve("bin"));
+        executable(bin.resolve("java"), "#!/bin/sh\n"
+                + "if [ \"$1\" = -version ]; then echo 'openjdk version \"25\" 2025-09-16' >&2; exit 0; fi\n"
+                + "echo \"java $*\" >> '" + log + "'\n");
+        executable(bin.resolve("javac"), "#!/bin/sh\nexit 0\n");
+        return jdk;
     }
 
     private static void executable(Path p, String text) throws Exception {

@@ -2,12 +2,21 @@ package dev.kobai.autograd;
 
 import dev.kobai.tensor.Backprop;
 import dev.kobai.tensor.Tensor;
+import java.util.List;
 
 /**
  * Gradients as functions, as torch.autograd.grad gives them: the gradients of outputs with respect
  * to chosen inputs, returned rather than accumulated into {@code grad}, and optionally
  * differentiable themselves. On top of that, Hessian-vector products by double backward
  * (Pearlmutter 1994): Hv = d/dw (g(w) . v), exact and at the cost of about two gradients.
+ *
+ * <p>Each method takes arrays or lists ({@code model.parameters()} as it is), and answers in kind.
+ *
+ * {@snippet :
+ * Tensor loss = Losses.crossEntropy(model.forward(x), labels);
+ * List<Tensor> g = Autograd.grad(loss, model.parameters(), true);     // recorded: differentiable again
+ * List<Tensor> hv = Autograd.hessianVectorProduct(loss, model.parameters(), v);
+ * }
  */
 public final class Autograd {
     private Autograd() {}
@@ -61,5 +70,26 @@ public final class Autograd {
             return zeros;
         }
         return grad(dot, params, false);
+    }
+
+    /** {@link #grad(Tensor, Tensor[], boolean)} over a list, such as {@code model.parameters()}. */
+    public static List<Tensor> grad(Tensor output, List<? extends Tensor> inputs, boolean createGraph) {
+        return List.of(grad(output, array(inputs), createGraph));
+    }
+
+    /** {@link #grad(Tensor[], Tensor[], Tensor[], boolean)} over lists. */
+    public static List<Tensor> grad(List<? extends Tensor> outputs, List<? extends Tensor> seeds,
+                                    List<? extends Tensor> inputs, boolean createGraph) {
+        return List.of(grad(array(outputs), array(seeds), array(inputs), createGraph));
+    }
+
+    /** {@link #hessianVectorProduct(Tensor, Tensor[], Tensor[])} over lists, one vector part per parameter. */
+    public static List<Tensor> hessianVectorProduct(Tensor loss, List<? extends Tensor> params,
+                                                    List<? extends Tensor> v) {
+        return List.of(hessianVectorProduct(loss, array(params), array(v)));
+    }
+
+    private static Tensor[] array(List<? extends Tensor> list) {
+        return list.toArray(new Tensor[0]);
     }
 }

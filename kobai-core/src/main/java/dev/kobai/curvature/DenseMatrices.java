@@ -290,9 +290,9 @@ public final class DenseMatrices {
     /**
      * Conjugate gradients on A x = b from {@code x0}, for a symmetric A given as a product. Stops at
      * {@code maxIterations}, at a relative residual below {@code tolerance}, on non-positive
-     * curvature (p^T A p <= 0, returning the iterate before), or by Martens' (2010) rule on the
+     * curvature (p^T A p &lt;= 0, returning the iterate before), or by Martens' (2010) rule on the
      * quadratic phi(x) = x^T A x / 2 - b^T x when {@code martensEpsilon > 0}: stop when
-     * (phi_i - phi_{i-k}) / phi_i < k eps with k = max(10, i/10). Iterates at i = ceil(1.3^j)
+     * (phi_i - phi_{i-k}) / phi_i &lt; k eps with k = max(10, i/10). Iterates at i = ceil(1.3^j)
      * and the last are kept for backtracking.
      */
     public static CgResult conjugateGradient(UnaryOperator<double[]> a, double[] b, double[] x0, int maxIterations,

@@ -240,8 +240,12 @@ public final class Json {
         }
     }
 
-    /** Reads {@code uXXXX} (pos at the 'u'), pairing surrogates; leaves pos after the escape. */
+    /**
+     * Reads {@code uXXXX} (pos at the 'u'), pairing surrogates; leaves pos after the escape. A lone
+     * surrogate is reported at its own escape's backslash.
+     */
     private String hex4() {
+        int escapeAt = pos - 1;
         char first = hexUnit();
         if (Character.isHighSurrogate(first)) {
             if (text.startsWith("\\u", pos)) {
@@ -251,9 +255,11 @@ public final class Json {
                     return new String(new char[] {first, second});
                 }
             }
+            pos = escapeAt;
             throw fault("lone surrogate escape in a string");
         }
         if (Character.isLowSurrogate(first)) {
+            pos = escapeAt;
             throw fault("lone surrogate escape in a string");
         }
         return String.valueOf(first);
@@ -334,8 +340,10 @@ public final class Json {
         return sb.toString();
     }
 
+    /** Writes {@code v}, which {@code depth} arrays and objects enclose. */
     private static void write(StringBuilder sb, Object v, int depth) {
-        if (depth > MAX_DEPTH) {
+        // The reader's bound, so that whatever is written reads back.
+        if ((v instanceof Map<?, ?> || v instanceof List<?>) && depth >= MAX_DEPTH) {
             throw new IllegalArgumentException("value nested deeper than " + MAX_DEPTH + " levels");
         }
         switch (v) {

@@ -144,6 +144,35 @@ public final class SafeTensors {
             };
         }
 
+        /**
+         * The tensors whose names start with {@code prefix}, under their names without it, in header
+         * order, as a state dict: F32 and F64 as tensors of that dtype, I64 as float64 whole numbers
+         * (exact up to 2^53; {@link Tensor#holdsInt64()} is false on them, the module they load into
+         * knows its integral buffers). Any other dtype is a {@link DataFormatException} naming the
+         * tensor. {@code ""} takes every tensor.
+         */
+        public Map<String, Tensor> stateDict(String prefix) {
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            for (Entry e : entries.values()) {
+                if (!e.name().startsWith(prefix)) {
+                    continue;
+                }
+                Tensor t;
+                if (e.dtype() == Dtype.I64) {
+                    long[] values = longs(e.name());
+                    double[] whole = new double[values.length];
+                    for (int i = 0; i < values.length; i++) {
+                        whole[i] = values[i];
+                    }
+                    t = Tensor.fromArray(whole, e.intShape());
+                } else {
+                    t = tensor(e.name());
+                }
+                out.put(e.name().substring(prefix.length()), t);
+            }
+            return out;
+        }
+
         /** An I64 tensor's values, flattened. */
         public long[] longs(String name) {
             Entry e = entry(name);
@@ -370,6 +399,25 @@ public final class SafeTensors {
             return this;
         }
 
+        /**
+         * Adds each tensor of a state dict under {@code prefix} + its name: F32 or F64 after its
+         * dtype, I64 of its shape when it {@link Tensor#holdsInt64() holds int64}.
+         */
+        public Builder putStateDict(String prefix, Map<String, ? extends Tensor> stateDict) {
+            stateDict.forEach((name, t) -> {
+                if (t.holdsInt64()) {
+                    long[] values = new long[t.numel()];
+                    for (int i = 0; i < values.length; i++) {
+                        values[i] = (long) t.getFlat(i);
+                    }
+                    putLongs(prefix + name, values, t.shape());
+                } else {
+                    put(prefix + name, t.detach());
+                }
+            });
+            return this;
+        }
+
         /** Adds a 1-D I64 tensor. */
         public Builder putLongs(String name, long[] values) {
             return putLongs(name, values, values.length);
@@ -476,6 +524,36 @@ public final class SafeTensors {
         public void write(Path file) throws IOException {
             AtomicFile.write(file, toBytes(true));
         }
+    }
+
+    /**
+     * Writes a state dict ({@code module.stateDict()}, or any map of names to tensors) to
+     * {@code file} atomically with a checksum, in the map's order: F32 or F64 after each tensor's
+     * dtype, I64 for a tensor that {@link Tensor#holdsInt64() holds int64} (shape kept, so torch's
+     * {@code num_batches_tracked} stays a 0-dimensional int64). PyTorch reads the file as its own
+     * state_dict; {@link #loadStateDict} reads it back.
+     *
+     * {@snippet :
+     * SafeTensors.saveStateDict(Path.of("model.safetensors"), model.stateDict(), Map.of());
+     * model.loadStateDict(SafeTensors.loadStateDict(Path.of("model.safetensors")), true);
+     * }
+     *
+     * @param metadata strings for the header's {@value #METADATA_KEY}, in order
+     */
+    public static void saveStateDict(Path file, Map<String, ? extends Tensor> stateDict, Map<String, String> metadata)
+            throws IOException {
+        Builder b = builder();
+        metadata.forEach(b::metadata);
+        b.putStateDict("", stateDict);
+        b.write(file);
+    }
+
+    /**
+     * Reads every tensor of a safetensors file as a state dict, in header order (see
+     * {@link Contents#stateDict}); the file is checked as {@link #read(Path)} checks it.
+     */
+    public static Map<String, Tensor> loadStateDict(Path file) {
+        return read(file).stateDict("");
     }
 
     public static Builder builder() {

@@ -28,4 +28,10 @@ public final class Buffer extends Tensor {
     public boolean integral() {
         return integral;
     }
+
+    /** {@link #integral()}: an integral buffer stands for torch's int64 tensor. */
+    @Override
+    public boolean holdsInt64() {
+        return integral;
+    }
 }

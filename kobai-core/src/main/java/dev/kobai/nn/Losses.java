@@ -13,9 +13,27 @@ public final class Losses {
     /**
      * Cross-entropy from unnormalised logits [n, classes] and integer labels:
      * mean over i of -log softmax(logits_i)[label_i], with the log-softmax computed stably.
+     *
+     * <p>Labels are class indices as {@code int}, the one type Kobai uses for them end to end:
+     * {@code Dataset.labels()}, {@code Batch.labels()}, the trainer and {@code train.Evaluation}
+     * (torch holds them in int64; a Java array is indexed by int, and no class count comes near 2^31).
+     * A label outside {@code 0..classes-1} is an IndexOutOfBoundsException naming it and its row.
      */
     public static Tensor crossEntropy(Tensor logits, int[] labels) {
         return nll(logits.logSoftmax(1), labels);
+    }
+
+    /**
+     * Cross-entropy with sum reduction: sum over i of -log softmax(logits_i)[label_i]. Data-parallel
+     * training sums it over each shard of a minibatch and divides the total by the batch size once.
+     */
+    public static Tensor crossEntropySum(Tensor logits, int[] labels) {
+        Tensor logProbs = logits.logSoftmax(1);
+        if (logProbs.rank() != 2 || logProbs.size(0) != labels.length) {
+            throw new IllegalArgumentException("cross-entropy needs [n, classes] scores and n labels, got "
+                    + logProbs.describe() + " and " + labels.length + " labels");
+        }
+        return logProbs.pick(labels).sum().neg();
     }
 
     /** Negative log-likelihood from log-probabilities [n, classes]: -mean_i logProbs[i, label_i]. */

@@ -9,8 +9,9 @@ import java.util.List;
 /**
  * Builds models from the command line's specs:
  * <ul>
- *   <li>{@code mlp:IN-HIDDEN...-OUT[:ACTIVATION]}: a multilayer perceptron, Flatten then Linear
- *       layers with the activation (default relu) between them;</li>
+ *   <li>{@code mlp:IN-HIDDEN...-OUT[:ACTIVATION]}: a multilayer perceptron, Linear layers with the
+ *       activation (default relu) between them, numbered from 0 as the same {@code nn.Sequential}
+ *       in PyTorch ({@code 0.weight}, {@code 2.weight}, ...); it takes rows [b, IN];</li>
  *   <li>a layer list ({@link LayerSpec}): torch.nn calls separated by commas;</li>
  *   <li>a preset, written out as a layer list for the data's image shape [C, H, W] and number of
  *       classes: {@code cnn}, {@code lenet5}, {@code resnet8} and {@code resnet20} (see
@@ -136,13 +137,19 @@ public final class Models {
                 || first instanceof BasicBlock;
     }
 
-    /** A multilayer perceptron with layer sizes {@code sizes} (at least input and output). */
+    /**
+     * A multilayer perceptron with layer sizes {@code sizes} (at least input and output): Linear,
+     * activation, Linear, ..., Linear, as {@code nn.Sequential(nn.Linear(IN, H), nn.ReLU(), nn.Linear(H, OUT))}
+     * in PyTorch, with the same state_dict keys ({@code 0.weight}, {@code 0.bias}, {@code 2.weight},
+     * ...). It takes rows [b, IN]; the data loader gives an mlp rows, images flattened. (Before
+     * checkpoint format 2 a Flatten stood at index 0; such files still load, see
+     * {@code train.Checkpoint}.)
+     */
     public static Sequential mlp(int[] sizes, String activation, Rng rng, DType dtype) {
         if (sizes.length < 2) {
             throw new UsageException("an mlp needs at least an input and an output size");
         }
         List<Module> layers = new ArrayList<>();
-        layers.add(new Flatten());
         for (int i = 0; i + 1 < sizes.length; i++) {
             layers.add(new Linear(sizes[i], sizes[i + 1], true, rng, dtype));
             if (i + 2 < sizes.length) {
@@ -299,9 +306,10 @@ public final class Models {
     /**
      * The layers of any model spec as torch.nn calls, one per layer, for samples of
      * {@code sampleShape} and {@code classes} outputs: a preset written out, a layer list split at
-     * its commas, an mlp as {@code flatten, linear(IN, H), relu, ...}, an autoencoder likewise. Each builds alone with
-     * {@link #layer}, so that a caller can look at a model one layer at a time without holding the
-     * weights of all of them ({@code kobai train}'s shape check and memory estimate).
+     * its commas, an mlp as {@code linear(IN, H), relu, ...} (it takes rows), an autoencoder as
+     * {@code flatten, linear(IN, H), ...}. Each builds alone with {@link #layer}, so that a caller
+     * can look at a model one layer at a time without holding the weights of all of them
+     * ({@code kobai train}'s shape check and memory estimate).
      */
     public static List<String> layerTexts(String spec, int[] sampleShape, int classes) {
         if (isPreset(spec) || LayerSpec.isLayerList(spec)) {
@@ -332,7 +340,7 @@ public final class Models {
         }
         int[] sizes = parseSizes(spec);
         String activation = parseActivation(spec);
-        List<String> texts = new ArrayList<>(List.of("flatten"));
+        List<String> texts = new ArrayList<>();
         for (int i = 0; i + 1 < sizes.length; i++) {
             texts.add("linear(" + sizes[i] + "," + sizes[i + 1] + ")");
             if (i + 2 < sizes.length) {

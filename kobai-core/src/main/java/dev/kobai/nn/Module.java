@@ -2,6 +2,7 @@ package dev.kobai.nn;
 
 import dev.kobai.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -75,6 +76,89 @@ public abstract class Module {
     private void collectBuffers(String prefix, Map<String, Buffer> out) {
         buffers.forEach((name, b) -> out.putIfAbsent(prefix + name, b));
         children.forEach((name, m) -> m.collectBuffers(prefix + name + ".", out));
+    }
+
+    /**
+     * The module's state as torch's {@code state_dict()} gives it: every parameter and buffer under
+     * its dotted path, in torch's order (a module's own parameters, then its own buffers, then each
+     * child's in registration order, depth first). Parameters appear detached, sharing their
+     * storage, so writing into a value changes the module, as in torch; buffers appear as the
+     * {@link Buffer}s themselves (an integral one, batch norm's {@code num_batches_tracked}, answers
+     * {@link Tensor#holdsInt64()} and is saved as int64). Save it with
+     * {@link dev.kobai.io.SafeTensors#saveStateDict} and read it back with
+     * {@link dev.kobai.io.SafeTensors#loadStateDict} and {@link #loadStateDict}.
+     *
+     * {@snippet :
+     * Sequential model = new Sequential(new Linear(784, 256, rng), Activation.relu(), new Linear(256, 10, rng));
+     * model.stateDict().keySet(); // [0.weight, 0.bias, 2.weight, 2.bias]
+     * }
+     */
+    public Map<String, Tensor> stateDict() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        stateEntries("", out);
+        out.replaceAll((name, t) -> t instanceof Parameter p ? p.detach() : t);
+        return Collections.unmodifiableMap(out);
+    }
+
+    /** The live parameters and buffers in state-dict order, each path once. */
+    private void stateEntries(String prefix, Map<String, Tensor> out) {
+        parameters.forEach((name, p) -> out.putIfAbsent(prefix + name, p));
+        buffers.forEach((name, b) -> out.putIfAbsent(prefix + name, b));
+        children.forEach((name, m) -> m.stateEntries(prefix + name + ".", out));
+    }
+
+    /**
+     * Copies {@code state} into this module's parameters and buffers by name, as torch's
+     * {@code load_state_dict}: a value of the other float dtype is converted (float64 to float32
+     * rounds), an integral buffer takes whole numbers. Everything is checked before anything is
+     * written, so a load that throws leaves the module as it was.
+     *
+     * <p>A shape that differs from the module's is always an error. With {@code strict}, so is a
+     * parameter or buffer the map lacks (missing) and a key the module does not have
+     * (unexpected); without it those are returned and the rest is loaded.
+     *
+     * @return the missing and unexpected keys (both empty after a strict load)
+     * @throws StateDictMismatchException naming every missing and unexpected key and every shape
+     *         mismatch at once, when the load is refused
+     */
+    public IncompatibleKeys loadStateDict(Map<String, ? extends Tensor> state, boolean strict) {
+        Map<String, Tensor> targets = new LinkedHashMap<>();
+        stateEntries("", targets);
+        List<String> missing = new ArrayList<>();
+        List<String> unexpected = new ArrayList<>();
+        List<String> sizes = new ArrayList<>();
+        targets.forEach((name, t) -> {
+            Tensor v = state.get(name);
+            if (v == null) {
+                missing.add(name);
+            } else if (!Arrays.equals(v.shape(), t.shape())) {
+                sizes.add("size mismatch for " + name + ": copying a tensor of shape " + Arrays.toString(v.shape())
+                        + ", the shape in the model is " + Arrays.toString(t.shape()));
+            }
+        });
+        for (String name : state.keySet()) {
+            if (!targets.containsKey(name)) {
+                unexpected.add(name);
+            }
+        }
+        if (!sizes.isEmpty() || strict && (!missing.isEmpty() || !unexpected.isEmpty())) {
+            throw new StateDictMismatchException(getClass().getSimpleName(), missing, unexpected, sizes);
+        }
+        targets.forEach((name, t) -> {
+            Tensor v = state.get(name);
+            if (v != null) {
+                Tensor src = v.detach();
+                if (t.holdsInt64()) {
+                    for (int i = 0; i < t.numel(); i++) {
+                        // torch's copy_ into int64 truncates toward zero
+                        t.setFlat(i, (double) (long) src.getFlat(i));
+                    }
+                } else {
+                    t.copyFrom(src.dtype() == t.dtype() ? src : src.to(t.dtype()));
+                }
+            }
+        });
+        return new IncompatibleKeys(List.copyOf(missing), List.copyOf(unexpected));
     }
 
     /** The parameters in the order of {@link #namedParameters()}. */

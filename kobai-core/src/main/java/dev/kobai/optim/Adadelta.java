@@ -1,11 +1,9 @@
 package dev.kobai.optim;
 
-import dev.kobai.UsageException;
 import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
 import dev.kobai.tensor.kernel.Parallel;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -25,44 +23,59 @@ import java.util.Map;
  *
  * <p>Options: lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, maximize=false. The paper has no learning
  * rate (lr=1 here) and used rho=0.95.
+ *
+ * <p>Typed construction (the map constructors and {@code Optimizers.create("spec", ...)} take the
+ * same options):
+ *
+ * {@snippet :
+ * Adadelta adadelta = Adadelta.builder().rho(0.95).eps(1e-6).build(model.parameters());
+ * }
  */
 public final class Adadelta extends Optimizer {
+    /** torch's {@code lr}: the learning rate; default 1.0. */
+    public static final Option<Double> LR = Option.number("lr", 1.0)
+            .check(Option.nonNegative("Invalid learning rate: "));
+    /** torch's {@code rho}: the decay of the running averages; default 0.9. */
+    public static final Option<Double> RHO = Option.number("rho", 0.9)
+            .check(v -> v >= 0 && v <= 1 ? null : "Invalid rho value: " + v);
+    /** torch's {@code eps}: term added to the denominator for numerical stability; default 1e-6. */
+    public static final Option<Double> EPS = Option.number("eps", 1e-6)
+            .check(Option.nonNegative("Invalid epsilon value: "));
+    /** torch's {@code weight_decay}: L2 penalty added to the gradient (g += weight_decay p); default 0. */
+    public static final Option<Double> WEIGHT_DECAY = Option.number("weight_decay", 0.0)
+            .check(Option.nonNegative("Invalid weight_decay value: "));
+    /** torch's {@code maximize}: maximize the objective (negate the gradient first); default false. */
+    public static final Option<Boolean> MAXIMIZE = Option.bool("maximize", false);
+    /**
+     * The options in torch's argument order, with torch's checks in torch's order: the one
+     * table behind {@link #builder()}, the spec {@code adadelta:...}, {@link #defaultOptions()} and
+     * the checks on every group. decoupled_weight_decay and no_decay are added where there is a
+     * weight_decay.
+     */
+    public static final OptionTable OPTIONS = OptionTable.of(LR, RHO, EPS, WEIGHT_DECAY, MAXIMIZE);
+
     public Adadelta(List<Parameter> params) {
         this(params, Map.of());
     }
 
+    /** Over one group with {@code options} given by torch's names; {@link #builder()} is the typed form. */
     public Adadelta(List<Parameter> params, Map<String, Object> options) {
-        this(single(params, options).toArray(new ParamGroup[0]));
+        this(Map.of(), single(params, options));
     }
 
     /** An optimizer over several parameter groups, each with its own options. */
     public static Adadelta withGroups(List<ParamGroup> groups) {
-        return new Adadelta(groups.toArray(new ParamGroup[0]));
+        return new Adadelta(Map.of(), groups);
     }
 
-    private Adadelta(ParamGroup[] groups) {
-        super(List.of(groups), defaultOptions());
+    /** Over {@code groups}, with {@code settings} overriding the defaults of {@link #OPTIONS}. */
+    Adadelta(Map<String, Object> settings, List<ParamGroup> groups) {
+        super(groups, OPTIONS, settings);
     }
 
+    /** The defaults of {@link #OPTIONS} by torch's names (null where required). */
     public static Map<String, Object> defaultOptions() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("lr", 1.0);
-        d.put("rho", 0.9);
-        d.put("eps", 1e-6);
-        d.put("weight_decay", 0.0);
-        d.put("maximize", false);
-        return d;
-    }
-
-    @Override
-    protected void validate(ParamGroup g) {
-        requireNonNegative(g.getDouble("lr"), "Invalid learning rate: ");
-        double rho = g.getDouble("rho");
-        if (!(rho >= 0 && rho <= 1)) {
-            throw new UsageException("Invalid rho value: " + rho);
-        }
-        requireNonNegative(g.getDouble("eps"), "Invalid epsilon value: ");
-        requireNonNegative(g.getDouble("weight_decay"), "Invalid weight_decay value: ");
+        return OPTIONS.defaults();
     }
 
     @Override
@@ -145,5 +158,62 @@ public final class Adadelta extends Optimizer {
                 }
             });
         }
+    }
+
+    /** A builder with torch's defaults: one typed method per option of {@link #OPTIONS}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Typed settings of {@link Adadelta}, with torch's defaults and checks (run when built); see
+     * {@link OptimizerBuilder} for groups.
+     */
+    public static final class Builder extends OptimizerBuilder.WithDecay<Builder, Adadelta> {
+        private Builder() {
+            super("Adadelta", OPTIONS, Builder::new, Adadelta::new);
+        }
+
+        /** Sets torch's {@code lr}: the learning rate; default 1.0. */
+        public Builder lr(double value) {
+            return set(LR, value);
+        }
+
+        /** Sets torch's {@code rho}: the decay of the running averages; default 0.9. */
+        public Builder rho(double value) {
+            return set(RHO, value);
+        }
+
+        /** Sets torch's {@code eps}: term added to the denominator for numerical stability; default 1e-6. */
+        public Builder eps(double value) {
+            return set(EPS, value);
+        }
+
+        /** Sets torch's {@code weight_decay}: L2 penalty added to the gradient (g += weight_decay p); default 0. */
+        public Builder weightDecay(double value) {
+            return set(WEIGHT_DECAY, value);
+        }
+
+        /** Sets torch's {@code maximize}: maximize the objective (negate the gradient first); default false. */
+        public Builder maximize(boolean value) {
+            return set(MAXIMIZE, value);
+        }
+    }
+
+    /**
+     * The state of one parameter, typed: its tensors are the live buffers (torch's names in the
+     * state dict are given below), its numbers as of the call. Before the parameter's first step
+     * the tensors are null and the counts 0 (NaN for other numbers).
+     *
+     * @param step {@code step}
+     * @param squareAvg {@code square_avg}, the average of g^2
+     * @param accDelta {@code acc_delta}, the average of the squared updates
+     */
+    public record State(int step, Tensor squareAvg, Tensor accDelta) {}
+
+    /** The typed state of {@code p}; IllegalArgumentException when p is not in this optimizer. */
+    public State state(Parameter p) {
+        Map<String, Object> s = storedState(p);
+        return new State(stepCount(s), (Tensor) s.get("square_avg"), (Tensor) s.get("acc_delta"));
     }
 }

@@ -4,7 +4,6 @@ import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
 import dev.kobai.tensor.kernel.Parallel;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -27,48 +26,69 @@ import java.util.Map;
  * is built, so a state dict taken before the first step already holds it. One deliberate
  * difference: torch 1.13 fills every group's sum from the constructor's initial_accumulator_value,
  * ignoring a group's own value; here each group's sum starts at that group's value.
+ *
+ * <p>Typed construction (the map constructors and {@code Optimizers.create("spec", ...)} take the
+ * same options):
+ *
+ * {@snippet :
+ * Adagrad adagrad = Adagrad.builder().lr(0.01).lrDecay(1e-4).initialAccumulatorValue(0.1)
+ *         .build(model.parameters());
+ * }
  */
 public final class Adagrad extends Optimizer {
+    /** torch's {@code lr}: the learning rate; default 0.01. */
+    public static final Option<Double> LR = Option.number("lr", 1e-2)
+            .check(Option.nonNegative("Invalid learning rate: "));
+    /** torch's {@code lr_decay}: the learning-rate decay; default 0. */
+    public static final Option<Double> LR_DECAY = Option.number("lr_decay", 0.0)
+            .check(Option.nonNegative("Invalid lr_decay value: "));
+    /** torch's {@code weight_decay}: L2 penalty added to the gradient (g += weight_decay p); default 0. */
+    public static final Option<Double> WEIGHT_DECAY = Option.number("weight_decay", 0.0)
+            .check(Option.nonNegative("Invalid weight_decay value: "));
+    /** torch's {@code initial_accumulator_value}: the starting value of the sum of squares; default 0. */
+    public static final Option<Double> INITIAL_ACCUMULATOR_VALUE = Option.number("initial_accumulator_value", 0.0)
+            .check(Option.nonNegative("Invalid initial_accumulator_value value: "));
+    /** torch's {@code eps}: term added to the denominator for numerical stability; default 1e-10. */
+    public static final Option<Double> EPS = Option.number("eps", 1e-10)
+            .check(Option.nonNegative("Invalid epsilon value: "));
+    /** torch's {@code maximize}: maximize the objective (negate the gradient first); default false. */
+    public static final Option<Boolean> MAXIMIZE = Option.bool("maximize", false);
+    /**
+     * The options in torch's argument order, with torch's checks in torch's order: the one
+     * table behind {@link #builder()}, the spec {@code adagrad:...}, {@link #defaultOptions()} and
+     * the checks on every group. decoupled_weight_decay and no_decay are added where there is a
+     * weight_decay.
+     */
+    public static final OptionTable OPTIONS = OptionTable.of(LR, LR_DECAY, WEIGHT_DECAY, INITIAL_ACCUMULATOR_VALUE,
+            EPS, MAXIMIZE);
+
     public Adagrad(List<Parameter> params) {
         this(params, Map.of());
     }
 
+    /** Over one group with {@code options} given by torch's names; {@link #builder()} is the typed form. */
     public Adagrad(List<Parameter> params, Map<String, Object> options) {
-        this(single(params, options).toArray(new ParamGroup[0]));
+        this(Map.of(), single(params, options));
     }
 
     /** An optimizer over several parameter groups, each with its own options. */
     public static Adagrad withGroups(List<ParamGroup> groups) {
-        return new Adagrad(groups.toArray(new ParamGroup[0]));
+        return new Adagrad(Map.of(), groups);
     }
 
-    private Adagrad(ParamGroup[] groups) {
-        super(List.of(groups), defaultOptions());
+    /** Over {@code groups}, with {@code settings} overriding the defaults of {@link #OPTIONS}. */
+    Adagrad(Map<String, Object> settings, List<ParamGroup> groups) {
+        super(groups, OPTIONS, settings);
         for (ParamGroup g : paramGroups()) {
             for (Parameter p : g.params()) {
-                initState(g, p, state(p));
+                initState(g, p, parameterState(p));
             }
         }
     }
 
+    /** The defaults of {@link #OPTIONS} by torch's names (null where required). */
     public static Map<String, Object> defaultOptions() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("lr", 1e-2);
-        d.put("lr_decay", 0.0);
-        d.put("weight_decay", 0.0);
-        d.put("initial_accumulator_value", 0.0);
-        d.put("eps", 1e-10);
-        d.put("maximize", false);
-        return d;
-    }
-
-    @Override
-    protected void validate(ParamGroup g) {
-        requireNonNegative(g.getDouble("lr"), "Invalid learning rate: ");
-        requireNonNegative(g.getDouble("lr_decay"), "Invalid lr_decay value: ");
-        requireNonNegative(g.getDouble("weight_decay"), "Invalid weight_decay value: ");
-        requireNonNegative(g.getDouble("initial_accumulator_value"), "Invalid initial_accumulator_value value: ");
-        requireNonNegative(g.getDouble("eps"), "Invalid epsilon value: ");
+        return OPTIONS.defaults();
     }
 
     private static void initState(ParamGroup g, Parameter p, Map<String, Object> state) {
@@ -141,5 +161,66 @@ public final class Adagrad extends Optimizer {
                 }
             });
         }
+    }
+
+    /** A builder with torch's defaults: one typed method per option of {@link #OPTIONS}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Typed settings of {@link Adagrad}, with torch's defaults and checks (run when built); see
+     * {@link OptimizerBuilder} for groups.
+     */
+    public static final class Builder extends OptimizerBuilder.WithDecay<Builder, Adagrad> {
+        private Builder() {
+            super("Adagrad", OPTIONS, Builder::new, Adagrad::new);
+        }
+
+        /** Sets torch's {@code lr}: the learning rate; default 0.01. */
+        public Builder lr(double value) {
+            return set(LR, value);
+        }
+
+        /** Sets torch's {@code lr_decay}: the learning-rate decay; default 0. */
+        public Builder lrDecay(double value) {
+            return set(LR_DECAY, value);
+        }
+
+        /** Sets torch's {@code weight_decay}: L2 penalty added to the gradient (g += weight_decay p); default 0. */
+        public Builder weightDecay(double value) {
+            return set(WEIGHT_DECAY, value);
+        }
+
+        /** Sets torch's {@code initial_accumulator_value}: the starting value of the sum of squares; default 0. */
+        public Builder initialAccumulatorValue(double value) {
+            return set(INITIAL_ACCUMULATOR_VALUE, value);
+        }
+
+        /** Sets torch's {@code eps}: term added to the denominator for numerical stability; default 1e-10. */
+        public Builder eps(double value) {
+            return set(EPS, value);
+        }
+
+        /** Sets torch's {@code maximize}: maximize the objective (negate the gradient first); default false. */
+        public Builder maximize(boolean value) {
+            return set(MAXIMIZE, value);
+        }
+    }
+
+    /**
+     * The state of one parameter, typed: its tensors are the live buffers (torch's names in the
+     * state dict are given below), its numbers as of the call. Before the parameter's first step
+     * the tensors are null and the counts 0 (NaN for other numbers).
+     *
+     * @param step {@code step}
+     * @param sum {@code sum}, the sum of squared gradients
+     */
+    public record State(int step, Tensor sum) {}
+
+    /** The typed state of {@code p}; IllegalArgumentException when p is not in this optimizer. */
+    public State state(Parameter p) {
+        Map<String, Object> s = storedState(p);
+        return new State(stepCount(s), (Tensor) s.get("sum"));
     }
 }

@@ -1,11 +1,7 @@
 package dev.kobai.optim;
 
-import dev.kobai.UsageException;
 import dev.kobai.nn.Parameter;
-import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
-import dev.kobai.tensor.kernel.Parallel;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -30,56 +26,66 @@ import java.util.Map;
  * {@link AdamW}.
  *
  * <p>State per parameter: step (a number), exp_avg, exp_avg_sq and, with amsgrad, max_exp_avg_sq
- * (tensors of the parameter's dtype and shape).
+ * (tensors of the parameter's dtype and shape); {@link #state(Parameter)} reads them typed.
+ *
+ * <p>Typed construction (the map constructors and {@code Optimizers.create("spec", ...)} take the
+ * same options):
+ *
+ * {@snippet :
+ * Adam adam = Adam.builder().lr(1e-3).betas(0.9, 0.999).weightDecay(1e-2).amsgrad(true)
+ *         .build(model.parameters());
+ * Tensor m = adam.state(p).expAvg();
+ * }
  */
-public class Adam extends Optimizer {
+public final class Adam extends AdamCore {
+    /** torch's {@code lr}: the learning rate; default 0.001. */
+    public static final Option<Double> LR = Option.number("lr", 1e-3)
+            .check(Option.nonNegative("Invalid learning rate: "));
+    /** torch's {@code betas}: the decay rates of the averages of the gradient and its square; default (0.9, 0.999). */
+    public static final Option<double[]> BETAS = Option.pair("betas", 0.9, 0.999)
+            .check(b -> b[0] >= 0 && b[0] < 1 ? null : "Invalid beta parameter at index 0: " + b[0])
+            .check(b -> b[1] >= 0 && b[1] < 1 ? null : "Invalid beta parameter at index 1: " + b[1]);
+    /** torch's {@code eps}: term added to the denominator for numerical stability; default 1e-8. */
+    public static final Option<Double> EPS = Option.number("eps", 1e-8)
+            .check(Option.nonNegative("Invalid epsilon value: "));
+    /** torch's {@code weight_decay}: L2 penalty added to the gradient (g += weight_decay p); default 0. */
+    public static final Option<Double> WEIGHT_DECAY = Option.number("weight_decay", 0.0)
+            .check(Option.nonNegative("Invalid weight_decay value: "));
+    /** torch's {@code amsgrad}: the AMSGrad variant (divide by the running maximum of v); default false. */
+    public static final Option<Boolean> AMSGRAD = Option.bool("amsgrad", false);
+    /** torch's {@code maximize}: maximize the objective (negate the gradient first); default false. */
+    public static final Option<Boolean> MAXIMIZE = Option.bool("maximize", false);
+    /**
+     * The options in torch's argument order, with torch's checks in torch's order: the one
+     * table behind {@link #builder()}, the spec {@code adam:...}, {@link #defaultOptions()} and
+     * the checks on every group. decoupled_weight_decay and no_decay are added where there is a
+     * weight_decay.
+     */
+    public static final OptionTable OPTIONS = OptionTable.of(LR, BETAS, EPS, WEIGHT_DECAY, AMSGRAD,
+            MAXIMIZE).checkedIn(LR, EPS, BETAS, WEIGHT_DECAY);
+
     public Adam(List<Parameter> params) {
         this(params, Map.of());
     }
 
+    /** Over one group with {@code options} given by torch's names; {@link #builder()} is the typed form. */
     public Adam(List<Parameter> params, Map<String, Object> options) {
-        this(single(params, options).toArray(new ParamGroup[0]), defaultOptions());
+        this(Map.of(), single(params, options));
     }
 
     /** An optimizer over several parameter groups, each with its own options. */
     public static Adam withGroups(List<ParamGroup> groups) {
-        return new Adam(groups.toArray(new ParamGroup[0]), defaultOptions());
+        return new Adam(Map.of(), groups);
     }
 
-    Adam(ParamGroup[] groups, Map<String, Object> defaults) {
-        super(List.of(groups), defaults);
+    /** Over {@code groups}, with {@code settings} overriding the defaults of {@link #OPTIONS}. */
+    Adam(Map<String, Object> settings, List<ParamGroup> groups) {
+        super(groups, OPTIONS, settings);
     }
 
+    /** The defaults of {@link #OPTIONS} by torch's names. */
     public static Map<String, Object> defaultOptions() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("lr", 1e-3);
-        d.put("betas", new double[] {0.9, 0.999});
-        d.put("eps", 1e-8);
-        d.put("weight_decay", 0.0);
-        d.put("amsgrad", false);
-        d.put("maximize", false);
-        return d;
-    }
-
-    @Override
-    protected void validate(ParamGroup g) {
-        validateAdamOptions(g);
-    }
-
-    /** torch's checks, in torch's order, shared by the Adam family: lr, eps, betas, weight_decay. */
-    static void validateAdamOptions(ParamGroup g) {
-        requireNonNegative(g.getDouble("lr"), "Invalid learning rate: ");
-        requireNonNegative(g.getDouble("eps"), "Invalid epsilon value: ");
-        Object raw = g.get("betas");
-        if (!(raw instanceof double[] betas) || betas.length != 2) {
-            throw new UsageException("betas must be a pair of numbers, e.g. 0.9/0.999");
-        }
-        for (int i = 0; i < 2; i++) {
-            if (!(betas[i] >= 0 && betas[i] < 1)) {
-                throw new UsageException("Invalid beta parameter at index " + i + ": " + betas[i]);
-            }
-        }
-        requireNonNegative(g.getDouble("weight_decay"), "Invalid weight_decay value: ");
+        return OPTIONS.defaults();
     }
 
     /** The step count saved in a parameter's state, incremented and stored back. */
@@ -100,131 +106,51 @@ public class Adam extends Optimizer {
         return t;
     }
 
-    /** The decoupled decay (AdamW) is multiplied in by the update loop itself: one pass over p. */
-    @Override
-    protected boolean fusesDecoupledDecay() {
-        return true;
+    /** A builder with torch's defaults: one typed method per option of {@link #OPTIONS}. */
+    public static Builder builder() {
+        return new Builder();
     }
 
-    @Override
-    protected void updateParameter(ParamGroup g, Parameter p, Tensor grad, Map<String, Object> state) {
-        double[] betas = (double[]) g.get("betas");
-        double beta1 = betas[0];
-        double beta2 = betas[1];
-        double lr = g.getDouble("lr");
-        double eps = g.getDouble("eps");
-        double wd = l2WeightDecay(g, p);
-        double decay = decoupledDecayFactor(g, p);
-        boolean amsgrad = g.getBoolean("amsgrad");
-        boolean maximize = g.getBoolean("maximize");
-        Tensor expAvg = buffer(state, "exp_avg", p);
-        Tensor expAvgSq = buffer(state, "exp_avg_sq", p);
-        Tensor maxSq = amsgrad ? buffer(state, "max_exp_avg_sq", p) : null;
-        int t = nextStep(state);
-        double stepSize = lr / (1 - Math.pow(beta1, t));
-        double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
-        int n = p.numel();
-        boolean plain = !maximize && wd == 0 && maxSq == null;
-        if (p.dtype() == DType.FLOAT32) {
-            float[] w = p.floatData();
-            float[] gr = grad.floatData();
-            float[] m = expAvg.floatData();
-            float[] v = expAvgSq.floatData();
-            float[] vmax = maxSq == null ? null : maxSq.floatData();
-            float b1 = (float) beta1, c1 = (float) (1 - beta1), b2 = (float) beta2, c2 = (float) (1 - beta2);
-            float fwd = (float) wd, feps = (float) eps, fbc2 = (float) bc2Sqrt, fstep = (float) -stepSize;
-            float fdecay = (float) decay;
-            if (plain) {
-                Parallel.forRange(n, ElementLoops.GRAIN,
-                        (lo, hi) -> plainFloat(w, gr, m, v, b1, c1, b2, c2, feps, fbc2, fstep, fdecay, lo, hi));
-            } else {
-                Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> generalFloat(w, gr, m, v, vmax, maximize, fwd,
-                        b1, c1, b2, c2, feps, fbc2, fstep, fdecay, lo, hi));
-            }
-        } else {
-            double[] w = p.doubleData();
-            double[] gr = grad.doubleData();
-            double[] m = expAvg.doubleData();
-            double[] v = expAvgSq.doubleData();
-            double[] vmax = maxSq == null ? null : maxSq.doubleData();
-            if (plain) {
-                Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> plainDouble(w, gr, m, v, beta1, 1 - beta1, beta2,
-                        1 - beta2, eps, bc2Sqrt, -stepSize, decay, lo, hi));
-            } else {
-                Parallel.forRange(n, ElementLoops.GRAIN, (lo, hi) -> generalDouble(w, gr, m, v, vmax, maximize, wd,
-                        beta1, 1 - beta1, beta2, 1 - beta2, eps, bc2Sqrt, -stepSize, decay, lo, hi));
-            }
+    /**
+     * Typed settings of {@link Adam}, with torch's defaults and checks (run when built); see
+     * {@link OptimizerBuilder} for groups.
+     */
+    public static final class Builder extends OptimizerBuilder.WithBetas<Builder, Adam> {
+        private Builder() {
+            super("Adam", OPTIONS, Builder::new, Adam::new);
+        }
+
+        /** Sets torch's {@code lr}: the learning rate; default 0.001. */
+        public Builder lr(double value) {
+            return set(LR, value);
+        }
+
+        /** Sets torch's {@code weight_decay}: L2 penalty added to the gradient (g += weight_decay p); default 0. */
+        public Builder weightDecay(double value) {
+            return set(WEIGHT_DECAY, value);
+        }
+
+        /** Sets torch's {@code amsgrad}: the AMSGrad variant (divide by the running maximum of v); default false. */
+        public Builder amsgrad(boolean value) {
+            return set(AMSGRAD, value);
+        }
+
+        /** Sets torch's {@code maximize}: maximize the objective (negate the gradient first); default false. */
+        public Builder maximize(boolean value) {
+            return set(MAXIMIZE, value);
         }
     }
 
-    // The loops below compute, per element and in this order: p *= decay (exactly 1 unless the
-    // decay is decoupled), then the update of the class comment. The plain loops are the general
-    // ones with the default options' branches taken.
+    /**
+     * The state of one parameter, typed: its tensors are the live buffers (torch's names in the
+     * state dict are given below), its numbers as of the call. Before the parameter's first step
+     * the tensors are null and the counts 0 (NaN for other numbers).
+     *
+     * @param step {@code step}
+     * @param expAvg {@code exp_avg}, the average of g
+     * @param expAvgSq {@code exp_avg_sq}, the average of g^2
+     * @param maxExpAvgSq {@code max_exp_avg_sq}, the running maximum of exp_avg_sq; null without amsgrad
+     */
+    public record State(int step, Tensor expAvg, Tensor expAvgSq, Tensor maxExpAvgSq) {}
 
-    private static void plainFloat(float[] w, float[] gr, float[] m, float[] v, float b1, float c1, float b2,
-                                   float c2, float eps, float bc2, float step, float decay, int lo, int hi) {
-        for (int i = lo; i < hi; i++) {
-            float d = gr[i];
-            float mi = m[i] * b1 + c1 * d;
-            float vi = v[i] * b2 + c2 * d * d;
-            m[i] = mi;
-            v[i] = vi;
-            float den = (float) Math.sqrt(vi) / bc2 + eps;
-            w[i] = w[i] * decay + step * (mi / den);
-        }
-    }
-
-    private static void generalFloat(float[] w, float[] gr, float[] m, float[] v, float[] vmax, boolean maximize,
-                                     float wd, float b1, float c1, float b2, float c2, float eps, float bc2,
-                                     float step, float decay, int lo, int hi) {
-        for (int i = lo; i < hi; i++) {
-            float wi = w[i] * decay;
-            float d = maximize ? -gr[i] : gr[i];
-            if (wd != 0) {
-                d += wd * wi;
-            }
-            m[i] = m[i] * b1 + c1 * d;
-            v[i] = v[i] * b2 + c2 * d * d;
-            float s = v[i];
-            if (vmax != null) {
-                s = vmax[i] = Math.max(vmax[i], s);
-            }
-            float den = (float) Math.sqrt(s) / bc2 + eps;
-            w[i] = wi + step * (m[i] / den);
-        }
-    }
-
-    private static void plainDouble(double[] w, double[] gr, double[] m, double[] v, double b1, double c1,
-                                    double b2, double c2, double eps, double bc2, double step, double decay,
-                                    int lo, int hi) {
-        for (int i = lo; i < hi; i++) {
-            double d = gr[i];
-            double mi = m[i] * b1 + c1 * d;
-            double vi = v[i] * b2 + c2 * d * d;
-            m[i] = mi;
-            v[i] = vi;
-            double den = Math.sqrt(vi) / bc2 + eps;
-            w[i] = w[i] * decay + step * (mi / den);
-        }
-    }
-
-    private static void generalDouble(double[] w, double[] gr, double[] m, double[] v, double[] vmax,
-                                      boolean maximize, double wd, double b1, double c1, double b2, double c2,
-                                      double eps, double bc2, double step, double decay, int lo, int hi) {
-        for (int i = lo; i < hi; i++) {
-            double wi = w[i] * decay;
-            double d = maximize ? -gr[i] : gr[i];
-            if (wd != 0) {
-                d += wd * wi;
-            }
-            m[i] = m[i] * b1 + c1 * d;
-            v[i] = v[i] * b2 + c2 * d * d;
-            double s = v[i];
-            if (vmax != null) {
-                s = vmax[i] = Math.max(vmax[i], s);
-            }
-            double den = Math.sqrt(s) / bc2 + eps;
-            w[i] = wi + step * (m[i] / den);
-        }
-    }
 }

@@ -5,7 +5,6 @@ import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
 import dev.kobai.tensor.kernel.Kernels;
 import dev.kobai.tensor.kernel.Parallel;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -24,38 +23,57 @@ import java.util.Map;
  *
  * <p>The paper has no eps; torch adds it inside the max so that u is never zero. Options: lr=2e-3,
  * betas=(0.9, 0.999), eps=1e-8, weight_decay=0, maximize=false. State: step, exp_avg, exp_inf.
+ *
+ * <p>Typed construction (the map constructors and {@code Optimizers.create("spec", ...)} take the
+ * same options):
+ *
+ * {@snippet :
+ * Adamax adamax = Adamax.builder().lr(2e-3).betas(0.9, 0.999).build(model.parameters());
+ * }
  */
 public final class Adamax extends Optimizer {
+    /** torch's {@code lr}: the learning rate; default 0.002. */
+    public static final Option<Double> LR = Option.number("lr", 2e-3)
+            .check(Option.nonNegative("Invalid learning rate: "));
+    /** torch's {@code betas}: the decay rates of the averages of the gradient and its square; default (0.9, 0.999). */
+    public static final Option<double[]> BETAS = Adam.BETAS;
+    /** torch's {@code eps}: term added to the denominator for numerical stability; default 1e-8. */
+    public static final Option<Double> EPS = Adam.EPS;
+    /** torch's {@code weight_decay}: L2 penalty added to the gradient (g += weight_decay p); default 0. */
+    public static final Option<Double> WEIGHT_DECAY = Adam.WEIGHT_DECAY;
+    /** torch's {@code maximize}: maximize the objective (negate the gradient first); default false. */
+    public static final Option<Boolean> MAXIMIZE = Option.bool("maximize", false);
+    /**
+     * The options in torch's argument order, with torch's checks in torch's order: the one
+     * table behind {@link #builder()}, the spec {@code adamax:...}, {@link #defaultOptions()} and
+     * the checks on every group. decoupled_weight_decay and no_decay are added where there is a
+     * weight_decay.
+     */
+    public static final OptionTable OPTIONS = OptionTable.of(LR, BETAS, EPS, WEIGHT_DECAY, MAXIMIZE).checkedIn(LR,
+            EPS, BETAS, WEIGHT_DECAY);
+
     public Adamax(List<Parameter> params) {
         this(params, Map.of());
     }
 
+    /** Over one group with {@code options} given by torch's names; {@link #builder()} is the typed form. */
     public Adamax(List<Parameter> params, Map<String, Object> options) {
-        this(single(params, options).toArray(new ParamGroup[0]));
+        this(Map.of(), single(params, options));
     }
 
     /** An optimizer over several parameter groups, each with its own options. */
     public static Adamax withGroups(List<ParamGroup> groups) {
-        return new Adamax(groups.toArray(new ParamGroup[0]));
+        return new Adamax(Map.of(), groups);
     }
 
-    private Adamax(ParamGroup[] groups) {
-        super(List.of(groups), defaultOptions());
+    /** Over {@code groups}, with {@code settings} overriding the defaults of {@link #OPTIONS}. */
+    Adamax(Map<String, Object> settings, List<ParamGroup> groups) {
+        super(groups, OPTIONS, settings);
     }
 
+    /** The defaults of {@link #OPTIONS} by torch's names (null where required). */
     public static Map<String, Object> defaultOptions() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("lr", 2e-3);
-        d.put("betas", new double[] {0.9, 0.999});
-        d.put("eps", 1e-8);
-        d.put("weight_decay", 0.0);
-        d.put("maximize", false);
-        return d;
-    }
-
-    @Override
-    protected void validate(ParamGroup g) {
-        Adam.validateAdamOptions(g);
+        return OPTIONS.defaults();
     }
 
     @Override
@@ -147,5 +165,52 @@ public final class Adamax extends Optimizer {
             u[i] = ui;
             w[i] += step * (mi / ui);
         }
+    }
+
+    /** A builder with torch's defaults: one typed method per option of {@link #OPTIONS}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Typed settings of {@link Adamax}, with torch's defaults and checks (run when built); see
+     * {@link OptimizerBuilder} for groups.
+     */
+    public static final class Builder extends OptimizerBuilder.WithBetas<Builder, Adamax> {
+        private Builder() {
+            super("Adamax", OPTIONS, Builder::new, Adamax::new);
+        }
+
+        /** Sets torch's {@code lr}: the learning rate; default 0.002. */
+        public Builder lr(double value) {
+            return set(LR, value);
+        }
+
+        /** Sets torch's {@code weight_decay}: L2 penalty added to the gradient (g += weight_decay p); default 0. */
+        public Builder weightDecay(double value) {
+            return set(WEIGHT_DECAY, value);
+        }
+
+        /** Sets torch's {@code maximize}: maximize the objective (negate the gradient first); default false. */
+        public Builder maximize(boolean value) {
+            return set(MAXIMIZE, value);
+        }
+    }
+
+    /**
+     * The state of one parameter, typed: its tensors are the live buffers (torch's names in the
+     * state dict are given below), its numbers as of the call. Before the parameter's first step
+     * the tensors are null and the counts 0 (NaN for other numbers).
+     *
+     * @param step {@code step}
+     * @param expAvg {@code exp_avg}, the average of g
+     * @param expInf {@code exp_inf}, the decayed maximum of |g|
+     */
+    public record State(int step, Tensor expAvg, Tensor expInf) {}
+
+    /** The typed state of {@code p}; IllegalArgumentException when p is not in this optimizer. */
+    public State state(Parameter p) {
+        Map<String, Object> s = storedState(p);
+        return new State(stepCount(s), (Tensor) s.get("exp_avg"), (Tensor) s.get("exp_inf"));
     }
 }

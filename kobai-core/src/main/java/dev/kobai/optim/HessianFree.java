@@ -28,8 +28,8 @@ import java.util.function.UnaryOperator;
  *   <li>Backtracking over CG iterates: of the iterates kept at i = ceil(1.3^j), the one with the
  *       lowest loss, searching back from the last while the loss keeps falling.</li>
  *   <li>Levenberg-Marquardt damping: rho = (f(w + p) - f(w)) / (q(p) - q(0)) with the undamped
- *       model; damping x 3/2 when rho < 1/4, x 2/3 when rho > 3/4.</li>
- *   <li>Armijo line search from t = lr: shrink by 0.8 until f(w + t p) <= f(w) + 0.01 t g^T p.</li>
+ *       model; damping x 3/2 when rho &lt; 1/4, x 2/3 when rho &gt; 3/4.</li>
+ *   <li>Armijo line search from t = lr: shrink by 0.8 until f(w + t p) &lt;= f(w) + 0.01 t g^T p.</li>
  * </ul>
  * Options (defaults): lr=1.0, damping=1.0, adapt_damping=true, cg_max_iters=250,
  * cg_epsilon=5e-4, warm_start=0.95, backtrack=true, line_search=true. Cost per step: two to three
@@ -38,8 +38,46 @@ import java.util.function.UnaryOperator;
  * <p>{@link #step(Closure)} computes the gradient itself and calls the closure's
  * {@link Optimizer.Closure#afterGradients} with it before CG and before any state or weight
  * changes, so a caller's checks and clipping apply (CG and the line search use a clipped gradient).
+ *
+ * <p>Typed construction (the map constructors and {@code Optimizers.create("spec", ...)} take the
+ * same options):
+ *
+ * {@snippet :
+ * HessianFree hf = HessianFree.builder().damping(0.5).cgMaxIters(50)
+ *         .build(CurvatureProblem.of(model, LossKind.CROSS_ENTROPY, inputs, targets));
+ * double loss = hf.step(null);
+ * }
  */
 public final class HessianFree extends Optimizer implements CurvatureOptimizer {
+    /** {@code lr}: the step length; default 1.0. */
+    public static final Option<Double> LR = Option.number("lr", 1.0)
+            .check(SecondOrderSupport.positive("lr"));
+    /** {@code damping}: the initial Tikhonov damping; default 1.0. */
+    public static final Option<Double> DAMPING = Option.number("damping", 1.0)
+            .check(SecondOrderSupport.nonNegative("damping"));
+    /** {@code adapt_damping}: Levenberg-Marquardt adaptation of the damping; default true. */
+    public static final Option<Boolean> ADAPT_DAMPING = Option.bool("adapt_damping", true);
+    /** {@code cg_max_iters}: the most conjugate-gradient iterations a step; default 250. */
+    public static final Option<Integer> CG_MAX_ITERS = Option.integer("cg_max_iters", 250)
+            .wholeAtLeast(1, SecondOrderSupport.wholeMessage("cg_max_iters", 1));
+    /** {@code cg_epsilon}: Martens' relative progress tolerance of CG; default 5e-4. */
+    public static final Option<Double> CG_EPSILON = Option.number("cg_epsilon", 5e-4)
+            .check(SecondOrderSupport.nonNegative("cg_epsilon"));
+    /** {@code warm_start}: the factor on the previous direction CG starts from; default 0.95. */
+    public static final Option<Double> WARM_START = Option.number("warm_start", 0.95)
+            .check(SecondOrderSupport.inRange("warm_start", 0, 1));
+    /** {@code backtrack}: CG backtracking over the iterates; default true. */
+    public static final Option<Boolean> BACKTRACK = Option.bool("backtrack", true);
+    /** {@code line_search}: Armijo backtracking line search; default true. */
+    public static final Option<Boolean> LINE_SEARCH = Option.bool("line_search", true);
+    /**
+     * The options with their defaults and checks: the one
+     * table behind {@link #builder()}, the spec {@code hessianfree:...}, {@link #defaultOptions()} and
+     * the checks on every group.
+     */
+    public static final OptionTable OPTIONS = OptionTable.of(LR, DAMPING, ADAPT_DAMPING, CG_MAX_ITERS, CG_EPSILON,
+            WARM_START, BACKTRACK, LINE_SEARCH);
+
     private final CurvatureProblem problem;
 
     public HessianFree(CurvatureProblem problem, Map<String, Object> options) {
@@ -52,7 +90,7 @@ public final class HessianFree extends Optimizer implements CurvatureOptimizer {
     }
 
     private HessianFree(List<ParamGroup> groups, CurvatureProblem problem) {
-        super(groups, defaultOptions());
+        super(groups, OPTIONS, Map.of());
         SecondOrderSupport.requireSingleGroup("hessian-free", groups);
         this.problem = problem;
     }
@@ -62,32 +100,15 @@ public final class HessianFree extends Optimizer implements CurvatureOptimizer {
         return new HessianFree(groups, null);
     }
 
+    /** The defaults of {@link #OPTIONS} by torch's names. */
     public static Map<String, Object> defaultOptions() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("lr", 1.0);
-        d.put("damping", 1.0);
-        d.put("adapt_damping", true);
-        d.put("cg_max_iters", 250);
-        d.put("cg_epsilon", 5e-4);
-        d.put("warm_start", 0.95);
-        d.put("backtrack", true);
-        d.put("line_search", true);
-        return d;
-    }
-
-    @Override
-    protected void validate(ParamGroup g) {
-        SecondOrderSupport.requirePositive(g, "lr");
-        SecondOrderSupport.requireNonNegative(g, "damping");
-        SecondOrderSupport.requireWhole(g, "cg_max_iters", 1);
-        SecondOrderSupport.requireNonNegative(g, "cg_epsilon");
-        SecondOrderSupport.requireInRange(g, "warm_start", 0, 1);
+        return OPTIONS.defaults();
     }
 
     /** The damping the next step uses. */
     public double currentDamping() {
         ParamGroup g = paramGroups().get(0);
-        Object s = state(g.params().get(0)).get("damping");
+        Object s = parameterState(g.params().get(0)).get("damping");
         return s == null ? g.getDouble("damping") : (Double) s;
     }
 
@@ -118,7 +139,7 @@ public final class HessianFree extends Optimizer implements CurvatureOptimizer {
         }
         ParamGroup g = SecondOrderSupport.onlyGroup(this);
         List<Parameter> ps = g.params();
-        Map<String, Object> st = state(ps.get(0));
+        Map<String, Object> st = parameterState(ps.get(0));
         double lambda = currentDamping();
 
         Tensor z;
@@ -203,5 +224,69 @@ public final class HessianFree extends Optimizer implements CurvatureOptimizer {
         double f = lossAt(lc);
         ParamVectors.set(ps, w0);
         return Double.isNaN(f) ? Double.POSITIVE_INFINITY : f;
+    }
+
+    /** A builder with torch's defaults: one typed method per option of {@link #OPTIONS}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Typed settings of {@link HessianFree}, with torch's defaults and checks (run when built); see
+     * {@link OptimizerBuilder} for groups.
+     */
+    public static final class Builder extends OptimizerBuilder<Builder, HessianFree> {
+        private Builder() {
+            super("HessianFree", OPTIONS, Builder::new, (s, groups) -> HessianFree.withGroups(groups));
+        }
+
+        /** Sets {@code lr}: the step length; default 1.0. */
+        public Builder lr(double value) {
+            return set(LR, value);
+        }
+
+        /** Sets {@code damping}: the initial Tikhonov damping; default 1.0. */
+        public Builder damping(double value) {
+            return set(DAMPING, value);
+        }
+
+        /** Sets {@code adapt_damping}: Levenberg-Marquardt adaptation of the damping; default true. */
+        public Builder adaptDamping(boolean value) {
+            return set(ADAPT_DAMPING, value);
+        }
+
+        /** Sets {@code cg_max_iters}: the most conjugate-gradient iterations a step; default 250. */
+        public Builder cgMaxIters(int value) {
+            return set(CG_MAX_ITERS, value);
+        }
+
+        /** Sets {@code cg_epsilon}: Martens' relative progress tolerance of CG; default 5e-4. */
+        public Builder cgEpsilon(double value) {
+            return set(CG_EPSILON, value);
+        }
+
+        /** Sets {@code warm_start}: the factor on the previous direction CG starts from; default 0.95. */
+        public Builder warmStart(double value) {
+            return set(WARM_START, value);
+        }
+
+        /** Sets {@code backtrack}: CG backtracking over the iterates; default true. */
+        public Builder backtrack(boolean value) {
+            return set(BACKTRACK, value);
+        }
+
+        /** Sets {@code line_search}: Armijo backtracking line search; default true. */
+        public Builder lineSearch(boolean value) {
+            return set(LINE_SEARCH, value);
+        }
+
+        /**
+         * Builds the optimizer on a curvature problem (the model, its loss kind and a batch), with
+         * the builder's settings; it takes no further groups.
+         */
+        public HessianFree build(CurvatureProblem problem) {
+            requireSingleGroup("hessian-free");
+            return new HessianFree(problem, settings());
+        }
     }
 }

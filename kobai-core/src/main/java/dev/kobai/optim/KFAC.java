@@ -91,7 +91,7 @@ import java.util.Set;
  * plain parameters.
  * {@snippet :
  * CurvatureProblem problem = CurvatureProblem.of(model, LossKind.CROSS_ENTROPY, images, labels);
- * KFAC kfac = new KFAC(problem, Map.of("lr", 0.1, "momentum", 0.9));
+ * KFAC kfac = KFAC.builder().lr(0.1).momentum(0.9).build(problem);
  * double loss = kfac.step(null); // then problem.setBatch(...) for the next batch
  * }
  *
@@ -125,6 +125,53 @@ import java.util.Set;
  * O(in^3 + out^3) per layer for the inverses.
  */
 public final class KFAC extends Optimizer implements CurvatureOptimizer {
+    // lr, damping and kl_clip are kfac-pytorch's. With these defaults, kobai train --data
+    // fashion-mnist --model mlp:784-256-10 --batch-size 128 --epochs 3 reaches about 0.90 test
+    // accuracy against Adam's 0.86 (docs/second-order.md)
+    /** {@code lr}: the learning rate; default 0.1. */
+    public static final Option<Double> LR = Option.number("lr", 0.1)
+            .check(SecondOrderSupport.nonNegative("lr"));
+    /** {@code damping}: the Tikhonov damping of the factors; default 1e-3. */
+    public static final Option<Double> DAMPING = Option.number("damping", 1e-3)
+            .check(SecondOrderSupport.positive("damping"));
+    // eigen is several times dearer to refresh
+    /** {@code damping_mode}: factored or eigen: how the damping enters the inverse; default "factored". */
+    public static final Option<String> DAMPING_MODE = Option.string("damping_mode", "factored");
+    /** {@code factor_decay}: the decay of the running factor averages; default 0.95. */
+    public static final Option<Double> FACTOR_DECAY = Option.number("factor_decay", 0.95)
+            .check(SecondOrderSupport.inRange("factor_decay", 0, 1));
+    // KFAC-Pytorch's TCov=10: a fresh A costs N in^2 / 2 multiply-adds, more than the forward and
+    // backward passes for a wide first layer, and with decay 0.95 one batch moves the average by 5%
+    /** {@code factor_update_period}: steps between factor updates; default 10. */
+    public static final Option<Integer> FACTOR_UPDATE_PERIOD = Option.integer("factor_update_period", 10)
+            .wholeAtLeast(1, SecondOrderSupport.wholeMessage("factor_update_period", 1));
+    // KFAC-Pytorch's TInv=100 (the paper refreshed every 20 steps with factors re-estimated every
+    // step, kfac-jax every 5): a refresh of the 785-square factor of a Fashion-MNIST MLP cost 15 to
+    // 25 ms on two cores, 1.5 ms a step at a period of 20 against 0.3 ms at 100, and the test
+    // accuracy after 3 epochs was the same, 0.90
+    /** {@code inv_update_period}: steps between refreshes of the inverses; default 100. */
+    public static final Option<Integer> INV_UPDATE_PERIOD = Option.integer("inv_update_period", 100)
+            .wholeAtLeast(1, SecondOrderSupport.wholeMessage("inv_update_period", 1));
+    /** {@code momentum}: the momentum of the preconditioned update; default 0. */
+    public static final Option<Double> MOMENTUM = Option.number("momentum", 0.0)
+            .check(SecondOrderSupport.inRange("momentum", 0, 1));
+    /** {@code kl_clip}: the bound on the update's KL change; default 1e-3. */
+    public static final Option<Double> KL_CLIP = Option.number("kl_clip", 1e-3)
+            .check(SecondOrderSupport.nonNegative("kl_clip"));
+    // one sampled target per example, as in the paper and KFAC-Pytorch
+    /** {@code fisher}: mc, true or empirical: the targets of G; default "mc". */
+    public static final Option<String> FISHER = Option.string("fisher", "mc");
+    /** {@code seed}: the generator of the sampled targets; default 0. */
+    public static final Option<Integer> SEED = Option.integer("seed", 0)
+            .wholeAtLeast(0, SecondOrderSupport.wholeMessage("seed", 0));
+    /**
+     * The options with their defaults and checks: the one
+     * table behind {@link #builder()}, the spec {@code kfac:...}, {@link #defaultOptions()} and
+     * the checks on every group.
+     */
+    public static final OptionTable OPTIONS = OptionTable.of(LR, DAMPING, DAMPING_MODE, FACTOR_DECAY,
+            FACTOR_UPDATE_PERIOD, INV_UPDATE_PERIOD, MOMENTUM, KL_CLIP, FISHER, SEED);
+
     private final CurvatureProblem problem;
     /** The layers K-FAC preconditions, in the order of the model's modules. */
     private final List<Layer> layers = new ArrayList<>();
@@ -141,7 +188,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
     private int steps;
 
     public KFAC(CurvatureProblem problem, Map<String, Object> options) {
-        super(single(problem.parameters(), options), defaultOptions());
+        super(single(problem.parameters(), options), OPTIONS, Map.of());
         SecondOrderSupport.requireSingleGroup("kfac", paramGroups());
         this.problem = problem;
         Module model = problem.model();
@@ -183,44 +230,15 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                 + "options)");
     }
 
+    /** The defaults of {@link #OPTIONS} by torch's names. */
     public static Map<String, Object> defaultOptions() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        // lr, damping and kl_clip are kfac-pytorch's. With these defaults, kobai train --data
-        // fashion-mnist --model mlp:784-256-10 --batch-size 128 --epochs 3 reaches about 0.90 test
-        // accuracy against Adam's 0.86 (docs/second-order.md)
-        d.put("lr", 0.1);
-        d.put("damping", 1e-3);
-        // eigen is several times dearer to refresh
-        d.put("damping_mode", "factored");
-        d.put("factor_decay", 0.95);
-        // KFAC-Pytorch's TCov=10: a fresh A costs N in^2 / 2 multiply-adds, more than the forward and
-        // backward passes for a wide first layer, and with decay 0.95 one batch moves the average by 5%
-        d.put("factor_update_period", 10);
-        // KFAC-Pytorch's TInv=100 (the paper refreshed every 20 steps with factors re-estimated every
-        // step, kfac-jax every 5): a refresh of the 785-square factor of a Fashion-MNIST MLP cost 15 to
-        // 25 ms on two cores, 1.5 ms a step at a period of 20 against 0.3 ms at 100, and the test
-        // accuracy after 3 epochs was the same, 0.90
-        d.put("inv_update_period", 100);
-        d.put("momentum", 0.0);
-        d.put("kl_clip", 1e-3);
-        // one sampled target per example, as in the paper and KFAC-Pytorch
-        d.put("fisher", "mc");
-        d.put("seed", 0);
-        return d;
+        return OPTIONS.defaults();
     }
 
     @Override
     protected void validate(ParamGroup g) {
-        SecondOrderSupport.requireNonNegative(g, "lr");
-        SecondOrderSupport.requirePositive(g, "damping");
         g.set("damping_mode", SecondOrderSupport.choice(g, "damping_mode", "eigen", "factored"));
-        SecondOrderSupport.requireInRange(g, "factor_decay", 0, 1);
-        SecondOrderSupport.requireWhole(g, "factor_update_period", 1);
-        SecondOrderSupport.requireWhole(g, "inv_update_period", 1);
-        SecondOrderSupport.requireInRange(g, "momentum", 0, 1);
-        SecondOrderSupport.requireNonNegative(g, "kl_clip");
         FisherType.parse("fisher", String.valueOf(g.get("fisher")));
-        SecondOrderSupport.requireWhole(g, "seed", 0);
     }
 
     /** The layers K-FAC preconditions (its Linear and Conv2d modules), in the order of the model's modules. */
@@ -454,7 +472,10 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         double[] apply(double[] v, int rows, int cols);
     }
 
-    /** (G (x) A + damping I)^-1 through A = Qa La Qa^T and G = Qg Lg Qg^T: Qg ((Qg^T V Qa) / (lg la^T + damping)) Qa^T. */
+    /**
+     * (G (x) A + damping I)^-1 through A = Qa La Qa^T and G = Qg Lg Qg^T: Qg ((Qg^T V Qa) / (lg la^T +
+     * damping)) Qa^T.
+     */
     private record EigenPreconditioner(FlatMatrices.Eigen a, FlatMatrices.Eigen g, double damping, float[] qa32,
                                        float[] qg32) implements Preconditioner {
         static EigenPreconditioner of(FlatMatrices.Eigen a, FlatMatrices.Eigen g, double damping, boolean single) {
@@ -791,7 +812,10 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         }
     }
 
-    /** vec((G (x) A + damping I)^-1 vec(V)) for V of shape [rows of G, rows of A], row-major, by eigendecompositions. */
+    /**
+     * vec((G (x) A + damping I)^-1 vec(V)) for V of shape [rows of G, rows of A], row-major, by
+     * eigendecompositions.
+     */
     public static double[][] eigenDampedSolve(double[][] a, double[][] g, double[][] v, double damping) {
         int na = a.length;
         int ng = g.length;
@@ -860,7 +884,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
     private static final String G_EIGENVALUES = "G_eigenvalues";
     private static final String G_EIGENVECTORS = "G_eigenvectors";
     private static final String EIGEN_DAMPING = "eigen_damping";
-    private static final String MOMENTUM = "momentum_buffer";
+    private static final String MOMENTUM_BUFFER = "momentum_buffer";
     private static final List<String> EIGEN_KEYS = List.of(A_EIGENVALUES, A_EIGENVECTORS, G_EIGENVALUES,
             G_EIGENVECTORS, EIGEN_DAMPING);
 
@@ -901,7 +925,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
             }
         }
         momentum.forEach((p, buf) -> own.computeIfAbsent(p, k -> new LinkedHashMap<>())
-                .put(MOMENTUM, Tensor.fromArray(buf.clone(), p.shape())));
+                .put(MOMENTUM_BUFFER, Tensor.fromArray(buf.clone(), p.shape())));
         Map<String, Map<String, Object>> state = new LinkedHashMap<>();
         parametersByKey().forEach((key, p) -> {
             Map<String, Object> st = new LinkedHashMap<>(base.state().getOrDefault(key, Map.of()));
@@ -960,7 +984,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                 valid.addAll(List.of(FACTOR_A, FACTOR_G, A_INV, G_INV));
                 valid.addAll(EIGEN_KEYS);
             }
-            valid.add(MOMENTUM);
+            valid.add(MOMENTUM_BUFFER);
             for (String item : e.getValue().keySet()) {
                 if (!valid.contains(item)) {
                     throw new UsageException("kfac keeps no state '" + item + "' for parameter '" + e.getKey()
@@ -1020,7 +1044,7 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         Map<Parameter, double[]> buffers = new IdentityHashMap<>();
         state.forEach((key, st) -> {
             Parameter p = byKey.get(key);
-            double[] buf = SecondOrderSupport.savedArray(st, MOMENTUM, key, p.shape());
+            double[] buf = SecondOrderSupport.savedArray(st, MOMENTUM_BUFFER, key, p.shape());
             if (buf != null) {
                 buffers.put(p, buf);
             }
@@ -1207,6 +1231,80 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                     wd[j] -= lr * step;
                 }
             }
+        }
+    }
+
+    /** A builder with torch's defaults: one typed method per option of {@link #OPTIONS}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Typed settings of {@link KFAC}, with torch's defaults and checks (run when built); see
+     * {@link OptimizerBuilder} for groups.
+     */
+    public static final class Builder extends OptimizerBuilder<Builder, KFAC> {
+        private Builder() {
+            super("KFAC", OPTIONS, Builder::new, (s, groups) -> KFAC.withGroups(groups));
+        }
+
+        /** Sets {@code lr}: the learning rate; default 0.1. */
+        public Builder lr(double value) {
+            return set(LR, value);
+        }
+
+        /** Sets {@code damping}: the Tikhonov damping of the factors; default 1e-3. */
+        public Builder damping(double value) {
+            return set(DAMPING, value);
+        }
+
+        /** Sets {@code damping_mode}: factored or eigen: how the damping enters the inverse; default "factored". */
+        public Builder dampingMode(String value) {
+            return set(DAMPING_MODE, value);
+        }
+
+        /** Sets {@code factor_decay}: the decay of the running factor averages; default 0.95. */
+        public Builder factorDecay(double value) {
+            return set(FACTOR_DECAY, value);
+        }
+
+        /** Sets {@code factor_update_period}: steps between factor updates; default 10. */
+        public Builder factorUpdatePeriod(int value) {
+            return set(FACTOR_UPDATE_PERIOD, value);
+        }
+
+        /** Sets {@code inv_update_period}: steps between refreshes of the inverses; default 100. */
+        public Builder invUpdatePeriod(int value) {
+            return set(INV_UPDATE_PERIOD, value);
+        }
+
+        /** Sets {@code momentum}: the momentum of the preconditioned update; default 0. */
+        public Builder momentum(double value) {
+            return set(MOMENTUM, value);
+        }
+
+        /** Sets {@code kl_clip}: the bound on the update's KL change; default 1e-3. */
+        public Builder klClip(double value) {
+            return set(KL_CLIP, value);
+        }
+
+        /** Sets {@code fisher}: mc, true or empirical: the targets of G; default "mc". */
+        public Builder fisher(String value) {
+            return set(FISHER, value);
+        }
+
+        /** Sets {@code seed}: the generator of the sampled targets; default 0. */
+        public Builder seed(int value) {
+            return set(SEED, value);
+        }
+
+        /**
+         * Builds the optimizer on a curvature problem (the model, its loss kind and a batch), with
+         * the builder's settings; it takes no further groups.
+         */
+        public KFAC build(CurvatureProblem problem) {
+            requireSingleGroup("kfac");
+            return new KFAC(problem, settings());
         }
     }
 }

@@ -46,7 +46,7 @@ import java.util.Map;
  * strong_wolfe). One parameter group only, and a closure is required:
  *
  * <pre>{@code
- * LBFGS opt = new LBFGS(model.parameters(), Map.of("line_search_fn", "strong_wolfe"));
+ * LBFGS opt = LBFGS.builder().lineSearchFn("strong_wolfe").historySize(10).build(model.parameters());
  * double loss = opt.step(() -> {
  *     opt.zeroGrad();
  *     Tensor l = Losses.crossEntropy(model.forward(x), y);
@@ -58,6 +58,36 @@ import java.util.Map;
  * <p>Memory: 2 history_size + 3 vectors the size of all parameters.
  */
 public final class LBFGS extends Optimizer {
+    /** torch's {@code lr}: the learning rate; default 1. */
+    public static final Option<Double> LR = Option.number("lr", 1.0)
+            .check(Option.nonNegative("Invalid learning rate: "));
+    /** torch's {@code max_iter}: the most iterations per step; default 20. */
+    public static final Option<Integer> MAX_ITER = Option.integer("max_iter", 20)
+            .wholeAtLeast(1, v -> "Invalid max_iter value: " + v + " (a whole number >= 1)");
+    /** torch's {@code max_eval}: the most closure evaluations per step; default max_iter * 5 / 4 (25). */
+    public static final Option<Integer> MAX_EVAL = Option.integer("max_eval", 25)
+            .wholeAtLeast(1, v -> "Invalid max_eval value: " + v + " (a whole number >= 1)");
+    /** torch's {@code tolerance_grad}: stop when max|g| is at most this; default 1e-7. */
+    public static final Option<Double> TOLERANCE_GRAD = Option.number("tolerance_grad", 1e-7)
+            .check(Option.nonNegative("Invalid tolerance_grad value: "));
+    /** torch's {@code tolerance_change}: stop when the step or the loss changes by less; default 1e-9. */
+    public static final Option<Double> TOLERANCE_CHANGE = Option.number("tolerance_change", 1e-9)
+            .check(Option.nonNegative("Invalid tolerance_change value: "));
+    /** torch's {@code history_size}: the number of (s, y) pairs kept; default 100. */
+    public static final Option<Integer> HISTORY_SIZE = Option.integer("history_size", 100)
+            .wholeAtLeast(1, v -> "Invalid history_size value: " + v + " (a whole number >= 1)");
+    /** torch's {@code line_search_fn}: none or strong_wolfe; default "none". */
+    public static final Option<String> LINE_SEARCH_FN = Option.string("line_search_fn", "none");
+    /**
+     * The options in torch's argument order, with torch's checks in torch's order: the one
+     * table behind {@link #builder()}, the spec {@code lbfgs:...}, {@link #defaultOptions()} and
+     * the checks on every group. decoupled_weight_decay and no_decay are added where there is a
+     * weight_decay.
+     */
+    public static final OptionTable OPTIONS = OptionTable.of(LR, MAX_ITER, MAX_EVAL, TOLERANCE_GRAD, TOLERANCE_CHANGE,
+            HISTORY_SIZE, LINE_SEARCH_FN).checkedIn(LR, MAX_ITER, MAX_EVAL, HISTORY_SIZE, TOLERANCE_GRAD,
+            TOLERANCE_CHANGE);
+
     static final String NO_GROUPS = "LBFGS doesn't support per-parameter options (parameter groups)";
     static final String NEEDS_CLOSURE = "LBFGS needs a closure that re-evaluates the loss: step(() -> "
             + "{ opt.zeroGrad(); Tensor loss = ...; loss.backward(); return loss.item(); })";
@@ -70,17 +100,18 @@ public final class LBFGS extends Optimizer {
         this(params, Map.of());
     }
 
+    /** Over one group with {@code options} given by torch's names; {@link #builder()} is the typed form. */
     public LBFGS(List<Parameter> params, Map<String, Object> options) {
-        this(single(params, options).toArray(new ParamGroup[0]));
+        this(Map.of(), single(params, options));
     }
 
     /** For the registry: torch accepts a list of groups and refuses more than one. */
     public static LBFGS withGroups(List<ParamGroup> groups) {
-        return new LBFGS(groups.toArray(new ParamGroup[0]));
+        return new LBFGS(Map.of(), groups);
     }
 
-    private LBFGS(ParamGroup[] groups) {
-        super(resolveDefaults(groups), defaultOptions());
+    private LBFGS(Map<String, Object> settings, List<ParamGroup> groups) {
+        super(resolveDefaults(groups), OPTIONS, settings);
         if (paramGroups().size() != 1) {
             throw new UsageException(NO_GROUPS);
         }
@@ -100,20 +131,13 @@ public final class LBFGS extends Optimizer {
      * The defaults. max_eval is shown as 25, the value for the default max_iter; a group that does
      * not give it gets max_iter*5/4 of its own max_iter, as torch's max_eval=None.
      */
+    /** The defaults of {@link #OPTIONS} by torch's names. */
     public static Map<String, Object> defaultOptions() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("lr", 1.0);
-        d.put("max_iter", 20);
-        d.put("max_eval", 25);
-        d.put("tolerance_grad", 1e-7);
-        d.put("tolerance_change", 1e-9);
-        d.put("history_size", 100);
-        d.put("line_search_fn", "none");
-        return d;
+        return OPTIONS.defaults();
     }
 
     /** Torch's None values: max_eval from the group's max_iter, line_search_fn none. */
-    private static List<ParamGroup> resolveDefaults(ParamGroup[] groups) {
+    private static List<ParamGroup> resolveDefaults(List<ParamGroup> groups) {
         for (ParamGroup g : groups) {
             if (g.options().get("max_eval") == null) {
                 Object maxIter = g.options().get("max_iter");
@@ -124,25 +148,12 @@ public final class LBFGS extends Optimizer {
                 g.set("line_search_fn", "none");
             }
         }
-        return List.of(groups);
+        return groups;
     }
 
     @Override
     protected void validate(ParamGroup g) {
-        requireNonNegative(g.getDouble("lr"), "Invalid learning rate: ");
-        requireCount(g, "max_iter");
-        requireCount(g, "max_eval");
-        requireCount(g, "history_size");
-        requireNonNegative(g.getDouble("tolerance_grad"), "Invalid tolerance_grad value: ");
-        requireNonNegative(g.getDouble("tolerance_change"), "Invalid tolerance_change value: ");
         lineSearch(g);
-    }
-
-    private static void requireCount(ParamGroup g, String key) {
-        double v = g.getDouble(key);
-        if (!(v >= 1) || v != Math.rint(v) || v > Integer.MAX_VALUE) {
-            throw new UsageException("Invalid " + key + " value: " + g.get(key) + " (a whole number >= 1)");
-        }
     }
 
     /** True for strong_wolfe, false for none (or ""); torch's message otherwise. */
@@ -188,7 +199,7 @@ public final class LBFGS extends Optimizer {
         boolean strongWolfe = lineSearch(group);
 
         try (GradMode.Scope _ = GradMode.noGrad()) {
-            Map<String, Object> state = state(params.get(0));
+            Map<String, Object> state = parameterState(params.get(0));
             state.putIfAbsent("func_evals", 0);
             state.putIfAbsent("n_iter", 0);
 
@@ -556,7 +567,7 @@ public final class LBFGS extends Optimizer {
         for (Map.Entry<String, Object> e : StateDict.deepCopy(dict.state().values().iterator().next()).entrySet()) {
             restored.put(e.getKey(), reorder(e.getKey(), e.getValue(), savedOffset));
         }
-        Map<String, Object> state = state(params.get(0));
+        Map<String, Object> state = parameterState(params.get(0));
         state.clear();
         state.putAll(restored);
     }
@@ -589,5 +600,55 @@ public final class LBFGS extends Optimizer {
             offset += p.numel();
         }
         return out;
+    }
+
+    /** A builder with torch's defaults: one typed method per option of {@link #OPTIONS}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Typed settings of {@link LBFGS}, with torch's defaults and checks (run when built); see
+     * {@link OptimizerBuilder} for groups.
+     */
+    public static final class Builder extends OptimizerBuilder<Builder, LBFGS> {
+        private Builder() {
+            super("LBFGS", OPTIONS, Builder::new, LBFGS::new);
+        }
+
+        /** Sets torch's {@code lr}: the learning rate; default 1. */
+        public Builder lr(double value) {
+            return set(LR, value);
+        }
+
+        /** Sets torch's {@code max_iter}: the most iterations per step; default 20. */
+        public Builder maxIter(int value) {
+            return set(MAX_ITER, value);
+        }
+
+        /** Sets torch's {@code max_eval}: the most closure evaluations per step; default max_iter * 5 / 4 (25). */
+        public Builder maxEval(int value) {
+            return set(MAX_EVAL, value);
+        }
+
+        /** Sets torch's {@code tolerance_grad}: stop when max|g| is at most this; default 1e-7. */
+        public Builder toleranceGrad(double value) {
+            return set(TOLERANCE_GRAD, value);
+        }
+
+        /** Sets torch's {@code tolerance_change}: stop when the step or the loss changes by less; default 1e-9. */
+        public Builder toleranceChange(double value) {
+            return set(TOLERANCE_CHANGE, value);
+        }
+
+        /** Sets torch's {@code history_size}: the number of (s, y) pairs kept; default 100. */
+        public Builder historySize(int value) {
+            return set(HISTORY_SIZE, value);
+        }
+
+        /** Sets torch's {@code line_search_fn}: none or strong_wolfe; default "none". */
+        public Builder lineSearchFn(String value) {
+            return set(LINE_SEARCH_FN, value);
+        }
     }
 }

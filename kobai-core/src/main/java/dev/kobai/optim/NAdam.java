@@ -4,7 +4,6 @@ import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
 import dev.kobai.tensor.kernel.Parallel;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -42,39 +41,58 @@ import java.util.Map;
  *
  * <p>Options: lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3. State:
  * step, mu_product (numbers), exp_avg, exp_avg_sq.
+ *
+ * <p>Typed construction (the map constructors and {@code Optimizers.create("spec", ...)} take the
+ * same options):
+ *
+ * {@snippet :
+ * NAdam nadam = NAdam.builder().lr(2e-3).momentumDecay(4e-3).build(model.parameters());
+ * }
  */
 public final class NAdam extends Optimizer {
+    /** torch's {@code lr}: the learning rate; default 0.002. */
+    public static final Option<Double> LR = Option.number("lr", 2e-3)
+            .check(Option.nonNegative("Invalid learning rate: "));
+    /** torch's {@code betas}: the decay rates of the averages of the gradient and its square; default (0.9, 0.999). */
+    public static final Option<double[]> BETAS = Adam.BETAS;
+    /** torch's {@code eps}: term added to the denominator for numerical stability; default 1e-8. */
+    public static final Option<Double> EPS = Adam.EPS;
+    /** torch's {@code weight_decay}: L2 penalty added to the gradient (g += weight_decay p); default 0. */
+    public static final Option<Double> WEIGHT_DECAY = Adam.WEIGHT_DECAY;
+    /** torch's {@code momentum_decay}: psi, the momentum decay; default 0.004. */
+    public static final Option<Double> MOMENTUM_DECAY = Option.number("momentum_decay", 4e-3)
+            .check(Option.nonNegative("Invalid momentum_decay value: "));
+    /**
+     * The options in torch's argument order, with torch's checks in torch's order: the one
+     * table behind {@link #builder()}, the spec {@code nadam:...}, {@link #defaultOptions()} and
+     * the checks on every group. decoupled_weight_decay and no_decay are added where there is a
+     * weight_decay.
+     */
+    public static final OptionTable OPTIONS = OptionTable.of(LR, BETAS, EPS, WEIGHT_DECAY,
+            MOMENTUM_DECAY).checkedIn(LR, EPS, BETAS, WEIGHT_DECAY, MOMENTUM_DECAY);
+
     public NAdam(List<Parameter> params) {
         this(params, Map.of());
     }
 
+    /** Over one group with {@code options} given by torch's names; {@link #builder()} is the typed form. */
     public NAdam(List<Parameter> params, Map<String, Object> options) {
-        this(single(params, options).toArray(new ParamGroup[0]));
+        this(Map.of(), single(params, options));
     }
 
     /** An optimizer over several parameter groups, each with its own options. */
     public static NAdam withGroups(List<ParamGroup> groups) {
-        return new NAdam(groups.toArray(new ParamGroup[0]));
+        return new NAdam(Map.of(), groups);
     }
 
-    private NAdam(ParamGroup[] groups) {
-        super(List.of(groups), defaultOptions());
+    /** Over {@code groups}, with {@code settings} overriding the defaults of {@link #OPTIONS}. */
+    NAdam(Map<String, Object> settings, List<ParamGroup> groups) {
+        super(groups, OPTIONS, settings);
     }
 
+    /** The defaults of {@link #OPTIONS} by torch's names (null where required). */
     public static Map<String, Object> defaultOptions() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("lr", 2e-3);
-        d.put("betas", new double[] {0.9, 0.999});
-        d.put("eps", 1e-8);
-        d.put("weight_decay", 0.0);
-        d.put("momentum_decay", 4e-3);
-        return d;
-    }
-
-    @Override
-    protected void validate(ParamGroup g) {
-        Adam.validateAdamOptions(g);
-        requireNonNegative(g.getDouble("momentum_decay"), "Invalid momentum_decay value: ");
+        return OPTIONS.defaults();
     }
 
     @Override
@@ -141,5 +159,53 @@ public final class NAdam extends Optimizer {
                 }
             });
         }
+    }
+
+    /** A builder with torch's defaults: one typed method per option of {@link #OPTIONS}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Typed settings of {@link NAdam}, with torch's defaults and checks (run when built); see
+     * {@link OptimizerBuilder} for groups.
+     */
+    public static final class Builder extends OptimizerBuilder.WithBetas<Builder, NAdam> {
+        private Builder() {
+            super("NAdam", OPTIONS, Builder::new, NAdam::new);
+        }
+
+        /** Sets torch's {@code lr}: the learning rate; default 0.002. */
+        public Builder lr(double value) {
+            return set(LR, value);
+        }
+
+        /** Sets torch's {@code weight_decay}: L2 penalty added to the gradient (g += weight_decay p); default 0. */
+        public Builder weightDecay(double value) {
+            return set(WEIGHT_DECAY, value);
+        }
+
+        /** Sets torch's {@code momentum_decay}: psi, the momentum decay; default 0.004. */
+        public Builder momentumDecay(double value) {
+            return set(MOMENTUM_DECAY, value);
+        }
+    }
+
+    /**
+     * The state of one parameter, typed: its tensors are the live buffers (torch's names in the
+     * state dict are given below), its numbers as of the call. Before the parameter's first step
+     * the tensors are null and the counts 0 (NaN for other numbers).
+     *
+     * @param step {@code step}
+     * @param muProduct {@code mu_product}, the product of the momentum coefficients
+     * @param expAvg {@code exp_avg}, the average of g
+     * @param expAvgSq {@code exp_avg_sq}, the average of g^2
+     */
+    public record State(int step, double muProduct, Tensor expAvg, Tensor expAvgSq) {}
+
+    /** The typed state of {@code p}; IllegalArgumentException when p is not in this optimizer. */
+    public State state(Parameter p) {
+        Map<String, Object> s = storedState(p);
+        return new State(stepCount(s), storedNumber(s, "mu_product"), (Tensor) s.get("exp_avg"), (Tensor) s.get("exp_avg_sq"));
     }
 }

@@ -26,7 +26,7 @@ import java.util.Map;
  * {@link dev.kobai.curvature.LossKind} is the Gauss-Newton matrix; mc: Monte-Carlo with
  * mc_samples draws of targets from the model; empirical: the data's labels, which Kunstner et al.
  * 2019 show is not a curvature estimate); mc_samples=1; solver=auto (dense Cholesky when
- * P <= max_dense, else conjugate gradients on Fisher-vector products); max_dense=2000;
+ * P &lt;= max_dense, else conjugate gradients on Fisher-vector products); max_dense=2000;
  * cg_iters=100; cg_tol=1e-10; seed=0 (for Monte-Carlo sampling). Its state dict holds the
  * generator's state ({@code generator} under the first parameter), so a run resumed from it draws
  * the same targets.
@@ -36,13 +36,55 @@ import java.util.Map;
  * problem computes the loss) and returns the loss before the step; it calls the closure's
  * {@link Optimizer.Closure#afterGradients} with the gradient before the Fisher is built or the
  * weights move, so a caller's checks and clipping apply (the step follows a clipped gradient).
+ *
+ * <p>Typed construction (the map constructors and {@code Optimizers.create("spec", ...)} take the
+ * same options):
+ *
+ * {@snippet :
+ * NaturalGradient ng = NaturalGradient.builder().lr(0.5).damping(1e-2).solver("cg")
+ *         .build(CurvatureProblem.of(model, LossKind.CROSS_ENTROPY, inputs, targets));
+ * double loss = ng.step(null);
+ * }
  */
 public final class NaturalGradient extends Optimizer implements CurvatureOptimizer {
+    /** {@code lr}: the step length; default 1.0. */
+    public static final Option<Double> LR = Option.number("lr", 1.0)
+            .check(SecondOrderSupport.nonNegative("lr"));
+    /** {@code damping}: added to the Fisher's diagonal; default 1e-3. */
+    public static final Option<Double> DAMPING = Option.number("damping", 1e-3)
+            .check(SecondOrderSupport.nonNegative("damping"));
+    /** {@code fisher}: true, mc or empirical: how the Fisher is estimated; default "true". */
+    public static final Option<String> FISHER = Option.string("fisher", "true");
+    /** {@code mc_samples}: sampled targets per example for fisher=mc; default 1. */
+    public static final Option<Integer> MC_SAMPLES = Option.integer("mc_samples", 1)
+            .wholeAtLeast(1, SecondOrderSupport.wholeMessage("mc_samples", 1));
+    /** {@code solver}: auto, dense or cg; default "auto". */
+    public static final Option<String> SOLVER = Option.string("solver", "auto");
+    /** {@code max_dense}: the most parameters solver=auto solves densely; default 2000. */
+    public static final Option<Integer> MAX_DENSE = Option.integer("max_dense", 2000)
+            .wholeAtLeast(1, SecondOrderSupport.wholeMessage("max_dense", 1));
+    /** {@code cg_iters}: the most CG iterations; default 100. */
+    public static final Option<Integer> CG_ITERS = Option.integer("cg_iters", 100)
+            .wholeAtLeast(1, SecondOrderSupport.wholeMessage("cg_iters", 1));
+    /** {@code cg_tol}: CG's relative residual tolerance; default 1e-10. */
+    public static final Option<Double> CG_TOL = Option.number("cg_tol", 1e-10)
+            .check(SecondOrderSupport.nonNegative("cg_tol"));
+    /** {@code seed}: the generator of the sampled targets; default 0. */
+    public static final Option<Integer> SEED = Option.integer("seed", 0)
+            .wholeAtLeast(0, SecondOrderSupport.wholeMessage("seed", 0));
+    /**
+     * The options with their defaults and checks: the one
+     * table behind {@link #builder()}, the spec {@code naturalgradient:...}, {@link #defaultOptions()} and
+     * the checks on every group.
+     */
+    public static final OptionTable OPTIONS = OptionTable.of(LR, DAMPING, FISHER, MC_SAMPLES, SOLVER, MAX_DENSE,
+            CG_ITERS, CG_TOL, SEED);
+
     private final CurvatureProblem problem;
     private final Rng rng;
 
     public NaturalGradient(CurvatureProblem problem, Map<String, Object> options) {
-        super(single(problem.parameters(), options), defaultOptions());
+        super(single(problem.parameters(), options), OPTIONS, Map.of());
         SecondOrderSupport.requireSingleGroup("natural", paramGroups());
         this.problem = problem;
         this.rng = new Rng((long) paramGroups().get(0).getDouble("seed"));
@@ -56,31 +98,15 @@ public final class NaturalGradient extends Optimizer implements CurvatureOptimiz
                 + "on a surface use newton or hessian-free");
     }
 
+    /** The defaults of {@link #OPTIONS} by torch's names. */
     public static Map<String, Object> defaultOptions() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("lr", 1.0);
-        d.put("damping", 1e-3);
-        d.put("fisher", "true");
-        d.put("mc_samples", 1);
-        d.put("solver", "auto");
-        d.put("max_dense", 2000);
-        d.put("cg_iters", 100);
-        d.put("cg_tol", 1e-10);
-        d.put("seed", 0);
-        return d;
+        return OPTIONS.defaults();
     }
 
     @Override
     protected void validate(ParamGroup g) {
-        SecondOrderSupport.requireNonNegative(g, "lr");
-        SecondOrderSupport.requireNonNegative(g, "damping");
         FisherType.parse("fisher", String.valueOf(g.get("fisher")));
-        SecondOrderSupport.requireWhole(g, "mc_samples", 1);
         g.set("solver", SecondOrderSupport.choice(g, "solver", "auto", "dense", "cg"));
-        SecondOrderSupport.requireWhole(g, "max_dense", 1);
-        SecondOrderSupport.requireWhole(g, "cg_iters", 1);
-        SecondOrderSupport.requireNonNegative(g, "cg_tol");
-        SecondOrderSupport.requireWhole(g, "seed", 0);
     }
 
     /**
@@ -152,5 +178,74 @@ public final class NaturalGradient extends Optimizer implements CurvatureOptimiz
         }
         ParamVectors.add(ps, -lr, d);
         return value;
+    }
+
+    /** A builder with torch's defaults: one typed method per option of {@link #OPTIONS}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Typed settings of {@link NaturalGradient}, with torch's defaults and checks (run when built); see
+     * {@link OptimizerBuilder} for groups.
+     */
+    public static final class Builder extends OptimizerBuilder<Builder, NaturalGradient> {
+        private Builder() {
+            super("NaturalGradient", OPTIONS, Builder::new, (s, groups) -> NaturalGradient.withGroups(groups));
+        }
+
+        /** Sets {@code lr}: the step length; default 1.0. */
+        public Builder lr(double value) {
+            return set(LR, value);
+        }
+
+        /** Sets {@code damping}: added to the Fisher's diagonal; default 1e-3. */
+        public Builder damping(double value) {
+            return set(DAMPING, value);
+        }
+
+        /** Sets {@code fisher}: true, mc or empirical: how the Fisher is estimated; default "true". */
+        public Builder fisher(String value) {
+            return set(FISHER, value);
+        }
+
+        /** Sets {@code mc_samples}: sampled targets per example for fisher=mc; default 1. */
+        public Builder mcSamples(int value) {
+            return set(MC_SAMPLES, value);
+        }
+
+        /** Sets {@code solver}: auto, dense or cg; default "auto". */
+        public Builder solver(String value) {
+            return set(SOLVER, value);
+        }
+
+        /** Sets {@code max_dense}: the most parameters solver=auto solves densely; default 2000. */
+        public Builder maxDense(int value) {
+            return set(MAX_DENSE, value);
+        }
+
+        /** Sets {@code cg_iters}: the most CG iterations; default 100. */
+        public Builder cgIters(int value) {
+            return set(CG_ITERS, value);
+        }
+
+        /** Sets {@code cg_tol}: CG's relative residual tolerance; default 1e-10. */
+        public Builder cgTol(double value) {
+            return set(CG_TOL, value);
+        }
+
+        /** Sets {@code seed}: the generator of the sampled targets; default 0. */
+        public Builder seed(int value) {
+            return set(SEED, value);
+        }
+
+        /**
+         * Builds the optimizer on a curvature problem (the model, its loss kind and a batch), with
+         * the builder's settings; it takes no further groups.
+         */
+        public NaturalGradient build(CurvatureProblem problem) {
+            requireSingleGroup("natural");
+            return new NaturalGradient(problem, settings());
+        }
     }
 }

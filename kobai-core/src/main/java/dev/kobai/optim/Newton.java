@@ -27,7 +27,7 @@ import java.util.Map;
  * the damping is multiplied by 10 and the solve retried, so every step descends; saddle-free: use
  * |H| = Q |Lambda| Q^T, Dauphin et al. 2014); line_search=false (Armijo backtracking from t = 1, c = 1e-4, halving);
  * adapt_damping=false (Levenberg-Marquardt: rho = actual / predicted reduction, damping x 3/2 when
- * rho < 1/4, x 2/3 when rho > 3/4); max_params=2000 (above it Newton refuses and points to
+ * rho &lt; 1/4, x 2/3 when rho &gt; 3/4); max_params=2000 (above it Newton refuses and points to
  * hessian-free).
  *
  * <p>What it needs: {@link #step(Closure)} must get a closure. A {@link LossClosure} (returning the
@@ -38,8 +38,42 @@ import java.util.Map;
  * LossClosure it computes the gradient itself and calls the closure's
  * {@link Optimizer.Closure#afterGradients} with it before building the curvature or moving, so a
  * caller's checks and clipping apply (the step follows a clipped gradient).
+ *
+ * <p>Typed construction (the map constructors and {@code Optimizers.create("spec", ...)} take the
+ * same options):
+ *
+ * {@snippet :
+ * Newton newton = Newton.builder().damping(1e-4).indefinite("saddle-free").lineSearch(true)
+ *         .build(CurvatureProblem.of(model, LossKind.CROSS_ENTROPY, inputs, targets));
+ * double loss = newton.step(null);
+ * }
  */
 public final class Newton extends Optimizer implements CurvatureOptimizer {
+    /** {@code lr}: the step length; default 1.0. */
+    public static final Option<Double> LR = Option.number("lr", 1.0)
+            .check(SecondOrderSupport.nonNegative("lr"));
+    /** {@code damping}: added to the curvature's diagonal; default 1e-8. */
+    public static final Option<Double> DAMPING = Option.number("damping", 1e-8)
+            .check(SecondOrderSupport.nonNegative("damping"));
+    /** {@code curvature}: hessian, or gauss-newton (needs a CurvatureProblem); default "hessian". */
+    public static final Option<String> CURVATURE = Option.string("curvature", "hessian");
+    /** {@code indefinite}: none, shift or saddle-free: what to do with negative curvature; default "none". */
+    public static final Option<String> INDEFINITE = Option.string("indefinite", "none");
+    /** {@code line_search}: Armijo backtracking from t = 1; default false. */
+    public static final Option<Boolean> LINE_SEARCH = Option.bool("line_search", false);
+    /** {@code adapt_damping}: Levenberg-Marquardt adaptation of the damping; default false. */
+    public static final Option<Boolean> ADAPT_DAMPING = Option.bool("adapt_damping", false);
+    /** {@code max_params}: the largest model Newton accepts; default 2000. */
+    public static final Option<Integer> MAX_PARAMS = Option.integer("max_params", 2000)
+            .wholeAtLeast(1, SecondOrderSupport.wholeMessage("max_params", 1));
+    /**
+     * The options with their defaults and checks: the one
+     * table behind {@link #builder()}, the spec {@code newton:...}, {@link #defaultOptions()} and
+     * the checks on every group.
+     */
+    public static final OptionTable OPTIONS = OptionTable.of(LR, DAMPING, CURVATURE, INDEFINITE, LINE_SEARCH,
+            ADAPT_DAMPING, MAX_PARAMS);
+
     private final CurvatureProblem problem;
 
     /** Newton over plain parameters; step with a closure. */
@@ -53,7 +87,7 @@ public final class Newton extends Optimizer implements CurvatureOptimizer {
     }
 
     private Newton(List<ParamGroup> groups, CurvatureProblem problem) {
-        super(groups, defaultOptions());
+        super(groups, OPTIONS, Map.of());
         SecondOrderSupport.requireSingleGroup("newton", groups);
         this.problem = problem;
         if (problem == null && paramGroups().get(0).get("curvature").equals("gauss-newton")) {
@@ -68,30 +102,20 @@ public final class Newton extends Optimizer implements CurvatureOptimizer {
         return new Newton(groups, null);
     }
 
+    /** The defaults of {@link #OPTIONS} by torch's names. */
     public static Map<String, Object> defaultOptions() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("lr", 1.0);
-        d.put("damping", 1e-8);
-        d.put("curvature", "hessian");
-        d.put("indefinite", "none");
-        d.put("line_search", false);
-        d.put("adapt_damping", false);
-        d.put("max_params", 2000);
-        return d;
+        return OPTIONS.defaults();
     }
 
     @Override
     protected void validate(ParamGroup g) {
-        SecondOrderSupport.requireNonNegative(g, "lr");
-        SecondOrderSupport.requireNonNegative(g, "damping");
         g.set("curvature", SecondOrderSupport.choice(g, "curvature", "hessian", "gauss-newton"));
         g.set("indefinite", SecondOrderSupport.choice(g, "indefinite", "shift", "none", "saddle-free"));
-        SecondOrderSupport.requireWhole(g, "max_params", 1);
         int p = 0;
         for (Parameter q : g.params()) {
             p += q.numel();
         }
-        if (p > g.getDouble("max_params")) {
+        if (p > g.get(MAX_PARAMS)) {
             throw new UsageException("newton builds the full " + p + " x " + p + " Hessian and this model has " + p
                     + " parameters, above max_params=" + g.get("max_params")
                     + "; use hessian-free (or natural, kfac) for larger models, or raise max_params");
@@ -101,7 +125,7 @@ public final class Newton extends Optimizer implements CurvatureOptimizer {
     /** The damping the next step starts from (changes with adapt_damping). */
     public double currentDamping() {
         ParamGroup g = paramGroups().get(0);
-        Object s = state(g.params().get(0)).get("damping");
+        Object s = parameterState(g.params().get(0)).get("damping");
         return s == null ? g.getDouble("damping") : (Double) s;
     }
 
@@ -180,7 +204,7 @@ public final class Newton extends Optimizer implements CurvatureOptimizer {
         double lr = g.getDouble("lr");
         String mode = (String) g.get("indefinite");
         boolean gaussNewton = g.get("curvature").equals("gauss-newton");
-        Map<String, Object> st = state(ps.get(0));
+        Map<String, Object> st = parameterState(ps.get(0));
         double damping = currentDamping();
 
         Local at = local(closure, ps, gaussNewton);
@@ -251,5 +275,64 @@ public final class Newton extends Optimizer implements CurvatureOptimizer {
             double m = (absolute ? Math.abs(lam) : lam) + damping;
             return Math.abs(m) <= floor ? 0 : 1 / m; // a pseudo-inverse on the null space
         }, grad);
+    }
+
+    /** A builder with torch's defaults: one typed method per option of {@link #OPTIONS}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Typed settings of {@link Newton}, with torch's defaults and checks (run when built); see
+     * {@link OptimizerBuilder} for groups.
+     */
+    public static final class Builder extends OptimizerBuilder<Builder, Newton> {
+        private Builder() {
+            super("Newton", OPTIONS, Builder::new, (s, groups) -> Newton.withGroups(groups));
+        }
+
+        /** Sets {@code lr}: the step length; default 1.0. */
+        public Builder lr(double value) {
+            return set(LR, value);
+        }
+
+        /** Sets {@code damping}: added to the curvature's diagonal; default 1e-8. */
+        public Builder damping(double value) {
+            return set(DAMPING, value);
+        }
+
+        /** Sets {@code curvature}: hessian, or gauss-newton (needs a CurvatureProblem); default "hessian". */
+        public Builder curvature(String value) {
+            return set(CURVATURE, value);
+        }
+
+        /** Sets {@code indefinite}: none, shift or saddle-free: what to do with negative curvature; default "none". */
+        public Builder indefinite(String value) {
+            return set(INDEFINITE, value);
+        }
+
+        /** Sets {@code line_search}: Armijo backtracking from t = 1; default false. */
+        public Builder lineSearch(boolean value) {
+            return set(LINE_SEARCH, value);
+        }
+
+        /** Sets {@code adapt_damping}: Levenberg-Marquardt adaptation of the damping; default false. */
+        public Builder adaptDamping(boolean value) {
+            return set(ADAPT_DAMPING, value);
+        }
+
+        /** Sets {@code max_params}: the largest model Newton accepts; default 2000. */
+        public Builder maxParams(int value) {
+            return set(MAX_PARAMS, value);
+        }
+
+        /**
+         * Builds the optimizer on a curvature problem (the model, its loss kind and a batch), with
+         * the builder's settings; it takes no further groups.
+         */
+        public Newton build(CurvatureProblem problem) {
+            requireSingleGroup("newton");
+            return new Newton(problem, settings());
+        }
     }
 }

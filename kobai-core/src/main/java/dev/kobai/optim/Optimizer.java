@@ -18,8 +18,11 @@ import java.util.Map;
  * second-order and line-search methods use to re-evaluate the loss), and a state dict keyed by
  * parameter name.
  *
- * <p>A subclass declares its defaults, validates a group's options in {@link #validate} (throwing
- * {@link UsageException} with torch's messages), and updates one parameter at a time in
+ * <p>A subclass declares its options once as typed {@link Option} keys in an {@link OptionTable}
+ * (torch's names, defaults and per-option checks with torch's messages), the one table behind its
+ * typed builder ({@link OptimizerBuilder}), the spec parser ({@link Optimizers}) and the checks on
+ * every group; it checks one option against another in {@link #validate} (throwing
+ * {@link UsageException}), and updates one parameter at a time in
  * {@link #updateParameter}; methods that need all parameters at once (L-BFGS) override
  * {@link #update()} instead. Updates run with gradient recording off.
  *
@@ -64,15 +67,50 @@ public abstract class Optimizer {
     public static final String DECOUPLED = "decoupled_weight_decay";
     public static final String NO_DECAY = "no_decay";
 
+    /**
+     * Kobai's decoupled_weight_decay (default false), which every optimizer with a weight_decay
+     * takes: p = p (1 - lr wd) before the update instead of g += wd p.
+     */
+    public static final Option<Boolean> DECOUPLED_WEIGHT_DECAY = Option.bool(DECOUPLED, false);
+    /**
+     * Kobai's no_decay (default empty), which every optimizer with a weight_decay takes: names of
+     * parameters spared weight decay, separated by '/'.
+     */
+    public static final Option<String> NO_DECAY_NAMES = Option.string(NO_DECAY, "");
+
+    private final OptionTable table;
     private final Map<String, Object> defaults;
     private final List<ParamGroup> groups = new ArrayList<>();
     private final Map<Parameter, Map<String, Object>> state = new IdentityHashMap<>();
 
+    /**
+     * An optimizer whose options are given as a map of defaults only; the kind of each option is
+     * inferred from its default's Java class (null: a required number).
+     */
+    protected Optimizer(List<ParamGroup> groups, Map<String, Object> defaults) {
+        this(groups, OptionTable.inferred(withCommonOptions(defaults)), Map.of());
+    }
+
+    /**
+     * An optimizer over {@code groups} whose options are declared by {@code table} (with
+     * decoupled_weight_decay and no_decay added when it has a weight_decay); {@code settings}
+     * override the table's defaults for this optimizer (torch's constructor arguments), so that
+     * groups added later are filled from them.
+     */
     // The groups are checked as they are added, as torch's constructor does: validate(group) sees the
     // group alone and must not read a subclass's fields, which are not yet set when it runs here.
     @SuppressWarnings("this-escape")
-    protected Optimizer(List<ParamGroup> groups, Map<String, Object> defaults) {
-        this.defaults = withCommonOptions(defaults);
+    protected Optimizer(List<ParamGroup> groups, OptionTable table, Map<String, Object> settings) {
+        this.table = withCommonOptions(table);
+        Map<String, Object> d = this.table.defaults();
+        settings.forEach((k, v) -> {
+            if (!d.containsKey(k)) {
+                throw new UsageException("unknown option '" + k + "' for " + getClass().getSimpleName() + "; valid: "
+                        + this.table.describe());
+            }
+            d.put(k, v);
+        });
+        this.defaults = d;
         if (groups.isEmpty()) {
             throw new UsageException("optimizer got an empty parameter list");
         }
@@ -89,6 +127,11 @@ public abstract class Optimizer {
             all.putIfAbsent(NO_DECAY, "");
         }
         return all;
+    }
+
+    /** Adds decoupled_weight_decay and no_decay to a table that has a weight_decay and lacks them. */
+    static OptionTable withCommonOptions(OptionTable table) {
+        return table.find("weight_decay") == null ? table : table.with(DECOUPLED_WEIGHT_DECAY, NO_DECAY_NAMES);
     }
 
     /** One group holding {@code params}, with {@code options} over the defaults. */
@@ -119,7 +162,7 @@ public abstract class Optimizer {
         for (String key : group.options().keySet()) {
             if (!defaults.containsKey(key)) {
                 throw new UsageException("unknown option '" + key + "' for " + getClass().getSimpleName() + "; valid: "
-                        + Optimizers.describeOptions(defaults));
+                        + table.describe());
             }
         }
         group.fillDefaults(defaults);
@@ -129,12 +172,18 @@ public abstract class Optimizer {
                         + e.getKey());
             }
         }
+        table.coerce(group, getClass().getSimpleName());
+        table.check(group);
         validate(group);
         groups.add(group);
     }
 
-    /** Checks a group's options; throws UsageException naming the option and value. */
-    protected abstract void validate(ParamGroup group);
+    /**
+     * Checks what the table's per-option checks cannot see (one option against another, or the
+     * group's parameters); throws UsageException naming the option and value. Runs after the
+     * table's checks; does nothing by default.
+     */
+    protected void validate(ParamGroup group) {}
 
     /**
      * Updates one parameter from its gradient (never null here) and its state. The default
@@ -155,7 +204,7 @@ public abstract class Optimizer {
                 if (!fusesDecoupledDecay()) {
                     applyDecoupledDecay(g, p);
                 }
-                updateParameter(g, p, grad, state(p));
+                updateParameter(g, p, grad, parameterState(p));
             }
         }
     }
@@ -277,13 +326,46 @@ public abstract class Optimizer {
         return Collections.unmodifiableList(groups);
     }
 
-    /** The default options of this optimizer. */
+    /** The table of this optimizer's options (with decoupled_weight_decay and no_decay where they apply). */
+    public OptionTable optionTable() {
+        return table;
+    }
+
+    /**
+     * The state of one parameter as stored, read-only, or an empty map when it has none yet;
+     * IllegalArgumentException when the parameter is not in this optimizer. Subclasses offer a
+     * typed view ({@code Adam.state(p).expAvg()}).
+     */
+    protected final Map<String, Object> storedState(Parameter p) {
+        for (ParamGroup g : groups) {
+            for (Parameter q : g.params()) {
+                if (q == p) {
+                    Map<String, Object> st = state.get(p);
+                    return st == null ? Map.of() : Collections.unmodifiableMap(st);
+                }
+            }
+        }
+        throw new IllegalArgumentException("parameter " + (p.name() == null ? "" : "'" + p.name() + "' ")
+                + "is not in this " + getClass().getSimpleName());
+    }
+
+    /** The step count in a parameter's stored state (an int or a double, as torch's), 0 when absent. */
+    protected static int stepCount(Map<String, Object> state) {
+        return state.get("step") instanceof Number n ? n.intValue() : 0;
+    }
+
+    /** A number in a parameter's stored state, NaN when absent. */
+    protected static double storedNumber(Map<String, Object> state, String key) {
+        return state.get(key) instanceof Number n ? n.doubleValue() : Double.NaN;
+    }
+
+    /** The default options of this optimizer (its table's defaults with the settings it was built with). */
     public Map<String, Object> defaults() {
         return Collections.unmodifiableMap(defaults);
     }
 
-    /** The state of one parameter (created empty on first use). */
-    protected Map<String, Object> state(Parameter p) {
+    /** The state of one parameter, for the optimizer to update (created empty on first use). */
+    protected final Map<String, Object> parameterState(Parameter p) {
         return state.computeIfAbsent(p, k -> new LinkedHashMap<>());
     }
 

@@ -10,49 +10,48 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.BiFunction;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
- * The registry of optimizers by name: each entry gives the defaults (which also tell the type of
- * each option: number, boolean, or pair) and a constructor. Adding an optimizer is one line here.
+ * The registry of optimizers by name: each entry gives the optimizer's {@link OptionTable} (names,
+ * kinds, defaults and checks, the same table its typed builder uses) and a constructor. Adding an
+ * optimizer is one line here.
  */
 public final class Optimizers {
-    private record Entry(Supplier<Map<String, Object>> defaults, Function<List<ParamGroup>, Optimizer> create) {}
+    private record Entry(OptionTable table, Function<List<ParamGroup>, Optimizer> create) {}
 
     private static final Map<String, Entry> REGISTRY = new TreeMap<>();
 
     static {
-        register("sgd", SGD::defaultOptions, SGD::withGroups);
+        register("sgd", SGD.OPTIONS, SGD::withGroups);
 
         // adaptive: adagrad, adadelta, rmsprop, asgd, rprop
-        register("adagrad", Adagrad::defaultOptions, Adagrad::withGroups);
-        register("adadelta", Adadelta::defaultOptions, Adadelta::withGroups);
-        register("rmsprop", RMSprop::defaultOptions, RMSprop::withGroups);
-        register("asgd", ASGD::defaultOptions, ASGD::withGroups);
-        register("rprop", Rprop::defaultOptions, Rprop::withGroups);
+        register("adagrad", Adagrad.OPTIONS, Adagrad::withGroups);
+        register("adadelta", Adadelta.OPTIONS, Adadelta::withGroups);
+        register("rmsprop", RMSprop.OPTIONS, RMSprop::withGroups);
+        register("asgd", ASGD.OPTIONS, ASGD::withGroups);
+        register("rprop", Rprop.OPTIONS, Rprop::withGroups);
 
         // adam family: adam, adamw, adamax, nadam, radam
-        register("adam", Adam::defaultOptions, Adam::withGroups);
-        register("adamw", AdamW::defaultOptions, AdamW::withGroups);
-        register("adamax", Adamax::defaultOptions, Adamax::withGroups);
-        register("nadam", NAdam::defaultOptions, NAdam::withGroups);
-        register("radam", RAdam::defaultOptions, RAdam::withGroups);
+        register("adam", Adam.OPTIONS, Adam::withGroups);
+        register("adamw", AdamW.OPTIONS, AdamW::withGroups);
+        register("adamax", Adamax.OPTIONS, Adamax::withGroups);
+        register("nadam", NAdam.OPTIONS, NAdam::withGroups);
+        register("radam", RAdam.OPTIONS, RAdam::withGroups);
 
         // quasi-Newton: lbfgs
-        register("lbfgs", LBFGS::defaultOptions, LBFGS::withGroups);
+        register("lbfgs", LBFGS.OPTIONS, LBFGS::withGroups);
 
         // second order: newton, hessian-free, natural, kfac
-        register("newton", Newton::defaultOptions, Newton::withGroups);
-        register("hessian-free", HessianFree::defaultOptions, HessianFree::withGroups);
-        register("kfac", KFAC::defaultOptions, KFAC::withGroups);
-        register("natural", NaturalGradient::defaultOptions, NaturalGradient::withGroups);
+        register("newton", Newton.OPTIONS, Newton::withGroups);
+        register("hessian-free", HessianFree.OPTIONS, HessianFree::withGroups);
+        register("kfac", KFAC.OPTIONS, KFAC::withGroups);
+        register("natural", NaturalGradient.OPTIONS, NaturalGradient::withGroups);
     }
 
     private Optimizers() {}
 
-    private static void register(String name, Supplier<Map<String, Object>> defaults,
-                                 Function<List<ParamGroup>, Optimizer> create) {
-        REGISTRY.put(name, new Entry(defaults, create));
+    private static void register(String name, OptionTable table, Function<List<ParamGroup>, Optimizer> create) {
+        REGISTRY.put(name, new Entry(Optimizer.withCommonOptions(table), create));
     }
 
     /** The registered names, sorted. */
@@ -62,7 +61,15 @@ public final class Optimizers {
 
     /** The options of one optimizer with their defaults (null where an option is required). */
     public static Map<String, Object> defaults(String name) {
-        return Optimizer.withCommonOptions(entry(name).defaults().get());
+        return table(name).defaults();
+    }
+
+    /**
+     * The option table of one optimizer, with decoupled_weight_decay and no_decay where it has a
+     * weight_decay: the same table its typed builder and its constructor check against.
+     */
+    public static OptionTable table(String name) {
+        return entry(name).table();
     }
 
     /** Builds the optimizer a spec names over {@code params}; bad names, keys or values give a UsageException. */
@@ -103,70 +110,19 @@ public final class Optimizers {
         return entry(name).create().apply(groups);
     }
 
-    /** Converts a spec's raw values to typed options, checking each key and value against the defaults. */
+    /** Converts a spec's raw values to typed options, checking each key and value against the optimizer's table. */
     public static Map<String, Object> options(OptimizerSpec spec) {
-        Map<String, Object> defaults = defaults(spec.name());
-        Map<String, Object> options = new LinkedHashMap<>();
-        spec.values().forEach((key, raw) -> {
-            if (!defaults.containsKey(key)) {
-                throw new UsageException("unknown option '" + key + "' for optimizer " + spec.name() + "; valid: "
-                        + describeOptions(defaults));
+        OptionTable table = table(spec.name());
+        Map<String, Object> options = new LinkedHashMap<>(table.parse(spec.values(),
+                key -> "unknown option '" + key + "' for optimizer " + spec.name() + "; valid: " + table.describe(),
+                o -> "optimizer " + spec.name() + ", option " + o.name() + ": "));
+        for (Option<?> o : table.options()) {
+            if (o.required() && !options.containsKey(o.name())) {
+                throw new UsageException("optimizer " + spec.name() + " needs " + o.name() + " (e.g. " + spec.name() + ":"
+                        + o.name() + "=0.1); options: " + table.describe());
             }
-            Object def = defaults.get(key);
-            options.put(key, parseValue(spec, key, raw, def));
-        });
-        defaults.forEach((key, def) -> {
-            if (def == null && !options.containsKey(key)) {
-                throw new UsageException("optimizer " + spec.name() + " needs " + key + " (e.g. " + spec.name() + ":"
-                        + key + "=0.1); options: " + describeOptions(defaults));
-            }
-        });
+        }
         return options;
-    }
-
-    private static Object parseValue(OptimizerSpec spec, String key, String raw, Object def) {
-        String where = "optimizer " + spec.name() + ", option " + key + ": ";
-        if (def instanceof Boolean) {
-            return switch (raw.toLowerCase(Locale.ROOT)) {
-                case "true", "yes", "1" -> true;
-                case "false", "no", "0" -> false;
-                default -> throw new UsageException(where + "'" + raw + "' is not a boolean (true or false)");
-            };
-        }
-        if (def instanceof double[] pair) {
-            String[] parts = raw.split("/", -1);
-            if (parts.length != pair.length) {
-                throw new UsageException(where + "'" + raw + "' is not a pair; write it as a/b, e.g. 0.9/0.999");
-            }
-            double[] out = new double[parts.length];
-            for (int i = 0; i < parts.length; i++) {
-                out[i] = parseNumber(where, parts[i]);
-            }
-            return out;
-        }
-        if (def instanceof String) {
-            return raw;
-        }
-        if (def instanceof Integer) {
-            double v = parseNumber(where, raw);
-            if (v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE) {
-                throw new UsageException(where + "'" + raw + "' is not a whole number");
-            }
-            return (int) v;
-        }
-        return parseNumber(where, raw);
-    }
-
-    private static double parseNumber(String where, String raw) {
-        try {
-            double v = Double.parseDouble(raw.trim());
-            if (Double.isNaN(v) || Double.isInfinite(v)) {
-                throw new NumberFormatException();
-            }
-            return v;
-        } catch (NumberFormatException e) {
-            throw new UsageException(where + "'" + raw + "' is not a finite number");
-        }
     }
 
     private static Entry entry(String name) {
@@ -175,21 +131,5 @@ public final class Optimizers {
             throw new UsageException("unknown optimizer '" + name + "'; valid: " + String.join(", ", names()));
         }
         return e;
-    }
-
-    /** "lr (required), momentum=0.0, nesterov=false". */
-    static String describeOptions(Map<String, Object> defaults) {
-        StringBuilder sb = new StringBuilder();
-        defaults.forEach((k, v) -> {
-            sb.append(sb.isEmpty() ? "" : ", ").append(k);
-            if (v == null) {
-                sb.append(" (required)");
-            } else if (v instanceof double[] a) {
-                sb.append('=').append(a[0]).append('/').append(a[1]);
-            } else {
-                sb.append('=').append(v);
-            }
-        });
-        return sb.toString();
     }
 }

@@ -10,6 +10,15 @@ import java.util.Map;
  * Parameters that share hyperparameters, as torch.optim's param_groups: a list of parameters and a
  * map of options ("lr", "momentum", "betas", ...). Options a group leaves out are filled from the
  * optimizer's defaults when the group is added; schedulers change them between steps.
+ *
+ * <p>The map is the storage; an optimizer's typed {@link Option} constants read and write it
+ * ({@code group.get(Adam.LR)}), and its builder makes groups with typed setters:
+ *
+ * {@snippet :
+ * Adam adam = Adam.builder().lr(1e-3)
+ *         .group(biases, g -> g.lr(1e-2).weightDecay(0))
+ *         .build(weights);
+ * }
  */
 public final class ParamGroup {
     private final List<Parameter> params;
@@ -61,6 +70,16 @@ public final class ParamGroup {
     /** Sets an option, for schedulers and for users changing a hyperparameter mid-run. */
     public void set(String key, Object value) {
         options.put(key, value instanceof double[] a ? a.clone() : value);
+    }
+
+    /** The value of a typed option; IllegalStateException when the group has none. */
+    public <T> T get(Option<T> option) {
+        return option.cast(get(option.name()));
+    }
+
+    /** Sets a typed option, for schedulers and for users changing a hyperparameter mid-run. */
+    public <T> void set(Option<T> option, T value) {
+        set(option.name(), option.coerce(value, "option " + option.name() + ": "));
     }
 
     public double lr() {

@@ -4,7 +4,6 @@ import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
 import dev.kobai.tensor.kernel.Parallel;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -25,44 +24,69 @@ import java.util.Map;
  *
  * <p>Options: lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=false,
  * maximize=false. There is no bias correction, so early steps are large (v starts at 0).
+ *
+ * <p>Typed construction (the map constructors and {@code Optimizers.create("spec", ...)} take the
+ * same options):
+ *
+ * {@snippet :
+ * RMSprop rmsprop = RMSprop.builder().lr(1e-3).alpha(0.9).momentum(0.9).centered(true)
+ *         .build(model.parameters());
+ * }
  */
 public final class RMSprop extends Optimizer {
+    /** torch's {@code lr}: the learning rate; default 0.01. */
+    public static final Option<Double> LR = Option.number("lr", 1e-2)
+            .check(Option.nonNegative("Invalid learning rate: "));
+    /** torch's {@code alpha}: the decay of the average of g^2; default 0.99. */
+    public static final Option<Double> ALPHA = Option.number("alpha", 0.99)
+            .check(Option.nonNegative("Invalid alpha value: "));
+    /** torch's {@code eps}: term added to the denominator for numerical stability; default 1e-8. */
+    public static final Option<Double> EPS = Option.number("eps", 1e-8)
+            .check(Option.nonNegative("Invalid epsilon value: "));
+    /** torch's {@code weight_decay}: L2 penalty added to the gradient (g += weight_decay p); default 0. */
+    public static final Option<Double> WEIGHT_DECAY = Option.number("weight_decay", 0.0)
+            .check(Option.nonNegative("Invalid weight_decay value: "));
+    /** torch's {@code momentum}: the momentum factor; default 0. */
+    public static final Option<Double> MOMENTUM = Option.number("momentum", 0.0)
+            .check(Option.nonNegative("Invalid momentum value: "));
+    /**
+     * torch's {@code centered}: divide by the estimated variance (Graves 2013) instead of the mean
+     * square; default false.
+     */
+    public static final Option<Boolean> CENTERED = Option.bool("centered", false);
+    /** torch's {@code maximize}: maximize the objective (negate the gradient first); default false. */
+    public static final Option<Boolean> MAXIMIZE = Option.bool("maximize", false);
+    /**
+     * The options in torch's argument order, with torch's checks in torch's order: the one
+     * table behind {@link #builder()}, the spec {@code rmsprop:...}, {@link #defaultOptions()} and
+     * the checks on every group. decoupled_weight_decay and no_decay are added where there is a
+     * weight_decay.
+     */
+    public static final OptionTable OPTIONS = OptionTable.of(LR, ALPHA, EPS, WEIGHT_DECAY, MOMENTUM, CENTERED,
+            MAXIMIZE).checkedIn(LR, EPS, MOMENTUM, WEIGHT_DECAY, ALPHA);
+
     public RMSprop(List<Parameter> params) {
         this(params, Map.of());
     }
 
+    /** Over one group with {@code options} given by torch's names; {@link #builder()} is the typed form. */
     public RMSprop(List<Parameter> params, Map<String, Object> options) {
-        this(single(params, options).toArray(new ParamGroup[0]));
+        this(Map.of(), single(params, options));
     }
 
     /** An optimizer over several parameter groups, each with its own options. */
     public static RMSprop withGroups(List<ParamGroup> groups) {
-        return new RMSprop(groups.toArray(new ParamGroup[0]));
+        return new RMSprop(Map.of(), groups);
     }
 
-    private RMSprop(ParamGroup[] groups) {
-        super(List.of(groups), defaultOptions());
+    /** Over {@code groups}, with {@code settings} overriding the defaults of {@link #OPTIONS}. */
+    RMSprop(Map<String, Object> settings, List<ParamGroup> groups) {
+        super(groups, OPTIONS, settings);
     }
 
+    /** The defaults of {@link #OPTIONS} by torch's names (null where required). */
     public static Map<String, Object> defaultOptions() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("lr", 1e-2);
-        d.put("alpha", 0.99);
-        d.put("eps", 1e-8);
-        d.put("weight_decay", 0.0);
-        d.put("momentum", 0.0);
-        d.put("centered", false);
-        d.put("maximize", false);
-        return d;
-    }
-
-    @Override
-    protected void validate(ParamGroup g) {
-        requireNonNegative(g.getDouble("lr"), "Invalid learning rate: ");
-        requireNonNegative(g.getDouble("eps"), "Invalid epsilon value: ");
-        requireNonNegative(g.getDouble("momentum"), "Invalid momentum value: ");
-        requireNonNegative(g.getDouble("weight_decay"), "Invalid weight_decay value: ");
-        requireNonNegative(g.getDouble("alpha"), "Invalid alpha value: ");
+        return OPTIONS.defaults();
     }
 
     @Override
@@ -173,5 +197,76 @@ public final class RMSprop extends Optimizer {
                 }
             });
         }
+    }
+
+    /** A builder with torch's defaults: one typed method per option of {@link #OPTIONS}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Typed settings of {@link RMSprop}, with torch's defaults and checks (run when built); see
+     * {@link OptimizerBuilder} for groups.
+     */
+    public static final class Builder extends OptimizerBuilder.WithDecay<Builder, RMSprop> {
+        private Builder() {
+            super("RMSprop", OPTIONS, Builder::new, RMSprop::new);
+        }
+
+        /** Sets torch's {@code lr}: the learning rate; default 0.01. */
+        public Builder lr(double value) {
+            return set(LR, value);
+        }
+
+        /** Sets torch's {@code alpha}: the decay of the average of g^2; default 0.99. */
+        public Builder alpha(double value) {
+            return set(ALPHA, value);
+        }
+
+        /** Sets torch's {@code eps}: term added to the denominator for numerical stability; default 1e-8. */
+        public Builder eps(double value) {
+            return set(EPS, value);
+        }
+
+        /** Sets torch's {@code weight_decay}: L2 penalty added to the gradient (g += weight_decay p); default 0. */
+        public Builder weightDecay(double value) {
+            return set(WEIGHT_DECAY, value);
+        }
+
+        /** Sets torch's {@code momentum}: the momentum factor; default 0. */
+        public Builder momentum(double value) {
+            return set(MOMENTUM, value);
+        }
+
+        /**
+         * Sets torch's {@code centered}: divide by the estimated variance (Graves 2013) instead of the
+         * mean square; default false.
+         */
+        public Builder centered(boolean value) {
+            return set(CENTERED, value);
+        }
+
+        /** Sets torch's {@code maximize}: maximize the objective (negate the gradient first); default false. */
+        public Builder maximize(boolean value) {
+            return set(MAXIMIZE, value);
+        }
+    }
+
+    /**
+     * The state of one parameter, typed: its tensors are the live buffers (torch's names in the
+     * state dict are given below), its numbers as of the call. Before the parameter's first step
+     * the tensors are null and the counts 0 (NaN for other numbers).
+     *
+     * @param step {@code step}
+     * @param squareAvg {@code square_avg}, the average of g^2
+     * @param momentumBuffer {@code momentum_buffer}, null without momentum
+     * @param gradAvg {@code grad_avg}, null unless centered
+     */
+    public record State(int step, Tensor squareAvg, Tensor momentumBuffer, Tensor gradAvg) {}
+
+    /** The typed state of {@code p}; IllegalArgumentException when p is not in this optimizer. */
+    public State state(Parameter p) {
+        Map<String, Object> s = storedState(p);
+        return new State(stepCount(s), (Tensor) s.get("square_avg"), (Tensor) s.get("momentum_buffer"), (Tensor) s.get("grad_avg"));
     }
 }

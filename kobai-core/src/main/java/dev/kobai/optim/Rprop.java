@@ -1,12 +1,10 @@
 package dev.kobai.optim;
 
-import dev.kobai.UsageException;
 import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
 import dev.kobai.tensor.kernel.Kernels;
 import dev.kobai.tensor.kernel.Parallel;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -29,41 +27,58 @@ import java.util.Map;
  *
  * <p>Options: lr=0.01, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=false. Meant for full-batch
  * training: minibatch noise flips signs at random.
+ *
+ * <p>Typed construction (the map constructors and {@code Optimizers.create("spec", ...)} take the
+ * same options):
+ *
+ * {@snippet :
+ * Rprop rprop = Rprop.builder().lr(0.01).etas(0.5, 1.2).stepSizes(1e-6, 50).build(model.parameters());
+ * }
  */
 public final class Rprop extends Optimizer {
+    /** torch's {@code lr}: the learning rate; default 0.01. */
+    public static final Option<Double> LR = Option.number("lr", 1e-2)
+            .check(Option.nonNegative("Invalid learning rate: "));
+    /**
+     * torch's {@code etas}: the multiplicative decrease and increase factors (eta_minus, eta_plus);
+     * default (0.5, 1.2).
+     */
+    public static final Option<double[]> ETAS = Option.pair("etas", 0.5, 1.2)
+            .check(e -> 0 < e[0] && e[0] < 1 && 1 < e[1] ? null : "Invalid eta values: " + e[0] + ", " + e[1]);
+    /** torch's {@code step_sizes}: the minimal and maximal step sizes; default (1e-6, 50). */
+    public static final Option<double[]> STEP_SIZES = Option.pair("step_sizes", 1e-6, 50);
+    /** torch's {@code maximize}: maximize the objective (negate the gradient first); default false. */
+    public static final Option<Boolean> MAXIMIZE = Option.bool("maximize", false);
+    /**
+     * The options in torch's argument order, with torch's checks in torch's order: the one
+     * table behind {@link #builder()}, the spec {@code rprop:...}, {@link #defaultOptions()} and
+     * the checks on every group. decoupled_weight_decay and no_decay are added where there is a
+     * weight_decay.
+     */
+    public static final OptionTable OPTIONS = OptionTable.of(LR, ETAS, STEP_SIZES, MAXIMIZE);
+
     public Rprop(List<Parameter> params) {
         this(params, Map.of());
     }
 
+    /** Over one group with {@code options} given by torch's names; {@link #builder()} is the typed form. */
     public Rprop(List<Parameter> params, Map<String, Object> options) {
-        this(single(params, options).toArray(new ParamGroup[0]));
+        this(Map.of(), single(params, options));
     }
 
     /** An optimizer over several parameter groups, each with its own options. */
     public static Rprop withGroups(List<ParamGroup> groups) {
-        return new Rprop(groups.toArray(new ParamGroup[0]));
+        return new Rprop(Map.of(), groups);
     }
 
-    private Rprop(ParamGroup[] groups) {
-        super(List.of(groups), defaultOptions());
+    /** Over {@code groups}, with {@code settings} overriding the defaults of {@link #OPTIONS}. */
+    Rprop(Map<String, Object> settings, List<ParamGroup> groups) {
+        super(groups, OPTIONS, settings);
     }
 
+    /** The defaults of {@link #OPTIONS} by torch's names (null where required). */
     public static Map<String, Object> defaultOptions() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("lr", 1e-2);
-        d.put("etas", new double[] {0.5, 1.2});
-        d.put("step_sizes", new double[] {1e-6, 50});
-        d.put("maximize", false);
-        return d;
-    }
-
-    @Override
-    protected void validate(ParamGroup g) {
-        requireNonNegative(g.getDouble("lr"), "Invalid learning rate: ");
-        double[] etas = g.getPair("etas");
-        if (!(0 < etas[0] && etas[0] < 1 && 1 < etas[1])) {
-            throw new UsageException("Invalid eta values: " + etas[0] + ", " + etas[1]);
-        }
+        return OPTIONS.defaults();
     }
 
     @Override
@@ -151,5 +166,60 @@ public final class Rprop extends Optimizer {
             w[i] -= Math.signum(d) * size[i];
             prev[i] = d;
         }
+    }
+
+    /** A builder with torch's defaults: one typed method per option of {@link #OPTIONS}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Typed settings of {@link Rprop}, with torch's defaults and checks (run when built); see
+     * {@link OptimizerBuilder} for groups.
+     */
+    public static final class Builder extends OptimizerBuilder<Builder, Rprop> {
+        private Builder() {
+            super("Rprop", OPTIONS, Builder::new, Rprop::new);
+        }
+
+        /** Sets torch's {@code lr}: the learning rate; default 0.01. */
+        public Builder lr(double value) {
+            return set(LR, value);
+        }
+
+        /**
+         * Sets torch's {@code etas}: the multiplicative decrease and increase factors (eta_minus,
+         * eta_plus); default (0.5, 1.2).
+         */
+        public Builder etas(double etaMinus, double etaPlus) {
+            return set(ETAS, new double[] {etaMinus, etaPlus});
+        }
+
+        /** Sets torch's {@code step_sizes}: the minimal and maximal step sizes; default (1e-6, 50). */
+        public Builder stepSizes(double min, double max) {
+            return set(STEP_SIZES, new double[] {min, max});
+        }
+
+        /** Sets torch's {@code maximize}: maximize the objective (negate the gradient first); default false. */
+        public Builder maximize(boolean value) {
+            return set(MAXIMIZE, value);
+        }
+    }
+
+    /**
+     * The state of one parameter, typed: its tensors are the live buffers (torch's names in the
+     * state dict are given below), its numbers as of the call. Before the parameter's first step
+     * the tensors are null and the counts 0 (NaN for other numbers).
+     *
+     * @param step {@code step}
+     * @param prev {@code prev}, the previous gradient (0 where its sign flipped)
+     * @param stepSize {@code step_size}, each coordinate's step size
+     */
+    public record State(int step, Tensor prev, Tensor stepSize) {}
+
+    /** The typed state of {@code p}; IllegalArgumentException when p is not in this optimizer. */
+    public State state(Parameter p) {
+        Map<String, Object> s = storedState(p);
+        return new State(stepCount(s), (Tensor) s.get("prev"), (Tensor) s.get("step_size"));
     }
 }

@@ -5,7 +5,6 @@ import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Tensor;
 import dev.kobai.tensor.kernel.Parallel;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -24,43 +23,67 @@ import java.util.Map;
  * <p>Options: lr (required), momentum=0, dampening=0, weight_decay=0, nesterov=false,
  * maximize=false. The lecture's "gradient descent with momentum" v = mu v - lr g; p = p + v is the
  * same trajectory as this form with dampening 0 when lr is constant.
+ *
+ * <p>Typed construction (the map constructors and {@code Optimizers.create("spec", ...)} take the
+ * same options):
+ *
+ * {@snippet :
+ * SGD sgd = SGD.builder().lr(0.1).momentum(0.9).nesterov(true).weightDecay(5e-4)
+ *         .build(model.parameters());
+ * Tensor buf = sgd.state(p).momentumBuffer();
+ * }
  */
 public final class SGD extends Optimizer {
+    /** torch's {@code lr}: the learning rate; default none (required). */
+    public static final Option<Double> LR = Option.number("lr")
+            .check(Option.nonNegative("Invalid learning rate: "));
+    /** torch's {@code momentum}: the momentum factor; default 0. */
+    public static final Option<Double> MOMENTUM = Option.number("momentum", 0.0)
+            .check(Option.nonNegative("Invalid momentum value: "));
+    /** torch's {@code dampening}: dampening for momentum; default 0. */
+    public static final Option<Double> DAMPENING = Option.number("dampening", 0.0);
+    /** torch's {@code weight_decay}: L2 penalty added to the gradient (g += weight_decay p); default 0. */
+    public static final Option<Double> WEIGHT_DECAY = Option.number("weight_decay", 0.0)
+            .check(Option.nonNegative("Invalid weight_decay value: "));
+    /** torch's {@code nesterov}: Nesterov momentum (needs momentum &gt; 0 and dampening 0); default false. */
+    public static final Option<Boolean> NESTEROV = Option.bool("nesterov", false);
+    /** torch's {@code maximize}: maximize the objective (negate the gradient first); default false. */
+    public static final Option<Boolean> MAXIMIZE = Option.bool("maximize", false);
+    /**
+     * The options in torch's argument order, with torch's checks in torch's order: the one
+     * table behind {@link #builder()}, the spec {@code sgd:...}, {@link #defaultOptions()} and
+     * the checks on every group. decoupled_weight_decay and no_decay are added where there is a
+     * weight_decay.
+     */
+    public static final OptionTable OPTIONS = OptionTable.of(LR, MOMENTUM, DAMPENING, WEIGHT_DECAY, NESTEROV, MAXIMIZE);
+
     public SGD(List<Parameter> params, double lr) {
         this(params, Map.of("lr", lr));
     }
 
+    /** Over one group with {@code options} given by torch's names; {@link #builder()} is the typed form. */
     public SGD(List<Parameter> params, Map<String, Object> options) {
-        this(single(params, options).toArray(new ParamGroup[0]));
+        this(Map.of(), single(params, options));
     }
 
     /** An optimizer over several parameter groups, each with its own options. */
     public static SGD withGroups(List<ParamGroup> groups) {
-        return new SGD(groups.toArray(new ParamGroup[0]));
+        return new SGD(Map.of(), groups);
     }
 
-    private SGD(ParamGroup[] groups) {
-        super(List.of(groups), defaultOptions());
+    /** Over {@code groups}, with {@code settings} overriding the defaults of {@link #OPTIONS}. */
+    SGD(Map<String, Object> settings, List<ParamGroup> groups) {
+        super(groups, OPTIONS, settings);
     }
 
-    /** The defaults; lr has none (null), so every group must give one. */
+    /** The defaults of {@link #OPTIONS} by torch's names (null where required). */
     public static Map<String, Object> defaultOptions() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("lr", null);
-        d.put("momentum", 0.0);
-        d.put("dampening", 0.0);
-        d.put("weight_decay", 0.0);
-        d.put("nesterov", false);
-        d.put("maximize", false);
-        return d;
+        return OPTIONS.defaults();
     }
 
     @Override
     protected void validate(ParamGroup g) {
-        requireNonNegative(g.getDouble("lr"), "Invalid learning rate: ");
-        requireNonNegative(g.getDouble("momentum"), "Invalid momentum value: ");
-        requireNonNegative(g.getDouble("weight_decay"), "Invalid weight_decay value: ");
-        if (g.getBoolean("nesterov") && (g.getDouble("momentum") <= 0 || g.getDouble("dampening") != 0)) {
+        if (g.get(NESTEROV) && (g.get(MOMENTUM) <= 0 || g.get(DAMPENING) != 0)) {
             throw new UsageException("Nesterov momentum requires a momentum and zero dampening");
         }
     }
@@ -166,5 +189,65 @@ public final class SGD extends Optimizer {
             b[i] = bi;
             w[i] -= lr * bi;
         }
+    }
+
+    /** A builder with torch's defaults: one typed method per option of {@link #OPTIONS}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Typed settings of {@link SGD}, with torch's defaults and checks (run when built); see
+     * {@link OptimizerBuilder} for groups.
+     */
+    public static final class Builder extends OptimizerBuilder.WithDecay<Builder, SGD> {
+        private Builder() {
+            super("SGD", OPTIONS, Builder::new, SGD::new);
+        }
+
+        /** Sets torch's {@code lr}: the learning rate; default none (required). */
+        public Builder lr(double value) {
+            return set(LR, value);
+        }
+
+        /** Sets torch's {@code momentum}: the momentum factor; default 0. */
+        public Builder momentum(double value) {
+            return set(MOMENTUM, value);
+        }
+
+        /** Sets torch's {@code dampening}: dampening for momentum; default 0. */
+        public Builder dampening(double value) {
+            return set(DAMPENING, value);
+        }
+
+        /** Sets torch's {@code weight_decay}: L2 penalty added to the gradient (g += weight_decay p); default 0. */
+        public Builder weightDecay(double value) {
+            return set(WEIGHT_DECAY, value);
+        }
+
+        /** Sets torch's {@code nesterov}: Nesterov momentum (needs momentum &gt; 0 and dampening 0); default false. */
+        public Builder nesterov(boolean value) {
+            return set(NESTEROV, value);
+        }
+
+        /** Sets torch's {@code maximize}: maximize the objective (negate the gradient first); default false. */
+        public Builder maximize(boolean value) {
+            return set(MAXIMIZE, value);
+        }
+    }
+
+    /**
+     * The state of one parameter, typed: its tensors are the live buffers (torch's names in the
+     * state dict are given below), its numbers as of the call. Before the parameter's first step
+     * the tensors are null and the counts 0 (NaN for other numbers).
+     *
+     * @param momentumBuffer {@code momentum_buffer}, null without momentum
+     */
+    public record State(Tensor momentumBuffer) {}
+
+    /** The typed state of {@code p}; IllegalArgumentException when p is not in this optimizer. */
+    public State state(Parameter p) {
+        Map<String, Object> s = storedState(p);
+        return new State((Tensor) s.get("momentum_buffer"));
     }
 }

@@ -42,32 +42,24 @@ final class SecondOrderSupport {
                 + String.join(", ", valid));
     }
 
-    static void requirePositive(ParamGroup g, String option) {
-        double v = g.getDouble(option);
-        if (!(v > 0) || Double.isInfinite(v)) {
-            throw new UsageException("option " + option + ": " + g.get(option) + " must be positive");
-        }
+    /** The check of a number that must be positive and finite, with the second-order methods' message. */
+    static java.util.function.Function<Double, String> positive(String option) {
+        return v -> v > 0 && !Double.isInfinite(v) ? null : "option " + option + ": " + v + " must be positive";
     }
 
-    static void requireNonNegative(ParamGroup g, String option) {
-        double v = g.getDouble(option);
-        if (!(v >= 0) || Double.isInfinite(v)) {
-            throw new UsageException("option " + option + ": " + g.get(option) + " must be non-negative");
-        }
+    /** The check of a number that must be non-negative and finite. */
+    static java.util.function.Function<Double, String> nonNegative(String option) {
+        return v -> v >= 0 && !Double.isInfinite(v) ? null : "option " + option + ": " + v + " must be non-negative";
     }
 
-    static void requireInRange(ParamGroup g, String option, double lo, double hi) {
-        double v = g.getDouble(option);
-        if (!(v >= lo && v <= hi)) {
-            throw new UsageException("option " + option + ": " + g.get(option) + " must be in [" + lo + ", " + hi + "]");
-        }
+    /** The check of a number in [lo, hi]. */
+    static java.util.function.Function<Double, String> inRange(String option, double lo, double hi) {
+        return v -> v >= lo && v <= hi ? null : "option " + option + ": " + v + " must be in [" + lo + ", " + hi + "]";
     }
 
-    static void requireWhole(ParamGroup g, String option, int min) {
-        double v = g.getDouble(option);
-        if (v != Math.rint(v) || v < min) {
-            throw new UsageException("option " + option + ": " + g.get(option) + " must be a whole number >= " + min);
-        }
+    /** The message for a value that is not a whole number at least {@code min}. */
+    static java.util.function.Function<Number, String> wholeMessage(String option, int min) {
+        return v -> "option " + option + ": " + v + " must be a whole number >= " + min;
     }
 
     /** Evaluates a plain closure with gradients cleared first (recording on); returns its loss. */

@@ -62,6 +62,67 @@ public class Tensor {
         return fromArray(values.clone(), values.length);
     }
 
+    /** A 1-D float32 tensor of the given values (copied). */
+    public static Tensor of(float[] values) {
+        return fromArray(values.clone(), values.length);
+    }
+
+    /**
+     * A 2-D float64 tensor [rows, columns] of the given rows, as {@code torch.tensor(rows, dtype=torch.float64)}:
+     * {@code Tensor.of(new double[][] {{1, 2}, {3, 4}})}. The rows must have one length.
+     */
+    public static Tensor of(double[][] rows) {
+        int m = rows.length == 0 ? 0 : rows[0].length;
+        double[] data = new double[rows.length * m];
+        copyRows(rows, data, m);
+        return fromArray(data, rows.length, m);
+    }
+
+    /** A 2-D float32 tensor [rows, columns] of the given rows, as {@code torch.tensor(rows)}; the rows must have one length. */
+    public static Tensor of(float[][] rows) {
+        int m = rows.length == 0 ? 0 : rows[0].length;
+        float[] data = new float[rows.length * m];
+        copyRows(rows, data, m);
+        return fromArray(data, rows.length, m);
+    }
+
+    /** Copies primitive rows of length {@code m} one after another into {@code data}, a primitive array of their type. */
+    private static void copyRows(Object[] rows, Object data, int m) {
+        for (int i = 0; i < rows.length; i++) {
+            requireRowLength(java.lang.reflect.Array.getLength(rows[i]), m, i);
+            System.arraycopy(rows[i], 0, data, i * m, m);
+        }
+    }
+
+    /** A 3-D float64 tensor [a, b, c] of the given blocks of rows; every block and row of one size. */
+    public static Tensor of(double[][][] blocks) {
+        int a = blocks.length;
+        int b = a == 0 ? 0 : blocks[0].length;
+        int c = b == 0 ? 0 : blocks[0][0].length;
+        double[] data = new double[a * b * c];
+        for (int i = 0; i < a; i++) {
+            if (blocks[i].length != b) {
+                throw new IllegalArgumentException("Tensor.of: block " + i + " has " + blocks[i].length
+                        + " rows, block 0 has " + b);
+            }
+            for (int j = 0; j < b; j++) {
+                if (blocks[i][j].length != c) {
+                    throw new IllegalArgumentException("Tensor.of: row " + j + " of block " + i + " has "
+                            + blocks[i][j].length + " values, row 0 of block 0 has " + c);
+                }
+                System.arraycopy(blocks[i][j], 0, data, (i * b + j) * c, c);
+            }
+        }
+        return fromArray(data, a, b, c);
+    }
+
+    private static void requireRowLength(int length, int expected, int row) {
+        if (length != expected) {
+            throw new IllegalArgumentException("Tensor.of: row " + row + " has " + length + " values, row 0 has "
+                    + expected + "; rows must have one length");
+        }
+    }
+
     /** A zero-filled tensor; inside an open {@link StepMemory}, a large one reuses an earlier step's storage. */
     public static Tensor zeros(DType dtype, int... shape) {
         int n = Shape.numel(shape);
@@ -244,6 +305,15 @@ public class Tensor {
         } else {
             Arrays.fill(d, value);
         }
+    }
+
+    /**
+     * Whether this tensor stands for one of torch's int64 tensors (batch norm's
+     * {@code num_batches_tracked}): whole numbers held in float64, exact up to 2^53, which state
+     * dicts and files carry as int64. False for every tensor but an integral {@code nn.Buffer}.
+     */
+    public boolean holdsInt64() {
+        return false;
     }
 
     /** "float32[128, 784]". */
@@ -561,27 +631,15 @@ public class Tensor {
 
     // ---------------------------------------------------------------- printing
 
+    /**
+     * The values as torch prints them: {@code tensor([[1., 2.],\n        [3., 4.]])}, with
+     * {@code dtype=float64} when not float32, {@code grad_fn=<...>} or {@code requires_grad=True};
+     * more than 1000 elements are summarised with {@code ...} (see {@link TensorFormat}). For the
+     * dtype and shape alone, {@link #describe()}.
+     */
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder("tensor(");
-        int shown = Math.min(size, 20);
-        sb.append('[');
-        for (int i = 0; i < shown; i++) {
-            if (i > 0) {
-                sb.append(", ");
-            }
-            sb.append(String.format(Locale.ROOT, "%.6g", getFlat(i)));
-        }
-        if (shown < size) {
-            sb.append(", ...");
-        }
-        sb.append("], shape=").append(Arrays.toString(shape)).append(", dtype=").append(dtype);
-        if (gradFn != null) {
-            sb.append(", grad_fn=").append(gradFn);
-        } else if (requiresGrad) {
-            sb.append(", requires_grad=true");
-        }
-        return sb.append(')').toString();
+        return TensorFormat.format(this);
     }
 
     // ---------------------------------------------------------------- recording

@@ -8,8 +8,10 @@ import dev.kobai.io.Json;
 import dev.kobai.io.SafeTensors;
 import dev.kobai.nn.Buffer;
 import dev.kobai.nn.Dropout;
+import dev.kobai.nn.IncompatibleKeys;
 import dev.kobai.nn.Module;
 import dev.kobai.nn.Parameter;
+import dev.kobai.nn.StateDictMismatchException;
 import dev.kobai.optim.Optimizer;
 import dev.kobai.optim.StateDict;
 import dev.kobai.optim.scheduler.LRScheduler;
@@ -18,10 +20,12 @@ import dev.kobai.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * Checkpoints of a training run in the safetensors format, and exported model weights.
@@ -53,7 +57,14 @@ public final class Checkpoint {
     public static final String FORMAT = "kobai-checkpoint";
     /** The metadata {@code format} of exported weights. */
     public static final String WEIGHTS_FORMAT = "kobai-weights";
-    static final String VERSION = "1";
+    /**
+     * 2 since the mlp lost its leading Flatten (its layers are numbered from 0, as the same network
+     * written in PyTorch); files of version 1 still load, their mlp names renamed (see
+     * {@link #legacyNames}).
+     */
+    static final String VERSION = "2";
+    /** The versions this Kobai reads. */
+    static final Set<String> READABLE = Set.of("1", "2");
     /** Prefix of each dropout layer's generator state, followed by the layer's module path. */
     static final String DROPOUT_RNG = "rng.dropout.";
     private static final int MAX_META_CHARS = SafeTensors.MAX_HEADER_BYTES;
@@ -84,9 +95,8 @@ public final class Checkpoint {
                         + position.step() + "; the checkpoint was not written, so the last one is kept",
                         position.step(), e.getKey());
             }
-            b.put("model." + e.getKey(), e.getValue().detach());
         }
-        putBuffers(b, trainer.model(), "model.");
+        b.putStateDict("model.", trainer.model().stateDict());
         StateCodec codec = StateCodec.writer(b);
         StateDict sd = trainer.optimizer().stateDict();
         b.metadata("optimizer.class", sd.optimizer());
@@ -156,32 +166,13 @@ public final class Checkpoint {
                 throw new NumericalFaultException("parameter '" + e.getKey() + "' is not finite; the weights were"
                         + " not exported to " + file, -1, e.getKey());
             }
-            b.put(e.getKey(), e.getValue().detach());
         }
-        putBuffers(b, model, "");
+        b.putStateDict("", model.stateDict());
         try {
             b.write(file);
         } catch (IOException e) {
             throw new KobaiException("cannot write weights " + file + ": " + e.getMessage(), e);
         }
-    }
-
-    /**
-     * The model's buffers under {@code prefix} + their names: float buffers in their dtype, integral
-     * ones (num_batches_tracked) as I64 of their shape, as torch's state_dict holds them.
-     */
-    private static void putBuffers(SafeTensors.Builder b, Module model, String prefix) {
-        model.namedBuffers().forEach((name, buffer) -> {
-            if (buffer.integral()) {
-                long[] values = new long[buffer.numel()];
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = (long) buffer.getFlat(i);
-                }
-                b.putLongs(prefix + name, values, buffer.shape());
-            } else {
-                b.put(prefix + name, buffer.detach());
-            }
-        });
     }
 
     private static Map<String, Object> positionJson(Trainer.Position p) {
@@ -240,9 +231,9 @@ public final class Checkpoint {
             throw new DataFormatException(file + ": not a Kobai checkpoint (metadata 'format' is "
                     + (format == null ? "missing" : "'" + format + "'") + ", expected '" + FORMAT + "')");
         }
-        if (!VERSION.equals(c.metadata().get("format_version"))) {
+        if (!READABLE.contains(c.metadata().get("format_version"))) {
             throw new DataFormatException(file + ": checkpoint format_version " + c.metadata().get("format_version")
-                    + " is not one this Kobai reads (" + VERSION + ")");
+                    + " is not one this Kobai reads (1, 2)");
         }
         if (c.metadata().get(SafeTensors.CHECKSUM_KEY) == null) {
             throw new DataFormatException(file + ": checkpoint has no checksum (" + SafeTensors.CHECKSUM_KEY + ")");
@@ -313,7 +304,10 @@ public final class Checkpoint {
     public static void restore(Saved saved, Module model, Optimizer optimizer, LRScheduler scheduler) {
         SafeTensors.Contents c = saved.contents();
         String file = c.source();
-        loadModel(c, model, "model.", true, file);
+        Map<String, Tensor> weights = c.stateDict("model.");
+        UnaryOperator<String> rename = legacyNames(c, weights.keySet(), model);
+        checkDtypes(c, model, rename);
+        load(renamed(weights, rename), model, true, file);
         for (Map.Entry<String, Module> e : model.namedModules().entrySet()) {
             if (e.getValue() instanceof Dropout d) {
                 String name = DROPOUT_RNG + e.getKey();
@@ -351,7 +345,7 @@ public final class Checkpoint {
                 if (!(n instanceof String name)) {
                     throw new DataFormatException(file + ": optimizer group " + i + " lists " + n + " as a parameter");
                 }
-                names.add(name);
+                names.add(rename.apply(name));
             }
             @SuppressWarnings("unchecked")
             Map<String, Object> options = (Map<String, Object>) opts;
@@ -372,7 +366,7 @@ public final class Checkpoint {
             }
             // shapes are the optimizer's to check: not every state tensor is shaped as its parameter
             // (K-FAC's factors and inverses)
-            state.put(param, st);
+            state.put(rename.apply(param), st);
         }
         try {
             optimizer.loadStateDict(new StateDict(kind, groups, state));
@@ -404,99 +398,106 @@ public final class Checkpoint {
      * Starts a model from the weights in {@code file} ({@code kobai train --init}): exported weights or
      * a checkpoint of Kobai, or a state dict saved from PyTorch in the safetensors format under the
      * same names. Every parameter and buffer must be there with its shape and nothing else may be;
-     * otherwise a UsageException lists every mismatch at once, and the model is not to be used. A
+     * otherwise a UsageException lists every mismatch at once, and the model is left as it was. A
      * float tensor of the other float dtype is converted (float32 to float64 exactly), as torch's
      * load_state_dict converts.
      */
     public static void initialWeights(Path file, Module model) {
-        SafeTensors.Contents c = SafeTensors.read(file);
-        String prefix = FORMAT.equals(c.metadata().get("format")) ? "model." : "";
-        List<String> faults = loadModel(c, model, prefix, false, true, file.toString());
-        if (!faults.isEmpty()) {
-            List<String> why = new ArrayList<>();
-            for (String f : faults) {
-                why.add(f.replaceAll("; (left as it was|skipped)$", ""));
-            }
-            throw new UsageException("--init " + file + " does not fit the model (" + faults.size() + " mismatch"
-                    + (faults.size() == 1 ? "" : "es") + "): " + String.join("; ", why));
+        Map<String, Tensor> weights = fileWeights(SafeTensors.read(file), model);
+        try {
+            model.loadStateDict(weights, true);
+        } catch (StateDictMismatchException e) {
+            throw new UsageException("--init " + file + " does not fit the model: " + e.faults());
         }
     }
 
     /**
-     * Loads weights into {@code model} from exported weights (names as the model's) or from a
-     * checkpoint (names under {@code model.}). Strict: every parameter present with its dtype and
-     * shape, and no other tensor. Not strict: takes what matches and returns one line per tensor
-     * skipped or parameter left as it was.
+     * Loads weights into {@code model} with {@link Module#loadStateDict}: exported weights (names as
+     * the model's), a checkpoint (names under {@code model.}, the rest ignored) or a PyTorch state
+     * dict. Files written by Kobai before format_version 2 with an mlp's old names load under the
+     * new ones. A float tensor of the other float dtype is converted, as torch converts. Strict:
+     * every parameter and buffer present with its shape, and no other tensor; not strict, missing
+     * and unexpected keys are returned and the rest is loaded. A shape mismatch is always refused;
+     * a refused load is a {@link DataFormatException} naming the file and every fault, with the
+     * model left as it was.
      */
-    public static List<String> loadWeights(Path file, Module model, boolean strict) {
-        SafeTensors.Contents c = SafeTensors.read(file);
-        String prefix = FORMAT.equals(c.metadata().get("format")) ? "model." : "";
-        return loadModel(c, model, prefix, strict, file.toString());
+    public static IncompatibleKeys loadWeights(Path file, Module model, boolean strict) {
+        return load(fileWeights(SafeTensors.read(file), model), model, strict, file.toString());
     }
 
-    private static List<String> loadModel(SafeTensors.Contents c, Module model, String prefix, boolean strict,
-                                          String file) {
-        return loadModel(c, model, prefix, strict, false, file);
+    /** The model's tensors of a file (under {@code model.} in a checkpoint) by this Kobai's names. */
+    private static Map<String, Tensor> fileWeights(SafeTensors.Contents c, Module model) {
+        Map<String, Tensor> weights = c.stateDict(FORMAT.equals(c.metadata().get("format")) ? "model." : "");
+        return renamed(weights, legacyNames(c, weights.keySet(), model));
     }
 
-    /** As above; with {@code convert}, float tensors of the other float dtype load converted, as torch's load_state_dict does. */
-    private static List<String> loadModel(SafeTensors.Contents c, Module model, String prefix, boolean strict,
-                                          boolean convert, String file) {
-        List<String> skipped = new ArrayList<>();
-        Map<String, Tensor> targets = new LinkedHashMap<>(model.namedParameters());
-        targets.putAll(model.namedBuffers());
-        Map<String, String> loaded = new LinkedHashMap<>();
-        for (Map.Entry<String, Tensor> e : targets.entrySet()) {
-            String name = prefix + e.getKey();
-            Tensor p = e.getValue();
-            String kind = p instanceof Buffer ? "buffer" : "parameter";
-            SafeTensors.Dtype dtype = p instanceof Buffer buffer && buffer.integral() ? SafeTensors.Dtype.I64
-                    : p.dtype() == DType.FLOAT32 ? SafeTensors.Dtype.F32 : SafeTensors.Dtype.F64;
-            SafeTensors.Entry entry = c.entries().get(name);
-            String fault = null;
-            if (entry == null) {
-                fault = "tensor '" + name + "' is missing (the model's " + kind + " '" + e.getKey() + "')";
-            } else if (entry.dtype() != dtype && !(convert && dtype != SafeTensors.Dtype.I64
-                    && (entry.dtype() == SafeTensors.Dtype.F32 || entry.dtype() == SafeTensors.Dtype.F64))) {
-                fault = "tensor '" + name + "' has dtype " + entry.dtype() + ", " + kind + " '" + e.getKey() + "' is "
-                        + (dtype == SafeTensors.Dtype.I64 ? "I64" : p.dtype());
-            } else if (!Arrays.equals(entry.intShape(), p.shape())) {
-                fault = "tensor '" + name + "' has shape " + Arrays.toString(entry.shape()) + ", " + kind + " '"
-                        + e.getKey() + "' has " + Arrays.toString(p.shape());
+    private static IncompatibleKeys load(Map<String, Tensor> weights, Module model, boolean strict, String file) {
+        try {
+            return model.loadStateDict(weights, strict);
+        } catch (StateDictMismatchException e) {
+            throw new DataFormatException(file + ": " + e.faults(), e);
+        }
+    }
+
+    /**
+     * How a file's model names map to this Kobai's: the identity, except for a file written by Kobai
+     * before format_version 2 whose names fit the model only with every leading layer index one
+     * lower. That is an mlp of then, whose layers began with a Flatten at index 0 ({@code 1.weight},
+     * {@code 3.weight}) where they now begin with the first Linear ({@code 0.weight}, {@code 2.weight});
+     * no other model's names changed.
+     */
+    static UnaryOperator<String> legacyNames(SafeTensors.Contents c, Set<String> names,
+                                                               Module model) {
+        String format = c.metadata().get("format");
+        boolean kobai = FORMAT.equals(format) || WEIGHTS_FORMAT.equals(format);
+        Set<String> wanted = model.stateDict().keySet();
+        if (!kobai || !"1".equals(c.metadata().get("format_version")) || names.equals(wanted)) {
+            return UnaryOperator.identity();
+        }
+        UnaryOperator<String> shift = name -> {
+            int dot = name.indexOf('.');
+            try {
+                int index = Integer.parseInt(name.substring(0, Math.max(dot, 0)));
+                return index >= 1 ? (index - 1) + name.substring(dot) : name;
+            } catch (NumberFormatException e) {
+                return name;
             }
-            if (fault != null) {
-                if (strict) {
-                    throw new DataFormatException(file + ": " + fault);
-                }
-                skipped.add(fault + "; left as it was");
+        };
+        Set<String> shifted = new HashSet<>();
+        names.forEach(n -> shifted.add(shift.apply(n)));
+        return shifted.equals(wanted) && shifted.size() == names.size() ? shift
+                : UnaryOperator.identity();
+    }
+
+    private static Map<String, Tensor> renamed(Map<String, Tensor> weights, UnaryOperator<String> rename) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        weights.forEach((k, v) -> out.put(rename.apply(k), v));
+        return out;
+    }
+
+    /**
+     * A checkpoint restores into the model its own settings build, so its tensors must have the
+     * model's dtypes exactly (F32 or F64, I64 for integral buffers): another dtype means another
+     * run's file, not one to convert.
+     */
+    private static void checkDtypes(SafeTensors.Contents c, Module model, UnaryOperator<String> rename) {
+        Map<String, Tensor> targets = model.stateDict();
+        for (SafeTensors.Entry e : c.entries().values()) {
+            if (!e.name().startsWith("model.")) {
                 continue;
             }
-            loaded.put(e.getKey(), name);
-        }
-        for (String name : c.entries().keySet()) {
-            boolean weight = prefix.isEmpty() || name.startsWith(prefix);
-            if (weight && !targets.containsKey(name.substring(prefix.length()))) {
-                String fault = "tensor '" + name + "' matches no parameter or buffer of the model";
-                if (strict) {
-                    throw new DataFormatException(file + ": " + fault + " (parameters and buffers: "
-                            + String.join(", ", targets.keySet()) + ")");
-                }
-                skipped.add(fault + "; skipped");
+            String key = rename.apply(e.name().substring("model.".length()));
+            Tensor t = targets.get(key);
+            if (t == null) {
+                continue; // loadStateDict names it
+            }
+            SafeTensors.Dtype dtype = t.holdsInt64() ? SafeTensors.Dtype.I64
+                    : t.dtype() == DType.FLOAT32 ? SafeTensors.Dtype.F32 : SafeTensors.Dtype.F64;
+            if (e.dtype() != dtype) {
+                throw new DataFormatException(c.source() + ": tensor '" + e.name() + "' has dtype " + e.dtype() + ", the"
+                        + " model's " + (t instanceof Buffer ? "buffer" : "parameter") + " '" + key + "' is " + dtype);
             }
         }
-        loaded.forEach((key, name) -> {
-            Tensor target = targets.get(key);
-            if (target instanceof Buffer buffer && buffer.integral()) {
-                long[] values = c.longs(name);
-                for (int i = 0; i < values.length; i++) {
-                    buffer.setFlat(i, values[i]);
-                }
-            } else {
-                Tensor t = c.tensor(name);
-                target.copyFrom(t.dtype() == target.dtype() ? t : t.to(target.dtype()).detach());
-            }
-        });
-        return skipped;
     }
 
     /** Reads typed fields of the metadata's JSON, with messages naming the file and field. */

@@ -43,8 +43,8 @@ import java.util.Map;
  */
 public record MemoryEstimate(long parameters, long modelBytes, long gradientBytes, long optimizerBytes,
                              long activationBytes, long scratchBytes, int batchSize) {
-    /** The samples evaluation runs at once (Trainer's EVAL_BATCH). */
-    static final int EVAL_BATCH = 1000;
+    /** The samples evaluation runs at once (Evaluation.BATCH). */
+    static final int EVAL_BATCH = Evaluation.BATCH;
 
     /** The total, in bytes. */
     public long total() {

@@ -11,7 +11,6 @@ import dev.kobai.optim.CurvatureOptimizer;
 import dev.kobai.optim.LossClosure;
 import dev.kobai.optim.Optimizer;
 import dev.kobai.optim.scheduler.LRScheduler;
-import dev.kobai.tensor.GradMode;
 import dev.kobai.tensor.StepMemory;
 import dev.kobai.tensor.Tensor;
 import java.util.ArrayList;
@@ -39,17 +38,6 @@ import java.util.Map;
  * </ul>
  */
 public final class Trainer {
-    /**
-     * Test-set evaluation runs in batches of this many rows: no gradients, so larger batches only cost
-     * memory, and large products run at the GEMM's best.
-     */
-    private static final int EVAL_BATCH = 1000;
-    /**
-     * Evaluation batches of images: a convolutional network's activations are a few hundred
-     * kilobytes per image (400 KB for cnn on 1x28x28), all held until the batch ends, and its
-     * products are per image anyway.
-     */
-    private static final int EVAL_BATCH_IMAGES = 128;
 
     private final Module model;
     private final Optimizer optimizer;
@@ -84,9 +72,6 @@ public final class Trainer {
         this.clipGradValue = clipGradValue;
     }
 
-    /** Loss and accuracy on a dataset. */
-    public record Evaluation(double loss, double accuracy) {}
-
     /**
      * Where a run stands between two batches, which is what a checkpoint needs besides the model,
      * optimizer and scheduler to resume exactly: the epoch (from 1) and the batches of it already
@@ -113,6 +98,7 @@ public final class Trainer {
     }
 
     private boolean skipNonFinite;
+    private GradientEngine engine;
     private StepHook hook = new StepHook() {};
     private long stepCount;
     /** See {@link #named()}. */
@@ -130,6 +116,24 @@ public final class Trainer {
      */
     public Trainer skipNonFinite(boolean skip) {
         this.skipNonFinite = skip;
+        return this;
+    }
+
+    /**
+     * Computes each minibatch's gradient with {@code engine} (fixed shards summed in order, on this
+     * machine or a cluster) instead of the whole batch at once; null restores the default. The
+     * optimizer must step from the gradient alone or through evaluations of its closure (first-order
+     * methods, L-BFGS): those that compute gradients and curvature themselves from the model are refused.
+     *
+     * @throws UsageException for K-FAC, natural gradient, Newton and Hessian-free
+     */
+    public Trainer gradientEngine(GradientEngine engine) {
+        if (engine != null && optimizer instanceof CurvatureOptimizer) {
+            throw new UsageException(optimizer.getClass().getSimpleName() + " computes its gradients and curvature"
+                    + " from the model itself, which " + engine.describe() + " cannot do yet; data-parallel training"
+                    + " takes the first-order optimizers and lbfgs");
+        }
+        this.engine = engine;
         return this;
     }
 
@@ -195,6 +199,8 @@ public final class Trainer {
         }
         long[] epochRng = loader.rngState();
         DataLoader.Epoch batches = loader.nextEpoch();
+        int[] order = engine == null ? null : batches.order();
+        int batchSize = loader.batchSize();
         double lr = resuming && from.batch() > 0 ? from.epochLr() : optimizer.paramGroups().getFirst().lr();
         listener.onEpochStart(epoch, batches.batchCount());
         double lossSum = resuming ? from.lossSum() : 0;
@@ -204,7 +210,9 @@ public final class Trainer {
         for (int k = resuming ? from.batch() : 0; k < count; k++) {
             Batch batch = batches.batch(k);
             stepCount++;
-            double loss = checkedStep(batch, epoch, k + 1);
+            int[] indices = order == null ? null
+                    : java.util.Arrays.copyOfRange(order, k * batchSize, k * batchSize + batch.size());
+            double loss = checkedStep(batch, indices, epoch, k + 1);
             if (Double.isNaN(loss)) { // skipped: checkedStep returns NaN for nothing else
                 skipped++;
             } else {
@@ -244,7 +252,7 @@ public final class Trainer {
      * {@link dev.kobai.optim.Optimizer.Closure#afterGradients afterGradients}, which runs the same
      * checks and clipping on the gradients they set.
      */
-    private double checkedStep(Batch batch, int epoch, int batchNo) {
+    private double checkedStep(Batch batch, int[] indices, int epoch, int batchNo) {
         Tensor x = batch.features();
         int[] y = batch.labels();
         if (optimizer instanceof CurvatureOptimizer curvature && curvature.problem() != null) {
@@ -260,6 +268,12 @@ public final class Trainer {
             public double evaluate() {
                 optimizer.zeroGrad();
                 double value;
+                if (engine != null) {
+                    value = engine.compute(indices, batch);
+                    requireFiniteLoss(value);
+                    checkAndClipGradients(value);
+                    return value;
+                }
                 // nothing made here outlives the scope but the parameters' gradients, which the
                 // engine marks as escaping; the loss is read as a number
                 try (StepMemory.Scope _ = stepMemory.open()) {
@@ -415,8 +429,11 @@ public final class Trainer {
      * {@link #runEpoch}); returns the batch's mean loss before the step.
      */
     public double step(Batch batch) {
+        if (engine != null) {
+            throw new IllegalStateException("a trainer with a gradient engine steps on batches of a loader (fit)");
+        }
         model.train(true);
-        return checkedStep(batch, 0, 0);
+        return checkedStep(batch, null, 0, 0);
     }
 
     /**
@@ -436,33 +453,16 @@ public final class Trainer {
     }
 
     /**
-     * Mean cross-entropy and accuracy over a dataset, in evaluation mode and without recording;
-     * NaN for both over a dataset without samples, which measures nothing.
+     * Mean cross-entropy and accuracy over a dataset ({@link Evaluation#of}), in evaluation mode and
+     * without recording, the model left in training mode; NaN for both over a dataset without
+     * samples, which measures nothing.
      */
     public Evaluation evaluate(Dataset data) {
-        model.train(false);
-        double lossSum = 0;
-        long correct = 0;
-        try (GradMode.Scope _ = GradMode.noGrad()) {
-            for (Batch batch : DataLoader.unshuffled(data, data.isImage() ? EVAL_BATCH_IMAGES : EVAL_BATCH).nextEpoch()) {
-                int[] predicted;
-                try (StepMemory.Scope _ = evalMemory.open()) {
-                    Tensor logits = model.forward(batch.features());
-                    lossSum += Losses.crossEntropy(logits, batch.labels()).item() * batch.size();
-                    predicted = logits.argmaxRows();
-                }
-                int[] labels = batch.labels();
-                for (int i = 0; i < labels.length; i++) {
-                    if (predicted[i] == labels[i]) {
-                        correct++;
-                    }
-                }
-            }
+        try {
+            return Evaluation.of(model, data, evalMemory);
         } finally {
             model.train(true);
         }
-        int n = data.size();
-        return n == 0 ? new Evaluation(Double.NaN, Double.NaN) : new Evaluation(lossSum / n, (double) correct / n);
     }
 
     public Module model() {

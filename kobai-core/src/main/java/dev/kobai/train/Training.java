@@ -97,6 +97,17 @@ public final class Training {
      */
     public static List<EpochMetrics> run(TrainSettings settings, TrainingListener listener,
                                          Checkpointing checkpointing, Path exportWeights) {
+        return run(settings, listener, checkpointing, exportWeights, null);
+    }
+
+    /**
+     * As above, with each minibatch's gradient computed by the engine {@code engines} opens (null:
+     * the whole batch at once, on this machine): {@link ShardedGradient#factory} or a cluster's.
+     * The engine is closed when the run ends.
+     */
+    public static List<EpochMetrics> run(TrainSettings settings, TrainingListener listener,
+                                         Checkpointing checkpointing, Path exportWeights,
+                                         GradientEngine.Factory engines) {
         Checkpoint.Saved saved = checkpointing == null ? null : checkpointing.resume();
         if (saved != null && !saved.settings().equals(settings)) {
             if (!saved.settings().withEpochs(settings.epochs()).equals(settings)) {
@@ -110,12 +121,13 @@ public final class Training {
         written.put("--checkpoint", checkpointing == null ? null : checkpointing.file());
         written.put("--export-weights", exportWeights);
         try (RunLock _ = RunLock.acquire(written)) {
-            return train(settings, listener, checkpointing, exportWeights, saved);
+            return train(settings, listener, checkpointing, exportWeights, saved, engines);
         }
     }
 
     private static List<EpochMetrics> train(TrainSettings settings, TrainingListener listener,
-                                            Checkpointing checkpointing, Path exportWeights, Checkpoint.Saved saved) {
+                                            Checkpointing checkpointing, Path exportWeights, Checkpoint.Saved saved,
+                                            GradientEngine.Factory engines) {
         Setup setup = prepare(settings);
         if (saved != null && saved.position().batch() > setup.loader().batchesPerEpoch()) {
             throw new dev.kobai.DataFormatException(saved.file() + ": position epoch " + saved.position().epoch()
@@ -158,7 +170,8 @@ public final class Training {
                 }
             });
         }
-        try {
+        try (GradientEngine engine = engines == null ? null : engines.open(settings, setup)) {
+            trainer.gradientEngine(engine);
             List<EpochMetrics> done = trainer.fit(setup.loader(), setup.data().test(), settings.epochs(), listener,
                     from, history);
             if (exportWeights != null) {
@@ -321,7 +334,9 @@ public final class Training {
                 throw new UsageException("model " + spec + " has " + sizes[sizes.length - 1] + " outputs but "
                         + settings.data() + " has " + classes + " classes; end the model with " + classes);
             }
-            sample = data.train().sampleShape();
+            // an mlp takes rows [b, d], as the loader gives any data set that is not images
+            sample = new int[] {features};
+            data = new TrainTest(data.train().withSampleShape(sample), data.test().withSampleShape(sample));
             texts = Models.layerTexts(spec, sample, classes);
         } else {
             if (image == null && Models.isPreset(spec)) {

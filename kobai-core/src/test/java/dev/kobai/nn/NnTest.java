@@ -21,9 +21,10 @@ class NnTest {
     void mlpParametersAreNamedAsPyTorchNamesThem() {
         Sequential mlp = Models.fromSpec("mlp:784-256-10", new Rng(1), DType.FLOAT32);
         Map<String, Parameter> named = mlp.namedParameters();
-        assertEquals(List.of("1.weight", "1.bias", "3.weight", "3.bias"), List.copyOf(named.keySet()));
-        assertArrayEquals(new int[] {256, 784}, named.get("1.weight").shape());
-        assertEquals("3.bias", named.get("3.bias").name());
+        // nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)) in PyTorch: no Flatten at 0
+        assertEquals(List.of("0.weight", "0.bias", "2.weight", "2.bias"), List.copyOf(named.keySet()));
+        assertArrayEquals(new int[] {256, 784}, named.get("0.weight").shape());
+        assertEquals("2.bias", named.get("2.bias").name());
         assertEquals(784L * 256 + 256 + 256 * 10 + 10, mlp.parameterCount());
         assertTrue(mlp.toString().contains("ReLU"));
         assertTrue(Models.fromSpec("mlp:4-3-2:tanh", new Rng(1), DType.FLOAT32).toString().contains("Tanh"));

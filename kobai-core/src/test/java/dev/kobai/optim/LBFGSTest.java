@@ -123,8 +123,8 @@ class LBFGSTest {
         train(resumed, b, 3);
         assertArrayEquals(flat(straight.parameters()), flat(ps), 0.0);
 
-        Map<String, Object> st = saved.state().get("1.weight");
-        assertEquals(List.of("1.weight"), List.copyOf(saved.state().keySet()));
+        Map<String, Object> st = saved.state().get("0.weight");
+        assertEquals(List.of("0.weight"), List.copyOf(saved.state().keySet()));
         assertEquals(8, st.get("n_iter"));
         assertEquals(3, ((List<?>) st.get("old_dirs")).size());
         assertEquals(3, ((List<?>) st.get("ro")).size());

@@ -77,8 +77,8 @@ class OptimizerApiTest {
         c.loadStateDict(saved);
         train(resumed, c, 4);
         assertArrayEquals(flat(straight), flat(resumed), 0.0);
-        assertEquals(List.of("1.weight", "1.bias", "3.weight", "3.bias"), saved.groups().get(0).params());
-        assertTrue(saved.state().containsKey("3.bias"));
+        assertEquals(List.of("0.weight", "0.bias", "2.weight", "2.bias"), saved.groups().get(0).params());
+        assertTrue(saved.state().containsKey("2.bias"));
     }
 
     @Test

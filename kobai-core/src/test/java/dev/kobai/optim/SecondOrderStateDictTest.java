@@ -216,7 +216,7 @@ class SecondOrderStateDictTest {
         Run run = Run.of("kfac:momentum=0.5,inv_update_period=3", DType.FLOAT32, 1, batches);
         run.steps(batches, 0, 4);
         StateDict sd = run.opt.stateDict();
-        Map<String, Object> first = sd.state().get("1.weight");
+        Map<String, Object> first = sd.state().get("0.weight");
         assertEquals(4, first.get("step"));
         assertEquals(6, ((long[]) first.get("generator")).length);
         assertArrayEquals(new int[] {7, 7}, ((Tensor) first.get("factor_A")).shape());
@@ -225,9 +225,9 @@ class SecondOrderStateDictTest {
         assertArrayEquals(new int[] {8, 8}, ((Tensor) first.get("G_inv")).shape());
         assertArrayEquals(new int[] {8, 6}, ((Tensor) first.get("momentum_buffer")).shape());
         assertEquals(DType.FLOAT64, ((Tensor) first.get("factor_A")).dtype());
-        assertEquals(List.of("momentum_buffer"), List.copyOf(sd.state().get("1.bias").keySet()));
+        assertEquals(List.of("momentum_buffer"), List.copyOf(sd.state().get("0.bias").keySet()));
         assertEquals(List.of("factor_A", "factor_G", "A_inv", "G_inv", "momentum_buffer"),
-                List.copyOf(sd.state().get("3.weight").keySet()));
+                List.copyOf(sd.state().get("2.weight").keySet()));
         double[] a = ((Tensor) first.get("factor_A")).toDoubleArray();
         for (int i = 0; i < 7; i++) {
             for (int j = 0; j < 7; j++) {
@@ -238,7 +238,7 @@ class SecondOrderStateDictTest {
         Run eigen = Run.of("kfac:damping_mode=eigen", DType.FLOAT32, 1, batches);
         eigen.steps(batches, 0, 1);
         assertEquals(List.of("factor_A", "factor_G", "A_eigenvalues", "A_eigenvectors", "G_eigenvalues",
-                "G_eigenvectors", "eigen_damping"), List.copyOf(eigen.opt.stateDict().state().get("3.weight").keySet()));
+                "G_eigenvectors", "eigen_damping"), List.copyOf(eigen.opt.stateDict().state().get("2.weight").keySet()));
     }
 
     /** Loads a changed copy of a mid-run K-FAC state dict into a fresh K-FAC; returns the message. */
@@ -260,43 +260,43 @@ class SecondOrderStateDictTest {
 
     @Test
     void kfacRefusesStateThatDoesNotFit() {
-        assertEquals("state 'factor_A' of parameter '3.weight' has shape [8, 8], expected [9, 9]", refusal(s -> {
-            s.get("3.weight").put("factor_A", Tensor.zeros(DType.FLOAT64, 8, 8));
+        assertEquals("state 'factor_A' of parameter '2.weight' has shape [8, 8], expected [9, 9]", refusal(s -> {
+            s.get("2.weight").put("factor_A", Tensor.zeros(DType.FLOAT64, 8, 8));
             return s;
         }));
-        assertEquals("state 'A_inv' of parameter '1.weight' is float32, expected float64 (as saved)", refusal(s -> {
-            s.get("1.weight").put("A_inv", ((Tensor) s.get("1.weight").get("A_inv")).to(DType.FLOAT32));
+        assertEquals("state 'A_inv' of parameter '0.weight' is float32, expected float64 (as saved)", refusal(s -> {
+            s.get("0.weight").put("A_inv", ((Tensor) s.get("0.weight").get("A_inv")).to(DType.FLOAT32));
             return s;
         }));
-        assertEquals("state 'momentum_buffer' of parameter '1.bias' has shape [7], expected [8]", refusal(s -> {
-            s.get("1.bias").put("momentum_buffer", Tensor.zeros(DType.FLOAT64, 7));
+        assertEquals("state 'momentum_buffer' of parameter '0.bias' has shape [7], expected [8]", refusal(s -> {
+            s.get("0.bias").put("momentum_buffer", Tensor.zeros(DType.FLOAT64, 7));
             return s;
         }));
-        assertEquals("state 'generator' of parameter '1.weight' is missing, expected a generator state of 6 longs",
+        assertEquals("state 'generator' of parameter '0.weight' is missing, expected a generator state of 6 longs",
                 refusal(s -> {
-                    s.get("1.weight").remove("generator");
+                    s.get("0.weight").remove("generator");
                     return s;
                 }));
-        assertEquals("state 'step' of parameter '1.weight' is the String 2, expected the number of steps taken",
+        assertEquals("state 'step' of parameter '0.weight' is the String 2, expected the number of steps taken",
                 refusal(s -> {
-                    s.get("1.weight").put("step", "2");
+                    s.get("0.weight").put("step", "2");
                     return s;
                 }));
         assertTrue(refusal(s -> {
-            s.get("3.weight").remove("G_inv");
+            s.get("2.weight").remove("G_inv");
             return s;
-        }).equals("state 'G_inv' of parameter '3.weight' is missing"));
+        }).equals("state 'G_inv' of parameter '2.weight' is missing"));
         assertTrue(refusal(s -> {
-            s.get("3.weight").remove("A_inv");
-            s.get("3.weight").remove("G_inv");
+            s.get("2.weight").remove("A_inv");
+            s.get("2.weight").remove("G_inv");
             return s;
-        }).startsWith("parameter '3.weight' has no inverses"));
+        }).startsWith("parameter '2.weight' has no inverses"));
         assertTrue(refusal(s -> {
-            s.get("3.weight").put("A_eigenvalues", Tensor.zeros(DType.FLOAT64, 9));
+            s.get("2.weight").put("A_eigenvalues", Tensor.zeros(DType.FLOAT64, 9));
             return s;
-        }).startsWith("parameter '3.weight' holds both factored"));
-        assertEquals("kfac keeps no state 'exp_avg' for parameter '1.bias'; valid: momentum_buffer", refusal(s -> {
-            s.get("1.bias").put("exp_avg", Tensor.zeros(DType.FLOAT64, 8));
+        }).startsWith("parameter '2.weight' holds both factored"));
+        assertEquals("kfac keeps no state 'exp_avg' for parameter '0.bias'; valid: momentum_buffer", refusal(s -> {
+            s.get("0.bias").put("exp_avg", Tensor.zeros(DType.FLOAT64, 8));
             return s;
         }));
         assertEquals("state dict has state for unknown parameter '9.weight'", refusal(s -> {
@@ -319,15 +319,15 @@ class SecondOrderStateDictTest {
         List<Object[]> batches = batches(DType.FLOAT32);
         Run run = Run.of("natural:fisher=mc", DType.FLOAT32, 1, batches);
         StateDict sd = run.opt.stateDict();
-        assertEquals(6, ((long[]) sd.state().get("1.weight").get("generator")).length);
+        assertEquals(6, ((long[]) sd.state().get("0.weight").get("generator")).length);
         StateDict shortGenerator = new StateDict(sd.optimizer(), sd.groups(),
-                Map.of("1.weight", Map.of("generator", new long[5])));
-        assertEquals("state 'generator' of parameter '1.weight' is long[5], expected a generator state of 6 longs",
+                Map.of("0.weight", Map.of("generator", new long[5])));
+        assertEquals("state 'generator' of parameter '0.weight' is long[5], expected a generator state of 6 longs",
                 assertThrows(UsageException.class, () -> run.opt.loadStateDict(shortGenerator)).getMessage());
-        StateDict extra = new StateDict(sd.optimizer(), sd.groups(), Map.of("1.weight",
+        StateDict extra = new StateDict(sd.optimizer(), sd.groups(), Map.of("0.weight",
                 Map.of("generator", new long[6], "momentum_buffer", Tensor.zeros(DType.FLOAT64, 8, 6))));
         assertTrue(assertThrows(UsageException.class, () -> run.opt.loadStateDict(extra)).getMessage()
-                .startsWith("natural gradient keeps no state 'momentum_buffer' for parameter '1.weight'"));
+                .startsWith("natural gradient keeps no state 'momentum_buffer' for parameter '0.weight'"));
     }
 
     private static long[] bits(Tensor t) {

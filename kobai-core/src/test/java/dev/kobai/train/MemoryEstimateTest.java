@@ -25,9 +25,10 @@ class MemoryEstimateTest {
     @Test
     void theEstimateIsTheFormula() {
         TrainTest digits = Datasets.digits();
-        List<String> texts = Models.layerTexts("mlp:64-32-10", new int[] {8, 8}, 10);
-        assertEquals(List.of("flatten", "linear(64,32)", "relu", "linear(32,10)"), texts);
-        ModelShapes shapes = ModelShapes.of(texts, new int[] {8, 8});
+        // an mlp takes rows: kobai train gives it the digits as [64]
+        List<String> texts = Models.layerTexts("mlp:64-32-10", new int[] {64}, 10);
+        assertEquals(List.of("linear(64,32)", "relu", "linear(32,10)"), texts);
+        ModelShapes shapes = ModelShapes.of(texts, new int[] {64});
         long p = 64 * 32 + 32 + 32 * 10 + 10;
         assertEquals(p, shapes.parameters());
         assertEquals(p, ModelShapes.parameterCount(texts));
@@ -36,8 +37,8 @@ class MemoryEstimateTest {
         assertEquals(4 * p, e.modelBytes());
         assertEquals(4 * p, e.gradientBytes());
         assertEquals(4 * 3 * p, e.optimizerBytes());
-        long perSample = 64 + 64 + 32 + 32 + 10; // input, flatten, linear, relu, linear
-        long widest = 64 + 64; // flatten's input and output
+        long perSample = 64 + 32 + 32 + 10; // input, linear, relu, linear
+        long widest = 64 + 32; // the first linear's input and output
         assertEquals(Math.max(10L * 32 * perSample, 5L * digits.test().size() * widest), e.activationBytes());
         assertEquals(0, e.scratchBytes());
         assertEquals(4 * 203L * p, MemoryEstimate.optimizerBytes("lbfgs", shapes, 32, 10));

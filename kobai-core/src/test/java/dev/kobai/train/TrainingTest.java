@@ -132,7 +132,7 @@ class TrainingTest {
                 new dev.kobai.data.DataLoader(none, 32, new dev.kobai.tensor.Rng(1)), digits.test(), 1,
                 new TrainingListener() {}));
         assertTrue(train.getMessage().contains("the training set digits/none holds no samples"), train.getMessage());
-        Trainer.Evaluation e = trainer.evaluate(none);
+        Evaluation e = trainer.evaluate(none);
         assertTrue(Double.isNaN(e.loss()) && Double.isNaN(e.accuracy()), e.toString());
     }
 }

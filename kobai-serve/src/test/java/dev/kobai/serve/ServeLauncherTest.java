@@ -27,11 +27,12 @@ class ServeLauncherTest {
         assumeTrue(Files.isRegularFile(script), "the launcher script is at the repository's root");
         Path root = Files.createDirectory(dir.resolve("repo"));
         Files.copy(script, root.resolve("kobai"));
-        // Both jars exist and no source is newer, so nothing is built.
+        // Both jars and the module's libraries exist and no source is newer, so nothing is built.
         for (String jar : List.of("kobai-cli/target/kobai.jar", "kobai-serve/target/kobai-serve.jar")) {
             Files.createDirectories(root.resolve(jar).getParent());
             Files.write(root.resolve(jar), new byte[0]);
         }
+        Files.createDirectories(root.resolve("kobai-serve/target/lib"));
         Path bin = Files.createDirectories(dir.resolve("jdk/bin"));
         executable(bin.resolve("java"), "#!/bin/sh\n"
                 + "if [ \"$1\" = -version ]; then echo 'openjdk version \"25\" 2025-09-16' >&2; exit 0; fi\n"
@@ -55,8 +56,9 @@ class ServeLauncherTest {
         List<String> args = javaArguments("serve", "--port", "0");
         int cp = args.indexOf("-cp");
         assertTrue(cp > 0, args.toString());
-        assertTrue(args.get(cp + 1).endsWith("kobai-cli/target/kobai.jar:" + dir.resolve("repo")
-                + "/kobai-serve/target/kobai-serve.jar"), args.get(cp + 1));
+        Path repo = dir.resolve("repo");
+        assertEquals(repo + "/kobai-cli/target/kobai.jar:" + repo + "/kobai-serve/target/kobai-serve.jar:" + repo
+                + "/kobai-serve/target/lib/*", args.get(cp + 1));
         assertEquals(List.of("dev.kobai.cli.Kobai", "serve", "--port", "0"), args.subList(cp + 2, args.size()));
         assertTrue(args.contains("--enable-native-access=ALL-UNNAMED"), args.toString());
     }

@@ -2,6 +2,9 @@ package dev.kobai.optim.scheduler;
 
 import dev.kobai.UsageException;
 import dev.kobai.optim.Optimizer;
+import dev.kobai.optim.Option;
+import dev.kobai.optim.OptionTable;
+import java.util.Map;
 
 /**
  * Anneals the learning rate along a cosine from its base value to {@code eta_min} over
@@ -24,8 +27,19 @@ import dev.kobai.optim.Optimizer;
  *
  * After {@code T_max} the rate climbs back up the cosine (period 2 T_max) rather than staying at
  * eta_min. Arguments: T_max (required, at least 1 here; torch divides by zero), eta_min=0.
+ *
+ * {@snippet :
+ * CosineAnnealingLR scheduler = CosineAnnealingLR.builder().tMax(10).etaMin(1e-5).build(optimizer);
+ * }
  */
 public final class CosineAnnealingLR extends LRScheduler {
+    /** torch's {@code T_max}: the epochs of half a cosine period; default none (required). */
+    public static final Option<Integer> T_MAX = Option.integer("T_max");
+    /** torch's {@code eta_min}: the smallest learning rate; default 0. */
+    public static final Option<Double> ETA_MIN = Option.number("eta_min", 0.0);
+    /** The arguments in torch's order: the one table behind {@link #builder()} and the spec. */
+    public static final OptionTable OPTIONS = OptionTable.of(T_MAX, ETA_MIN);
+
     private final int tMax;
     private final double etaMin;
 
@@ -72,5 +86,32 @@ public final class CosineAnnealingLR extends LRScheduler {
             out[i] = etaMin + (baseLrs[i] - etaMin) * (1 + Math.cos(Math.PI * lastEpoch / tMax)) / 2;
         }
         return out;
+    }
+
+    /** A builder with torch's defaults: one typed method per argument of {@link #OPTIONS}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds from every argument by name (the spec parser's and the builder's common path). */
+    static CosineAnnealingLR create(Map<String, Object> a, Optimizer optimizer) {
+        return new CosineAnnealingLR(optimizer, T_MAX.from(a), ETA_MIN.from(a));
+    }
+
+    /** Typed arguments of {@link CosineAnnealingLR}, with torch's defaults; checked when built. */
+    public static final class Builder extends SchedulerBuilder<Builder, CosineAnnealingLR> {
+        private Builder() {
+            super("CosineAnnealingLR", OPTIONS, CosineAnnealingLR::create);
+        }
+
+        /** Sets torch's {@code T_max}: the epochs of half a cosine period; default none (required). */
+        public Builder tMax(int value) {
+            return set(T_MAX, value);
+        }
+
+        /** Sets torch's {@code eta_min}: the smallest learning rate; default 0. */
+        public Builder etaMin(double value) {
+            return set(ETA_MIN, value);
+        }
     }
 }

@@ -2,6 +2,8 @@ package dev.kobai.optim.scheduler;
 
 import dev.kobai.UsageException;
 import dev.kobai.optim.Optimizer;
+import dev.kobai.optim.Option;
+import dev.kobai.optim.OptionTable;
 import java.util.Map;
 
 /**
@@ -18,8 +20,22 @@ import java.util.Map;
  * batch with {@code epoch + batch / batches} (what {@link dev.kobai.train.Trainer} does).
  *
  * <p>Arguments: T_0 (required, positive integer), T_mult=1 (integer &gt;= 1), eta_min=0.
+ *
+ * {@snippet :
+ * CosineAnnealingWarmRestarts scheduler = CosineAnnealingWarmRestarts.builder().t0(10).tMult(2)
+ *         .build(optimizer);
+ * }
  */
 public final class CosineAnnealingWarmRestarts extends LRScheduler {
+    /** torch's {@code T_0}: the epochs until the first restart; default none (required). */
+    public static final Option<Integer> T_0 = Option.integer("T_0");
+    /** torch's {@code T_mult}: the factor by which each period grows; default 1. */
+    public static final Option<Integer> T_MULT = Option.integer("T_mult", 1);
+    /** torch's {@code eta_min}: the smallest learning rate; default 0. */
+    public static final Option<Double> ETA_MIN = Option.number("eta_min", 0.0);
+    /** The arguments in torch's order: the one table behind {@link #builder()} and the spec. */
+    public static final OptionTable OPTIONS = OptionTable.of(T_0, T_MULT, ETA_MIN);
+
     private final int t0;
     private final int tMult;
     private final double etaMin;
@@ -133,5 +149,37 @@ public final class CosineAnnealingWarmRestarts extends LRScheduler {
     protected void loadExtra(Map<String, Object> state) {
         tCur = ((Number) state.get("T_cur")).doubleValue();
         tI = ((Number) state.get("T_i")).doubleValue();
+    }
+
+    /** A builder with torch's defaults: one typed method per argument of {@link #OPTIONS}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds from every argument by name (the spec parser's and the builder's common path). */
+    static CosineAnnealingWarmRestarts create(Map<String, Object> a, Optimizer optimizer) {
+        return new CosineAnnealingWarmRestarts(optimizer, T_0.from(a), T_MULT.from(a), ETA_MIN.from(a));
+    }
+
+    /** Typed arguments of {@link CosineAnnealingWarmRestarts}, with torch's defaults; checked when built. */
+    public static final class Builder extends SchedulerBuilder<Builder, CosineAnnealingWarmRestarts> {
+        private Builder() {
+            super("CosineAnnealingWarmRestarts", OPTIONS, CosineAnnealingWarmRestarts::create);
+        }
+
+        /** Sets torch's {@code T_0}: the epochs until the first restart; default none (required). */
+        public Builder t0(int value) {
+            return set(T_0, value);
+        }
+
+        /** Sets torch's {@code T_mult}: the factor by which each period grows; default 1. */
+        public Builder tMult(int value) {
+            return set(T_MULT, value);
+        }
+
+        /** Sets torch's {@code eta_min}: the smallest learning rate; default 0. */
+        public Builder etaMin(double value) {
+            return set(ETA_MIN, value);
+        }
     }
 }

@@ -2,6 +2,9 @@ package dev.kobai.optim.scheduler;
 
 import dev.kobai.UsageException;
 import dev.kobai.optim.Optimizer;
+import dev.kobai.optim.Option;
+import dev.kobai.optim.OptionTable;
+import java.util.Map;
 
 /**
  * Scales the learning rate by a factor that moves linearly from {@code start_factor} to
@@ -15,8 +18,21 @@ import dev.kobai.optim.Optimizer;
  *
  * <p>Arguments: start_factor=1/3, end_factor=1.0 (both 0 to 1), total_iters=5. torch does not
  * check total_iters; here it must be at least 1.
+ *
+ * {@snippet :
+ * LinearLR warmup = LinearLR.builder().startFactor(0.1).totalIters(5).build(optimizer);
+ * }
  */
 public final class LinearLR extends LRScheduler {
+    /** torch's {@code start_factor}: the factor of the first epoch; default 1/3. */
+    public static final Option<Double> START_FACTOR = Option.number("start_factor", 1.0 / 3);
+    /** torch's {@code end_factor}: the factor after total_iters; default 1.0. */
+    public static final Option<Double> END_FACTOR = Option.number("end_factor", 1.0);
+    /** torch's {@code total_iters}: the epochs of the ramp; default 5. */
+    public static final Option<Integer> TOTAL_ITERS = Option.integer("total_iters", 5);
+    /** The arguments in torch's order: the one table behind {@link #builder()} and the spec. */
+    public static final OptionTable OPTIONS = OptionTable.of(START_FACTOR, END_FACTOR, TOTAL_ITERS);
+
     private final double startFactor;
     private final double endFactor;
     private final int totalIters;
@@ -62,5 +78,37 @@ public final class LinearLR extends LRScheduler {
                     + (endFactor - startFactor) * Math.min(totalIters, lastEpoch) / totalIters);
         }
         return out;
+    }
+
+    /** A builder with torch's defaults: one typed method per argument of {@link #OPTIONS}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds from every argument by name (the spec parser's and the builder's common path). */
+    static LinearLR create(Map<String, Object> a, Optimizer optimizer) {
+        return new LinearLR(optimizer, START_FACTOR.from(a), END_FACTOR.from(a), TOTAL_ITERS.from(a));
+    }
+
+    /** Typed arguments of {@link LinearLR}, with torch's defaults; checked when built. */
+    public static final class Builder extends SchedulerBuilder<Builder, LinearLR> {
+        private Builder() {
+            super("LinearLR", OPTIONS, LinearLR::create);
+        }
+
+        /** Sets torch's {@code start_factor}: the factor of the first epoch; default 1/3. */
+        public Builder startFactor(double value) {
+            return set(START_FACTOR, value);
+        }
+
+        /** Sets torch's {@code end_factor}: the factor after total_iters; default 1.0. */
+        public Builder endFactor(double value) {
+            return set(END_FACTOR, value);
+        }
+
+        /** Sets torch's {@code total_iters}: the epochs of the ramp; default 5. */
+        public Builder totalIters(int value) {
+            return set(TOTAL_ITERS, value);
+        }
     }
 }

@@ -2,6 +2,8 @@ package dev.kobai.optim.scheduler;
 
 import dev.kobai.UsageException;
 import dev.kobai.optim.Optimizer;
+import dev.kobai.optim.Option;
+import dev.kobai.optim.OptionTable;
 import dev.kobai.optim.ParamGroup;
 import java.util.List;
 
@@ -30,8 +32,48 @@ import java.util.List;
  * steps_per_epoch (total = epochs * steps_per_epoch), pct_start=0.3, anneal_strategy='cos'
  * ('cos' or 'linear'), cycle_momentum=true, base_momentum=0.85, max_momentum=0.95,
  * div_factor=25, final_div_factor=1e4, three_phase=false. Stepping past total_steps is an error.
+ *
+ * {@snippet :
+ * OneCycleLR scheduler = OneCycleLR.builder(optimizer, 0.1).epochs(10).stepsPerEpoch(batches)
+ *         .pctStart(0.25).build();
+ * }
  */
 public final class OneCycleLR extends LRScheduler {
+    /** torch's {@code max_lr}: the peak learning rate, one value or one per group; required. */
+    public static final Option<double[]> MAX_LR = Option.numbers("max_lr");
+    /** torch's {@code total_steps}: the steps of the cycle; default epochs x steps_per_epoch. */
+    public static final Option<Integer> TOTAL_STEPS = Option.integer("total_steps")
+            .optional("epochs x steps per epoch");
+    /**
+     * torch's {@code epochs}: with steps_per_epoch, the cycle's length; default none (the run's on the
+     * command line).
+     */
+    public static final Option<Integer> EPOCHS = Option.integer("epochs").optional("the run's");
+    /**
+     * torch's {@code steps_per_epoch}: with epochs, the cycle's length; default none (the run's on the
+     * command line).
+     */
+    public static final Option<Integer> STEPS_PER_EPOCH = Option.integer("steps_per_epoch").optional("the run's");
+    /** torch's {@code pct_start}: the fraction of the cycle spent raising the rate; default 0.3. */
+    public static final Option<Double> PCT_START = Option.number("pct_start", 0.3);
+    /** torch's {@code anneal_strategy}: 'cos' or 'linear'; default 'cos'. */
+    public static final Option<String> ANNEAL_STRATEGY = Option.choice("anneal_strategy", "cos", "cos", "linear");
+    /** torch's {@code cycle_momentum}: move momentum (or betas[0]) against the rate; default true. */
+    public static final Option<Boolean> CYCLE_MOMENTUM = Option.bool("cycle_momentum", true);
+    /** torch's {@code base_momentum}: the momentum at the peak rate; default 0.85. */
+    public static final Option<double[]> BASE_MOMENTUM = Option.numbers("base_momentum", 0.85);
+    /** torch's {@code max_momentum}: the momentum at the lowest rate; default 0.95. */
+    public static final Option<double[]> MAX_MOMENTUM = Option.numbers("max_momentum", 0.95);
+    /** torch's {@code div_factor}: initial_lr = max_lr / div_factor; default 25. */
+    public static final Option<Double> DIV_FACTOR = Option.number("div_factor", 25.0);
+    /** torch's {@code final_div_factor}: min_lr = initial_lr / final_div_factor; default 1e4. */
+    public static final Option<Double> FINAL_DIV_FACTOR = Option.number("final_div_factor", 1e4);
+    /** torch's {@code three_phase}: a third phase back to initial_lr before the end; default false. */
+    public static final Option<Boolean> THREE_PHASE = Option.bool("three_phase", false);
+    /** The arguments in torch's order: the one table behind {@link #builder} and the spec. */
+    public static final OptionTable OPTIONS = OptionTable.of(MAX_LR, TOTAL_STEPS, EPOCHS, STEPS_PER_EPOCH, PCT_START,
+            ANNEAL_STRATEGY, CYCLE_MOMENTUM, BASE_MOMENTUM, MAX_MOMENTUM, DIV_FACTOR, FINAL_DIV_FACTOR, THREE_PHASE);
+
     private record Phase(double endStep, String startLr, String endLr, String startMomentum, String endMomentum) {}
 
     private final int totalSteps;
@@ -47,30 +89,41 @@ public final class OneCycleLR extends LRScheduler {
         private Integer totalSteps;
         private Integer epochs;
         private Integer stepsPerEpoch;
-        private double pctStart = 0.3;
-        private String annealStrategy = "cos";
-        private boolean cycleMomentum = true;
-        private double[] baseMomentum = {0.85};
-        private double[] maxMomentum = {0.95};
-        private double divFactor = 25.0;
-        private double finalDivFactor = 1e4;
-        private boolean threePhase;
+        private double pctStart = PCT_START.defaultValue();
+        private String annealStrategy = ANNEAL_STRATEGY.defaultValue();
+        private boolean cycleMomentum = CYCLE_MOMENTUM.defaultValue();
+        private double[] baseMomentum = BASE_MOMENTUM.defaultValue();
+        private double[] maxMomentum = MAX_MOMENTUM.defaultValue();
+        private double divFactor = DIV_FACTOR.defaultValue();
+        private double finalDivFactor = FINAL_DIV_FACTOR.defaultValue();
+        private boolean threePhase = THREE_PHASE.defaultValue();
 
         private Builder(Optimizer optimizer, double[] maxLr) {
             this.optimizer = optimizer;
             this.maxLr = maxLr.clone();
         }
 
+        /** Sets torch's {@code total_steps}: the steps of the cycle (or give epochs and steps_per_epoch). */
         public Builder totalSteps(Integer v) { totalSteps = v; return this; }
+        /** Sets torch's {@code epochs}: with steps_per_epoch, the cycle's length. */
         public Builder epochs(Integer v) { epochs = v; return this; }
+        /** Sets torch's {@code steps_per_epoch}: with epochs, the cycle's length. */
         public Builder stepsPerEpoch(Integer v) { stepsPerEpoch = v; return this; }
+        /** Sets torch's {@code pct_start}: the fraction of the cycle spent raising the rate; default 0.3. */
         public Builder pctStart(double v) { pctStart = v; return this; }
+        /** Sets torch's {@code anneal_strategy}: 'cos' or 'linear'; default 'cos'. */
         public Builder annealStrategy(String v) { annealStrategy = v; return this; }
+        /** Sets torch's {@code cycle_momentum}: move momentum (or betas[0]) against the rate; default true. */
         public Builder cycleMomentum(boolean v) { cycleMomentum = v; return this; }
+        /** Sets torch's {@code base_momentum}: the momentum at the peak rate, one or one per group; default 0.85. */
         public Builder baseMomentum(double... v) { baseMomentum = v.clone(); return this; }
+        /** Sets torch's {@code max_momentum}: the momentum at the lowest rate, one or one per group; default 0.95. */
         public Builder maxMomentum(double... v) { maxMomentum = v.clone(); return this; }
+        /** Sets torch's {@code div_factor}: initial_lr = max_lr / div_factor; default 25. */
         public Builder divFactor(double v) { divFactor = v; return this; }
+        /** Sets torch's {@code final_div_factor}: min_lr = initial_lr / final_div_factor; default 1e4. */
         public Builder finalDivFactor(double v) { finalDivFactor = v; return this; }
+        /** Sets torch's {@code three_phase}: a third phase back to initial_lr before the end; default false. */
         public Builder threePhase(boolean v) { threePhase = v; return this; }
 
         public OneCycleLR build() {

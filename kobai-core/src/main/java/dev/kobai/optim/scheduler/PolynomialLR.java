@@ -2,6 +2,9 @@ package dev.kobai.optim.scheduler;
 
 import dev.kobai.UsageException;
 import dev.kobai.optim.Optimizer;
+import dev.kobai.optim.Option;
+import dev.kobai.optim.OptionTable;
+import java.util.Map;
 
 /**
  * Decays the learning rate polynomially to zero over {@code total_iters} epochs, then keeps it
@@ -15,8 +18,19 @@ import dev.kobai.optim.Optimizer;
  *
  * <p>Arguments: total_iters=5, power=1.0. torch does not check total_iters; here it must be at
  * least 1.
+ *
+ * {@snippet :
+ * PolynomialLR scheduler = PolynomialLR.builder().totalIters(10).power(2).build(optimizer);
+ * }
  */
 public final class PolynomialLR extends LRScheduler {
+    /** torch's {@code total_iters}: the epochs of the decay; default 5. */
+    public static final Option<Integer> TOTAL_ITERS = Option.integer("total_iters", 5);
+    /** torch's {@code power}: the power of the polynomial; default 1.0. */
+    public static final Option<Double> POWER = Option.number("power", 1.0);
+    /** The arguments in torch's order: the one table behind {@link #builder()} and the spec. */
+    public static final OptionTable OPTIONS = OptionTable.of(TOTAL_ITERS, POWER);
+
     private final int totalIters;
     private final double power;
 
@@ -51,5 +65,32 @@ public final class PolynomialLR extends LRScheduler {
             out[i] = baseLrs[i] * Math.pow(1.0 - (double) Math.min(totalIters, lastEpoch) / totalIters, power);
         }
         return out;
+    }
+
+    /** A builder with torch's defaults: one typed method per argument of {@link #OPTIONS}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds from every argument by name (the spec parser's and the builder's common path). */
+    static PolynomialLR create(Map<String, Object> a, Optimizer optimizer) {
+        return new PolynomialLR(optimizer, TOTAL_ITERS.from(a), POWER.from(a));
+    }
+
+    /** Typed arguments of {@link PolynomialLR}, with torch's defaults; checked when built. */
+    public static final class Builder extends SchedulerBuilder<Builder, PolynomialLR> {
+        private Builder() {
+            super("PolynomialLR", OPTIONS, PolynomialLR::create);
+        }
+
+        /** Sets torch's {@code total_iters}: the epochs of the decay; default 5. */
+        public Builder totalIters(int value) {
+            return set(TOTAL_ITERS, value);
+        }
+
+        /** Sets torch's {@code power}: the power of the polynomial; default 1.0. */
+        public Builder power(double value) {
+            return set(POWER, value);
+        }
     }
 }

@@ -2,6 +2,8 @@ package dev.kobai.optim.scheduler;
 
 import dev.kobai.UsageException;
 import dev.kobai.optim.Optimizer;
+import dev.kobai.optim.Option;
+import dev.kobai.optim.OptionTable;
 import dev.kobai.optim.ParamGroup;
 import java.util.List;
 import java.util.Map;
@@ -26,8 +28,33 @@ import java.util.Map;
  * threshold_mode='rel' ('rel' or 'abs'), cooldown=0, min_lr=0 (one value or one per group),
  * eps=1e-8. Unlike the other schedulers it takes no step on construction, and {@link #step()}
  * without a metric is an error.
+ *
+ * {@snippet :
+ * ReduceLROnPlateau plateau = ReduceLROnPlateau.builder().factor(0.5).patience(3).build(optimizer);
+ * plateau.step(testLoss);
+ * }
  */
 public final class ReduceLROnPlateau extends LRScheduler {
+    /** torch's {@code mode}: whether the metric should fall (min) or rise (max); default 'min'. */
+    public static final Option<String> MODE = Option.choice("mode", "min", "min", "max");
+    /** torch's {@code factor}: the factor of each reduction; default 0.1. */
+    public static final Option<Double> FACTOR = Option.number("factor", 0.1);
+    /** torch's {@code patience}: epochs without improvement before a reduction; default 10. */
+    public static final Option<Integer> PATIENCE = Option.integer("patience", 10);
+    /** torch's {@code threshold}: the least change that counts as improvement; default 1e-4. */
+    public static final Option<Double> THRESHOLD = Option.number("threshold", 1e-4);
+    /** torch's {@code threshold_mode}: rel or abs: how threshold is applied; default 'rel'. */
+    public static final Option<String> THRESHOLD_MODE = Option.choice("threshold_mode", "rel", "rel", "abs");
+    /** torch's {@code cooldown}: epochs to wait after a reduction; default 0. */
+    public static final Option<Integer> COOLDOWN = Option.integer("cooldown", 0);
+    /** torch's {@code min_lr}: the lower bound, one value or one per group; default 0. */
+    public static final Option<double[]> MIN_LR = Option.numbers("min_lr", 0.0);
+    /** torch's {@code eps}: the least reduction applied; default 1e-8. */
+    public static final Option<Double> EPS = Option.number("eps", 1e-8);
+    /** The arguments in torch's order: the one table behind {@link #builder()} and the spec. */
+    public static final OptionTable OPTIONS = OptionTable.of(MODE, FACTOR, PATIENCE, THRESHOLD, THRESHOLD_MODE,
+            COOLDOWN, MIN_LR, EPS);
+
     private final boolean maxMode;
     private final boolean relative;
     private final double factor;
@@ -169,5 +196,63 @@ public final class ReduceLROnPlateau extends LRScheduler {
         best = ((Number) state.get("best")).doubleValue();
         numBadEpochs = ((Number) state.get("num_bad_epochs")).intValue();
         cooldownCounter = ((Number) state.get("cooldown_counter")).intValue();
+    }
+
+    /** A builder with torch's defaults: one typed method per argument of {@link #OPTIONS}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds from every argument by name (the spec parser's and the builder's common path). */
+    static ReduceLROnPlateau create(Map<String, Object> a, Optimizer optimizer) {
+        return new ReduceLROnPlateau(optimizer, MODE.from(a), FACTOR.from(a), PATIENCE.from(a), THRESHOLD.from(a),
+                THRESHOLD_MODE.from(a), COOLDOWN.from(a), MIN_LR.from(a), EPS.from(a));
+    }
+
+    /** Typed arguments of {@link ReduceLROnPlateau}, with torch's defaults; checked when built. */
+    public static final class Builder extends SchedulerBuilder<Builder, ReduceLROnPlateau> {
+        private Builder() {
+            super("ReduceLROnPlateau", OPTIONS, ReduceLROnPlateau::create);
+        }
+
+        /** Sets torch's {@code mode}: whether the metric should fall (min) or rise (max); default 'min'. */
+        public Builder mode(String value) {
+            return set(MODE, value);
+        }
+
+        /** Sets torch's {@code factor}: the factor of each reduction; default 0.1. */
+        public Builder factor(double value) {
+            return set(FACTOR, value);
+        }
+
+        /** Sets torch's {@code patience}: epochs without improvement before a reduction; default 10. */
+        public Builder patience(int value) {
+            return set(PATIENCE, value);
+        }
+
+        /** Sets torch's {@code threshold}: the least change that counts as improvement; default 1e-4. */
+        public Builder threshold(double value) {
+            return set(THRESHOLD, value);
+        }
+
+        /** Sets torch's {@code threshold_mode}: rel or abs: how threshold is applied; default 'rel'. */
+        public Builder thresholdMode(String value) {
+            return set(THRESHOLD_MODE, value);
+        }
+
+        /** Sets torch's {@code cooldown}: epochs to wait after a reduction; default 0. */
+        public Builder cooldown(int value) {
+            return set(COOLDOWN, value);
+        }
+
+        /** Sets torch's {@code min_lr}: the lower bound, one value or one per group; default 0. */
+        public Builder minLr(double... value) {
+            return set(MIN_LR, value);
+        }
+
+        /** Sets torch's {@code eps}: the least reduction applied; default 1e-8. */
+        public Builder eps(double value) {
+            return set(EPS, value);
+        }
     }
 }

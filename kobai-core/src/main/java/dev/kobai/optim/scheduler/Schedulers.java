@@ -2,6 +2,8 @@ package dev.kobai.optim.scheduler;
 
 import dev.kobai.UsageException;
 import dev.kobai.optim.Optimizer;
+import dev.kobai.optim.Option;
+import dev.kobai.optim.OptionTable;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -9,7 +11,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The schedulers the command line can name, and the parser of their specs:
+ * The schedulers the command line can name, and the parser of their specs (over each scheduler's
+ * {@code OPTIONS} table, the one its typed builder sets):
  * {@code name[:key=value,...]} with torch's argument names, for example
  * {@code steplr:step_size=2,gamma=0.5}, {@code cosine:T_max=10}, {@code multistep:milestones=2/5/8},
  * {@code onecycle:max_lr=0.1/0.05} (one value per parameter group). Lists are written with '/'.
@@ -22,29 +25,12 @@ import java.util.Map;
  * ChainedScheduler take functions or other schedulers and have no spec form.
  */
 public final class Schedulers {
-    private enum Type { INT, DOUBLE, BOOL, STRING, INTS, DOUBLES }
-
-    private record Arg(String name, Type type, Object def, List<String> choices) {
-        String describe() {
-            StringBuilder sb = new StringBuilder(name);
-            if (def == null) {
-                sb.append(" (required)");
-            } else {
-                sb.append('=').append(format(def));
-            }
-            if (!choices.isEmpty()) {
-                sb.append(" (").append(String.join(" or ", choices)).append(')');
-            }
-            return sb.toString();
-        }
-    }
-
     @FunctionalInterface
     private interface Factory {
         LRScheduler create(Map<String, Object> args, Optimizer optimizer, int stepsPerEpoch, int epochs);
     }
 
-    private record Entry(String className, List<String> aliases, List<Arg> args, Factory factory) {}
+    private record Entry(String className, List<String> aliases, OptionTable table, Factory factory) {}
 
     /** A parsed spec: the scheduler's class name and its typed arguments (only those given). */
     public record Spec(String scheduler, Map<String, Object> args) {}
@@ -53,60 +39,30 @@ public final class Schedulers {
     private static final List<Entry> ENTRIES = new ArrayList<>();
     private static final List<String> LIBRARY_ONLY = List.of("LambdaLR", "SequentialLR", "ChainedScheduler");
 
+    // Each entry is the class's own table (the one its typed builder sets) and the factory its
+    // builder also calls, so a spec and a builder with the same values build the same scheduler.
     static {
-        register("StepLR", List.of("step"), List.of(arg("step_size", Type.INT, null), arg("gamma", Type.DOUBLE, 0.1)),
-                (a, o, s, e) -> new StepLR(o, (Integer) a.get("step_size"), (Double) a.get("gamma")));
-        register("MultiStepLR", List.of("multistep"),
-                List.of(arg("milestones", Type.INTS, null), arg("gamma", Type.DOUBLE, 0.1)),
-                (a, o, s, e) -> new MultiStepLR(o, (int[]) a.get("milestones"), (Double) a.get("gamma")));
-        register("ExponentialLR", List.of("exponential", "exp"), List.of(arg("gamma", Type.DOUBLE, null)),
-                (a, o, s, e) -> new ExponentialLR(o, (Double) a.get("gamma")));
-        register("LinearLR", List.of("linear"),
-                List.of(arg("start_factor", Type.DOUBLE, 1.0 / 3), arg("end_factor", Type.DOUBLE, 1.0),
-                        arg("total_iters", Type.INT, 5)),
-                (a, o, s, e) -> new LinearLR(o, (Double) a.get("start_factor"), (Double) a.get("end_factor"),
-                        (Integer) a.get("total_iters")));
-        register("ConstantLR", List.of("constant"),
-                List.of(arg("factor", Type.DOUBLE, 1.0 / 3), arg("total_iters", Type.INT, 5)),
-                (a, o, s, e) -> new ConstantLR(o, (Double) a.get("factor"), (Integer) a.get("total_iters")));
-        register("PolynomialLR", List.of("polynomial", "poly"),
-                List.of(arg("total_iters", Type.INT, 5), arg("power", Type.DOUBLE, 1.0)),
-                (a, o, s, e) -> new PolynomialLR(o, (Integer) a.get("total_iters"), (Double) a.get("power")));
-        register("CosineAnnealingLR", List.of("cosine", "cos"),
-                List.of(arg("T_max", Type.INT, null), arg("eta_min", Type.DOUBLE, 0.0)),
-                (a, o, s, e) -> new CosineAnnealingLR(o, (Integer) a.get("T_max"), (Double) a.get("eta_min")));
+        register("StepLR", List.of("step"), StepLR.OPTIONS, (a, o, s, e) -> StepLR.create(a, o));
+        register("MultiStepLR", List.of("multistep"), MultiStepLR.OPTIONS, (a, o, s, e) -> MultiStepLR.create(a, o));
+        register("ExponentialLR", List.of("exponential", "exp"), ExponentialLR.OPTIONS,
+                (a, o, s, e) -> ExponentialLR.create(a, o));
+        register("LinearLR", List.of("linear"), LinearLR.OPTIONS, (a, o, s, e) -> LinearLR.create(a, o));
+        register("ConstantLR", List.of("constant"), ConstantLR.OPTIONS, (a, o, s, e) -> ConstantLR.create(a, o));
+        register("PolynomialLR", List.of("polynomial", "poly"), PolynomialLR.OPTIONS,
+                (a, o, s, e) -> PolynomialLR.create(a, o));
+        register("CosineAnnealingLR", List.of("cosine", "cos"), CosineAnnealingLR.OPTIONS,
+                (a, o, s, e) -> CosineAnnealingLR.create(a, o));
         register("CosineAnnealingWarmRestarts", List.of("cosine-restarts", "warmrestarts", "sgdr"),
-                List.of(arg("T_0", Type.INT, null), arg("T_mult", Type.INT, 1), arg("eta_min", Type.DOUBLE, 0.0)),
-                (a, o, s, e) -> new CosineAnnealingWarmRestarts(o, (Integer) a.get("T_0"), (Integer) a.get("T_mult"),
-                        (Double) a.get("eta_min")));
-        register("OneCycleLR", List.of("onecycle", "1cycle"),
-                List.of(arg("max_lr", Type.DOUBLES, null), arg("total_steps", Type.INT, "epochs x steps per epoch"),
-                        arg("epochs", Type.INT, "the run's"), arg("steps_per_epoch", Type.INT, "the run's"),
-                        arg("pct_start", Type.DOUBLE, 0.3),
-                        new Arg("anneal_strategy", Type.STRING, "cos", List.of("cos", "linear")),
-                        arg("cycle_momentum", Type.BOOL, true), arg("base_momentum", Type.DOUBLES, new double[] {0.85}),
-                        arg("max_momentum", Type.DOUBLES, new double[] {0.95}), arg("div_factor", Type.DOUBLE, 25.0),
-                        arg("final_div_factor", Type.DOUBLE, 1e4), arg("three_phase", Type.BOOL, false)),
-                Schedulers::oneCycle);
-        register("ReduceLROnPlateau", List.of("plateau"),
-                List.of(new Arg("mode", Type.STRING, "min", List.of("min", "max")), arg("factor", Type.DOUBLE, 0.1),
-                        arg("patience", Type.INT, 10), arg("threshold", Type.DOUBLE, 1e-4),
-                        new Arg("threshold_mode", Type.STRING, "rel", List.of("rel", "abs")),
-                        arg("cooldown", Type.INT, 0), arg("min_lr", Type.DOUBLES, new double[] {0.0}),
-                        arg("eps", Type.DOUBLE, 1e-8)),
-                (a, o, s, e) -> new ReduceLROnPlateau(o, (String) a.get("mode"), (Double) a.get("factor"),
-                        (Integer) a.get("patience"), (Double) a.get("threshold"), (String) a.get("threshold_mode"),
-                        (Integer) a.get("cooldown"), (double[]) a.get("min_lr"), (Double) a.get("eps")));
+                CosineAnnealingWarmRestarts.OPTIONS, (a, o, s, e) -> CosineAnnealingWarmRestarts.create(a, o));
+        register("OneCycleLR", List.of("onecycle", "1cycle"), OneCycleLR.OPTIONS, Schedulers::oneCycle);
+        register("ReduceLROnPlateau", List.of("plateau"), ReduceLROnPlateau.OPTIONS,
+                (a, o, s, e) -> ReduceLROnPlateau.create(a, o));
     }
 
     private Schedulers() {}
 
-    private static Arg arg(String name, Type type, Object def) {
-        return new Arg(name, type, def, List.of());
-    }
-
-    private static void register(String className, List<String> aliases, List<Arg> args, Factory factory) {
-        Entry e = new Entry(className, aliases, args, factory);
+    private static void register(String className, List<String> aliases, OptionTable table, Factory factory) {
+        Entry e = new Entry(className, aliases, table, factory);
         ENTRIES.add(e);
         BY_NAME.put(className.toLowerCase(Locale.ROOT), e);
         for (String alias : aliases) {
@@ -115,9 +71,9 @@ public final class Schedulers {
     }
 
     private static LRScheduler oneCycle(Map<String, Object> a, Optimizer o, int stepsPerEpoch, int epochs) {
-        Integer total = (Integer) a.get("total_steps");
-        Integer ep = (Integer) a.get("epochs");
-        Integer spe = (Integer) a.get("steps_per_epoch");
+        Integer total = OneCycleLR.TOTAL_STEPS.from(a);
+        Integer ep = OneCycleLR.EPOCHS.from(a);
+        Integer spe = OneCycleLR.STEPS_PER_EPOCH.from(a);
         int runSteps = epochs * stepsPerEpoch;
         if (total == null && ep == null && spe == null && runSteps > 0) {
             total = runSteps;
@@ -125,16 +81,16 @@ public final class Schedulers {
             ep = ep != null ? ep : (epochs > 0 ? epochs : null);
             spe = spe != null ? spe : (stepsPerEpoch > 0 ? stepsPerEpoch : null);
         }
-        OneCycleLR s = OneCycleLR.builder(o, (double[]) a.get("max_lr"))
+        OneCycleLR s = OneCycleLR.builder(o, OneCycleLR.MAX_LR.from(a))
                 .totalSteps(total).epochs(ep).stepsPerEpoch(spe)
-                .pctStart((Double) a.get("pct_start"))
-                .annealStrategy((String) a.get("anneal_strategy"))
-                .cycleMomentum((Boolean) a.get("cycle_momentum"))
-                .baseMomentum((double[]) a.get("base_momentum"))
-                .maxMomentum((double[]) a.get("max_momentum"))
-                .divFactor((Double) a.get("div_factor"))
-                .finalDivFactor((Double) a.get("final_div_factor"))
-                .threePhase((Boolean) a.get("three_phase"))
+                .pctStart(OneCycleLR.PCT_START.from(a))
+                .annealStrategy(OneCycleLR.ANNEAL_STRATEGY.from(a))
+                .cycleMomentum(OneCycleLR.CYCLE_MOMENTUM.from(a))
+                .baseMomentum(OneCycleLR.BASE_MOMENTUM.from(a))
+                .maxMomentum(OneCycleLR.MAX_MOMENTUM.from(a))
+                .divFactor(OneCycleLR.DIV_FACTOR.from(a))
+                .finalDivFactor(OneCycleLR.FINAL_DIV_FACTOR.from(a))
+                .threePhase(OneCycleLR.THREE_PHASE.from(a))
                 .build();
         if (runSteps > 0 && s.totalSteps() < runSteps) {
             throw new UsageException("OneCycleLR: total_steps is " + s.totalSteps() + " but the run takes " + runSteps
@@ -183,11 +139,12 @@ public final class Schedulers {
     }
 
     private static String describeArgs(Entry e) {
-        StringBuilder sb = new StringBuilder();
-        for (Arg a : e.args()) {
-            sb.append(sb.isEmpty() ? "" : ", ").append(a.describe());
-        }
-        return sb.toString();
+        return e.table().describe();
+    }
+
+    /** The table of arguments of the scheduler a name (class name or alias) stands for. */
+    public static OptionTable table(String name) {
+        return entry(name).table();
     }
 
     private static String validNames() {
@@ -242,16 +199,16 @@ public final class Schedulers {
                     throw new UsageException("scheduler spec '" + spec + "': '" + pair
                             + "' is not key=value (separate pairs with commas, list items with '/')");
                 }
-                Arg arg = argument(e, pair.substring(0, eq).trim());
+                Option<?> arg = argument(e, pair.substring(0, eq).trim());
                 String raw = pair.substring(eq + 1).trim();
                 if (given.containsKey(arg.name())) {
                     throw new UsageException("scheduler spec '" + spec + "' gives '" + arg.name() + "' twice");
                 }
-                given.put(arg.name(), value(e, arg, raw));
+                given.put(arg.name(), arg.parse(raw, e.className() + ", argument " + arg.name() + ": "));
             }
         }
-        for (Arg a : e.args()) {
-            if (a.def() == null && !given.containsKey(a.name())) {
+        for (Option<?> a : e.table().options()) {
+            if (a.required() && !given.containsKey(a.name())) {
                 throw new UsageException(e.className() + " needs " + a.name() + " (e.g. "
                         + e.aliases().getFirst() + ":" + a.name() + "=" + example(a) + "); arguments: " + describeArgs(e));
             }
@@ -259,86 +216,25 @@ public final class Schedulers {
         return new Spec(e.className(), given);
     }
 
-    private static String example(Arg a) {
-        return switch (a.type()) {
-            case INTS -> "2/5/8";
-            case INT -> "10";
+    private static String example(Option<?> a) {
+        return switch (a.kind()) {
+            case INTEGERS -> "2/5/8";
+            case INTEGER -> "10";
             default -> "0.1";
         };
     }
 
-    private static Arg argument(Entry e, String key) {
-        for (Arg a : e.args()) {
-            if (a.name().equals(key)) {
-                return a;
-            }
+    private static Option<?> argument(Entry e, String key) {
+        Option<?> exact = e.table().find(key);
+        if (exact != null) {
+            return exact;
         }
-        for (Arg a : e.args()) {
+        for (Option<?> a : e.table().options()) {
             if (a.name().equalsIgnoreCase(key)) {
                 return a;
             }
         }
         throw new UsageException("unknown argument '" + key + "' for " + e.className() + "; valid: " + describeArgs(e));
-    }
-
-    private static Object value(Entry e, Arg a, String raw) {
-        String where = e.className() + ", argument " + a.name() + ": ";
-        return switch (a.type()) {
-            case INT -> integer(where, raw);
-            case DOUBLE -> number(where, raw);
-            case BOOL -> switch (raw.toLowerCase(Locale.ROOT)) {
-                case "true", "yes", "1" -> true;
-                case "false", "no", "0" -> false;
-                default -> throw new UsageException(where + "'" + raw + "' is not a boolean (true or false)");
-            };
-            case STRING -> {
-                if (!a.choices().contains(raw)) {
-                    throw new UsageException(where + "'" + raw + "' is not one of " + String.join(", ", a.choices()));
-                }
-                yield raw;
-            }
-            case INTS -> {
-                String[] parts = raw.split("/", -1);
-                int[] out = new int[parts.length];
-                for (int i = 0; i < parts.length; i++) {
-                    out[i] = integer(where, parts[i]);
-                }
-                yield out;
-            }
-            case DOUBLES -> {
-                String[] parts = raw.split("/", -1);
-                double[] out = new double[parts.length];
-                for (int i = 0; i < parts.length; i++) {
-                    out[i] = number(where, parts[i]);
-                }
-                yield out;
-            }
-        };
-    }
-
-    private static double number(String where, String raw) {
-        try {
-            double v = Double.parseDouble(raw.trim());
-            if (Double.isNaN(v) || Double.isInfinite(v)) {
-                throw new NumberFormatException();
-            }
-            return v;
-        } catch (NumberFormatException ex) {
-            throw new UsageException(where + "'" + raw + "' is not a finite number");
-        }
-    }
-
-    private static int integer(String where, String raw) {
-        double v;
-        try {
-            v = Double.parseDouble(raw.trim());
-        } catch (NumberFormatException ex) {
-            throw new UsageException(where + "'" + raw + "' is not a whole number");
-        }
-        if (v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE) {
-            throw new UsageException(where + "'" + raw + "' is not a whole number");
-        }
-        return (int) v;
     }
 
     /**
@@ -351,25 +247,9 @@ public final class Schedulers {
         Spec parsed = parse(spec);
         Entry e = entry(parsed.scheduler());
         Map<String, Object> args = new LinkedHashMap<>();
-        for (Arg a : e.args()) {
-            Object v = parsed.args().containsKey(a.name()) ? parsed.args().get(a.name())
-                    : a.def() instanceof String && a.type() != Type.STRING ? null : a.def();
-            args.put(a.name(), v instanceof double[] d ? d.clone() : v instanceof int[] i ? i.clone() : v);
+        for (Option<?> a : e.table().options()) {
+            args.put(a.name(), parsed.args().containsKey(a.name()) ? parsed.args().get(a.name()) : a.defaultValue());
         }
         return e.factory().create(args, optimizer, stepsPerEpoch, epochs);
-    }
-
-    private static String format(Object v) {
-        if (v instanceof double[] d) {
-            StringBuilder sb = new StringBuilder();
-            for (double x : d) {
-                sb.append(sb.isEmpty() ? "" : "/").append(x);
-            }
-            return sb.toString();
-        }
-        if (v instanceof Double d && d == 1.0 / 3) {
-            return "1/3";
-        }
-        return String.valueOf(v);
     }
 }

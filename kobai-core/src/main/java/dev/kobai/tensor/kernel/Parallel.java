@@ -25,6 +25,8 @@ public final class Parallel {
     private static final Helper[] HELPERS = new Helper[Math.max(0, CORES - 1)];
     private static final AtomicBoolean IN_USE = new AtomicBoolean();
     private static final AtomicInteger REMAINING = new AtomicInteger();
+    /** Set on a thread inside {@link #serially}: its loops run inline and kernels pick their one-thread paths. */
+    private static final ThreadLocal<Boolean> SERIAL = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
     /** A body that handles indices in [from, to). */
     @FunctionalInterface
@@ -58,7 +60,26 @@ public final class Parallel {
      * (a convolution's per-sample products, say), since their own split would run inline anyway.
      */
     public static boolean busy() {
-        return Thread.currentThread() instanceof Helper || IN_USE.get();
+        return Thread.currentThread() instanceof Helper || IN_USE.get() || SERIAL.get();
+    }
+
+    /**
+     * Runs {@code body} with every loop and kernel it calls on the calling thread alone, on the
+     * one-thread paths. A kernel's path (and a reduction's chunks) otherwise depends on whether
+     * another caller holds the helpers at that moment, which can change the last bits of a result;
+     * inside this scope the result depends only on the operands and the instruction set, so that
+     * the same computation gives the same bits on a driver and on a cluster's task threads.
+     */
+    public static <T> T serially(java.util.function.Supplier<T> body) {
+        if (SERIAL.get()) {
+            return body.get();
+        }
+        SERIAL.set(Boolean.TRUE);
+        try {
+            return body.get();
+        } finally {
+            SERIAL.set(Boolean.FALSE);
+        }
     }
 
     /** Sets the number of threads (at least 1); for benchmarks that compare thread counts. */
@@ -77,7 +98,8 @@ public final class Parallel {
     public static void forRange(int n, int grain, RangeBody body) {
         int chunks = Math.min(Math.min(threads, CORES),
                 (int) Math.min(Integer.MAX_VALUE, n / Math.max(1L, grain)));
-        if (chunks <= 1 || Thread.currentThread() instanceof Helper || !IN_USE.compareAndSet(false, true)) {
+        if (chunks <= 1 || Thread.currentThread() instanceof Helper || SERIAL.get()
+                || !IN_USE.compareAndSet(false, true)) {
             if (n > 0) {
                 body.run(0, n);
             }

@@ -1,0 +1,262 @@
+package dev.kobai.train;
+
+import dev.kobai.UsageException;
+import dev.kobai.data.Batch;
+import dev.kobai.data.Dataset;
+import dev.kobai.nn.Losses;
+import dev.kobai.nn.Module;
+import dev.kobai.nn.Parameter;
+import dev.kobai.tensor.StepMemory;
+import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.kernel.Parallel;
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A minibatch's gradient as data-parallel training computes it, on this machine: the training set
+ * is cut into {@code shards} fixed, contiguous shards; each shard's part of the batch (its samples
+ * in batch order) gives the sum of its cross-entropies and the gradient of that sum; the shards'
+ * sums are added in shard index order, in float32 for the gradient and float64 for the loss, and
+ * divided by the batch size once, at the end.
+ *
+ * <p>A cluster runs the same arithmetic with {@link #shardSum} on its task threads and
+ * {@link #combine} on the driver, so a cluster run and a run with this engine give the same bits for
+ * the same data, seed, batch size and shard count. Each shard's sum runs {@link Parallel#serially}
+ * (the kernels' one-thread paths), since a kernel's path otherwise depends on what else runs at
+ * that moment. Against the plain whole-batch mean the result differs in the last bits: the sum is
+ * divided once instead of each example's gradient being scaled by 1/b.
+ *
+ * <p>Only models whose training forward pass is a function of the weights and the shard alone can
+ * be split so: batch normalisation (statistics over the batch) and dropout (random draws) are refused.
+ */
+public final class ShardedGradient implements GradientEngine {
+    private final Module model;
+    private final Dataset data;
+    private final int[] bounds;
+    private final List<Parameter> params;
+    private final Tensor[] grads;
+    private final StepMemory memory = new StepMemory();
+
+    /**
+     * @throws UsageException when {@code shards} is below 1 or above the training set's size, or the
+     *                        model cannot be split (see the class comment)
+     */
+    public ShardedGradient(Module model, Dataset train, int shards) {
+        requireSplittable(model);
+        this.model = model;
+        this.data = train;
+        this.bounds = bounds(train.size(), shards);
+        this.params = model.parameters();
+        this.grads = gradientTensors(params);
+    }
+
+    /** Opens, for each run, an engine over its model and training set with {@code shards} shards. */
+    public static GradientEngine.Factory factory(int shards) {
+        return (settings, setup) -> {
+            require(settings, setup.model());
+            return new ShardedGradient(setup.model(), setup.data().train(), shards);
+        };
+    }
+
+    /**
+     * Refuses a run whose batches cannot be split into shards of the training set: a model that
+     * {@link #requireSplittable} refuses, or augmented data (the loader changes each batch's
+     * features, which the shards, read from the training set, would not see).
+     *
+     * @throws UsageException saying why
+     */
+    public static void require(TrainSettings settings, Module model) {
+        if (dev.kobai.data.Datasets.parse(settings.data()).augmentation().active()) {
+            throw new UsageException("data " + settings.data() + " asks for augmentation, which data-parallel"
+                    + " training does not do yet: the shards hold the training set as it is");
+        }
+        requireSplittable(model);
+    }
+
+    /** The sum of one shard's part of a batch: its shard index, sample count, loss sum and gradient sum. */
+    public record ShardSum(int shard, int count, double loss, float[] gradient) implements Serializable {}
+
+    /**
+     * Where the shards begin: shard p holds the samples [bounds[p], bounds[p + 1]) of {@code n}, with
+     * bounds[p] = floor(p n / shards).
+     *
+     * @throws UsageException for fewer than 1 or more than {@code n} shards
+     */
+    public static int[] bounds(int n, int shards) {
+        if (shards < 1 || shards > n) {
+            throw new UsageException("the training set's " + n + " samples cannot be cut into " + shards
+                    + " shards; use 1 to " + n);
+        }
+        int[] b = new int[shards + 1];
+        for (int p = 0; p <= shards; p++) {
+            b[p] = (int) ((long) p * n / shards);
+        }
+        return b;
+    }
+
+    /** The batch's sample indices that fall in [from, to), in batch order. */
+    public static int[] part(int[] indices, int from, int to) {
+        int m = 0;
+        for (int i : indices) {
+            if (i >= from && i < to) {
+                m++;
+            }
+        }
+        int[] out = new int[m];
+        m = 0;
+        for (int i : indices) {
+            if (i >= from && i < to) {
+                out[m++] = i;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Refuses a model whose training forward pass depends on more than its weights and its input
+     * rows: batch normalisation (buffers, and statistics over the whole batch) or dropout.
+     *
+     * @throws UsageException naming the module
+     */
+    public static void requireSplittable(Module model) {
+        if (!model.namedBuffers().isEmpty()) {
+            throw new UsageException("data-parallel training splits each batch into shards, and this model keeps"
+                    + " buffers (" + model.namedBuffers().keySet().iterator().next() + ": batch normalisation, whose"
+                    + " statistics would be per shard); use a model without batch normalisation, such as an mlp");
+        }
+        for (var e : model.namedModules().entrySet()) {
+            if (e.getValue() instanceof dev.kobai.nn.Dropout) {
+                throw new UsageException("data-parallel training cannot split a model with dropout (" + e.getKey()
+                        + "): its random draws would depend on the split; use a model without dropout");
+            }
+        }
+    }
+
+    /**
+     * The sum of cross-entropies of the samples {@code rows} (indices into a set whose sample
+     * {@code offset + r} is at row r of {@code features}) and its gradient with respect to
+     * {@code model}'s parameters, flattened in {@link Module#parameters()} order; the model's
+     * gradients are left cleared. Runs on the calling thread alone.
+     */
+    public static ShardSum shardSum(int shard, Module model, float[] features, int[] labels, int[] sampleShape,
+                                    int offset, int[] rows, StepMemory memory) {
+        int d = 1;
+        for (int s : sampleShape) {
+            d *= s;
+        }
+        int m = rows.length;
+        float[] x = new float[m * d];
+        int[] y = new int[m];
+        for (int r = 0; r < m; r++) {
+            int i = rows[r] - offset;
+            System.arraycopy(features, i * d, x, r * d, d);
+            y[r] = labels[i];
+        }
+        int[] shape = new int[sampleShape.length == 3 ? 4 : 2];
+        shape[0] = m;
+        if (sampleShape.length == 3) {
+            System.arraycopy(sampleShape, 0, shape, 1, 3);
+        } else {
+            shape[1] = d;
+        }
+        Tensor input = Tensor.fromArray(x, shape);
+        List<Parameter> params = model.parameters();
+        long total = 0;
+        for (Parameter p : params) {
+            total += p.numel();
+        }
+        float[] gradient = new float[Math.toIntExact(total)];
+        double loss = Parallel.serially(() -> {
+            model.zeroGrad();
+            double value;
+            try (StepMemory.Scope _ = memory.open()) {
+                Tensor l = Losses.crossEntropySum(model.forward(input), y);
+                value = l.item();
+                l.backward();
+            }
+            int at = 0;
+            for (Parameter p : params) {
+                Tensor g = p.grad();
+                if (g != null) {
+                    System.arraycopy(g.floatData(), 0, gradient, at, p.numel());
+                }
+                at += p.numel();
+            }
+            model.zeroGrad();
+            return value;
+        });
+        return new ShardSum(shard, m, loss, gradient);
+    }
+
+    /**
+     * Adds the shards' sums in shard index order (empty shards contribute nothing), divides by
+     * the batch size and sets each parameter's gradient to its part of the quotient, in
+     * {@code grads} (tensors shaped as {@code params}, reused from step to step).
+     *
+     * @param sums one per shard that held samples of the batch, in any order
+     * @return the batch's mean loss
+     */
+    public static double combine(List<ShardSum> sums, List<Parameter> params, Tensor[] grads) {
+        ShardSum[] ordered = sums.toArray(ShardSum[]::new);
+        Arrays.sort(ordered, (a, b) -> Integer.compare(a.shard(), b.shard()));
+        float[] total = null;
+        double loss = 0;
+        long count = 0;
+        for (ShardSum s : ordered) {
+            if (s.count() == 0) {
+                continue;
+            }
+            if (total == null) {
+                total = s.gradient().clone();
+                loss = s.loss();
+            } else {
+                float[] g = s.gradient();
+                for (int i = 0; i < total.length; i++) {
+                    total[i] += g[i];
+                }
+                loss += s.loss();
+            }
+            count += s.count();
+        }
+        if (total == null) {
+            throw new IllegalArgumentException("no shard held a sample of the batch");
+        }
+        float b = count;
+        int at = 0;
+        for (int k = 0; k < grads.length; k++) {
+            float[] out = grads[k].floatData();
+            for (int i = 0; i < out.length; i++) {
+                out[i] = total[at + i] / b;
+            }
+            at += out.length;
+            params.get(k).setGrad(grads[k]);
+        }
+        return loss / count;
+    }
+
+    /** Gradient tensors shaped as {@code params}, for {@link #combine}. */
+    public static Tensor[] gradientTensors(List<Parameter> params) {
+        Tensor[] out = new Tensor[params.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = Tensor.zeros(params.get(i).dtype(), params.get(i).shape());
+        }
+        return out;
+    }
+
+    @Override
+    public double compute(int[] indices, Batch batch) {
+        ShardSum[] sums = new ShardSum[bounds.length - 1];
+        for (int p = 0; p < sums.length; p++) {
+            int[] rows = part(indices, bounds[p], bounds[p + 1]);
+            sums[p] = rows.length == 0 ? new ShardSum(p, 0, 0, null)
+                    : shardSum(p, model, data.features(), data.labels(), data.sampleShape(), 0, rows, memory);
+        }
+        return combine(List.of(sums), params, grads);
+    }
+
+    @Override
+    public String describe() {
+        return (bounds.length - 1) + " shards on this machine";
+    }
+}

@@ -1,0 +1,147 @@
+package dev.kobai.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kobai.UsageException;
+import dev.kobai.data.Batch;
+import dev.kobai.data.DataLoader;
+import dev.kobai.data.Dataset;
+import dev.kobai.data.Datasets;
+import dev.kobai.nn.Losses;
+import dev.kobai.nn.Models;
+import dev.kobai.nn.Module;
+import dev.kobai.nn.Parameter;
+import dev.kobai.tensor.DType;
+import dev.kobai.tensor.Rng;
+import dev.kobai.tensor.Tensor;
+import dev.kobai.tensor.kernel.Parallel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ShardedGradientTest {
+    private static final Dataset DIGITS = Datasets.fromSpec("digits").train();
+
+    private static Module mlp() {
+        return Models.fromSpec("mlp:64-32-10", DIGITS.sampleShape(), 10, new Rng(3), DType.FLOAT32);
+    }
+
+    private static float[] flatGrads(Module m) {
+        List<Parameter> ps = m.parameters();
+        float[] out = new float[(int) m.parameterCount()];
+        int at = 0;
+        for (Parameter p : ps) {
+            System.arraycopy(p.grad().floatData(), 0, out, at, p.numel());
+            at += p.numel();
+        }
+        return out;
+    }
+
+    /** A shuffled batch of {@code b} samples: its indices and the loader's batch. */
+    private static Object[] batch(int b, long seed) {
+        DataLoader loader = new DataLoader(DIGITS, b, new Rng(seed));
+        DataLoader.Epoch epoch = loader.nextEpoch();
+        return new Object[] {Arrays.copyOf(epoch.order(), b), epoch.batch(0)};
+    }
+
+    @Test
+    void shardsCutTheSetIntoContiguousRangesAndABatchIntoItsParts() {
+        assertArrayEquals(new int[] {0, 3, 6, 10}, ShardedGradient.bounds(10, 3));
+        assertArrayEquals(new int[] {0, 10}, ShardedGradient.bounds(10, 1));
+        assertArrayEquals(new int[] {7, 2, 5}, ShardedGradient.part(new int[] {7, 9, 2, 5}, 0, 8));
+        assertArrayEquals(new int[] {9}, ShardedGradient.part(new int[] {7, 9, 2, 5}, 8, 10));
+        String e = assertThrows(UsageException.class, () -> ShardedGradient.bounds(10, 11)).getMessage();
+        assertEquals("the training set's 10 samples cannot be cut into 11 shards; use 1 to 10", e);
+        assertThrows(UsageException.class, () -> ShardedGradient.bounds(10, 0));
+    }
+
+    @Test
+    void theShardedGradientIsTheBatchMeanGradientUpToRounding() {
+        Object[] ib = batch(256, 5);
+        int[] indices = (int[]) ib[0];
+        Batch b = (Batch) ib[1];
+        Module m = mlp();
+        m.zeroGrad();
+        Tensor loss = Losses.crossEntropy(m.forward(b.features()), b.labels());
+        loss.backward();
+        float[] whole = flatGrads(m);
+        for (int shards : new int[] {1, 2, 5}) {
+            m.zeroGrad();
+            double mean = new ShardedGradient(m, DIGITS, shards).compute(indices, b);
+            assertEquals(loss.item(), mean, 1e-6, shards + " shards");
+            float[] sharded = flatGrads(m);
+            double worst = 0;
+            for (int i = 0; i < whole.length; i++) {
+                worst = Math.max(worst, Math.abs(whole[i] - sharded[i]));
+            }
+            // float32 sums of up to 256 terms: a few units in the last place of gradients of order 0.1
+            assertTrue(worst < 1e-6, shards + " shards: largest difference " + worst);
+        }
+    }
+
+    @Test
+    void aShardsSumDoesNotDependOnWhatElseHoldsTheCores() throws Exception {
+        Object[] ib = batch(512, 9);
+        int[] indices = (int[]) ib[0];
+        Batch b = (Batch) ib[1];
+        Module m = Models.fromSpec("mlp:64-512-512-10", DIGITS.sampleShape(), 10, new Rng(4), DType.FLOAT32);
+        ShardedGradient g = new ShardedGradient(m, DIGITS, 2);
+        g.compute(indices, b);
+        float[] alone = flatGrads(m);
+        // another thread keeps the helper threads busy with large loops meanwhile
+        Thread other = new Thread(() -> {
+            float[] big = new float[1 << 22];
+            for (int r = 0; r < 200; r++) {
+                Parallel.forRange(big.length, 1 << 12, (lo, hi) -> {
+                    for (int i = lo; i < hi; i++) {
+                        big[i] += 1;
+                    }
+                });
+            }
+        });
+        other.start();
+        for (int r = 0; r < 5; r++) {
+            g.compute(indices, b);
+            assertArrayEquals(alone, flatGrads(m));
+        }
+        other.join();
+    }
+
+    @Test
+    void aShardedRunIsReproducibleAndClosesOnThePlainRun(@TempDir Path dir) throws Exception {
+        TrainSettings s = new TrainSettings("digits", "mlp:64-32-10", "adam:lr=0.01", 2, 100, 7);
+        Path a = dir.resolve("a.safetensors");
+        Path b = dir.resolve("b.safetensors");
+        Path plain = dir.resolve("plain.safetensors");
+        List<EpochMetrics> ma = Training.run(s, new TrainingListener() {}, null, a, ShardedGradient.factory(3));
+        Training.run(s, new TrainingListener() {}, null, b, ShardedGradient.factory(3));
+        List<EpochMetrics> mp = Training.run(s, new TrainingListener() {}, null, plain);
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+        // the same training up to float rounding, which Adam's normalisation amplifies only a little in 36 steps
+        assertNotEquals(Arrays.toString(Files.readAllBytes(a)), Arrays.toString(Files.readAllBytes(plain)));
+        assertEquals(mp.getLast().testAccuracy(), ma.getLast().testAccuracy(), 0.01);
+        assertEquals(mp.getLast().trainLoss(), ma.getLast().trainLoss(), 1e-3);
+    }
+
+    @Test
+    void modelsAndOptimizersThatCannotBeSplitAreRefused() {
+        String bn = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("digits", "cnn",
+                "sgd:lr=0.1", 1, 64, 1), new TrainingListener() {}, null, null, ShardedGradient.factory(2))).getMessage();
+        assertTrue(bn.contains("batch normalisation"), bn);
+        String kfac = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("digits",
+                "mlp:64-16-10", "kfac:lr=0.1", 1, 64, 1), new TrainingListener() {}, null, null,
+                ShardedGradient.factory(2))).getMessage();
+        assertTrue(kfac.startsWith("KFAC computes its gradients"), kfac);
+        String augmented = assertThrows(UsageException.class, () -> Training.run(new TrainSettings(
+                "digits,flip", "conv2d(1,4,3),relu,flatten,linear(144,10)", "sgd:lr=0.1", 1, 64, 1),
+                new TrainingListener() {}, null, null, ShardedGradient.factory(2))).getMessage();
+        assertTrue(augmented.contains("augmentation"), augmented);
+    }
+}
