@@ -43,6 +43,10 @@ public final class DemoCommand implements Callable<Integer>, Kobai.Verbosity {
             new RacePresets.Entry("RMSprop", "rmsprop:lr=0.001"),
             new RacePresets.Entry("Adam", "adam:lr=0.003"));
 
+    /** The demo's last line: where the same races and more can be played with. */
+    static final String SERVE_HINT = "To move the start, change the settings and watch the paths live, and to read the"
+            + " lecture with its figures: ./kobai serve (then open the URL it prints).";
+
     @Spec
     CommandSpec spec;
 
@@ -105,6 +109,7 @@ public final class DemoCommand implements Callable<Integer>, Kobai.Verbosity {
         Outputs.writeString(out.resolve("index.html"), page(races, outcomes, result));
         o.println("wrote " + out.resolve("index.html"));
         o.println(sentence(result, (System.nanoTime() - start) / 1e9));
+        o.println(SERVE_HINT);
         return 0;
     }
 

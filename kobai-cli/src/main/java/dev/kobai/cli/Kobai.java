@@ -47,6 +47,9 @@ public final class Kobai implements Runnable {
      */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cli = new CommandLine(new Kobai());
+        for (CommandProvider extra : java.util.ServiceLoader.load(CommandProvider.class)) {
+            cli.addSubcommand(extra.command());
+        }
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler(Kobai::onParameterError);
@@ -241,7 +244,7 @@ public final class Kobai implements Runnable {
     }
 
     /** Reads the version Maven wrote into the jar at build time. */
-    static final class Version implements CommandLine.IVersionProvider {
+    public static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
             return new String[] {

@@ -17,14 +17,14 @@ import java.util.Map;
  * Adadelta and RMSprop as in the original, plus Adam and the two Newton methods the original
  * never had. No hyperparameters were published with the originals; these were chosen by trying a
  * few on each surface so that each method behaves as the pictures show it (RaceCommandTest checks
- * that it does), and the legend prints them.
+ * that it does), and the legend prints them. kobai serve's playground offers the same presets.
  */
-final class RacePresets {
+public final class RacePresets {
     /** A runner's legend name and optimizer spec. */
-    record Entry(String label, String spec) {}
+    public record Entry(String label, String spec) {}
 
     /** A surface, a start, a number of steps and the runners. */
-    record Preset(String name, String surface, Point start, Domain domain, int steps, List<Entry> runners,
+    public record Preset(String name, String surface, Point start, Domain domain, int steps, List<Entry> runners,
                   String caption) {}
 
     private static final Map<String, Preset> PRESETS = new LinkedHashMap<>();
@@ -71,7 +71,7 @@ final class RacePresets {
 
     private RacePresets() {}
 
-    static List<String> names() {
+    public static List<String> names() {
         return List.copyOf(PRESETS.keySet());
     }
 
@@ -80,7 +80,7 @@ final class RacePresets {
      * picture never had: plain Newton, which is drawn to any stationary point, saddles included, and
      * saddle-free Newton (|H| in place of H, Dauphin et al. 2014), which is pushed away from them.
      */
-    static Preset byName(String name) {
+    public static Preset byName(String name) {
         Preset p = name == null ? null : PRESETS.get(name.trim().toLowerCase(Locale.ROOT));
         if (p == null) {
             throw new UsageException("unknown preset '" + name + "'; valid: " + String.join(", ", names()));
@@ -92,7 +92,7 @@ final class RacePresets {
     }
 
     /** {@code LABEL=SPEC} or {@code SPEC}, checked; the label defaults to the optimizer's name. */
-    static Entry parseEntry(String text) {
+    public static Entry parseEntry(String text) {
         String label = null;
         String body = text.trim();
         int eq = body.indexOf('=');
@@ -107,7 +107,7 @@ final class RacePresets {
     }
 
     /** Where two runs would share a label, each is labelled with its whole spec instead. */
-    static List<Entry> distinctLabels(List<Entry> entries) {
+    public static List<Entry> distinctLabels(List<Entry> entries) {
         List<Entry> out = new ArrayList<>();
         for (Entry e : entries) {
             long same = entries.stream().filter(x -> x.label().equals(e.label())).count();

@@ -99,6 +99,7 @@ class TrainEndToEndTest {
     void demoEndsWithASentence(@TempDir Path dir) throws Exception {
         CliUsageTest.Result r = CliUsageTest.kobai("demo", "--epochs", "1", "--out", dir.toString());
         assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().strip().endsWith(DemoCommand.SERVE_HINT), r.out());
         for (String file : List.of("index.html", "beale.gif", "long-valley.gif", "saddle.gif", "compare/curves.png",
                 "compare/report.md", "compare/metrics.jsonl")) {
             assertTrue(Files.isRegularFile(dir.resolve(file)), file);
@@ -120,7 +121,8 @@ class TrainEndToEndTest {
         }
         assertTrue(page.matches("(?s).*minimum 0\\.000\\): [A-Za-z -]+ \\d.*"), page);
         List<String> lines = r.out().lines().toList();
-        assertTrue(lines.getLast().startsWith("After 1 epoch the network classifies "), r.out());
+        // The closing sentence, then the pointer to kobai serve.
+        assertTrue(lines.get(lines.size() - 2).startsWith("After 1 epoch the network classifies "), r.out());
         // The table: a header and one row per lecture optimizer, with its settings.
         int header = lines.indexOf(lines.stream().filter(l -> l.startsWith("optimizer")).findFirst().orElseThrow());
         assertTrue(lines.get(header).contains("test acc") && lines.get(header).contains("seconds"), r.out());

@@ -1,0 +1,303 @@
+package dev.kobai.serve;
+
+import com.google.gson.JsonObject;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.kobai.KobaiException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * The web application: static files from the class path under {@code /}, KaTeX under
+ * {@code /katex/}, and the JSON API of {@link Api} under {@code /api/}.
+ *
+ * <p>Limits: a request body of at most {@link #MAX_BODY} bytes (413 beyond), at most
+ * {@link #MAX_COMPUTATIONS} computations at once (a request waits up to five seconds for a turn,
+ * then gets 503), and the per-request bounds of {@link Api}. A refused request gets its status and
+ * {@code {"error": "one line"}}; an unexpected fault gets 500 with its type and message, never a
+ * stack trace, and the server goes on serving.
+ */
+public final class KobaiServer implements AutoCloseable {
+    /** The largest request body read, in bytes. */
+    static final int MAX_BODY = 64 * 1024;
+    /** The largest refused body read to its end before the refusal is sent. */
+    private static final long DRAINED = 4L << 20;
+    /** How many API computations run at once; more wait for a turn. */
+    static final int MAX_COMPUTATIONS = Math.max(2, 2 * Runtime.getRuntime().availableProcessors());
+
+    /** Paths of the static files: letters, digits, '-', '_' and '.', no dot first in a segment. */
+    private static final Pattern STATIC_PATH = Pattern.compile("(/[A-Za-z0-9_-][A-Za-z0-9._-]*)+");
+    private static final String WEB = "/dev/kobai/serve/web";
+    /** Query parameters that may be repeated. */
+    private static final java.util.Set<String> REPEATABLE = java.util.Set.of("opt");
+    private static final Map<String, String> TYPES = Map.of(
+            "html", "text/html; charset=utf-8", "js", "text/javascript; charset=utf-8",
+            "css", "text/css; charset=utf-8", "woff2", "font/woff2", "png", "image/png",
+            "svg", "image/svg+xml", "json", "application/json; charset=utf-8");
+
+    private final HttpServer http;
+    private final ExecutorService executor;
+    private final Semaphore computations = new Semaphore(MAX_COMPUTATIONS, true);
+    private final Api api = new Api();
+    private final String katexRoot;
+
+    private KobaiServer(HttpServer http, ExecutorService executor) {
+        this.http = http;
+        this.executor = executor;
+        this.katexRoot = "/META-INF/resources/webjars/katex/" + katexVersion() + "/dist";
+    }
+
+    /**
+     * Starts a server on {@code address} (port 0 picks a free one). A port in use, or a host that
+     * is not this machine's, is a {@link KobaiException} saying so.
+     */
+    public static KobaiServer start(InetSocketAddress address) {
+        HttpServer http;
+        try {
+            http = HttpServer.create(address, 64);
+        } catch (java.net.BindException e) {
+            throw new KobaiException("cannot listen on " + address.getHostString() + ":" + address.getPort() + " ("
+                    + e.getMessage() + "); choose another with --port, or --port 0 for any free one");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+        KobaiServer server = new KobaiServer(http, executor);
+        http.setExecutor(executor);
+        http.createContext("/", server::handle);
+        http.start();
+        return server;
+    }
+
+    /** The address the pages are at, such as {@code http://127.0.0.1:8080/}. */
+    public URI uri() {
+        InetSocketAddress a = http.getAddress();
+        String host = a.getAddress().getHostAddress();
+        return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort() + "/");
+    }
+
+    /** How many API computations are running now. */
+    int busyComputations() {
+        return MAX_COMPUTATIONS - computations.availablePermits();
+    }
+
+    @Override
+    public void close() {
+        http.stop(0);
+        executor.shutdownNow();
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            String path = ex.getRequestURI().getRawPath();
+            try {
+                if (path.startsWith("/api/")) {
+                    handleApi(ex, path.substring("/api/".length()));
+                } else {
+                    requireMethod(ex, "GET", "HEAD");
+                    serveStatic(ex, path);
+                }
+            } catch (HttpError e) {
+                sendError(ex, e.status(), e.getMessage());
+            } catch (dev.kobai.UsageException e) {
+                sendError(ex, 400, e.getMessage());
+            } catch (StreamGone e) {
+                // The client went away mid-response: nothing to tell it.
+            } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+                sendError(ex, 500, "internal error: " + e.getClass().getSimpleName()
+                        + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+            }
+        } catch (IOException e) {
+            // A client that disconnects while being answered: the exchange is closed above.
+        }
+    }
+
+    private void handleApi(HttpExchange ex, String name) throws IOException {
+        Api.Endpoint endpoint = api.endpoint(name);
+        if (endpoint == null) {
+            throw new HttpError(404, "no API endpoint /api/" + name + "; there are " + String.join(", ", api.names()));
+        }
+        requireMethod(ex, endpoint.method());
+        Map<String, List<String>> multi = query(ex);
+        Map<String, String> first = new java.util.LinkedHashMap<>();
+        multi.forEach((k, v) -> first.put(k, v.getFirst()));
+        Api.Request request = new Api.Request(first, multi, endpoint.method().equals("POST") ? body(ex) : null);
+        boolean acquired;
+        try {
+            acquired = computations.tryAcquire(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        if (!acquired) {
+            throw new HttpError(503, "the server is busy with " + MAX_COMPUTATIONS + " computations; try again");
+        }
+        try {
+            endpoint.handler().handle(request, new Api.Response(ex));
+        } finally {
+            computations.release();
+        }
+    }
+
+    private static void requireMethod(HttpExchange ex, String... methods) {
+        for (String m : methods) {
+            if (m.equals(ex.getRequestMethod())) {
+                return;
+            }
+        }
+        ex.getResponseHeaders().set("Allow", String.join(", ", methods));
+        throw new HttpError(405, "method " + ex.getRequestMethod() + " not allowed here; use " + String.join(" or ", methods));
+    }
+
+    /** The query's parameters; only those the API repeats (opt) may be given more than once. */
+    private static Map<String, List<String>> query(HttpExchange ex) {
+        String raw = ex.getRequestURI().getRawQuery();
+        Map<String, List<String>> out = new java.util.LinkedHashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return out;
+        }
+        for (String part : raw.split("&")) {
+            int eq = part.indexOf('=');
+            String key = decode(eq < 0 ? part : part.substring(0, eq));
+            String value = eq < 0 ? "" : decode(part.substring(eq + 1));
+            List<String> values = out.computeIfAbsent(key, k -> new java.util.ArrayList<>());
+            if (!values.isEmpty() && !REPEATABLE.contains(key)) {
+                throw HttpError.badRequest("query parameter '" + key + "' given twice");
+            }
+            values.add(value);
+        }
+        return out;
+    }
+
+    private static String decode(String s) {
+        try {
+            return java.net.URLDecoder.decode(s, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw HttpError.badRequest("malformed query string: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The request body as UTF-8, at most {@link #MAX_BODY} bytes: a longer one is a 413, read
+     * (and dropped) up to {@link #DRAINED} bytes so that the client, still sending, reads the
+     * answer rather than a reset connection; past that the connection is simply closed.
+     */
+    private static String body(HttpExchange ex) throws IOException {
+        String length = ex.getRequestHeaders().getFirst("Content-Length");
+        if (length != null) {
+            long declared;
+            try {
+                declared = Long.parseLong(length.trim());
+            } catch (NumberFormatException e) {
+                throw HttpError.badRequest("malformed Content-Length '" + length + "'");
+            }
+            if (declared > MAX_BODY) {
+                if (declared <= DRAINED) {
+                    ex.getRequestBody().skip(declared);
+                }
+                throw new HttpError(413, "request body of " + declared + " bytes; at most " + MAX_BODY);
+            }
+        }
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        byte[] chunk = new byte[8192];
+        InputStream in = ex.getRequestBody();
+        for (int n; (n = in.read(chunk)) > 0; ) {
+            buffer.write(chunk, 0, n);
+            if (buffer.size() > MAX_BODY) {
+                throw new HttpError(413, "request body over " + MAX_BODY + " bytes");
+            }
+        }
+        return buffer.toString(StandardCharsets.UTF_8);
+    }
+
+    private void serveStatic(HttpExchange ex, String path) throws IOException {
+        if (path.equals("/")) {
+            path = "/index.html";
+        }
+        if (!STATIC_PATH.matcher(path).matches()) {
+            throw new HttpError(404, "no such page: " + path);
+        }
+        String resource = path.startsWith("/katex/") ? katexRoot + path.substring("/katex".length()) : WEB + path;
+        byte[] bytes;
+        try (InputStream in = KobaiServer.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new HttpError(404, "no such page: " + path);
+            }
+            bytes = in.readAllBytes();
+        }
+        String ext = path.substring(path.lastIndexOf('.') + 1);
+        ex.getResponseHeaders().set("Content-Type", TYPES.getOrDefault(ext, "application/octet-stream"));
+        ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
+        ex.getResponseHeaders().set("Cache-Control", "no-cache");
+        // The pages may load and call nothing but this server (KaTeX's typeset math carries inline styles).
+        ex.getResponseHeaders().set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline';"
+                + " img-src 'self' data:; frame-ancestors 'none'");
+        if (ex.getRequestMethod().equals("HEAD")) {
+            ex.sendResponseHeaders(200, -1);
+            return;
+        }
+        ex.sendResponseHeaders(200, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    static void sendError(HttpExchange ex, int status, String message) {
+        JsonObject o = new JsonObject();
+        o.addProperty("error", oneLine(message));
+        byte[] bytes = o.toString().getBytes(StandardCharsets.UTF_8);
+        try {
+            ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+            ex.sendResponseHeaders(status, bytes.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(bytes);
+            }
+        } catch (IOException | IllegalStateException e) {
+            // Headers already sent (a stream that failed midway) or the client is gone.
+        }
+    }
+
+    /**
+     * A message's first line, at most 600 characters: an expression's error goes on to repeat the
+     * expression with a caret under the fault, which its first line already names by column.
+     */
+    static String oneLine(String message) {
+        String m = message == null ? "" : message;
+        int eol = m.indexOf('\n');
+        m = (eol < 0 ? m : m.substring(0, eol)).replace('\r', ' ');
+        return m.length() > 600 ? m.substring(0, 600) + "..." : m;
+    }
+
+    private static String katexVersion() {
+        Properties p = new Properties();
+        try (InputStream in = KobaiServer.class.getResourceAsStream("/META-INF/maven/org.webjars.npm/katex/pom.properties")) {
+            if (in != null) {
+                p.load(in);
+            }
+        } catch (IOException e) {
+            // Without it the math is left as TeX; the pages still work.
+        }
+        return p.getProperty("version", "unknown");
+    }
+
+    /** Thrown where a streamed response finds its client gone, to stop the computation behind it. */
+    static final class StreamGone extends RuntimeException {
+        StreamGone(IOException cause) {
+            super(cause.getMessage(), cause, false, false);
+        }
+    }
+}

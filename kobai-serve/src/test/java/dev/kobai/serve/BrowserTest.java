@@ -1,0 +1,357 @@
+package dev.kobai.serve;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The pages in a real headless Chromium (Debian's chromium and chromium-driver, which .ci/run
+ * installs; nothing is downloaded): the playground draws exactly what kobai trace prints, a slider
+ * redraws a path, the quiz marks answers, the language switch changes the text, and no page logs an
+ * error. With the environment variable {@code KOBAI_SCREENSHOTS=DIR} each section is also saved as a
+ * PNG in DIR (the README's pictures come from {@code KOBAI_SCREENSHOTS=$PWD/docs/img}).
+ */
+class BrowserTest {
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+
+    /** Kept, so that the level set on it holds (java.util.logging keeps loggers weakly). */
+    private static final java.util.logging.Logger SELENIUM_LOG = java.util.logging.Logger.getLogger("org.openqa.selenium");
+
+    private static KobaiServer server;
+    private static ChromeDriver driver;
+    private static Path profile;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+                "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)");
+        // Selenium warns that it has no DevTools bindings for this Chromium's version; they are not used.
+        SELENIUM_LOG.setLevel(Level.SEVERE);
+        server = KobaiServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        profile = Files.createTempDirectory("kobai-chromium");
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                "--user-data-dir=" + profile, "--window-size=1100,1500", "--lang=en-US");
+        LoggingPreferences logs = new LoggingPreferences();
+        logs.enable(LogType.BROWSER, Level.ALL);
+        options.setCapability("goog:loggingPrefs", logs);
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File(CHROMEDRIVER.toString())).usingAnyFreePort().build();
+        driver = new ChromeDriver(service, options);
+        driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (driver != null) {
+            driver.quit();
+        }
+        if (server != null) {
+            server.close();
+        }
+        if (profile != null) {
+            try (var files = Files.walk(profile)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    /** Every page must leave the console free of errors. */
+    @AfterEach
+    void noConsoleErrors() {
+        List<LogEntry> severe = driver.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .filter(e -> e.getLevel().intValue() >= Level.WARNING.intValue()).toList();
+        assertTrue(severe.isEmpty(), "console: " + severe);
+    }
+
+    private static void open(String page) {
+        driver.get(server.uri().resolve(page).toString());
+    }
+
+    private static Object js(String script, Object... args) {
+        return ((JavascriptExecutor) driver).executeScript(script, args);
+    }
+
+    private static void waitFor(String condition) {
+        new WebDriverWait(driver, Duration.ofSeconds(60)).until(d -> Boolean.TRUE.equals(js("return !!(" + condition + ");")));
+    }
+
+    @Test
+    void theHomePageLeadsToTheThreePagesInTheChosenLanguage() {
+        open("?lang=ja");
+        assertEquals("最適化の講義をブラウザで動かす", driver.findElement(By.cssSelector("h1")).getText());
+        for (String id : List.of("to-lecture", "to-race", "to-lab")) {
+            assertTrue(driver.findElement(By.id(id)).isDisplayed(), id);
+        }
+        driver.findElement(By.id("to-lab")).click();
+        waitFor("document.querySelector('h1').textContent === '学習ラボ'");
+        assertEquals("ja", js("return document.documentElement.lang;"));
+        driver.findElement(By.id("lang")).click();
+        assertEquals("Training lab", driver.findElement(By.cssSelector("h1")).getText());
+    }
+
+    @Test
+    void thePlaygroundDrawsExactlyWhatKobaiTracePrints() throws Exception {
+        String[] specs = {"Momentum=sgd:lr=0.001,momentum=0.9", "adam:lr=0.05", "newton"};
+        StringBuilder url = new StringBuilder("race.html?surface=rosenbrock&start=-1.2,1&steps=80&speed=2000");
+        for (String s : specs) {
+            url.append("&r=").append(URLEncoder.encode(s, StandardCharsets.UTF_8));
+        }
+        open(url.toString());
+        waitFor("window.kobaiRace.done && window.kobaiRace.shown === 80");
+        assertEquals("80", driver.findElement(By.id("counter")).getText());
+        @SuppressWarnings("unchecked")
+        List<List<List<Number>>> paths = (List<List<List<Number>>>) js("return window.kobaiRace.paths;");
+        assertEquals(3, paths.size());
+        for (int r = 0; r < specs.length; r++) {
+            String spec = specs[r].contains("=sgd") ? specs[r].substring(specs[r].indexOf('=') + 1) : specs[r];
+            List<double[]> expected = ServerTest.trace("rosenbrock", "-1.2,1", spec, 80);
+            assertEquals(81, paths.get(r).size(), spec);
+            for (int k = 0; k <= 80; k++) {
+                assertEquals(expected.get(k)[0], paths.get(r).get(k).get(0).doubleValue(), 0, spec + " x at step " + k);
+                assertEquals(expected.get(k)[1], paths.get(r).get(k).get(1).doubleValue(), 0, spec + " y at step " + k);
+            }
+        }
+        // The legend names every runner with its settings.
+        String legend = driver.findElement(By.id("legend")).getText();
+        assertTrue(legend.contains("Momentum") && legend.contains("sgd:lr=0.001,momentum=0.9")
+                && legend.contains("adam:lr=0.05") && legend.contains("newton"), legend);
+        screenshot(driver.findElement(By.cssSelector("main section")), "serve-race");
+    }
+
+    @Test
+    void aClickSetsTheStartAndTheUrlKeepsTheSetup() {
+        open("race.html?surface=" + URLEncoder.encode("expr:x^2+10*y^2", StandardCharsets.UTF_8)
+                + "&steps=30&speed=2000&r=sgd:lr%3D0.05");
+        waitFor("window.kobaiRace.done && window.kobaiRace.shown === 30");
+        WebElement canvas = driver.findElement(By.id("plot"));
+        // The canvas's upper-right quarter: x and y positive on the default window [-2, 2]^2.
+        new org.openqa.selenium.interactions.Actions(driver)
+                .moveToElement(canvas, canvas.getSize().width / 4, -canvas.getSize().height / 4).click().perform();
+        waitFor("window.kobaiRace.done && window.kobaiRace.request.start && window.kobaiRace.request.start[0] > 0");
+        @SuppressWarnings("unchecked")
+        List<Number> start = (List<Number>) js("return window.kobaiRace.request.start;");
+        assertTrue(start.get(0).doubleValue() > 0.5 && start.get(1).doubleValue() > 0.5, start.toString());
+        @SuppressWarnings("unchecked")
+        List<Number> first = (List<Number>) js("return window.kobaiRace.paths[0][0];");
+        assertEquals(start.get(0).doubleValue(), first.get(0).doubleValue(), 0);
+        String address = driver.getCurrentUrl();
+        assertTrue(address.contains("start=" + start.get(0)) && address.contains("surface=expr%3Ax%5E2%2B10*y%5E2"),
+                address);
+        // Opening the address again restores the same race.
+        open(address.substring(address.indexOf("race.html")));
+        waitFor("window.kobaiRace.done");
+        assertEquals(first.get(0).doubleValue(), ((Number) js("return window.kobaiRace.paths[0][0][0];")).doubleValue(), 0);
+    }
+
+    @Test
+    void aBadSpecIsShownAsTheServersOneLine() {
+        open("race.html?surface=beale&steps=10&r=sgd:lr%3D-1");
+        waitFor("document.getElementById('error').textContent.length > 0");
+        assertEquals("runners[0].spec 'sgd:lr=-1': Invalid learning rate: -1.0",
+                driver.findElement(By.id("error")).getText());
+        // The console logs the failed request (status 400); that is the page working, so clear it.
+        driver.manage().logs().get(LogType.BROWSER);
+    }
+
+    @Test
+    void movingASliderRedrawsThePath() throws Exception {
+        open("lecture.html");
+        waitFor("window.kobaiFigures.gd && window.kobaiFigures.gd.done");
+        Object before = js("return JSON.stringify(window.kobaiFigures.gd.paths);");
+        long redraws = (Long) js("return window.kobaiFigures.gd.redraws;");
+        WebElement slider = driver.findElement(By.cssSelector("[data-figure=gd] input[type=range]"));
+        // Keys move the slider as a user's would, and fire its input events.
+        for (int i = 0; i < 60; i++) {
+            slider.sendKeys(Keys.ARROW_LEFT);
+        }
+        // Settled: the figure was redrawn for the value the slider shows now.
+        waitFor("window.kobaiFigures.gd.redraws > " + redraws + " && window.kobaiFigures.gd.done && "
+                + "window.kobaiFigures.gd.specs[0] === 'sgd:lr=' + document.querySelector('[data-figure=gd] output').textContent");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> drawn = (Map<String, Object>) js(
+                "return {spec: window.kobaiFigures.gd.specs[0], json: JSON.stringify(window.kobaiFigures.gd.paths),"
+                        + " path: window.kobaiFigures.gd.paths[0]};");
+        assertNotEquals(before, drawn.get("json"));
+        String spec = (String) drawn.get("spec");
+        assertTrue(spec.startsWith("sgd:lr=") && !spec.equals("sgd:lr=0.015"), spec);
+        // And the figure's path is the server's for its new setting, start and steps.
+        List<double[]> expected = ServerTest.trace("long-valley", "-9,-1", spec, 60);
+        @SuppressWarnings("unchecked")
+        List<List<Number>> path = (List<List<Number>>) drawn.get("path");
+        assertEquals(61, path.size());
+        for (int k = 0; k <= 60; k++) {
+            assertEquals(expected.get(k)[0], path.get(k).get(0).doubleValue(), 0, spec + " x at step " + k);
+            assertEquals(expected.get(k)[1], path.get(k).get(1).doubleValue(), 0, spec + " y at step " + k);
+        }
+        waitFor("window.kobaiFigures['newton-saddle'].done && window.kobaiFigures['natural-natural'].done"
+                + " && window.kobaiFigures.sgd.done && window.kobaiFigures.adam.done");
+        for (String section : List.of("gd", "sgd", "momentum", "adam", "newton", "natural", "summary")) {
+            screenshot(driver.findElement(By.id(section)), "serve-lecture-" + section);
+        }
+    }
+
+    @Test
+    void aLectureFigureTakesATypedSurface() {
+        open("lecture.html");
+        waitFor("window.kobaiFigures.momentum && window.kobaiFigures.momentum.done");
+        new org.openqa.selenium.support.ui.Select(driver.findElement(By.cssSelector("[data-figure=momentum] select")))
+                .selectByValue("expr");
+        waitFor("window.kobaiFigures.momentum.done && window.kobaiFigures.momentum.surface.startsWith('expr:')");
+        assertEquals("expr:x^2 + 10*y^2 + sin(3*x)", js("return window.kobaiFigures.momentum.surface;"));
+        String spec = (String) js("return window.kobaiFigures.momentum.specs[1];");
+        List<double[]> expected = ServerTest.trace("expr:x^2 + 10*y^2 + sin(3*x)", "-1.5,1.5", spec, 150);
+        @SuppressWarnings("unchecked")
+        List<List<Number>> path = (List<List<Number>>) js("return window.kobaiFigures.momentum.paths[1];");
+        assertEquals(151, path.size());
+        assertEquals(expected.getLast()[0], path.getLast().get(0).doubleValue(), 0);
+        assertEquals(expected.getLast()[1], path.getLast().get(1).doubleValue(), 0);
+    }
+
+    @Test
+    void theLecturesConstantsButtonRunsAdamWithThem() {
+        open("lecture.html");
+        waitFor("window.kobaiFigures.adam && window.kobaiFigures.adam.done");
+        long redraws = (Long) js("return window.kobaiFigures.adam.redraws;");
+        driver.findElement(By.cssSelector("button[data-i18n='adam.lecture']")).click();
+        waitFor("window.kobaiFigures.adam.redraws > " + redraws + " && window.kobaiFigures.adam.done");
+        assertEquals("adam:lr=0.05,betas=0.9999/1e-8", js("return window.kobaiFigures.adam.specs[0];"));
+    }
+
+    @Test
+    void theQuizMarksAnswersAndExplainsEveryChoice() throws Exception {
+        open("lecture.html");
+        waitFor("document.querySelectorAll('[data-quiz=q1] .choice').length === 4");
+        WebElement quiz = driver.findElement(By.cssSelector("[data-quiz=q1]"));
+        assertTrue(quiz.findElements(By.cssSelector(".why")).stream().noneMatch(WebElement::isDisplayed));
+        WebElement adam = quiz.findElement(By.cssSelector("[data-choice=a]"));
+        adam.click();
+        assertTrue(adam.getAttribute("class").contains("wrong"), adam.getAttribute("class"));
+        WebElement natural = quiz.findElement(By.cssSelector("[data-choice=c]"));
+        assertTrue(natural.getAttribute("class").contains("right"), natural.getAttribute("class"));
+        assertEquals("Natural gradient", natural.getText());
+        List<WebElement> whys = quiz.findElements(By.cssSelector(".why"));
+        assertEquals(4, whys.size());
+        assertTrue(whys.stream().allMatch(WebElement::isDisplayed));
+        assertTrue(whys.get(2).getText().contains("inverse Fisher"), whys.get(2).getText());
+        // A right answer is marked right.
+        WebElement newton = driver.findElement(By.cssSelector("[data-quiz=q4] [data-choice=a]"));
+        newton.click();
+        assertTrue(newton.getAttribute("class").contains("right"));
+        assertFalse(newton.getAttribute("class").contains("wrong"));
+        screenshot(driver.findElement(By.id("quiz")), "serve-lecture-quiz");
+    }
+
+    @Test
+    void theLanguageSwitchChangesTheTextAndStaysInTheAddress() throws Exception {
+        open("lecture.html");
+        waitFor("window.kobaiFigures.gd && window.kobaiFigures.gd.done");
+        WebElement title = driver.findElement(By.cssSelector("#gd h2"));
+        assertEquals("1. Gradient descent and the learning rate", title.getText());
+        driver.findElement(By.id("lang")).click();
+        assertEquals("1. 勾配降下法と学習率", title.getText());
+        assertEquals("ja", js("return document.documentElement.lang;"));
+        assertTrue(driver.getCurrentUrl().contains("lang=ja"), driver.getCurrentUrl());
+        // The math is rendered again by KaTeX in the new text, and the quiz follows too.
+        assertTrue(driver.findElements(By.cssSelector("#gd p .katex")).size() >= 3);
+        assertEquals("自然勾配法", driver.findElement(By.cssSelector("[data-quiz=q1] [data-choice=c]")).getText());
+        screenshot(driver.findElement(By.id("natural")), "serve-lecture-ja");
+        // The choice carries over to the other pages.
+        driver.findElement(By.cssSelector("header a[href^='race.html']")).click();
+        waitFor("document.querySelector('h1').textContent === 'オプティマイザのレース'");
+        driver.findElement(By.id("lang")).click();
+        assertEquals("Race playground", driver.findElement(By.cssSelector("h1")).getText());
+    }
+
+    @Test
+    void theTrainingLabsCurvesGetOnePointPerEpochAndStopStops() throws Exception {
+        open("lab.html?data=digits&model=mlp:64-32-10&epochs=3&batch=32&seed=1"
+                + "&opt=SGD%3Dsgd:lr%3D0.1&opt=Momentum%3Dsgd:lr%3D0.05,momentum%3D0.9&opt=Adam%3Dadam:lr%3D0.003");
+        driver.findElement(By.id("train")).click();
+        // The accuracy curve grows one point per finished epoch, while training runs.
+        waitFor("window.kobaiLab.epochs.length === 3 && window.kobaiLab.epochs[0].length === 1");
+        waitFor("window.kobaiLab.done");
+        assertEquals(List.of(3L, 3L, 3L), js("return window.kobaiLab.epochs.map(e => e.length);"));
+        assertEquals(List.of(1L, 2L, 3L), js("return window.kobaiLab.epochs[2].map(e => e.epoch);"));
+        assertTrue((Long) js("return window.kobaiLab.batches[0].length;") > 3);
+        assertEquals("done", driver.findElement(By.id("status")).getText());
+        String legend = driver.findElement(By.id("legend")).getText();
+        assertTrue(legend.contains("Momentum") && legend.contains("epoch 3: "), legend);
+        assertTrue(driver.getCurrentUrl().contains("opt=Adam%3Dadam%3Alr%3D0.003"), driver.getCurrentUrl());
+        screenshot(driver.findElement(By.cssSelector("main section")), "serve-lab");
+        // A long run (3 optimizers x 20 epochs of 1437 steps on a wider network: half a minute or
+        // more), stopped after its first events: the server stops too, long before it would end.
+        ((JavascriptExecutor) driver).executeScript("document.getElementById('epochs').value = 20;"
+                + "document.getElementById('batch').value = 1;"
+                + "document.getElementById('model').value = 'mlp:64-256-256-10';");
+        driver.findElement(By.id("train")).click();
+        waitFor("window.kobaiLab.batches.length > 0 && window.kobaiLab.batches[0].length > 0");
+        driver.findElement(By.id("stop")).click();
+        assertEquals("stopped", driver.findElement(By.id("status")).getText());
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (TrainLab.running() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertFalse(TrainLab.running(), "the server went on training after Stop");
+        assertTrue((Long) js("return window.kobaiLab.epochs.flat().length;") < 60);
+        assertEquals(Boolean.FALSE, js("return window.kobaiLab.done;"));
+    }
+
+    @Test
+    void everyEquationIsTypesetByKatexFromTheJar() {
+        open("lecture.html");
+        waitFor("window.kobaiFigures.gd && window.kobaiFigures.gd.done");
+        long equations = (Long) js("return document.querySelectorAll('[data-tex]').length;");
+        long rendered = (Long) js("return document.querySelectorAll('[data-tex] .katex').length;");
+        assertTrue(equations >= 9, "equations: " + equations);
+        assertEquals(equations, rendered);
+        assertEquals(0L, js("return document.querySelectorAll('.katex-error').length;"));
+        // KaTeX's own font is in use, loaded from this server.
+        waitFor("document.fonts.check('16px KaTeX_Main')");
+        assertTrue((Boolean) js("return performance.getEntriesByType('resource').every(r => r.name.startsWith(location.origin));"));
+    }
+
+    /** Saves an element as a PNG in the directory $KOBAI_SCREENSHOTS names; does nothing without it. */
+    private static void screenshot(WebElement element, String name) throws Exception {
+        String dir = System.getenv("KOBAI_SCREENSHOTS");
+        if (dir == null || dir.isBlank()) {
+            return;
+        }
+        js("arguments[0].scrollIntoView();", element);
+        Files.write(Path.of(dir, name + ".png"), element.getScreenshotAs(OutputType.BYTES));
+    }
+
+}
