@@ -106,6 +106,9 @@ public final class OutputPath {
             }
             try {
                 Files.delete(p);
+            } catch (NoSuchFileException e) {
+                // Another run writing the same file swept it as an orphan of a killed write
+                // (AtomicFile.removeOrphans: same name pattern, no lock held): gone is what we wanted.
             } catch (IOException e) {
                 throw new UsageException(what + ": cannot write " + shown + ": cannot delete a file in " + dir + " ("
                         + reason(e) + ")");
