@@ -13,6 +13,11 @@ last-bit differences between Kobai's and PyTorch's network gradients (difference
 gradients make its curvature pairs), by about 30x per step of 5 iterations here, so a fourth step
 on the network would come out near 1e-10 relative. The option
 line_search_fn is left out for torch's None (Kobai's "none").
+
+The network cases come out different in the last bits on another CPU (OpenBLAS picks its float64
+kernel by CPU), well inside the tests' 1e-10; the surface cases are the same everywhere. When only
+cases are added, keep the committed network cases and append the new ones (as was done for the six
+small-step surface cases).
 """
 import os
 import sys
@@ -44,6 +49,15 @@ SURFACES = [
     ("rosenbrock", [-1.5, 2.0], {"max_iter": 10, "history_size": 5, "line_search_fn": SW}, 4),
     ("beale", [1.0, 1.5], {"line_search_fn": SW}, 1),
     ("beale", [1.0, 1.5], {"max_iter": 4, "lr": 0.5, "line_search_fn": SW}, 3),
+    # Small first trials, so that the search extrapolates while the slope still descends (issue 19:
+    # those branches of the strong Wolfe search had no golden case), and a coarse tolerance_change
+    # that ends the zoom on the bracket's width.
+    ("rosenbrock", [-1.5, 2.0], {"max_iter": 6, "lr": 0.001, "line_search_fn": SW}, 2),
+    ("rosenbrock", [0.5, -0.5], {"max_iter": 6, "lr": 0.02, "line_search_fn": SW}, 2),
+    ("himmelblau", [0.0, 0.0], {"max_iter": 6, "lr": 0.005, "line_search_fn": SW}, 2),
+    ("beale", [1.0, 1.5], {"max_iter": 6, "lr": 0.01, "history_size": 3, "line_search_fn": SW}, 2),
+    ("himmelblau", [-1.0, 4.0], {"max_iter": 8, "lr": 3.0, "line_search_fn": SW}, 2),
+    ("rosenbrock", [-1.5, 2.0], {"max_iter": 8, "lr": 4.0, "tolerance_change": 1e-3, "line_search_fn": SW}, 2),
 ]
 
 

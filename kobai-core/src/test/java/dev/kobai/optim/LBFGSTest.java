@@ -63,7 +63,7 @@ class LBFGSTest {
 
     @Test
     void matchesPyTorchOnRosenbrockAndBealeWithStrongWolfe() {
-        assertEquals(4, Golden.checkSurfaceCases(Golden.load("/golden/lbfgs.json"), Golden::surface));
+        assertEquals(10, Golden.checkSurfaceCases(Golden.load("/golden/lbfgs.json"), Golden::surface));
     }
 
     @Test
