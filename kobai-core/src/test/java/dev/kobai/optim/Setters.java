@@ -38,32 +38,34 @@ public final class Setters {
 
     /**
      * Calls the setter named after {@code o} (never the generic {@code set}), so that a missing or
-     * misnamed one fails: pairs as two doubles, lists as varargs, no_decay's names split at '/'.
+     * misnamed one fails, and checks that it returns its builder: pairs as two doubles, lists as
+     * varargs, no_decay's names split at '/'.
      */
     public static void call(Object builder, Option<?> o, Object value) {
         String name = camel(o.name());
         Class<?> c = builder.getClass();
+        Object returned;
         try {
-            switch (o.kind()) {
+            returned = switch (o.kind()) {
                 case NUMBER -> c.getMethod(name, double.class).invoke(builder, value);
                 case INTEGER -> c.getMethod(name, int.class).invoke(builder, value);
                 case BOOLEAN -> c.getMethod(name, boolean.class).invoke(builder, value);
                 case PAIR -> c.getMethod(name, double.class, double.class).invoke(builder, ((double[]) value)[0],
                         ((double[]) value)[1]);
-                case STRING -> {
-                    if (o.name().equals(Optimizer.NO_DECAY)) {
-                        c.getMethod(name, String[].class).invoke(builder, (Object) ((String) value).split("/"));
-                    } else {
-                        c.getMethod(name, String.class).invoke(builder, value);
-                    }
-                }
+                case STRING -> o.name().equals(Optimizer.NO_DECAY)
+                        ? c.getMethod(name, String[].class).invoke(builder, (Object) ((String) value).split("/"))
+                        : c.getMethod(name, String.class).invoke(builder, value);
                 case INTEGERS -> c.getMethod(name, int[].class).invoke(builder, value);
                 case NUMBERS -> c.getMethod(name, double[].class).invoke(builder, value);
-            }
+            };
         } catch (NoSuchMethodException e) {
             throw new AssertionError(c.getName() + " has no setter " + name + " for option " + o.name());
         } catch (ReflectiveOperationException e) {
             throw new AssertionError(e);
+        }
+        // Setters chain: each returns the builder it was called on.
+        if (returned != builder) {
+            throw new AssertionError(c.getSimpleName() + "." + name + " returned " + returned + ", not its builder");
         }
     }
 }
