@@ -21,6 +21,6 @@ class SurfaceGoldenTest {
     void lbfgsTrajectoriesOnTheSurfacesMatchPyTorch() {
         int cases = Golden.checkSurfaceCases(Golden.load("/golden/lbfgs.json"),
                 name -> xy -> Surfaces.byName(name).value(xy));
-        assertEquals(4, cases);
+        assertEquals(10, cases);
     }
 }
