@@ -141,18 +141,28 @@ public final class Checkpoint {
      * @param scheduler null exactly when the saved loop had none
      */
     public static void loadState(Path file, Module model, Optimizer optimizer, LRScheduler scheduler) {
+        SafeTensors.Contents c = readFormat(file, "training state", "format_version", STATE_FORMAT, FORMAT);
+        restore(c, model, optimizer, scheduler);
+    }
+
+    /**
+     * Reads {@code file} and checks that its metadata names one of {@code formats} and a version this
+     * Kobai reads; {@code what} and {@code versionLabel} word the messages.
+     */
+    private static SafeTensors.Contents readFormat(Path file, String what, String versionLabel, String... formats) {
         SafeTensors.Contents c = SafeTensors.read(file);
         String format = c.metadata().get("format");
-        if (!STATE_FORMAT.equals(format) && !FORMAT.equals(format)) {
-            throw new DataFormatException(file + ": not a Kobai training state (metadata 'format' is "
-                    + (format == null ? "missing" : "'" + format + "'") + ", expected '" + STATE_FORMAT + "' or '"
-                    + FORMAT + "')");
+        if (!java.util.Arrays.asList(formats).contains(format)) { // List.of refuses to look for a missing (null) format
+            throw new DataFormatException(file + ": not a Kobai " + what + " (metadata 'format' is "
+                    + (format == null ? "missing" : "'" + format + "'") + ", expected '"
+                    + String.join("' or '", formats) + "')");
         }
-        if (!READABLE.contains(c.metadata().get("format_version"))) {
-            throw new DataFormatException(file + ": format_version " + c.metadata().get("format_version")
-                    + " is not one this Kobai reads (1, 2)");
+        String version = c.metadata().get("format_version");
+        if (!READABLE.contains(version)) {
+            throw new DataFormatException(file + ": " + versionLabel + " " + version + " is not one this Kobai reads ("
+                    + String.join(", ", new java.util.TreeSet<>(READABLE)) + ")");
         }
-        restore(c, model, optimizer, scheduler);
+        return c;
     }
 
     /**
@@ -283,16 +293,7 @@ public final class Checkpoint {
 
     /** Reads and checks a checkpoint file: its structure, checksum, settings and position. */
     public static Saved read(Path file) {
-        SafeTensors.Contents c = SafeTensors.read(file);
-        String format = c.metadata().get("format");
-        if (!FORMAT.equals(format)) {
-            throw new DataFormatException(file + ": not a Kobai checkpoint (metadata 'format' is "
-                    + (format == null ? "missing" : "'" + format + "'") + ", expected '" + FORMAT + "')");
-        }
-        if (!READABLE.contains(c.metadata().get("format_version"))) {
-            throw new DataFormatException(file + ": checkpoint format_version " + c.metadata().get("format_version")
-                    + " is not one this Kobai reads (1, 2)");
-        }
+        SafeTensors.Contents c = readFormat(file, "checkpoint", "checkpoint format_version", FORMAT);
         if (c.metadata().get(SafeTensors.CHECKSUM_KEY) == null) {
             throw new DataFormatException(file + ": checkpoint has no checksum (" + SafeTensors.CHECKSUM_KEY + ")");
         }
