@@ -298,6 +298,13 @@ class BrowserTest {
 
     @Test
     void theTrainingLabsCurvesGetOnePointPerEpochAndStopStops() throws Exception {
+        // One training runs at a time in this JVM: a run another test stopped may still be ending
+        // (it stops at its next minibatch), and the lab would then answer 503.
+        long idleBy = System.nanoTime() + 60_000_000_000L;
+        while (TrainLab.running() && System.nanoTime() < idleBy) {
+            Thread.sleep(20);
+        }
+        assertFalse(TrainLab.running(), "a training of another test was still running after a minute");
         open("lab.html?data=digits&model=mlp:64-32-10&epochs=3&batch=32&seed=1"
                 + "&opt=SGD%3Dsgd:lr%3D0.1&opt=Momentum%3Dsgd:lr%3D0.05,momentum%3D0.9&opt=Adam%3Dadam:lr%3D0.003");
         driver.findElement(By.id("train")).click();
