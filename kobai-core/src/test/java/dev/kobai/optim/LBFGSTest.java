@@ -96,6 +96,38 @@ class LBFGSTest {
         assertEquals(3.0, xy.getFlat(1), 1e-4);
     }
 
+    /**
+     * L-BFGS's float32 vector arithmetic (dot, sums, scaling, the fused axpy) against its float64
+     * twin on the same surface: after each step the two stay within float32's rounding, amplified a
+     * little by the curvature pairs, while the steps themselves are of order one.
+     */
+    @Test
+    void float32FollowsFloat64WithAndWithoutLineSearch() {
+        for (String spec : List.of("lbfgs:max_iter=5", "lbfgs:max_iter=5,lr=0.5,history_size=2",
+                "lbfgs:max_iter=5,line_search_fn=strong_wolfe")) {
+            for (String surface : List.of("beale", "rosenbrock")) {
+                double[] start = surface.equals("beale") ? new double[] {1.0, 1.5} : new double[] {-1.5, 2.0};
+                Parameter p64 = new Parameter(Tensor.of(start));
+                Parameter p32 = new Parameter(Tensor.fromArray(new float[] {(float) start[0], (float) start[1]}, 2));
+                Optimizer o64 = Optimizers.create(spec, List.of(p64));
+                Optimizer o32 = Optimizers.create(spec, List.of(p32));
+                Function<Tensor, Tensor> f = Golden.surface(surface);
+                double moved = 0;
+                for (int s = 0; s < 2; s++) {
+                    double l64 = minimize(o64, p64, f);
+                    double l32 = minimize(o32, p32, f);
+                    assertEquals(l64, l32, 1e-5 * Math.max(1, Math.abs(l64)), spec + " on " + surface + " loss " + s);
+                    for (int i = 0; i < 2; i++) {
+                        moved = Math.max(moved, Math.abs(p64.getFlat(i) - start[i]));
+                        assertEquals(p64.getFlat(i), p32.getFlat(i), 1e-4 * Math.max(1, Math.abs(p64.getFlat(i))),
+                                spec + " on " + surface + " step " + s + " element " + i);
+                    }
+                }
+                assertTrue(moved > 0.05, spec + " on " + surface + " moved only " + moved);
+            }
+        }
+    }
+
     @Test
     void stateDictRoundTripContinuesBitForBit() {
         String spec = "lbfgs:max_iter=4,history_size=3,line_search_fn=strong_wolfe";
