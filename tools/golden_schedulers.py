@@ -148,6 +148,17 @@ CASES = [
                                    {"name": "ConstantLR", "args": {"factor": 0.3, "total_iters": 4}},
                                    {"name": "MultiStepLR", "args": {"milestones": [2, 2, 5], "gamma": 0.5}}],
                     "milestones": [3, 8]}},
+    # A closed form that differs from the lr the previous part left (eta_min > 0, and a cosine with
+    # restarts, whose step(0) restarts its period).
+    {"label": "SequentialLR constant then cosine with eta_min", "optimizer": "sgd", "groups": TWO,
+     "sequential": {"schedulers": [{"name": "ConstantLR", "args": {"factor": 0.5, "total_iters": 3}},
+                                   {"name": "CosineAnnealingLR", "args": {"T_max": 5, "eta_min": 0.01}}],
+                    "milestones": [2]}},
+    {"label": "SequentialLR step then warm restarts", "optimizer": "sgd", "groups": ONE,
+     "sequential": {"schedulers": [{"name": "StepLR", "args": {"step_size": 1, "gamma": 0.5}},
+                                   {"name": "CosineAnnealingWarmRestarts",
+                                    "args": {"T_0": 3, "T_mult": 2, "eta_min": 0.01}}],
+                    "milestones": [3]}},
     {"label": "ChainedScheduler constant and exponential", "optimizer": "sgd", "groups": TWO,
      "chained": [{"name": "ConstantLR", "args": {"factor": 0.5, "total_iters": 4}},
                  {"name": "ExponentialLR", "args": {"gamma": 0.9}}]},
