@@ -148,4 +148,64 @@ class OptimizerBaseTest {
             }
         }
     }
+
+    @Test
+    void aGroupsSettingsCannotBuild() {
+        Parameter p = param(1);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> SGD.builder().lr(0.1).group(List.of(p), g -> g.build()).build());
+        assertEquals("a group's settings cannot build; call it on the optimizer's builder", e.getMessage());
+    }
+
+    @Test
+    void clippingRefusesANormTypeOfZero() {
+        Parameter p = param(3, 4);
+        p.setGrad(Tensor.of(3.0, 4.0));
+        assertEquals("norm_type must be positive or infinity, got 0.0", assertThrows(UsageException.class,
+                () -> Clip.gradNorm(List.of(p), 1.0, 0.0, false)).getMessage());
+        assertEquals(5.0, Clip.gradNorm(List.of(p), 10.0, 2.0, false), 1e-15);
+    }
+
+    @Test
+    void rpropCountsItsStepsInTheState() {
+        Parameter p = param(1, 2);
+        Rprop rprop = new Rprop(List.of(p));
+        for (int i = 0; i < 3; i++) {
+            p.setGrad(Tensor.of(1.0, -1.0));
+            rprop.step();
+        }
+        assertEquals(3, rprop.state(p).step());
+    }
+
+    /** ASGD's average once it starts (t0 = 2): mu = 1 / max(1, step - t0), so the average lags the weights. */
+    @Test
+    void asgdAveragesInFloat32AsInFloat64() {
+        Tensor[] ax = new Tensor[2];
+        double[][] w = new double[2][];
+        List<DType> dtypes = List.of(DType.FLOAT32, DType.FLOAT64);
+        for (int k = 0; k < 2; k++) {
+            Tensor start = Tensor.zeros(dtypes.get(k), 100);
+            for (int i = 0; i < 100; i++) {
+                start.setFlat(i, i / 50.0 - 1);
+            }
+            Parameter p = new Parameter(start);
+            ASGD asgd = new ASGD(List.of(p), Map.of("lr", 0.05, "t0", 2.0));
+            for (int s = 0; s < 10; s++) {
+                Tensor g = Tensor.zeros(dtypes.get(k), 100);
+                for (int i = 0; i < 100; i++) {
+                    g.setFlat(i, 2 * p.getFlat(i) - 0.5);
+                }
+                p.setGrad(g);
+                asgd.step();
+            }
+            ax[k] = asgd.state(p).ax();
+            w[k] = p.toDoubleArray();
+        }
+        double spread = 0;
+        for (int i = 0; i < 100; i++) {
+            assertEquals(ax[1].getFlat(i), ax[0].getFlat(i), 1e-6, "ax element " + i);
+            spread = Math.max(spread, Math.abs(ax[1].getFlat(i) - w[1][i]));
+        }
+        assertTrue(spread > 1e-3, "the average differs from the weights: " + spread);
+    }
 }
