@@ -155,6 +155,9 @@ class OptimizerBaseTest {
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> SGD.builder().lr(0.1).group(List.of(p), g -> g.build()).build());
         assertEquals("a group's settings cannot build; call it on the optimizer's builder", e.getMessage());
+        IllegalStateException nested = assertThrows(IllegalStateException.class,
+                () -> SGD.builder().lr(0.1).group(List.of(p), g -> g.group(List.of(param(2)))).build());
+        assertEquals("a group's settings cannot group; call it on the optimizer's builder", nested.getMessage());
     }
 
     @Test
@@ -164,6 +167,23 @@ class OptimizerBaseTest {
         assertEquals("norm_type must be positive or infinity, got 0.0", assertThrows(UsageException.class,
                 () -> Clip.gradNorm(List.of(p), 1.0, 0.0, false)).getMessage());
         assertEquals(5.0, Clip.gradNorm(List.of(p), 10.0, 2.0, false), 1e-15);
+    }
+
+    @Test
+    void rmspropCountsStepsAndKeepsAMomentumBufferOnlyForAMomentum() {
+        Parameter p = param(1, 2);
+        RMSprop plain = new RMSprop(List.of(p), Map.of("momentum", 0.0));
+        for (int i = 0; i < 2; i++) {
+            p.setGrad(Tensor.of(1.0, -1.0));
+            plain.step();
+        }
+        assertEquals(2.0, ((Number) plain.state().get(p).get("step")).doubleValue());
+        assertTrue(!plain.state().get(p).containsKey("momentum_buffer"), plain.state().get(p).keySet().toString());
+        Parameter q = param(1, 2);
+        RMSprop heavy = new RMSprop(List.of(q), Map.of("momentum", 0.5));
+        q.setGrad(Tensor.of(1.0, -1.0));
+        heavy.step();
+        assertTrue(heavy.state().get(q).containsKey("momentum_buffer"));
     }
 
     @Test

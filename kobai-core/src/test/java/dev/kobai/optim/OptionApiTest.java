@@ -173,6 +173,10 @@ class OptionApiTest {
         assertEquals("b must be positive",
                 assertThrows(UsageException.class, () -> table.checkedIn(b).check(group)).getMessage());
         assertEquals(List.of(a, b), table.checkedIn(b).options(), "checkedIn changes the check order only");
+        ParamGroup onlyA = new ParamGroup(List.of(new Parameter(Tensor.of(1.0))),
+                new LinkedHashMap<>(Map.of("a", -1.0, "b", 1.0)));
+        assertEquals("a must be positive", assertThrows(UsageException.class,
+                () -> table.checkedIn(b).check(onlyA)).getMessage(), "the options not named first are still checked");
         assertEquals("option c is not in the table", assertThrows(IllegalArgumentException.class,
                 () -> table.checkedIn(Option.number("c", 0.0))).getMessage());
         assertEquals("option a declared twice",
@@ -210,5 +214,12 @@ class OptionApiTest {
         assertEquals("sgd:lr=1", OptimizerSpec.parse("sgd:lr=1").toString());
         assertThrows(UnsupportedOperationException.class, () -> spec.values().put("eps", "1"));
         assertNotNull(OptimizerSpec.parse("sgd").values());
+        assertEquals("optimizer spec ':lr=1' has no name before ':'",
+                assertThrows(UsageException.class, () -> OptimizerSpec.parse(":lr=1")).getMessage());
+        assertEquals("optimizer spec 'sgd:=1': '=1' is not key=value (separate pairs with commas, tuples with '/')",
+                assertThrows(UsageException.class, () -> OptimizerSpec.parse("sgd:=1")).getMessage());
+        assertEquals("optimizer spec 'sgd:lr=': 'lr=' is not key=value (separate pairs with commas, tuples with '/')",
+                assertThrows(UsageException.class, () -> OptimizerSpec.parse("sgd:lr=")).getMessage());
+        assertEquals(Map.of("l", "1"), OptimizerSpec.parse("sgd:l=1").values());
     }
 }

@@ -84,6 +84,14 @@ class SchedulerEdgesTest {
         assertEquals(2.0, maxRel.best());
         maxRel.step(3.0000001);
         assertEquals(3.0000001, maxRel.best());
+
+        SGD c = sgd(0.1); // max, abs: 2.5 is not above 2.0 + 0.5
+        ReduceLROnPlateau maxAbs = ReduceLROnPlateau.builder().mode("max").patience(0).factor(0.5)
+                .thresholdMode("abs").threshold(0.5).build(c);
+        maxAbs.step(2.0);
+        maxAbs.step(2.5);
+        assertEquals(0.05, lr(c), 1e-15);
+        assertEquals(2.0, maxAbs.best());
     }
 
     @Test
