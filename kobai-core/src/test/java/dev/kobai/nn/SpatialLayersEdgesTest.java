@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kobai.tensor.DType;
@@ -61,14 +62,16 @@ class SpatialLayersEdgesTest {
         assertEquals(0.0, bn.momentum());
         assertEquals(1.0, BatchNorm2d.builder(1).momentum(1).build(DType.FLOAT64).momentum());
         assertEquals(1, new GroupNorm(1, 1, 0.0, true, DType.FLOAT64).numGroups());
-        GroupNorm gn = new GroupNorm(2, 4, 0.0, false, DType.FLOAT64);
+        GroupNorm gn = new GroupNorm(2, 4, 1e-3, true, DType.FLOAT64);
         assertEquals(4, gn.numChannels());
-        assertEquals(0.0, gn.eps());
-        assertNull(gn.weight());
-        assertNull(gn.bias());
+        assertEquals(1e-3, gn.eps());
+        assertArrayEquals(new double[] {1, 1, 1, 1}, gn.weight().toDoubleArray());
+        assertArrayEquals(new double[] {0, 0, 0, 0}, gn.bias().toDoubleArray());
+        assertNull(new GroupNorm(2, 4, 0.0, false, DType.FLOAT64).weight());
         LayerNorm ln = new LayerNorm(new int[] {1}, 0.0, true, DType.FLOAT64);
         assertArrayEquals(new int[] {1}, ln.normalizedShape());
         assertEquals(0.0, ln.eps());
+        assertEquals(1e-3, new LayerNorm(new int[] {2}, 1e-3, true, DType.FLOAT64).eps());
         assertEquals(1.0, ln.weight().getFlat(0));
         assertEquals(0.0, ln.bias().getFlat(0));
         // An input of exactly the normalized rank: one sample, normalized over everything.
@@ -78,6 +81,7 @@ class SpatialLayersEdgesTest {
         assertEquals(1, b.inplanes());
         assertEquals(1, b.planes());
         assertEquals(1, b.stride());
+        assertEquals(1, b.bn1().numFeatures());
         assertSame(b.bn1(), b.bn1());
         assertNull(b.downsample());
     }
@@ -95,6 +99,9 @@ class SpatialLayersEdgesTest {
         assertTrue(cumulative.cumulativeAverage());
         assertTrue(cumulative.affine());
         assertTrue(cumulative.trackRunningStats());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> bn.forward(Tensor.zeros(DType.FLOAT64, 2, 3)));
+        assertTrue(e.getMessage().endsWith("laid out as [batch, 3, height, width]"), e.getMessage());
     }
 
     @Test
