@@ -185,13 +185,11 @@ final class Convolution {
     }
 
     /**
-     * The weight gradient summed over the batch: dW += g[n] U(x[n])^T per sample, with U(x[n])^T
-     * built directly as patch rows ({@link #patchRows}, one row of C kh kw per window position), so
-     * that both operands of the product are read in place by the GEMM's packing-free path. This
-     * replaced the transposed product dW^T += U(x[n]) g[n]^T, whose transposed operand sent every
-     * sample's product through the packed path: a copy of U per sample after its unfolding. Each
-     * thread sums its samples into its own dW, and the sums are added in thread order (so the
-     * result depends on the number of threads only).
+     * The weight gradient summed over the batch, computed transposed: dW^T [C kh kw, O] += U(x[n]) g[n]^T
+     * per sample, so that of the two operands contracted over positions it is the small one, g[n]
+     * ([O, OH OW] against U's [C kh kw, OH OW]), that the GEMM reads transposed and packs with
+     * strided reads; each thread sums its samples into its own dW^T, and the sums are transposed
+     * into dW and added in thread order (so the result depends on the number of threads only).
      */
     static void backwardWeight(Tensor x, Tensor gy, Tensor dw, Geometry geo) {
         backwardWeight(x, gy, dw, geo, singleChannel(x, geo));
@@ -205,58 +203,62 @@ final class Convolution {
         int inStride = geo.channels * geo.height * geo.width;
         int outStride = geo.out * l;
         int size = dw.size;
-        int cols = geo.channels * geo.win.kernelH() * geo.win.kernelW();
         int grain = grain(geo);
         int tasks = Math.max(1, Math.min(Parallel.threads(), geo.n / grain));
         Object[] partials = new Object[tasks];
-        // acc, per task, in dW's layout [O, C/G kh kw]; the product per sample and group is
-        // g[n] rows of the group [og, OH OW] times the group's columns of U^T(x[n]) [OH OW, C/G kh kw]
         Parallel.forRange(tasks, 1, (t0, t1) -> {
             for (int t = t0; t < t1; t++) {
                 int from = (int) ((long) geo.n * t / tasks);
                 int to = (int) ((long) geo.n * (t + 1) / tasks);
                 if (direct) {
                     float[] pad = scratch32(SingleChannelConv.scratchSize(geo));
-                    float[] acc = new float[size];
+                    float[] acc = new float[size]; // [kh kw, O], as below
                     for (int s = from; s < to; s++) {
                         SingleChannelConv.weightGrad(x.f, s * inStride, gy.f, s * outStride, acc, s > from, geo, pad);
                     }
                     partials[t] = acc;
                 } else if (x.f != null) {
-                    float[] patches = scratch32(l * cols);
-                    float[] acc = new float[size];
+                    float[] u = scratch32(rows * geo.groups * l);
+                    float[] acc = new float[size]; // per group g: [rows, og] at g * rows * og
                     for (int s = from; s < to; s++) {
-                        patchRows(x.f, null, s * inStride, patches, null, 0, cols, geo);
+                        unfold(x.f, null, s * inStride, u, null, 0, geo);
                         for (int g = 0; g < geo.groups; g++) {
-                            GEMM.sgemm(false, false, og, rows, l, gy.f, s * outStride + g * og * l, l, patches, g * rows,
-                                    cols, acc, g * og * rows, rows, s > from);
+                            GEMM.sgemm(false, true, rows, og, l, u, g * rows * l, l, gy.f, s * outStride + g * og * l, l,
+                                    acc, g * rows * og, og, s > from);
                         }
                     }
                     partials[t] = acc;
                 } else {
-                    double[] patches = scratch64(l * cols);
+                    double[] u = scratch64(rows * geo.groups * l);
                     double[] acc = new double[size];
                     for (int s = from; s < to; s++) {
-                        patchRows(null, x.d, s * inStride, null, patches, 0, cols, geo);
+                        unfold(null, x.d, s * inStride, null, u, 0, geo);
                         for (int g = 0; g < geo.groups; g++) {
-                            GEMM.dgemm(false, false, og, rows, l, gy.d, s * outStride + g * og * l, l, patches, g * rows,
-                                    cols, acc, g * og * rows, rows, s > from);
+                            GEMM.dgemm(false, true, rows, og, l, u, g * rows * l, l, gy.d, s * outStride + g * og * l, l,
+                                    acc, g * rows * og, og, s > from);
                         }
                     }
                     partials[t] = acc;
                 }
             }
         });
+        // dW[g og + o][r] = sum over tasks of acc[g rows og + r og + o]
         for (int t = 0; t < tasks; t++) {
-            if (dw.f != null) {
-                float[] p = (float[]) partials[t];
-                for (int i = 0; i < size; i++) {
-                    dw.f[i] += p[i];
-                }
-            } else {
-                double[] p = (double[]) partials[t];
-                for (int i = 0; i < size; i++) {
-                    dw.d[i] += p[i];
+            for (int g = 0; g < geo.groups; g++) {
+                int base = g * rows * og;
+                for (int o = 0; o < og; o++) {
+                    int dst = (g * og + o) * rows;
+                    if (dw.f != null) {
+                        float[] p = (float[]) partials[t];
+                        for (int r = 0; r < rows; r++) {
+                            dw.f[dst + r] += p[base + r * og + o];
+                        }
+                    } else {
+                        double[] p = (double[]) partials[t];
+                        for (int r = 0; r < rows; r++) {
+                            dw.d[dst + r] += p[base + r * og + o];
+                        }
+                    }
                 }
             }
         }

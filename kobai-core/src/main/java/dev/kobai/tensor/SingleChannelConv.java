@@ -168,8 +168,9 @@ final class SingleChannelConv {
 
     /**
      * Adds (or, unless {@code accumulate}, writes) the image's share of the weight gradient into
-     * {@code acc}, laid out as the weight [O, kh kw]. {@code g} is the gradient of the output, whose
-     * [O, OH, OW] block for this image starts at {@code gAt}.
+     * {@code acc}, laid out transposed as the general path's per-thread sums are: element (t, o) at
+     * t O + o. {@code g} is the gradient of the output, whose [O, OH, OW] block for this image starts
+     * at {@code gAt}.
      */
     static void weightGrad(float[] x, int xAt, float[] g, int gAt, float[] acc, boolean accumulate,
                            Convolution.Geometry geo, float[] pad) {
@@ -211,7 +212,7 @@ final class SingleChannelConv {
                         }
                     }
                     float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
-                    int k = o * kh * kw + t;
+                    int k = t * out + o;
                     acc[k] = accumulate ? acc[k] + sum : sum;
                 }
             }
