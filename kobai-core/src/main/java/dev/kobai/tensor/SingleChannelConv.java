@@ -189,33 +189,59 @@ final class SingleChannelConv {
         // the last vector of a row starts at ow - V; of its lanes only those past `full` are new
         VectorMask<Float> fresh = FS.indexInRange(ow % V - V, V);
         boolean tail = full < ow;
+        int taps = kh * kw;
+        // Three taps at a time, each with two sums (alternate vectors of a row): six independent
+        // chains of multiply-adds sharing each load of g. One tap at a time, the two chains of a
+        // 28-wide row waited on the adder's latency most of the time.
         for (int o = 0; o < out; o++) {
             int gPlane = gAt + o * plane;
-            for (int a = 0, t = 0; a < kh; a++) {
-                for (int b = 0; b < kw; b++, t++) {
-                    FloatVector s0 = FloatVector.zero(FS);
-                    FloatVector s1 = FloatVector.zero(FS);
-                    for (int i = 0, gRow = gPlane, xRow = a * rowStep + b * dw; i < oh; i++, gRow += ow, xRow += pw) {
-                        int j = 0;
-                        for (; j + 2 * V <= full; j += 2 * V) {
-                            s0 = FloatVector.fromArray(FS, g, gRow + j).fma(FloatVector.fromArray(FS, pad, xRow + j), s0);
-                            s1 = FloatVector.fromArray(FS, g, gRow + j + V)
-                                    .fma(FloatVector.fromArray(FS, pad, xRow + j + V), s1);
-                        }
-                        if (j < full) {
-                            s0 = FloatVector.fromArray(FS, g, gRow + j).fma(FloatVector.fromArray(FS, pad, xRow + j), s0);
-                        }
-                        if (tail) {
-                            int e = ow - V;
-                            FloatVector gv = FloatVector.zero(FS).blend(FloatVector.fromArray(FS, g, gRow + e), fresh);
-                            s1 = gv.fma(FloatVector.fromArray(FS, pad, xRow + e), s1);
-                        }
+            for (int t0 = 0; t0 < taps; t0 += 3) {
+                // past the last tap, the block repeats it; those sums are dropped
+                int t1 = Math.min(t0 + 1, taps - 1);
+                int t2 = Math.min(t0 + 2, taps - 1);
+                int f0 = t0 / kw * rowStep + t0 % kw * dw;
+                int f1 = t1 / kw * rowStep + t1 % kw * dw;
+                int f2 = t2 / kw * rowStep + t2 % kw * dw;
+                FloatVector a0 = FloatVector.zero(FS), a1 = FloatVector.zero(FS), a2 = FloatVector.zero(FS);
+                FloatVector b0 = FloatVector.zero(FS), b1 = FloatVector.zero(FS), b2 = FloatVector.zero(FS);
+                for (int i = 0, gRow = gPlane, xRow = 0; i < oh; i++, gRow += ow, xRow += pw) {
+                    int j = 0;
+                    for (; j + 2 * V <= full; j += 2 * V) {
+                        FloatVector gv = FloatVector.fromArray(FS, g, gRow + j);
+                        a0 = gv.fma(FloatVector.fromArray(FS, pad, xRow + f0 + j), a0);
+                        a1 = gv.fma(FloatVector.fromArray(FS, pad, xRow + f1 + j), a1);
+                        a2 = gv.fma(FloatVector.fromArray(FS, pad, xRow + f2 + j), a2);
+                        gv = FloatVector.fromArray(FS, g, gRow + j + V);
+                        b0 = gv.fma(FloatVector.fromArray(FS, pad, xRow + f0 + j + V), b0);
+                        b1 = gv.fma(FloatVector.fromArray(FS, pad, xRow + f1 + j + V), b1);
+                        b2 = gv.fma(FloatVector.fromArray(FS, pad, xRow + f2 + j + V), b2);
                     }
-                    float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
-                    int k = t * out + o;
-                    acc[k] = accumulate ? acc[k] + sum : sum;
+                    if (j < full) {
+                        FloatVector gv = FloatVector.fromArray(FS, g, gRow + j);
+                        a0 = gv.fma(FloatVector.fromArray(FS, pad, xRow + f0 + j), a0);
+                        a1 = gv.fma(FloatVector.fromArray(FS, pad, xRow + f1 + j), a1);
+                        a2 = gv.fma(FloatVector.fromArray(FS, pad, xRow + f2 + j), a2);
+                    }
+                    if (tail) {
+                        int e = ow - V;
+                        FloatVector gv = FloatVector.zero(FS).blend(FloatVector.fromArray(FS, g, gRow + e), fresh);
+                        b0 = gv.fma(FloatVector.fromArray(FS, pad, xRow + f0 + e), b0);
+                        b1 = gv.fma(FloatVector.fromArray(FS, pad, xRow + f1 + e), b1);
+                        b2 = gv.fma(FloatVector.fromArray(FS, pad, xRow + f2 + e), b2);
+                    }
+                }
+                store(acc, t0 * out + o, a0.add(b0).reduceLanes(VectorOperators.ADD), accumulate);
+                if (t1 > t0) {
+                    store(acc, t1 * out + o, a1.add(b1).reduceLanes(VectorOperators.ADD), accumulate);
+                }
+                if (t2 > t1) {
+                    store(acc, t2 * out + o, a2.add(b2).reduceLanes(VectorOperators.ADD), accumulate);
                 }
             }
         }
+    }
+
+    private static void store(float[] acc, int k, float sum, boolean accumulate) {
+        acc[k] = accumulate ? acc[k] + sum : sum;
     }
 }
