@@ -6,6 +6,7 @@ import dev.kobai.data.Dataset;
 import dev.kobai.nn.Losses;
 import dev.kobai.nn.Module;
 import dev.kobai.nn.Parameter;
+import dev.kobai.optim.KFAC;
 import dev.kobai.tensor.StepMemory;
 import dev.kobai.tensor.Tensor;
 import dev.kobai.tensor.kernel.Parallel;
@@ -74,8 +75,17 @@ public final class ShardedGradient implements GradientEngine {
         requireSplittable(model);
     }
 
-    /** The sum of one shard's part of a batch: its shard index, sample count, loss sum and gradient sum. */
-    public record ShardSum(int shard, int count, double loss, float[] gradient) implements Serializable {}
+    /**
+     * The sum of one shard's part of a batch: its shard index, sample count, loss sum and gradient
+     * sum, and K-FAC's factor sums when they were asked for (else null).
+     */
+    public record ShardSum(int shard, int count, double loss, float[] gradient, KFAC.FactorSums factors)
+            implements Serializable {
+        /** A shard without factor sums. */
+        public ShardSum(int shard, int count, double loss, float[] gradient) {
+            this(shard, count, loss, gradient, null);
+        }
+    }
 
     /**
      * Where the shards begin: shard p holds the samples [bounds[p], bounds[p + 1]) of {@code n}, with
@@ -141,6 +151,15 @@ public final class ShardedGradient implements GradientEngine {
      */
     public static ShardSum shardSum(int shard, Module model, float[] features, int[] labels, int[] sampleShape,
                                     int offset, int[] rows, StepMemory memory) {
+        return shardSum(shard, model, features, labels, sampleShape, offset, rows, memory, null);
+    }
+
+    /**
+     * As above, and with {@code factors} not null also the shard's {@link KFAC#factorSums}, from a
+     * second forward pass at the same weights (on the steps K-FAC updates its factors).
+     */
+    public static ShardSum shardSum(int shard, Module model, float[] features, int[] labels, int[] sampleShape,
+                                    int offset, int[] rows, StepMemory memory, KFAC.FactorRequest factors) {
         int d = 1;
         for (int s : sampleShape) {
             d *= s;
@@ -167,6 +186,7 @@ public final class ShardedGradient implements GradientEngine {
             total += p.numel();
         }
         float[] gradient = new float[Math.toIntExact(total)];
+        KFAC.FactorSums[] sums = new KFAC.FactorSums[1];
         double loss = Parallel.serially(() -> {
             model.zeroGrad();
             double value;
@@ -184,9 +204,12 @@ public final class ShardedGradient implements GradientEngine {
                 at += p.numel();
             }
             model.zeroGrad();
+            if (factors != null) {
+                sums[0] = KFAC.factorSums(model, input, y, factors, shard);
+            }
             return value;
         });
-        return new ShardSum(shard, m, loss, gradient);
+        return new ShardSum(shard, m, loss, gradient, sums[0]);
     }
 
     /**
@@ -235,6 +258,27 @@ public final class ShardedGradient implements GradientEngine {
         return loss / count;
     }
 
+    /**
+     * The shards' K-FAC factor sums added in shard index order (shards without samples of the batch
+     * left out).
+     *
+     * @throws IllegalArgumentException when a shard with samples brought none
+     */
+    public static KFAC.FactorSums combineFactors(List<ShardSum> sums) {
+        ShardSum[] ordered = sums.toArray(ShardSum[]::new);
+        Arrays.sort(ordered, (a, b) -> Integer.compare(a.shard(), b.shard()));
+        List<KFAC.FactorSums> factors = new java.util.ArrayList<>(ordered.length);
+        for (ShardSum s : ordered) {
+            if (s.count() > 0) {
+                if (s.factors() == null) {
+                    throw new IllegalArgumentException("shard " + s.shard() + " computed no factor sums");
+                }
+                factors.add(s.factors());
+            }
+        }
+        return KFAC.FactorSums.sum(factors);
+    }
+
     /** Gradient tensors shaped as {@code params}, for {@link #combine}. */
     public static Tensor[] gradientTensors(List<Parameter> params) {
         Tensor[] out = new Tensor[params.size()];
@@ -246,13 +290,20 @@ public final class ShardedGradient implements GradientEngine {
 
     @Override
     public double compute(int[] indices, Batch batch) {
+        return compute(indices, batch, null).loss();
+    }
+
+    @Override
+    public KFAC.BatchSums compute(int[] indices, Batch batch, KFAC.FactorRequest factors) {
         ShardSum[] sums = new ShardSum[bounds.length - 1];
         for (int p = 0; p < sums.length; p++) {
             int[] rows = part(indices, bounds[p], bounds[p + 1]);
             sums[p] = rows.length == 0 ? new ShardSum(p, 0, 0, null)
-                    : shardSum(p, model, data.features(), data.labels(), data.sampleShape(), 0, rows, memory);
+                    : shardSum(p, model, data.features(), data.labels(), data.sampleShape(), 0, rows, memory, factors);
         }
-        return combine(List.of(sums), params, grads);
+        List<ShardSum> all = List.of(sums);
+        double loss = combine(all, params, grads);
+        return new KFAC.BatchSums(loss, factors == null ? null : combineFactors(all));
     }
 
     @Override

@@ -130,15 +130,89 @@ class ShardedGradientTest {
         assertEquals(mp.getLast().trainLoss(), ma.getLast().trainLoss(), 1e-3);
     }
 
+    /**
+     * K-FAC's factors from the shards' sums (A = sum a / rows, G = sum g / examples) are the factors
+     * K-FAC computes from the whole batch, up to float rounding: for a Linear and a Conv2d layer,
+     * with the data's labels and with the exact expectation (no sampling to differ by).
+     */
+    @Test
+    void kfacFactorsFromShardSumsAreTheWholeBatchFactors() {
+        int[] bounds = ShardedGradient.bounds(DIGITS.size(), 3);
+        for (String spec : new String[] {"mlp:64-32-10", "conv2d(1,4,3),relu,flatten,linear(144,10)"}) {
+            Dataset data = spec.startsWith("conv") ? DIGITS.withSampleShape(new int[] {1, 8, 8}) : DIGITS;
+            DataLoader.Epoch epoch = new DataLoader(data, 120, new Rng(11)).nextEpoch();
+            int[] indices = Arrays.copyOf(epoch.order(), 120);
+            Batch b = epoch.batch(0);
+            for (String fisher : new String[] {"empirical", "true"}) {
+                Module m = Models.fromSpec(spec, data.sampleShape(), 10, new Rng(3), DType.FLOAT32);
+                dev.kobai.optim.KFAC kfac = dev.kobai.optim.KFAC.builder().fisher(fisher).build(
+                        dev.kobai.curvature.CurvatureProblem.of(m, dev.kobai.curvature.LossKind.CROSS_ENTROPY,
+                                b.features(), b.labels()));
+                kfac.updateFactors();
+                List<dev.kobai.optim.KFAC.FactorSums> parts = new java.util.ArrayList<>();
+                for (int p = 0; p < 3; p++) {
+                    int[] rows = ShardedGradient.part(indices, bounds[p], bounds[p + 1]);
+                    ShardedGradient.ShardSum s = ShardedGradient.shardSum(p, m, data.features(), data.labels(),
+                            data.sampleShape(), 0, rows, new dev.kobai.tensor.StepMemory(),
+                            new dev.kobai.optim.KFAC.FactorRequest(dev.kobai.curvature.FisherType.parse("fisher",
+                                    fisher), 0));
+                    parts.add(s.factors());
+                }
+                dev.kobai.optim.KFAC.FactorSums sum = dev.kobai.optim.KFAC.FactorSums.sum(parts);
+                assertEquals(120, sum.examples());
+                for (int i = 0; i < 2; i++) {
+                    String where = spec + ", fisher=" + fisher + ", layer " + i;
+                    assertClose(kfac.factorA(i), sum.a()[i], sum.rows()[i], where + ", A");
+                    assertClose(kfac.factorG(i), sum.g()[i], sum.examples(), where + ", G");
+                }
+                assertEquals(spec.startsWith("conv") ? 120 * 36 : 120, sum.rows()[0]);
+            }
+        }
+    }
+
+    private static void assertClose(double[][] expected, double[] sum, double count, String where) {
+        int n = expected.length;
+        assertEquals(n * n, sum.length, where);
+        double scale = 0;
+        double worst = 0;
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                scale = Math.max(scale, Math.abs(expected[i][j]));
+                worst = Math.max(worst, Math.abs(expected[i][j] - sum[i * n + j] / count));
+            }
+        }
+        assertTrue(scale > 0 && worst <= 1e-5 * scale, where + ": largest difference " + worst + " of " + scale);
+    }
+
+    @Test
+    void kfacTrainsOnShardsReproduciblyAndClosesOnThePlainRun(@TempDir Path dir) throws Exception {
+        TrainSettings s = new TrainSettings("digits", "mlp:64-32-10", "kfac:lr=0.05,factor_update_period=3,"
+                + "inv_update_period=5", 2, 100, 7);
+        Path a = dir.resolve("a.safetensors");
+        Path b = dir.resolve("b.safetensors");
+        List<EpochMetrics> ma = Training.run(s, new TrainingListener() {}, null, a, ShardedGradient.factory(3));
+        Training.run(s, new TrainingListener() {}, null, b, ShardedGradient.factory(3));
+        List<EpochMetrics> mp = Training.run(s, new TrainingListener() {}, null, dir.resolve("plain.safetensors"));
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+        // the sampled targets differ from the plain run's (per shard), so the runs agree in what they learn only
+        assertTrue(ma.getLast().testAccuracy() > 0.85, "sharded K-FAC learned: " + ma);
+        assertEquals(mp.getLast().testAccuracy(), ma.getLast().testAccuracy(), 0.05);
+        Path c = dir.resolve("c.safetensors");
+        Training.run(s, new TrainingListener() {}, null, c, ShardedGradient.factory(2));
+        assertNotEquals(Arrays.toString(Files.readAllBytes(a)), Arrays.toString(Files.readAllBytes(c)),
+                "another shard count samples other targets and sums in another order");
+    }
+
     @Test
     void modelsAndOptimizersThatCannotBeSplitAreRefused() {
         String bn = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("digits", "cnn",
                 "sgd:lr=0.1", 1, 64, 1), new TrainingListener() {}, null, null, ShardedGradient.factory(2))).getMessage();
         assertTrue(bn.contains("batch normalisation"), bn);
-        String kfac = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("digits",
-                "mlp:64-16-10", "kfac:lr=0.1", 1, 64, 1), new TrainingListener() {}, null, null,
+        String natural = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("digits",
+                "mlp:64-16-10", "natural:lr=0.1", 1, 64, 1), new TrainingListener() {}, null, null,
                 ShardedGradient.factory(2))).getMessage();
-        assertTrue(kfac.startsWith("KFAC computes its gradients"), kfac);
+        assertTrue(natural.startsWith("NaturalGradient computes its gradients"), natural);
+        assertTrue(natural.endsWith("takes the first-order optimizers, kfac and lbfgs"), natural);
         String augmented = assertThrows(UsageException.class, () -> Training.run(new TrainSettings(
                 "digits,flip", "conv2d(1,4,3),relu,flatten,linear(144,10)", "sgd:lr=0.1", 1, 64, 1),
                 new TrainingListener() {}, null, null, ShardedGradient.factory(2))).getMessage();

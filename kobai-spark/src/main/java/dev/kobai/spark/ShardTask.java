@@ -3,6 +3,7 @@ package dev.kobai.spark;
 import dev.kobai.nn.Models;
 import dev.kobai.nn.Module;
 import dev.kobai.nn.Parameter;
+import dev.kobai.optim.KFAC;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Rng;
 import dev.kobai.tensor.StepMemory;
@@ -33,8 +34,11 @@ final class ShardTask implements FlatMapFunction<Iterator<Shards.Shard>, ShardTa
         }
     }
 
-    /** A step's broadcast: the driver's weights, flattened in parameter order, and the batch's sample indices. */
-    record Step(float[] weights, int[] indices) implements Serializable {}
+    /**
+     * A step's broadcast: the driver's weights, flattened in parameter order, the batch's sample
+     * indices, and K-FAC's request for factor sums (null when the step needs none).
+     */
+    record Step(float[] weights, int[] indices, KFAC.FactorRequest factors) implements Serializable {}
 
     /** A shard's sums and the nanoseconds the executor spent computing them. */
     record Result(ShardSum sum, long nanos) implements Serializable {}
@@ -102,7 +106,7 @@ final class ShardTask implements FlatMapFunction<Iterator<Shards.Shard>, ShardTa
             int[] rows = ShardedGradient.part(s.indices(), shard.offset(), shard.offset() + shard.labels().length);
             ShardSum sum = rows.length == 0 ? new ShardSum(shard.index(), 0, 0, null)
                     : ShardedGradient.shardSum(shard.index(), w.module, shard.features(), shard.labels(),
-                    model.sampleShape(), shard.offset(), rows, w.memory);
+                    model.sampleShape(), shard.offset(), rows, w.memory, s.factors());
             out.add(new Result(sum, System.nanoTime() - start));
         }
         return out.iterator();
