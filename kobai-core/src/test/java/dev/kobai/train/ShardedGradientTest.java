@@ -203,11 +203,76 @@ class ShardedGradientTest {
                 "another shard count samples other targets and sums in another order");
     }
 
+    /**
+     * Ghost batch norm: each shard normalises with its own part's statistics, so the engine's
+     * gradient is the shards' per-part gradients added (not the whole batch's), and the running
+     * buffers become the mean of what each shard made of the step's buffers.
+     */
+    @Test
+    void batchNormIsPerShardAndItsBuffersBecomeTheShardsMean() {
+        Dataset images = DIGITS.withSampleShape(new int[] {1, 8, 8});
+        String spec = "conv2d(1,4,3),batchnorm2d(4),relu,flatten,linear(144,10)";
+        DataLoader.Epoch epoch = new DataLoader(images, 100, new Rng(12)).nextEpoch();
+        int[] indices = Arrays.copyOf(epoch.order(), 100);
+        Batch b = epoch.batch(0);
+        int[] bounds = ShardedGradient.bounds(images.size(), 2);
+        Module m = Models.fromSpec(spec, images.sampleShape(), 10, new Rng(5), DType.FLOAT32);
+        // a step already taken, so the buffers the shards start from are not the initial ones
+        m.forward(b.features());
+        double[] before = ShardedGradient.readBuffers(m);
+        new ShardedGradient(m, images, 2).compute(indices, b);
+        float[] sharded = flatGrads(m);
+        double[] buffers = ShardedGradient.readBuffers(m);
+
+        float[] expected = new float[sharded.length];
+        double[] meanBuffers = new double[buffers.length];
+        for (int p = 0; p < 2; p++) {
+            int[] rows = ShardedGradient.part(indices, bounds[p], bounds[p + 1]);
+            Module alone = Models.fromSpec(spec, images.sampleShape(), 10, new Rng(5), DType.FLOAT32);
+            ShardedGradient.writeBuffers(alone, before);
+            float[] x = new float[rows.length * 64];
+            int[] y = new int[rows.length];
+            for (int r = 0; r < rows.length; r++) {
+                System.arraycopy(images.features(), rows[r] * 64, x, r * 64, 64);
+                y[r] = images.labels()[rows[r]];
+            }
+            alone.zeroGrad();
+            Losses.crossEntropy(alone.forward(Tensor.fromArray(x, new int[] {rows.length, 1, 8, 8})), y).backward();
+            float[] g = flatGrads(alone);
+            for (int i = 0; i < g.length; i++) {
+                expected[i] += g[i] * rows.length / 100f;
+            }
+            double[] own = ShardedGradient.readBuffers(alone);
+            for (int i = 0; i < own.length; i++) {
+                meanBuffers[i] += own[i] / 2;
+            }
+        }
+        for (int i = 0; i < sharded.length; i++) {
+            assertEquals(expected[i], sharded[i], 1e-5, "gradient element " + i);
+        }
+        for (int i = 0; i < buffers.length; i++) {
+            assertEquals(meanBuffers[i], buffers[i], 1e-6, "buffer element " + i);
+        }
+        assertEquals(2.0, buffers[buffers.length - 1], "num_batches_tracked counts the step once");
+        // and the whole batch's statistics would give another gradient
+        Module whole = Models.fromSpec(spec, images.sampleShape(), 10, new Rng(5), DType.FLOAT32);
+        ShardedGradient.writeBuffers(whole, before);
+        whole.zeroGrad();
+        Losses.crossEntropy(whole.forward(b.features()), b.labels()).backward();
+        float[] g = flatGrads(whole);
+        double worst = 0;
+        for (int i = 0; i < g.length; i++) {
+            worst = Math.max(worst, Math.abs(g[i] - sharded[i]));
+        }
+        assertTrue(worst > 1e-4, "ghost batch norm differs from the whole batch's: " + worst);
+    }
+
     @Test
     void modelsAndOptimizersThatCannotBeSplitAreRefused() {
-        String bn = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("digits", "cnn",
-                "sgd:lr=0.1", 1, 64, 1), new TrainingListener() {}, null, null, ShardedGradient.factory(2))).getMessage();
-        assertTrue(bn.contains("batch normalisation"), bn);
+        String dropout = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("digits",
+                "flatten,linear(64,32),relu,dropout(0.5),linear(32,10)", "sgd:lr=0.1", 1, 64, 1), new TrainingListener() {},
+                null, null, ShardedGradient.factory(2))).getMessage();
+        assertTrue(dropout.startsWith("data-parallel training cannot split a model with dropout (3)"), dropout);
         String natural = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("digits",
                 "mlp:64-16-10", "natural:lr=0.1", 1, 64, 1), new TrainingListener() {}, null, null,
                 ShardedGradient.factory(2))).getMessage();

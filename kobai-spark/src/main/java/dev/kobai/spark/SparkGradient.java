@@ -31,7 +31,9 @@ import org.apache.spark.storage.StorageLevel;
  * <p>So a run here equals a single-machine run with {@link ShardedGradient} of as many shards, bit for
  * bit, on executors with the driver's instruction set. For K-FAC the step's broadcast also carries
  * its {@link KFAC.FactorRequest} on the steps that update the factors; each partition then adds its
- * shard's {@link KFAC#factorSums} to its result, and the driver adds them in shard order too. The sums are collected rather than
+ * shard's {@link KFAC#factorSums} to its result, and the driver adds them in shard order too. A
+ * model's batch norm buffers travel with the weights, each partition returns them as its shard
+ * updated them, and the driver keeps their mean ({@link ShardedGradient}'s rule). The sums are collected rather than
  * tree-aggregated: Spark's aggregate merges results in the order tasks finish, and float addition
  * is not associative.
  */
@@ -41,6 +43,7 @@ public final class SparkGradient implements GradientEngine {
     private final JavaRDD<Shards.Shard> shards;
     private final int partitions;
     private final String master;
+    private final Module module;
     private final List<Parameter> params;
     private final Tensor[] grads;
     private final ShardTask.Model model;
@@ -55,6 +58,7 @@ public final class SparkGradient implements GradientEngine {
         this.partitions = partitions;
         Module m = setup.model();
         ShardedGradient.requireSplittable(m);
+        this.module = m;
         this.params = m.parameters();
         this.grads = ShardedGradient.gradientTensors(params);
         long n = 0;
@@ -109,7 +113,8 @@ public final class SparkGradient implements GradientEngine {
             System.arraycopy(p.floatData(), 0, weights, at, p.numel());
             at += p.numel();
         }
-        Broadcast<ShardTask.Step> step = sc.broadcast(new ShardTask.Step(weights, indices, factors));
+        Broadcast<ShardTask.Step> step = sc.broadcast(new ShardTask.Step(weights, indices, factors,
+                ShardedGradient.readBuffers(module)));
         List<ShardTask.Result> results;
         try {
             results = shards.mapPartitions(new ShardTask(model, step)).collect();
@@ -125,6 +130,10 @@ public final class SparkGradient implements GradientEngine {
         }
         double loss = ShardedGradient.combine(sums, params, grads);
         KFAC.FactorSums factorSums = factors == null ? null : ShardedGradient.combineFactors(sums);
+        double[] buffers = ShardedGradient.combineBuffers(sums);
+        if (buffers != null) {
+            ShardedGradient.writeBuffers(module, buffers);
+        }
         times.add(System.nanoTime() - start, computeNanos, System.nanoTime() - collected);
         return new KFAC.BatchSums(loss, factorSums);
     }
