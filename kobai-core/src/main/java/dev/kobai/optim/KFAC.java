@@ -106,6 +106,15 @@ import java.util.Set;
  * update of the changed V, by the direct product G^-1 V A^-1. The factors, which estimate
  * curvature, are not clipped, and kl_clip applies to the update of the clipped gradient.
  *
+ * <p>Data-parallel ({@link ShardedClosure}: {@code kobai train --shards N} or {@code --spark}): the
+ * gradient and, on factor-update steps, the factors' sums over the examples ({@link FactorSums},
+ * {@link #factorSums} per shard) come from the closure, summed over fixed shards in shard order;
+ * the moving averages take A = sum / rows and G = sum / examples, the Monte-Carlo targets of shard s
+ * are drawn from {@code new Rng(seed + s)} with the seed drawn from this optimizer's generator, and
+ * the update is always the direct product. The result is a function of the shards alone, the same on
+ * one machine and on a cluster; against an unsharded run it differs in rounding and in the sampled
+ * targets.
+ *
  * <p>State ({@link #stateDict()}, under parameter names, tensors in float64): {@code step} (steps
  * taken) and {@code generator} (the Monte-Carlo generator's {@link Rng#state()}) under the first
  * parameter; under each layer's weight its averaged factors {@code factor_A} ((in + 1) square with
