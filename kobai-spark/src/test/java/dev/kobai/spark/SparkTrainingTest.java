@@ -87,19 +87,23 @@ class SparkTrainingTest {
 
     @Test
     void aCheckpointOfASparkRunResumesOnOneMachineAndTheOtherWayRound() throws Exception {
-        TrainSettings one = new TrainSettings("digits", "mlp:64-32-10", "adam:lr=0.01", 1, 128, 6);
-        TrainSettings two = one.withEpochs(2);
-        byte[] whole = run(two, dir.resolve("whole.safetensors"), ShardedGradient.factory(2));
-        dev.kobai.train.GradientEngine.Factory[][] legs = {{spark(2), ShardedGradient.factory(2)},
-            {ShardedGradient.factory(2), spark(2)}};
-        for (int i = 0; i < legs.length; i++) {
-            Path checkpoint = dir.resolve("run" + i + ".safetensors");
-            Path out = dir.resolve("resumed" + i + ".safetensors");
-            Training.run(one, new TrainingListener() {}, new Training.Checkpointing(checkpoint, "epoch", null), null,
-                    legs[i][0]);
-            Training.run(two, new TrainingListener() {}, new Training.Checkpointing(checkpoint, "epoch",
-                    dev.kobai.train.Checkpoint.read(checkpoint)), out, legs[i][1]);
-            assertArrayEquals(whole, Files.readAllBytes(out), i == 0 ? "Spark, then one machine" : "one machine, then Spark");
+        // K-FAC's checkpoint carries its factors and the generator of the shards' sampled targets
+        for (String optimizer : new String[] {"adam:lr=0.01", "kfac:lr=0.05,factor_update_period=3,inv_update_period=4"}) {
+            TrainSettings one = new TrainSettings("digits", "mlp:64-32-10", optimizer, 1, 128, 6);
+            TrainSettings two = one.withEpochs(2);
+            byte[] whole = run(two, dir.resolve("whole.safetensors"), ShardedGradient.factory(2));
+            dev.kobai.train.GradientEngine.Factory[][] legs = {{spark(2), ShardedGradient.factory(2)},
+                {ShardedGradient.factory(2), spark(2)}};
+            for (int i = 0; i < legs.length; i++) {
+                Path checkpoint = dir.resolve(optimizer.substring(0, 4) + "run" + i + ".safetensors");
+                Path out = dir.resolve("resumed" + i + ".safetensors");
+                Training.run(one, new TrainingListener() {}, new Training.Checkpointing(checkpoint, "epoch", null), null,
+                        legs[i][0]);
+                Training.run(two, new TrainingListener() {}, new Training.Checkpointing(checkpoint, "epoch",
+                        dev.kobai.train.Checkpoint.read(checkpoint)), out, legs[i][1]);
+                assertArrayEquals(whole, Files.readAllBytes(out), optimizer + ": "
+                        + (i == 0 ? "Spark, then one machine" : "one machine, then Spark"));
+            }
         }
     }
 
