@@ -268,6 +268,31 @@ class ShardedGradientTest {
     }
 
     @Test
+    void aShardWithoutSamplesOfTheBatchLeavesTheBuffersToTheOthers() {
+        Dataset images = DIGITS.withSampleShape(new int[] {1, 8, 8});
+        String spec = "conv2d(1,4,3),batchnorm2d(4),relu,flatten,linear(144,10)";
+        int[] bounds = ShardedGradient.bounds(images.size(), 2);
+        int[] indices = {3, 17, 5, 40, 11, 28}; // all in shard 0
+        assertTrue(indices.length == ShardedGradient.part(indices, bounds[0], bounds[1]).length);
+        float[] x = new float[indices.length * 64];
+        int[] y = new int[indices.length];
+        for (int r = 0; r < indices.length; r++) {
+            System.arraycopy(images.features(), indices[r] * 64, x, r * 64, 64);
+            y[r] = images.labels()[indices[r]];
+        }
+        Tensor input = Tensor.fromArray(x, new int[] {indices.length, 1, 8, 8});
+        Module m = Models.fromSpec(spec, images.sampleShape(), 10, new Rng(5), DType.FLOAT32);
+        new ShardedGradient(m, images, 2).compute(indices, new Batch(input, y));
+        Module alone = Models.fromSpec(spec, images.sampleShape(), 10, new Rng(5), DType.FLOAT32);
+        alone.forward(input);
+        double[] expected = ShardedGradient.readBuffers(alone);
+        double[] got = ShardedGradient.readBuffers(m);
+        for (int i = 0; i < got.length; i++) {
+            assertEquals(expected[i], got[i], 1e-6, "buffer element " + i);
+        }
+    }
+
+    @Test
     void modelsAndOptimizersThatCannotBeSplitAreRefused() {
         String dropout = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("digits",
                 "flatten,linear(64,32),relu,dropout(0.5),linear(32,10)", "sgd:lr=0.1", 1, 64, 1), new TrainingListener() {},
