@@ -175,7 +175,7 @@ const kobaiApi = {
         if (o.done) return header;
         onPoint(o.r, o.step, o.x, o.y, o.loss);
       }
-      if (done) throw new Error('the server ended the stream early');
+      if (done) throw new Error(kobaiI18n.t('err.early'));
     }
   },
 };
