@@ -218,8 +218,10 @@ class BrowserTest {
             assertEquals(expected.get(k)[1], path.get(k).get(1).doubleValue(), 0, spec + " y at step " + k);
         }
         waitFor("window.kobaiFigures['newton-saddle'].done && window.kobaiFigures['natural-natural'].done"
-                + " && window.kobaiFigures.sgd.done && window.kobaiFigures.adam.done");
-        for (String section : List.of("gd", "sgd", "momentum", "adam", "newton", "natural", "summary")) {
+                + " && window.kobaiFigures.sgd.done && window.kobaiFigures.adam.done && window.kobaiFigures.adagrad.done"
+                + " && window.kobaiFigures.adadelta.done && window.kobaiFigures.rmsprop.done");
+        for (String section : List.of("gd", "sgd", "momentum", "adagrad", "adadelta", "rmsprop", "adam", "newton",
+                "natural", "summary")) {
             screenshot(driver.findElement(By.id(section)), "serve-lecture-" + section);
         }
     }

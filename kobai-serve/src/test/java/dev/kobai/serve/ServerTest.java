@@ -340,6 +340,8 @@ class ServerTest {
                 }
             }
         }
+        assertEquals(0, server.busyComputations());
+        assertEquals(200, get("api/surfaces").status());
     }
 
     /**
@@ -578,5 +580,10 @@ class ServerTest {
         double stoppedAfter = (System.nanoTime() - left) / 1e9;
         assertTrue(stoppedAfter < 30 * epochSeconds, "stopped " + stoppedAfter + " s after the client left; an epoch"
                 + " takes " + epochSeconds + " s and 119 were left");
+        // And the server goes on serving, a new training included.
+        assertEquals(200, get("api/surfaces").status());
+        Reply again = get("api/train?epochs=1&batch=256&model=mlp:64-10&opt=sgd:lr%3D0.1");
+        assertEquals(200, again.status(), again.body());
+        assertEquals("done", events(again.body()).getLast().getKey());
     }
 }
