@@ -370,6 +370,7 @@ class ServerTest {
                     break;
                 }
             }
+            assertTrue(server.busyComputations() > 0, "the race is not counted while it runs");
         }
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (server.busyComputations() > 0 && System.nanoTime() < deadline) {
@@ -503,6 +504,32 @@ class ServerTest {
         assertEquals(4, epochs.size());
         long batches = events.stream().filter(e -> e.getKey().equals("batch")).count();
         assertEquals(2 * 2 * (perEpoch / 5 + (perEpoch % 5 == 0 ? 0 : 1)), batches);
+        JsonObject start = events.getFirst().getValue();
+        assertEquals("digits", start.get("data").getAsString());
+        assertEquals("mlp:64-32-10", start.get("model").getAsString());
+        assertEquals(2, start.get("epochs").getAsInt());
+        assertEquals(64, start.get("batch").getAsInt());
+        assertEquals(3, start.get("seed").getAsInt());
+        assertEquals(dev.kobai.data.Datasets.digitsAll().size(), start.get("train").getAsInt() + start.get("test").getAsInt());
+        assertEquals((start.get("train").getAsInt() + 63) / 64, perEpoch);
+        assertEquals("[{\"label\":\"SGD\",\"spec\":\"sgd:lr=0.1\"},{\"label\":\"Adam\",\"spec\":\"adam:lr=0.003\"}]",
+                start.get("runs").toString());
+        // A batch event every five steps and at each epoch's end, numbered from the run's start.
+        for (int run = 0; run < 2; run++) {
+            List<String> expected = new ArrayList<>();
+            for (int epoch = 1; epoch <= 2; epoch++) {
+                for (int b = 1; b <= perEpoch; b++) {
+                    if (b % 5 == 0 || b == perEpoch) {
+                        expected.add(epoch + ":" + ((epoch - 1) * perEpoch + b));
+                    }
+                }
+            }
+            int r = run;
+            List<JsonObject> got = events.stream().filter(e -> e.getKey().equals("batch")).map(Map.Entry::getValue)
+                    .filter(o -> o.get("run").getAsInt() == r).toList();
+            assertEquals(expected, got.stream().map(o -> o.get("epoch").getAsInt() + ":" + o.get("step").getAsInt()).toList());
+            assertTrue(got.stream().allMatch(o -> o.get("loss").getAsDouble() > 0), got.toString());
+        }
         // kobai compare with the same settings: the same numbers, run for run and epoch for epoch.
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -521,6 +548,7 @@ class ServerTest {
             for (String key : List.of("train_loss", "test_loss", "test_accuracy")) {
                 assertEquals(theirs.get(key).getAsDouble(), ours.get(key).getAsDouble(), 0, key + " of epoch " + i);
             }
+            assertTrue(ours.get("seconds").getAsDouble() > 0, ours.toString());
         }
     }
 
@@ -534,7 +562,9 @@ class ServerTest {
                 new Case("opt=nope", "opt 'nope'"),
                 new Case("", "give 1 to 6 optimizers"),
                 new Case("epochs=1000&opt=sgd:lr%3D0.1", "epochs must be between 1 and 20"),
-                new Case("model=mlp:64-99999-99999-10&opt=sgd:lr%3D0.1", "99999"),
+                new Case("model=mlp:64-99999-99999-10&opt=sgd:lr%3D0.1", "layer 99999x99999 has more than"),
+                // Every layer within bounds, the whole beyond the heap: refused before anything is allocated.
+                new Case("model=mlp:64" + "-9000".repeat(8) + "-10&opt=sgd:lr%3D0.1", "with sgd:lr=0.1 on digits"),
                 new Case("model=mlp:10-10&opt=sgd:lr%3D0.1", "mlp"),
                 new Case("opt=a%3Dsgd:lr%3D0.1".repeat(1) + "&opt=sgd:lr%3D0.1".repeat(6), "give 1 to 6"))) {
             Reply r = get("api/train?" + c.query());
@@ -569,6 +599,11 @@ class ServerTest {
                 }
             }
             epochSeconds = (System.nanoTime() - start) / 1e9;
+            assertTrue(TrainLab.running());
+            // Others are answered while the training streams: each exchange has its own thread.
+            HttpResponse<String> meanwhile = client.send(HttpRequest.newBuilder(server.uri().resolve("api/surfaces"))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, meanwhile.statusCode());
             assertTrue(TrainLab.running());
             left = System.nanoTime();
         }
