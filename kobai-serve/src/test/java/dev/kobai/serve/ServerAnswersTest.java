@@ -239,6 +239,58 @@ class ServerAnswersTest {
         assertEquals("first", KobaiServer.oneLine("first\nsecond"));
     }
 
+    /**
+     * The limits on specs, labels, optimizers and the address, at their edges; a training whose loss
+     * diverges says so in a failed event; the command refuses a port outside 0 to 65535.
+     */
+    @Test
+    void specsLabelsRunnersAndAddressesAtTheirEdges() throws Exception {
+        String longest = "sgd:lr=0.1" + "0".repeat(Api.MAX_SPEC - 10);
+        StringBuilder runners = new StringBuilder("[{\"label\":\"" + "a".repeat(81) + "\",\"spec\":\"" + longest + "\"},"
+                + "{\"label\":\"" + "b".repeat(80) + "\",\"spec\":\"adam\"}");
+        for (int i = 2; i < Api.MAX_RUNNERS; i++) {
+            runners.append(",{\"spec\":\"adam\"}");
+        }
+        HttpResponse<String> r = post("api/race", "{\"surface\":\"booth\",\"steps\":1,\"runners\":" + runners + "]}");
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("no-store", r.headers().firstValue("Cache-Control").orElse(""));
+        JsonArray heads = JsonParser.parseString(r.body().lines().findFirst().orElseThrow()).getAsJsonObject()
+                .getAsJsonArray("runners");
+        assertEquals(Api.MAX_RUNNERS, heads.size());
+        assertEquals("a".repeat(80), heads.get(0).getAsJsonObject().get("label").getAsString());
+        assertEquals("b".repeat(80), heads.get(1).getAsJsonObject().get("label").getAsString());
+        HttpResponse<String> tooLong = post("api/race", "{\"surface\":\"booth\",\"runners\":[{\"spec\":\"adam\"},"
+                + "{\"spec\":\"" + longest + "0\"}]}");
+        assertEquals(400, tooLong.statusCode());
+        assertTrue(tooLong.body().contains("runners[1].spec is " + (Api.MAX_SPEC + 1) + " characters; at most "
+                + Api.MAX_SPEC), tooLong.body());
+        // The address: exactly the limit is answered, one character more is a 414.
+        String base = "/api/surface?surface=booth&nx=2&ny=2&pad=";
+        String exact = base + "p".repeat(KobaiServer.MAX_URI - base.length());
+        assertEquals(200, get(exact.substring(1)).statusCode());
+        assertEquals(414, get(exact.substring(1) + "p").statusCode());
+        // The training lab: an optimizer spec of exactly the limit trains; a diverging one says so.
+        HttpResponse<String> train = get("api/train?epochs=1&batch=4096&model=mlp:64-10&opt="
+                + java.net.URLEncoder.encode(longest, "UTF-8"));
+        assertEquals(200, train.statusCode(), train.body());
+        assertEquals("no-store", train.headers().firstValue("Cache-Control").orElse(""));
+        assertTrue(train.body().contains("event: done"), train.body());
+        HttpResponse<String> over = get("api/train?opt=" + java.net.URLEncoder.encode(longest + "0", "UTF-8"));
+        assertEquals(400, over.statusCode());
+        assertTrue(over.body().contains("opt is " + (Api.MAX_SPEC + 1) + " characters; at most " + Api.MAX_SPEC), over.body());
+        HttpResponse<String> diverged = get("api/train?epochs=1&batch=32&model=mlp:64-10&opt=Far%3Dsgd:lr%3D1e300");
+        assertEquals(200, diverged.statusCode(), diverged.body());
+        assertTrue(diverged.body().contains("event: failed\ndata: {\"run\":0,\"error\":\""), diverged.body());
+        assertTrue(diverged.body().contains("event: done"), diverged.body());
+        // kobai serve's port.
+        for (String port : List.of("-1", "65536")) {
+            java.io.StringWriter err = new java.io.StringWriter();
+            assertEquals(2, dev.kobai.cli.Kobai.execute(new String[] {"serve", "--port", port},
+                    new java.io.PrintWriter(new java.io.StringWriter()), new java.io.PrintWriter(err)));
+            assertTrue(err.toString().contains("--port must be between 0 and 65535, got " + port), err.toString());
+        }
+    }
+
     /** The logistic regression of the natural-gradient figure, in plain Java. */
     private static final class Logistic {
         final double[] x = new double[40];
