@@ -177,6 +177,12 @@ class ServerAnswersTest {
         JsonObject first = JsonParser.parseString(lines.get(1)).getAsJsonObject();
         assertEquals((float) booth.start().x(), first.get("x").getAsFloat());
         assertEquals(Float.toString((float) booth.start().x()), first.get("x").toString());
+        // A start given is the start drawn.
+        HttpResponse<String> given = post("api/race", "{\"surface\":\"booth\",\"start\":[0.5,-1],\"steps\":1,"
+                + "\"runners\":[{\"spec\":\"adam\"}]}");
+        assertEquals("[0.5,-1.0]", JsonParser.parseString(given.body().lines().findFirst().orElseThrow()).getAsJsonObject()
+                .get("start").toString());
+        assertTrue(given.body().lines().skip(1).findFirst().orElseThrow().contains("\"x\":0.5,\"y\":-1.0"), given.body());
         // A bad spec is named by its place in the list.
         HttpResponse<String> bad = post("api/race", "{\"surface\":\"booth\",\"runners\":[{\"spec\":\"adam\"},"
                 + "{\"spec\":\"sgd:lr=-2\"}]}");
@@ -206,6 +212,7 @@ class ServerAnswersTest {
         assertEquals(200, get("api/surface?surface=booth&domain=-1e12,1e12,0,1&nx=2&ny=2").statusCode());
         assertEquals(400, get("api/surface?surface=booth&domain=-1.0000001e12,1e12,0,1&nx=2&ny=2").statusCode());
         assertEquals(400, get("api/surface?surface=booth&domain=0,1,1,1").statusCode());
+        assertEquals(400, get("api/surface?surface=booth&domain=1,1,0,1").statusCode());
         assertEquals(200, get("api/surface?surface=booth&nx=" + Api.MAX_GRID + "&ny=2").statusCode());
         assertEquals(400, get("api/surface?surface=booth&nx=" + (Api.MAX_GRID + 1) + "&ny=2").statusCode());
         assertEquals(200, get("api/natural?method=sgd&lr=10&steps=1").statusCode());
@@ -233,6 +240,19 @@ class ServerAnswersTest {
         assertEquals("text/javascript; charset=utf-8", page.headers().firstValue("Content-Type").orElse(""));
         assertEquals("nosniff", page.headers().firstValue("X-Content-Type-Options").orElse(""));
         assertEquals("no-cache", page.headers().firstValue("Cache-Control").orElse(""));
+        // HEAD of a page: its headers, no body; an unknown endpoint lists the others.
+        HttpResponse<String> headers = send(HttpRequest.newBuilder(server.uri().resolve("plot.js"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        assertEquals(200, headers.statusCode());
+        assertEquals("", headers.body());
+        assertEquals("text/javascript; charset=utf-8", headers.headers().firstValue("Content-Type").orElse(""));
+        HttpResponse<String> none = get("api/none");
+        assertEquals(404, none.statusCode());
+        assertTrue(none.body().contains("there are surfaces, surface, race, natural, sgd, train"), none.body());
+        // The natural-gradient figure's learning rate by default: 2 for gradient descent, 0.25 for natural gradient.
+        assertEquals(2.0, json(get("api/natural?method=sgd&steps=1")).get("lr").getAsDouble());
+        assertEquals(0.25, json(get("api/natural?steps=1")).get("lr").getAsDouble());
+        assertEquals("natural", json(get("api/natural?steps=1")).get("method").getAsString());
         // A message is cut to its first line and 600 characters.
         assertEquals("a".repeat(600), KobaiServer.oneLine("a".repeat(600)));
         assertEquals("a".repeat(600) + "...", KobaiServer.oneLine("a".repeat(601)));
