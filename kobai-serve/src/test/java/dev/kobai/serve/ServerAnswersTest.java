@@ -240,6 +240,10 @@ class ServerAnswersTest {
         assertEquals("text/javascript; charset=utf-8", page.headers().firstValue("Content-Type").orElse(""));
         assertEquals("nosniff", page.headers().firstValue("X-Content-Type-Options").orElse(""));
         assertEquals("no-cache", page.headers().firstValue("Cache-Control").orElse(""));
+        // A page takes GET and HEAD alone.
+        HttpResponse<String> posted = post("race.html", "x");
+        assertEquals(405, posted.statusCode());
+        assertEquals("GET, HEAD", posted.headers().firstValue("Allow").orElse(""));
         // HEAD of a page: its headers, no body; an unknown endpoint lists the others.
         HttpResponse<String> headers = send(HttpRequest.newBuilder(server.uri().resolve("plot.js"))
                 .method("HEAD", HttpRequest.BodyPublishers.noBody()));
@@ -309,6 +313,17 @@ class ServerAnswersTest {
                     new java.io.PrintWriter(new java.io.StringWriter()), new java.io.PrintWriter(err)));
             assertTrue(err.toString().contains("--port must be between 0 and 65535, got " + port), err.toString());
         }
+    }
+
+    /** A closed server listens no more: its port refuses connections. */
+    @Test
+    void aClosedServerStopsListening() throws Exception {
+        KobaiServer other = KobaiServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        int port = other.uri().getPort();
+        new java.net.Socket(InetAddress.getLoopbackAddress(), port).close();
+        other.close();
+        org.junit.jupiter.api.Assertions.assertThrows(java.net.ConnectException.class,
+                () -> new java.net.Socket(InetAddress.getLoopbackAddress(), port).close());
     }
 
     /** The logistic regression of the natural-gradient figure, in plain Java. */
