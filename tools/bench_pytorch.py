@@ -184,7 +184,10 @@ def kobai_bench(args):
                "--epochs", str(args.epochs), "--only", sections, "--isa", args.isa]
         if args.quick:
             cmd.append("--quick")
-        subprocess.run(cmd, check=True, stdout=sys.stderr)
+        env = dict(os.environ)
+        if args.kobai_blas == "system":
+            env["KOBAI_JAVA_OPTS"] = (env.get("KOBAI_JAVA_OPTS", "") + " -Dkobai.blas=system").strip()
+        subprocess.run(cmd, check=True, stdout=sys.stderr, env=env)
         with open(path) as f:
             return json.load(f)
 
@@ -214,6 +217,8 @@ def main():
                     help="avx2: Kobai with -XX:UseAVX=2 and OpenBLAS's Haswell kernels, as on an AVX2 CPU")
     ap.add_argument("--cnn", action="store_true",
                     help="also the cnn preset's epochs and its convolutions (several minutes a round)")
+    ap.add_argument("--kobai-blas", choices=["java", "system"], default="java",
+                    help="system: Kobai's products on the system BLAS (-Dkobai.blas=system), the OpenBLAS PyTorch uses")
     ap.add_argument("--sections", default="epoch,matmul,optim,hvp,kfac",
                     help="comma-separated subset of epoch, matmul, optim, hvp, kfac, cnn, conv")
     args = ap.parse_args()
@@ -230,7 +235,8 @@ def main():
     print(f"torch {torch.__version__}, {args.threads} threads, OpenBLAS kernel {openblas_core()}, "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, load average {load_average()}",
           flush=True)
-    print(f"CPU: {openblas_kernel.cpu_description()}; mode --isa {args.isa}", flush=True)
+    print(f"CPU: {openblas_kernel.cpu_description()}; mode --isa {args.isa}, Kobai's products on "
+          f"{'the system BLAS' if args.kobai_blas == 'system' else 'its Java kernel'}", flush=True)
     rounds = []
     for r in range(args.rounds):
         print(f"round {r + 1}: kobai bench ...", file=sys.stderr, flush=True)

@@ -250,6 +250,10 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
         Training.Checkpointing checkpointing = null;
         if (resume != null) {
             Checkpoint.Saved saved = Checkpoint.read(resume);
+            String kernel = dev.kobai.tensor.kernel.Kernels.gemm().name();
+            if (saved.kernel() != null && !saved.kernel().equals(kernel)) {
+                spec.commandLine().getErr().println(kernelNotice(resume, saved.kernel(), kernel));
+            }
             boolean extend = spec.commandLine().getParseResult().hasMatchedOption("--epochs");
             settings = extend ? Training.extended(saved, epochs) : saved.settings();
             if (Training.finished(saved) && settings.epochs() == saved.settings().epochs()) {
@@ -286,6 +290,14 @@ public final class TrainCommand implements Callable<Integer>, Kobai.Verbosity {
 
     /** The checkpoint being resumed when its run had already trained all its epochs, else null. */
     private Checkpoint.Saved finishedRun;
+
+    /** Said when a run resumes on another matrix-product kernel than it was trained with. */
+    static String kernelNotice(Path resume, String saved, String now) {
+        return "kobai: " + resume + " was trained with the " + saved + " matrix-product kernel and resumes with " + now
+                + ": it goes on, but not to the bits of an uninterrupted run; resume with the same kernel"
+                + " (-Dkobai.blas=system or java in KOBAI_JAVA_OPTS, on a CPU of the same vector width) to continue"
+                + " exactly";
+    }
 
     private void requireAtLeastOne(String flag, int value) {
         if (value < 1) {

@@ -82,7 +82,7 @@ class LauncherTest {
         assertEquals(2, lines.size(), lines.toString());
         assertTrue(lines.get(0).startsWith("mvn JAVA_HOME=" + jdk + " ") && lines.get(0).contains("-pl kobai-bench -am")
                 && lines.get(0).endsWith(" package"), lines.get(0));
-        assertEquals("java --add-modules jdk.incubator.vector -jar " + root.toRealPath()
+        assertEquals("java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -jar " + root.toRealPath()
                 + "/kobai-bench/target/kobai-bench.jar OptimizerBench -p optimizer=adam", lines.get(1));
     }
 

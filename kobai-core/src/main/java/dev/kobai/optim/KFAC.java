@@ -6,9 +6,11 @@ import dev.kobai.curvature.CurvatureProblem;
 import dev.kobai.curvature.DenseMatrices;
 import dev.kobai.curvature.FisherType;
 import dev.kobai.curvature.FlatMatrices;
+import dev.kobai.curvature.LossKind;
 import dev.kobai.nn.Conv2d;
 import dev.kobai.nn.ForwardCapture;
 import dev.kobai.nn.Linear;
+import dev.kobai.nn.Losses;
 import dev.kobai.nn.Module;
 import dev.kobai.nn.Parameter;
 import dev.kobai.tensor.DType;
@@ -103,6 +105,15 @@ import java.util.Set;
  * gradients there (the trainer's clip_grad_norm and clip_grad_value, when they bind) gets the
  * update of the changed V, by the direct product G^-1 V A^-1. The factors, which estimate
  * curvature, are not clipped, and kl_clip applies to the update of the clipped gradient.
+ *
+ * <p>Data-parallel ({@link ShardedClosure}: {@code kobai train --shards N} or {@code --spark}): the
+ * gradient and, on factor-update steps, the factors' sums over the examples ({@link FactorSums},
+ * {@link #factorSums} per shard) come from the closure, summed over fixed shards in shard order;
+ * the moving averages take A = sum / rows and G = sum / examples, the Monte-Carlo targets of shard s
+ * are drawn from {@code new Rng(seed + s)} with the seed drawn from this optimizer's generator, and
+ * the update is always the direct product. The result is a function of the shards alone, the same on
+ * one machine and on a cluster; against an unsharded run it differs in rounding and in the sampled
+ * targets.
  *
  * <p>State ({@link #stateDict()}, under parameter names, tensors in float64): {@code step} (steps
  * taken) and {@code generator} (the Monte-Carlo generator's {@link Rng#state()}) under the first
@@ -1065,7 +1076,9 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
     @Override
     public double step(Closure closure) {
         ParamGroup g = SecondOrderSupport.onlyGroup(this);
-        double lr = g.getDouble("lr");
+        if (closure instanceof ShardedClosure sharded) {
+            return stepSharded(g, sharded);
+        }
         Forward f = forward();
         Tensor loss = problem.loss(f.z());
         double value = loss.item();
@@ -1091,6 +1104,241 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         if (steps % (int) g.getDouble("factor_update_period") == 0) {
             updateFactors(g, f, loss);
         }
+        Tensor[] deltas = new Tensor[layerCount];
+        System.arraycopy(grads, ps.size(), deltas, 0, layerCount);
+        precondition(g, gradOf, changed ? null : deltas, f.inputs());
+        return value;
+    }
+
+    /**
+     * The step of {@link ShardedClosure}: the gradient (and on factor-update steps the factor sums)
+     * come from the closure, the factors are blended from the sums, and the update is the direct
+     * product G^-1 V A^-1 of the preconditioning that follows.
+     */
+    private double stepSharded(ParamGroup g, ShardedClosure closure) {
+        boolean refresh = steps % (int) g.getDouble("factor_update_period") == 0;
+        long[] before = rng.state();
+        FactorRequest request = refresh
+                ? new FactorRequest(FisherType.parse("fisher", String.valueOf(g.get("fisher"))), rng.nextLong()) : null;
+        BatchSums sums;
+        try {
+            sums = closure.gradients(request);
+        } catch (RuntimeException e) {
+            rng.setState(before); // a refused step changes nothing but the grads
+            throw e;
+        }
+        if (refresh) {
+            blendFactors(g, sums.factors());
+        }
+        Map<Parameter, Tensor> gradOf = new IdentityHashMap<>();
+        for (Parameter p : g.params()) {
+            gradOf.put(p, p.grad());
+        }
+        precondition(g, gradOf, null, null);
+        return sums.loss();
+    }
+
+    /**
+     * What K-FAC asks of the shards of a batch on a step that updates its factors: the Fisher's kind
+     * (the fisher option) and the seed of the step's sampled targets, drawn from K-FAC's generator;
+     * shard s samples its examples' targets from {@code new Rng(seed + s)}.
+     */
+    public record FactorRequest(FisherType fisher, long seed) implements java.io.Serializable {}
+
+    /**
+     * Sums over examples from which K-FAC's factors are taken, per preconditioned layer in the
+     * order of the model's modules, as full row-major squares:
+     * <pre>
+     *   a[i] = sum_r [x_r; 1] [x_r; 1]^T     over the layer's rows[i] input rows (examples for a
+     *                                        Linear layer, examples and output positions for a Conv2d)
+     *   g[i] = sum_n E[d_n d_n^T]            over the examples, d_n = d(-log p(y | x_n)) / d s_n summed
+     *                                        over a convolution's positions
+     * </pre>
+     * (the 1 only with a bias; y as the fisher option says), so that A = a / rows and G = g / examples
+     * are the factors of the class comment. Sums of disjoint shards add.
+     */
+    public record FactorSums(double[][] a, double[][] g, long[] rows, int examples) implements java.io.Serializable {
+        /**
+         * The sums of several shards, added element by element in the list's order (the caller's
+         * fixed order makes the result's bits a function of the shards alone).
+         */
+        public static FactorSums sum(List<FactorSums> inOrder) {
+            FactorSums first = inOrder.getFirst();
+            int layers = first.a().length;
+            double[][] a = new double[layers][];
+            double[][] g = new double[layers][];
+            long[] rows = first.rows().clone();
+            int examples = first.examples();
+            for (int i = 0; i < layers; i++) {
+                a[i] = first.a()[i].clone();
+                g[i] = first.g()[i].clone();
+            }
+            for (FactorSums s : inOrder.subList(1, inOrder.size())) {
+                for (int i = 0; i < layers; i++) {
+                    add(a[i], s.a()[i]);
+                    add(g[i], s.g()[i]);
+                    rows[i] += s.rows()[i];
+                }
+                examples += s.examples();
+            }
+            return new FactorSums(a, g, rows, examples);
+        }
+
+        private static void add(double[] to, double[] x) {
+            for (int j = 0; j < to.length; j++) {
+                to[j] += x[j];
+            }
+        }
+    }
+
+    /** A batch's mean loss and, on a factor-update step, the factor sums of its shards combined. */
+    public record BatchSums(double loss, FactorSums factors) {}
+
+    /**
+     * A closure for data-parallel training: it computes the batch's gradient (and K-FAC's factor
+     * sums) in shards, on this machine or a cluster, instead of K-FAC computing them from its
+     * problem. {@link #step} with such a closure asks it for the gradient, with a
+     * {@link FactorRequest} on the steps that update the factors (every factor_update_period), blends
+     * {@code FactorSums} into the moving averages, and takes the direct update G^-1 V A^-1. The
+     * problem's batch is not read.
+     */
+    public interface ShardedClosure extends Closure {
+        /**
+         * Sets every parameter's grad to the batch's mean gradient (checked, and clipped as the
+         * caller clips, before it returns) and returns the mean loss, with the shards' factor sums
+         * when {@code request} is not null. Throwing stops the step with nothing changed but the grads.
+         */
+        BatchSums gradients(FactorRequest request);
+
+        @Override
+        default double evaluate() {
+            return gradients(null).loss();
+        }
+    }
+
+    /**
+     * One shard's {@link FactorSums} for {@code model}'s Linear and Conv2d layers at its current
+     * weights, on the examples {@code input} with their {@code labels}, under cross-entropy: one
+     * forward pass with the layers captured and one backward pass from the sampled loss (K from the
+     * output Hessian's factors with fisher=true) to their outputs. Runs on the calling thread's
+     * kernels as they are; data-parallel callers wrap it in {@link Parallel#serially}.
+     *
+     * @throws UsageException for a layer K-FAC cannot precondition or one that runs other than once
+     */
+    public static FactorSums factorSums(Module model, Tensor input, int[] labels, FactorRequest request, int shard) {
+        List<Layer> ls = new ArrayList<>();
+        model.namedModules().forEach((path, m) -> {
+            Layer l = Layer.of(path, m);
+            if (l != null) {
+                ls.add(l);
+            }
+        });
+        int count = ls.size();
+        Tensor z;
+        ForwardCapture capture = ForwardCapture.of(ls.stream().map(Layer::module).toList());
+        try (capture) {
+            z = model.forward(input);
+        }
+        Tensor[] ins = new Tensor[count];
+        Tensor[] pre = new Tensor[count];
+        for (int i = 0; i < count; i++) {
+            List<ForwardCapture.Call> calls = capture.calls(ls.get(i).module());
+            if (calls.size() != 1) {
+                throw new UsageException("kfac: " + ls.get(i).describe() + " ran " + calls.size() + " times in one"
+                        + " forward pass; K-FAC needs each Linear and Conv2d layer to run exactly once");
+            }
+            ins[i] = calls.getFirst().input();
+            pre[i] = calls.getFirst().output();
+            if (ls.get(i).window() == null && ins[i].rank() != 2) {
+                throw new UsageException("kfac: " + ls.get(i).describe() + " got input " + ins[i].describe()
+                        + "; K-FAC needs Linear inputs of shape [batch, features]");
+            }
+        }
+        int n = z.size(0);
+        int k = z.size(1);
+        KFACFactors.Gram[] grams = new KFACFactors.Gram[count];
+        for (int i = 0; i < count; i++) {
+            grams[i] = new KFACFactors.Gram(ls.get(i).out());
+        }
+        double scale = 1;
+        switch (request.fisher()) {
+            case TRUE -> {
+                for (double[] q : LossKind.CROSS_ENTROPY.outputHessianFactors(z.toDoubleArray(), n, k)) {
+                    Tensor seed = Tensor.fromArray(q, z.shape()).to(z.dtype());
+                    addTo(grams, Autograd.grad(new Tensor[] {z}, new Tensor[] {seed}, pre, false));
+                }
+                scale = n; // the factors are those of the shard's mean loss: sum = n times theirs
+            }
+            case MONTE_CARLO -> {
+                int[] sampled = (int[]) LossKind.CROSS_ENTROPY.sampleTargets(z.toDoubleArray(), n, k,
+                        new Rng(request.seed() + shard));
+                addTo(grams, Autograd.grad(Losses.crossEntropySum(z, sampled), pre, false));
+            }
+            case EMPIRICAL -> addTo(grams, Autograd.grad(Losses.crossEntropySum(z, labels), pre, false));
+        }
+        double[][] a = new double[count][];
+        double[][] g = new double[count][];
+        long[] rows = new long[count];
+        LayerWork w = new LayerWork();
+        for (int i = 0; i < count; i++) {
+            Layer l = ls.get(i);
+            int side = l.cols();
+            a[i] = new double[side * side];
+            if (l.window() == null) {
+                KFACFactors.sumInputFactor(ins[i], l.bias() != null, a[i], w);
+                rows[i] = n;
+            } else {
+                Tensor x = ins[i];
+                KFACFactors.sumPatchFactor(x, l.window(), l.bias() != null, a[i], w);
+                rows[i] = (long) n * l.window().outputHeight(x.size(2)) * l.window().outputWidth(x.size(3));
+            }
+            FlatMatrices.mirrorLower(a[i], side);
+            g[i] = grams[i].blendInto(null, scale, 0);
+        }
+        return new FactorSums(a, g, rows, n);
+    }
+
+    private static void addTo(KFACFactors.Gram[] grams, Tensor[] grads) {
+        for (int i = 0; i < grads.length; i++) {
+            grams[i].add(grads[i]);
+        }
+    }
+
+    /** Folds the shards' sums into the moving averages: A = a / rows, G = g / examples (the first taken as is). */
+    private void blendFactors(ParamGroup g, FactorSums sums) {
+        if (sums == null || sums.a().length != layers.size()) {
+            throw new IllegalStateException("the sharded closure returned " + (sums == null ? "no factor sums"
+                    : "factor sums of " + sums.a().length + " layers") + " for K-FAC's " + layers.size());
+        }
+        double decay = g.getDouble("factor_decay");
+        for (int i = 0; i < layers.size(); i++) {
+            if (sums.a()[i].length != sideA(i) * sideA(i) || sums.g()[i].length != sideG(i) * sideG(i)) {
+                throw new IllegalStateException("the factor sums of " + layers.get(i).describe()
+                        + " have the wrong size");
+            }
+            factorA.set(i, blend(factorA.get(i), sums.a()[i], sums.rows()[i], decay));
+            factorG.set(i, blend(factorG.get(i), sums.g()[i], sums.examples(), decay));
+        }
+    }
+
+    private static double[] blend(double[] target, double[] sum, double count, double decay) {
+        double[] t = target == null ? new double[sum.length] : target;
+        for (int j = 0; j < sum.length; j++) {
+            double fresh = sum[j] / count;
+            t[j] = target == null ? fresh : decay * t[j] + (1 - decay) * fresh;
+        }
+        return t;
+    }
+
+    /**
+     * Refreshes the inverses when due, counts the step, and updates every parameter from its
+     * gradient in {@code gradOf}: the preconditioned layers by G^-1 V A^-1 (kl_clip and momentum as
+     * in the class comment), the others by SGD. {@code deltas} and {@code inputs}, when given, are
+     * the Linear layers' pre-activation gradients and inputs of the gradient, for the low-rank order.
+     */
+    private void precondition(ParamGroup g, Map<Parameter, Tensor> gradOf, Tensor[] deltas, Tensor[] inputs) {
+        double lr = g.getDouble("lr");
+        int layerCount = layers.size();
         if (steps % (int) g.getDouble("inv_update_period") == 0 || inverses.contains(null)) {
             refreshInverses(g);
         }
@@ -1098,13 +1346,13 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
         double gradDotUpdate = 0;
         for (int i = 0; i < layerCount; i++) {
             Layer l = layers.get(i);
-            boolean linear = l.window() == null;
+            boolean lowRankable = l.window() == null && deltas != null;
             LayerGradient lg = new LayerGradient(gradOf.get(l.weight()), l.bias() == null ? null : gradOf.get(l.bias()),
-                    linear ? grads[ps.size() + i] : null, linear ? f.inputs()[i] : null);
+                    lowRankable ? deltas[i] : null, lowRankable ? inputs[i] : null);
             LayerWork w = work.get(i);
             if (inverses.get(i) instanceof FactoredPreconditioner fp) {
                 // the low-rank order needs the rows of [x 1], which a convolution has N |T| of
-                fp.apply(lg, w, linear && !changed && lowRankIsCheaper(lg.delta().size(0), lg.rows(), lg.cols()));
+                fp.apply(lg, w, lowRankable && lowRankIsCheaper(lg.delta().size(0), lg.rows(), lg.cols()));
             } else {
                 double[] v = new double[lg.rows() * lg.cols()];
                 lg.gatherDouble(v);
@@ -1133,7 +1381,6 @@ public final class KFAC extends Optimizer implements CurvatureOptimizer {
                 plainUpdate(p, gradOf.get(p), mom, lr);
             }
         }
-        return value;
     }
 
     /**

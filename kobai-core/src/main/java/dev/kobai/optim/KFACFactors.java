@@ -43,6 +43,19 @@ final class KFACFactors {
      * over the GEMM's result (in {@code w}'s buffer), without building A.
      */
     static void blendInputFactor(Tensor x, boolean bias, double[] target, double keep, KFAC.LayerWork w) {
+        inputFactor(x, bias, target, keep, false, w);
+    }
+
+    /**
+     * The sum [x 1]^T [x 1] (not divided by N) into {@code target}, which must hold zeros: the lower
+     * triangle and the bias row and column, by the same GEMM as {@link #blendInputFactor}.
+     */
+    static void sumInputFactor(Tensor x, boolean bias, double[] target, KFAC.LayerWork w) {
+        inputFactor(x, bias, target, 0, true, w);
+    }
+
+    private static void inputFactor(Tensor x, boolean bias, double[] target, double keep, boolean sum,
+                                    KFAC.LayerWork w) {
         int n = x.size(0);
         int in = x.size(1);
         int cols = in + (bias ? 1 : 0);
@@ -76,7 +89,7 @@ final class KFACFactors {
         }
         // the lower triangle only, row by row on both cores; the upper one is mirrored from it when
         // the inverses are refreshed or the factor is read
-        double fresh = (1 - keep) / n;
+        double fresh = sum ? 1 : (1 - keep) / n;
         float[] cf32 = cf;
         double[] cd64 = cd;
         Parallel.forRange(in, Math.max(1, ElementLoops.GRAIN / Math.max(1, in)), (from, to) -> {
@@ -96,11 +109,11 @@ final class KFACFactors {
         });
         if (bias) {
             for (int q = 0; q < in; q++) {
-                double v = keep * target[q * cols + in] + (1 - keep) * sums[q] / n;
+                double v = sum ? sums[q] : keep * target[q * cols + in] + (1 - keep) * sums[q] / n;
                 target[q * cols + in] = v;
                 target[in * cols + q] = v;
             }
-            target[in * cols + in] = keep * target[in * cols + in] + (1 - keep);
+            target[in * cols + in] = sum ? n : keep * target[in * cols + in] + (1 - keep);
         }
     }
 
@@ -117,6 +130,19 @@ final class KFACFactors {
      */
     static void blendPatchFactor(Tensor x, Window2d window, boolean bias, double[] target, double keep,
                                  KFAC.LayerWork w) {
+        patchFactor(x, window, bias, target, keep, false, w);
+    }
+
+    /**
+     * The sum over examples and positions of p_nt p_nt^T (not divided by N |T|) into {@code target},
+     * which must hold zeros: the lower triangle, as {@link #blendPatchFactor} computes it.
+     */
+    static void sumPatchFactor(Tensor x, Window2d window, boolean bias, double[] target, KFAC.LayerWork w) {
+        patchFactor(x, window, bias, target, 0, true, w);
+    }
+
+    private static void patchFactor(Tensor x, Window2d window, boolean bias, double[] target, double keep,
+                                    boolean raw, KFAC.LayerWork w) {
         int n = x.size(0);
         int width = x.size(1) * window.kernelH() * window.kernelW();
         int cols = width + (bias ? 1 : 0);
@@ -155,7 +181,7 @@ final class KFACFactors {
                 addLower(cf, cd, sum, cols, c == 0);
             }
         }
-        double fresh = (1 - keep) / ((double) n * positions);
+        double fresh = raw ? 1 : (1 - keep) / ((double) n * positions);
         float[] src32 = sum == null ? cf : null;
         double[] src64 = sum == null ? cd : sum;
         Parallel.forRange(cols, Math.max(1, ElementLoops.GRAIN / cols), (from, to) -> {

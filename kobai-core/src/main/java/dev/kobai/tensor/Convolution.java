@@ -21,7 +21,9 @@ import java.util.Arrays;
  *
  * <p>Every kernel works one sample at a time, samples split across cores: unfold into a scratch
  * matrix of its thread (a few hundred kilobytes, kept between calls), then one GEMM per group;
- * weight gradients are summed per thread, then across threads in order.
+ * weight gradients are summed per thread, then across threads in order. Float32 images of one
+ * channel at stride 1 skip the unfolding: {@link SingleChannelConv} computes their forward pass
+ * (with the bias) and weight gradient from the image itself.
  */
 final class Convolution {
     private static final Gemm GEMM = Kernels.gemm();
@@ -63,12 +65,19 @@ final class Convolution {
 
     static Tensor conv(Tensor x, Tensor w, Tensor bias, Geometry geo) {
         Tensor y = x.newEmpty(geo.outputShape());
-        forward(x, w, y, geo);
+        boolean direct = singleChannel(x, geo);
+        if (direct) {
+            forwardSingleChannel(x, w, bias, y, geo);
+        } else {
+            forwardUnfolded(x, w, y, geo);
+        }
         if (bias == null) {
             return Tensor.record(y, "conv2d", g -> new Tensor[] {
                 Tensor.needsGrad(x) ? inputGrad(g, w, geo) : null, Tensor.needsGrad(w) ? weightGrad(x, g, geo) : null}, x, w);
         }
-        addBias(y, bias, geo);
+        if (!direct) {
+            addBias(y, bias, geo);
+        }
         return Tensor.record(y, "conv2d", g -> new Tensor[] {
             Tensor.needsGrad(x) ? inputGrad(g, w, geo) : null, Tensor.needsGrad(w) ? weightGrad(x, g, geo) : null,
             Tensor.needsGrad(bias) ? Spatial.channelSum(g) : null}, x, w, bias);
@@ -98,7 +107,26 @@ final class Convolution {
         return (int) Math.max(1, Math.min(geo.n, (1L << 16) / Math.max(1, work)));
     }
 
-    private static void forward(Tensor x, Tensor w, Tensor y, Geometry geo) {
+    /** Whether {@link SingleChannelConv} takes this convolution of {@code x}: float32, on the Vector API. */
+    static boolean singleChannel(Tensor x, Geometry geo) {
+        return x.f != null && Pointwise.VECTOR && SingleChannelConv.applies(geo);
+    }
+
+    /** The forward pass and its bias through {@link SingleChannelConv}, samples split across cores. */
+    static void forwardSingleChannel(Tensor x, Tensor w, Tensor bias, Tensor y, Geometry geo) {
+        int inStride = geo.height * geo.width;
+        int outStride = geo.out * geo.positions();
+        float[] b = bias == null ? null : bias.f;
+        Parallel.forRange(geo.n, grain(geo), (from, to) -> {
+            float[] pad = scratch32(SingleChannelConv.scratchSize(geo));
+            for (int s = from; s < to; s++) {
+                SingleChannelConv.forward(x.f, s * inStride, w.f, b, y.f, s * outStride, geo, pad);
+            }
+        });
+    }
+
+    /** The forward pass without the bias, by unfolding each sample and one matrix product per group. */
+    static void forwardUnfolded(Tensor x, Tensor w, Tensor y, Geometry geo) {
         int rows = geo.groupRows();
         int l = geo.positions();
         int og = geo.outPerGroup();
@@ -163,7 +191,12 @@ final class Convolution {
      * strided reads; each thread sums its samples into its own dW^T, and the sums are transposed
      * into dW and added in thread order (so the result depends on the number of threads only).
      */
-    private static void backwardWeight(Tensor x, Tensor gy, Tensor dw, Geometry geo) {
+    static void backwardWeight(Tensor x, Tensor gy, Tensor dw, Geometry geo) {
+        backwardWeight(x, gy, dw, geo, singleChannel(x, geo));
+    }
+
+    /** As above, through {@link SingleChannelConv} when {@code direct} (which {@link #singleChannel} must allow). */
+    static void backwardWeight(Tensor x, Tensor gy, Tensor dw, Geometry geo, boolean direct) {
         int rows = geo.groupRows();
         int l = geo.positions();
         int og = geo.outPerGroup();
@@ -177,7 +210,14 @@ final class Convolution {
             for (int t = t0; t < t1; t++) {
                 int from = (int) ((long) geo.n * t / tasks);
                 int to = (int) ((long) geo.n * (t + 1) / tasks);
-                if (x.f != null) {
+                if (direct) {
+                    float[] pad = scratch32(SingleChannelConv.scratchSize(geo));
+                    float[] acc = new float[size]; // [kh kw, O], as below
+                    for (int s = from; s < to; s++) {
+                        SingleChannelConv.weightGrad(x.f, s * inStride, gy.f, s * outStride, acc, s > from, geo, pad);
+                    }
+                    partials[t] = acc;
+                } else if (x.f != null) {
                     float[] u = scratch32(rows * geo.groups * l);
                     float[] acc = new float[size]; // per group g: [rows, og] at g * rows * og
                     for (int s = from; s < to; s++) {

@@ -180,11 +180,12 @@ public final class Spatial {
         int w = x.shape[3];
         int planes = x.shape[0] * x.shape[1];
         Tensor y = x.newEmpty(outShape);
-        boolean pairs = window.equals(Window2d.square(2, 2, 0, 1)) && x.f != null;
+        // with ceil_mode on an odd size the last windows hang over the edge: those take the general loop
+        boolean pairs = window.equals(Window2d.square(2, 2, 0, 1)) && x.f != null && 2 * oh <= h && 2 * ow <= w;
         Parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, h * w)), (from, to) -> {
             for (int p = from; p < to; p++) {
                 if (pairs) {
-                    maxOfPairs(x.f, p * h * w, w, oh, ow, y.f, index, p * oh * ow);
+                    maxOfPairs(x.f, p * h * w, h, w, oh, ow, y.f, index, p * oh * ow);
                 } else if (x.f != null) {
                     maxIndices(x.f, null, p * h * w, h, w, window, oh, ow, index, p * oh * ow);
                 } else {
@@ -204,15 +205,28 @@ public final class Spatial {
      * network: values and indices in one pass, each window's four elements compared in row-major
      * order by the same rule as {@link #maxIndices} (strictly larger wins, a NaN always wins).
      */
-    private static void maxOfPairs(float[] x, int planeAt, int w, int oh, int ow, float[] y, int[] index, int at) {
-        // Without branches on the data: each comparison gives an offset (int selects compile to
-        // conditional moves), and the value is loaded from the chosen element. On activations the
-        // winner of a window is random, and the branchy loop mispredicted about one compare in
-        // two: 12% of a cnn training step.
+    private static void maxOfPairs(float[] x, int planeAt, int h, int w, int oh, int ow, float[] y, int[] index,
+                                   int at) {
+        // Rows of fewer windows than a vector has lanes (7 in the cnn preset's second pooling, on
+        // AVX-512) take a whole vector of windows each, from the row's first on: the lanes past the
+        // row write the next row's outputs, which are computed after. A row does so only while the
+        // vector's reads stay in the plane and its writes in the plane's outputs.
+        int lanes = Pointwise.VECTOR ? VectorLoops.pairLanes() : Integer.MAX_VALUE;
+        boolean narrow = ow < lanes;
         for (int i = 0; i < oh; i++) {
             int top = planeAt + 2 * i * w;
             int o = at + i * ow;
-            int j = Pointwise.VECTOR ? VectorLoops.maxOfPairs(x, top, w, ow, y, index, o, 2 * i * w) : 0;
+            int j = 0;
+            if (!narrow) {
+                j = Pointwise.VECTOR ? VectorLoops.maxOfPairs(x, top, w, ow, y, index, o, 2 * i * w) : 0;
+            } else if ((2 * i + 1) * w + 2 * lanes <= h * w && (i * ow + lanes) <= oh * ow) {
+                VectorLoops.pairWindows(x, top, w, y, index, o, 2 * i * w);
+                j = ow;
+            }
+            // Without branches on the data: each comparison gives an offset (int selects compile to
+            // conditional moves), and the value is loaded from the chosen element. On activations
+            // the winner of a window is random, and the branchy loop mispredicted about one compare
+            // in two: 12% of a cnn training step.
             for (; j < ow; j++) {
                 int e = top + 2 * j;
                 float a = x[e];

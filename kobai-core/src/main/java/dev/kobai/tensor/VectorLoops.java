@@ -287,7 +287,6 @@ final class VectorLoops {
      */
     static int maxOfPairs(float[] x, int e, int w, int ow, float[] y, int[] index, int o, int at) {
         int lanes = FS_HALF.length();
-        IntVector even = IntVector.fromArray(IS_HALF, EVEN, 0);
         if (ow < lanes) {
             return 0;
         }
@@ -297,29 +296,45 @@ final class VectorLoops {
             // recomputes a few, to the same bits, instead of masked stores, which the Vector API
             // compiled to lane-by-lane code here (30 times slower).
             j = Math.min(j, ow - lanes);
-            int t = e + 2 * j;
-            LongVector top = FloatVector.fromArray(FS, x, t).reinterpretAsLongs();
-            LongVector bottom = FloatVector.fromArray(FS, x, t + w).reinterpretAsLongs();
-            FloatVector a = ((IntVector) top.convertShape(VectorOperators.L2I, IS_HALF, 0)).reinterpretAsFloats();
-            FloatVector b = ((IntVector) top.lanewise(VectorOperators.LSHR, 32)
-                    .convertShape(VectorOperators.L2I, IS_HALF, 0)).reinterpretAsFloats();
-            FloatVector c = ((IntVector) bottom.convertShape(VectorOperators.L2I, IS_HALF, 0)).reinterpretAsFloats();
-            FloatVector d = ((IntVector) bottom.lanewise(VectorOperators.LSHR, 32)
-                    .convertShape(VectorOperators.L2I, IS_HALF, 0)).reinterpretAsFloats();
-            FloatVector best = a;
-            IntVector k = IntVector.zero(IS_HALF);
-            VectorMask<Float> m = b.compare(VectorOperators.GT, best).or(b.test(VectorOperators.IS_NAN));
-            best = best.blend(b, m);
-            k = k.blend(1, m.cast(IS_HALF));
-            m = c.compare(VectorOperators.GT, best).or(c.test(VectorOperators.IS_NAN));
-            best = best.blend(c, m);
-            k = k.blend(w, m.cast(IS_HALF));
-            m = d.compare(VectorOperators.GT, best).or(d.test(VectorOperators.IS_NAN));
-            best = best.blend(d, m);
-            k = k.blend(w + 1, m.cast(IS_HALF));
-            best.intoArray(y, o + j);
-            k.add(even).add(at + 2 * j).intoArray(index, o + j);
+            pairWindows(x, e + 2 * j, w, y, index, o + j, at + 2 * j);
         }
         return ow;
+    }
+
+    /** Windows a vector of {@link #pairWindows} covers: half of {@link #FS}'s lanes. */
+    static int pairLanes() {
+        return FS_HALF.length();
+    }
+
+    /**
+     * The 2x2 stride-2 max pooling of {@link #pairLanes} consecutive windows whose top-left elements
+     * are x[t], x[t + 2], ..., into y[o...] and index[o...], the first window's top-left element
+     * being {@code at} within its plane. The windows need not lie in one row: for rows narrower than
+     * the lanes (7 windows in the cnn preset's second pooling), the lanes past the row's end read the
+     * next rows and write garbage into the next row's outputs, which the caller computes afterwards.
+     */
+    static void pairWindows(float[] x, int t, int w, float[] y, int[] index, int o, int at) {
+        IntVector even = IntVector.fromArray(IS_HALF, EVEN, 0);
+        LongVector top = FloatVector.fromArray(FS, x, t).reinterpretAsLongs();
+        LongVector bottom = FloatVector.fromArray(FS, x, t + w).reinterpretAsLongs();
+        FloatVector a = ((IntVector) top.convertShape(VectorOperators.L2I, IS_HALF, 0)).reinterpretAsFloats();
+        FloatVector b = ((IntVector) top.lanewise(VectorOperators.LSHR, 32)
+                .convertShape(VectorOperators.L2I, IS_HALF, 0)).reinterpretAsFloats();
+        FloatVector c = ((IntVector) bottom.convertShape(VectorOperators.L2I, IS_HALF, 0)).reinterpretAsFloats();
+        FloatVector d = ((IntVector) bottom.lanewise(VectorOperators.LSHR, 32)
+                .convertShape(VectorOperators.L2I, IS_HALF, 0)).reinterpretAsFloats();
+        FloatVector best = a;
+        IntVector k = IntVector.zero(IS_HALF);
+        VectorMask<Float> m = b.compare(VectorOperators.GT, best).or(b.test(VectorOperators.IS_NAN));
+        best = best.blend(b, m);
+        k = k.blend(1, m.cast(IS_HALF));
+        m = c.compare(VectorOperators.GT, best).or(c.test(VectorOperators.IS_NAN));
+        best = best.blend(c, m);
+        k = k.blend(w, m.cast(IS_HALF));
+        m = d.compare(VectorOperators.GT, best).or(d.test(VectorOperators.IS_NAN));
+        best = best.blend(d, m);
+        k = k.blend(w + 1, m.cast(IS_HALF));
+        best.intoArray(y, o);
+        k.add(even).add(at).intoArray(index, o);
     }
 }

@@ -46,6 +46,8 @@ import java.util.function.UnaryOperator;
  *   <li>metadata {@code position} (epoch, batch, step, the epoch's running sums, ...),
  *       {@code history} (finished epochs' metrics), {@code settings} (the run's specs and numbers)
  *       and {@code checkpoint.every};</li>
+ *   <li>metadata {@code kernel}: the matrix-product kernel the run used (the Java one at its vector
+ *       width, or the system BLAS), whose rounding a bit-for-bit resume needs again;</li>
  *   <li>metadata {@code format} = {@value #FORMAT}, {@code format_version} and the checksum
  *       {@value SafeTensors#CHECKSUM_KEY}.</li>
  * </ul>
@@ -79,6 +81,15 @@ public final class Checkpoint {
         public Path file() {
             return Path.of(contents.source());
         }
+
+        /**
+         * The matrix-product kernel the run was trained with ({@code Kernels.gemm().name()}, such as
+         * "vector(512-bit)" or "blas(libopenblas.so.0)"); null for checkpoints written before Kobai
+         * recorded it. A run resumed with another kernel goes on, but not to the same bits.
+         */
+        public String kernel() {
+            return contents.metadata().get("kernel");
+        }
     }
 
     // ------------------------------------------------------------------ saving
@@ -106,6 +117,7 @@ public final class Checkpoint {
         b.metadata("history", Json.write(hist));
         b.metadata("settings", Json.write(settingsJson(settings)));
         b.metadata("checkpoint.every", every);
+        b.metadata("kernel", dev.kobai.tensor.kernel.Kernels.gemm().name());
         return b.toBytes(true);
     }
 

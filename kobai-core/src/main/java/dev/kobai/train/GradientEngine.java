@@ -1,6 +1,7 @@
 package dev.kobai.train;
 
 import dev.kobai.data.Batch;
+import dev.kobai.optim.KFAC;
 
 /**
  * Where a trainer's minibatch gradient comes from when it is not the whole batch's mean computed
@@ -17,6 +18,18 @@ public interface GradientEngine extends AutoCloseable {
      * @param batch   the same samples' features and labels, as the loader assembled them
      */
     double compute(int[] indices, Batch batch);
+
+    /**
+     * As {@link #compute(int[], Batch)}, and with {@code factors} not null also K-FAC's factor sums
+     * of the batch ({@link KFAC#factorSums} of each shard, added in shard index order), for
+     * {@link KFAC.ShardedClosure}. The default refuses a request for factors.
+     */
+    default KFAC.BatchSums compute(int[] indices, Batch batch, KFAC.FactorRequest factors) {
+        if (factors != null) {
+            throw new UnsupportedOperationException(describe() + " cannot compute K-FAC's factors");
+        }
+        return new KFAC.BatchSums(compute(indices, batch), null);
+    }
 
     /** What computes the gradients, for messages: "2 shards on this machine". */
     String describe();

@@ -6,6 +6,7 @@ import dev.kobai.data.Dataset;
 import dev.kobai.nn.Losses;
 import dev.kobai.nn.Module;
 import dev.kobai.nn.Parameter;
+import dev.kobai.optim.KFAC;
 import dev.kobai.tensor.StepMemory;
 import dev.kobai.tensor.Tensor;
 import dev.kobai.tensor.kernel.Parallel;
@@ -27,8 +28,17 @@ import java.util.List;
  * that moment. Against the plain whole-batch mean the result differs in the last bits: the sum is
  * divided once instead of each example's gradient being scaled by 1/b.
  *
- * <p>Only models whose training forward pass is a function of the weights and the shard alone can
- * be split so: batch normalisation (statistics over the batch) and dropout (random draws) are refused.
+ * <p>Batch normalisation is per shard ("ghost batch norm", what data-parallel PyTorch does without
+ * SyncBatchNorm): in training mode each shard normalises with the statistics of its own part of the
+ * batch, so a batch norm layer needs at least two samples per channel in every shard that holds
+ * part of a batch. Each shard starts from the driver's running buffers and updates them as one
+ * machine would for its part; the step's new buffers are the mean of the updated buffers of the
+ * shards that held samples, added in shard index order in float64 and rounded to the buffer's type:
+ * running_mean = (1 - momentum) running_mean + momentum (1/S) sum_s mean_s, the same for the
+ * running variance (each shard's unbiased variance), and num_batches_tracked + 1, once per gradient
+ * (each closure evaluation of L-BFGS, as on one machine).
+ *
+ * <p>Dropout, whose random draws would depend on the split, is refused.
  */
 public final class ShardedGradient implements GradientEngine {
     private final Module model;
@@ -74,8 +84,18 @@ public final class ShardedGradient implements GradientEngine {
         requireSplittable(model);
     }
 
-    /** The sum of one shard's part of a batch: its shard index, sample count, loss sum and gradient sum. */
-    public record ShardSum(int shard, int count, double loss, float[] gradient) implements Serializable {}
+    /**
+     * The sum of one shard's part of a batch: its shard index, sample count, loss sum and gradient
+     * sum, K-FAC's factor sums when they were asked for (else null), and the model's buffers after
+     * the shard's forward pass ({@link #readBuffers}; null for a model without buffers).
+     */
+    public record ShardSum(int shard, int count, double loss, float[] gradient, KFAC.FactorSums factors,
+                           double[] buffers) implements Serializable {
+        /** A shard without factor sums or buffers. */
+        public ShardSum(int shard, int count, double loss, float[] gradient) {
+            this(shard, count, loss, gradient, null, null);
+        }
+    }
 
     /**
      * Where the shards begin: shard p holds the samples [bounds[p], bounds[p + 1]) of {@code n}, with
@@ -114,18 +134,18 @@ public final class ShardedGradient implements GradientEngine {
     }
 
     /**
-     * Refuses a model whose training forward pass depends on more than its weights and its input
-     * rows: batch normalisation (buffers, and statistics over the whole batch) or dropout.
+     * Refuses a model whose training forward pass depends on more than its weights, its running
+     * buffers and its input rows: dropout, or buffers of a module other than batch norm.
      *
      * @throws UsageException naming the module
      */
     public static void requireSplittable(Module model) {
-        if (!model.namedBuffers().isEmpty()) {
-            throw new UsageException("data-parallel training splits each batch into shards, and this model keeps"
-                    + " buffers (" + model.namedBuffers().keySet().iterator().next() + ": batch normalisation, whose"
-                    + " statistics would be per shard); use a model without batch normalisation, such as an mlp");
-        }
         for (var e : model.namedModules().entrySet()) {
+            if (!(e.getValue() instanceof dev.kobai.nn.BatchNorm) && !e.getValue().namedBuffers().isEmpty()
+                    && e.getValue().children().isEmpty()) {
+                throw new UsageException("data-parallel training splits each batch into shards and knows how to"
+                        + " combine batch norm's buffers only; " + e.getKey() + " keeps others");
+            }
             if (e.getValue() instanceof dev.kobai.nn.Dropout) {
                 throw new UsageException("data-parallel training cannot split a model with dropout (" + e.getKey()
                         + "): its random draws would depend on the split; use a model without dropout");
@@ -141,6 +161,15 @@ public final class ShardedGradient implements GradientEngine {
      */
     public static ShardSum shardSum(int shard, Module model, float[] features, int[] labels, int[] sampleShape,
                                     int offset, int[] rows, StepMemory memory) {
+        return shardSum(shard, model, features, labels, sampleShape, offset, rows, memory, null);
+    }
+
+    /**
+     * As above, and with {@code factors} not null also the shard's {@link KFAC#factorSums}, from a
+     * second forward pass at the same weights (on the steps K-FAC updates its factors).
+     */
+    public static ShardSum shardSum(int shard, Module model, float[] features, int[] labels, int[] sampleShape,
+                                    int offset, int[] rows, StepMemory memory, KFAC.FactorRequest factors) {
         int d = 1;
         for (int s : sampleShape) {
             d *= s;
@@ -167,6 +196,8 @@ public final class ShardedGradient implements GradientEngine {
             total += p.numel();
         }
         float[] gradient = new float[Math.toIntExact(total)];
+        KFAC.FactorSums[] sums = new KFAC.FactorSums[1];
+        double[][] buffers = new double[1][];
         double loss = Parallel.serially(() -> {
             model.zeroGrad();
             double value;
@@ -184,9 +215,13 @@ public final class ShardedGradient implements GradientEngine {
                 at += p.numel();
             }
             model.zeroGrad();
+            buffers[0] = readBuffers(model);
+            if (factors != null) {
+                sums[0] = KFAC.factorSums(model, input, y, factors, shard);
+            }
             return value;
         });
-        return new ShardSum(shard, m, loss, gradient);
+        return new ShardSum(shard, m, loss, gradient, sums[0], buffers[0]);
     }
 
     /**
@@ -235,6 +270,99 @@ public final class ShardedGradient implements GradientEngine {
         return loss / count;
     }
 
+    /**
+     * The shards' K-FAC factor sums added in shard index order (shards without samples of the batch
+     * left out).
+     *
+     * @throws IllegalArgumentException when a shard with samples brought none
+     */
+    public static KFAC.FactorSums combineFactors(List<ShardSum> sums) {
+        ShardSum[] ordered = sums.toArray(ShardSum[]::new);
+        Arrays.sort(ordered, (a, b) -> Integer.compare(a.shard(), b.shard()));
+        List<KFAC.FactorSums> factors = new java.util.ArrayList<>(ordered.length);
+        for (ShardSum s : ordered) {
+            if (s.count() > 0) {
+                if (s.factors() == null) {
+                    throw new IllegalArgumentException("shard " + s.shard() + " computed no factor sums");
+                }
+                factors.add(s.factors());
+            }
+        }
+        return KFAC.FactorSums.sum(factors);
+    }
+
+    /**
+     * The model's buffers (batch norm's running statistics and batch counts) in
+     * {@link Module#namedBuffers()} order, flattened into float64 (exact for float32 buffers), or
+     * null for a model without buffers.
+     */
+    public static double[] readBuffers(Module model) {
+        var buffers = model.namedBuffers().values();
+        if (buffers.isEmpty()) {
+            return null;
+        }
+        int total = 0;
+        for (dev.kobai.nn.Buffer b : buffers) {
+            total += b.numel();
+        }
+        double[] out = new double[total];
+        int at = 0;
+        for (dev.kobai.nn.Buffer b : buffers) {
+            for (int i = 0, n = b.numel(); i < n; i++) {
+                out[at++] = b.getFlat(i);
+            }
+        }
+        return out;
+    }
+
+    /** Sets the model's buffers from {@code values} ({@link #readBuffers}' layout), rounded to each buffer's type. */
+    public static void writeBuffers(Module model, double[] values) {
+        int at = 0;
+        for (dev.kobai.nn.Buffer b : model.namedBuffers().values()) {
+            if (b.dtype() == dev.kobai.tensor.DType.FLOAT32) {
+                float[] d = b.floatData();
+                for (int i = 0; i < d.length; i++) {
+                    d[i] = (float) values[at++];
+                }
+            } else {
+                double[] d = b.doubleData();
+                for (int i = 0; i < d.length; i++) {
+                    d[i] = values[at++];
+                }
+            }
+        }
+    }
+
+    /**
+     * The step's buffers: the mean of the buffers of the shards that held samples, added in shard
+     * index order in float64; null when the model has none.
+     */
+    public static double[] combineBuffers(List<ShardSum> sums) {
+        ShardSum[] ordered = sums.toArray(ShardSum[]::new);
+        Arrays.sort(ordered, (a, b) -> Integer.compare(a.shard(), b.shard()));
+        double[] total = null;
+        int count = 0;
+        for (ShardSum s : ordered) {
+            if (s.count() == 0 || s.buffers() == null) {
+                continue;
+            }
+            if (total == null) {
+                total = s.buffers().clone();
+            } else {
+                for (int i = 0; i < total.length; i++) {
+                    total[i] += s.buffers()[i];
+                }
+            }
+            count++;
+        }
+        if (total != null) {
+            for (int i = 0; i < total.length; i++) {
+                total[i] /= count;
+            }
+        }
+        return total;
+    }
+
     /** Gradient tensors shaped as {@code params}, for {@link #combine}. */
     public static Tensor[] gradientTensors(List<Parameter> params) {
         Tensor[] out = new Tensor[params.size()];
@@ -246,13 +374,28 @@ public final class ShardedGradient implements GradientEngine {
 
     @Override
     public double compute(int[] indices, Batch batch) {
+        return compute(indices, batch, null).loss();
+    }
+
+    @Override
+    public KFAC.BatchSums compute(int[] indices, Batch batch, KFAC.FactorRequest factors) {
         ShardSum[] sums = new ShardSum[bounds.length - 1];
+        // every shard starts from the step's buffers, as each executor does from the driver's
+        double[] start = readBuffers(model);
         for (int p = 0; p < sums.length; p++) {
             int[] rows = part(indices, bounds[p], bounds[p + 1]);
+            if (start != null) {
+                writeBuffers(model, start);
+            }
             sums[p] = rows.length == 0 ? new ShardSum(p, 0, 0, null)
-                    : shardSum(p, model, data.features(), data.labels(), data.sampleShape(), 0, rows, memory);
+                    : shardSum(p, model, data.features(), data.labels(), data.sampleShape(), 0, rows, memory, factors);
         }
-        return combine(List.of(sums), params, grads);
+        List<ShardSum> all = List.of(sums);
+        double loss = combine(all, params, grads);
+        if (start != null) {
+            writeBuffers(model, combineBuffers(all));
+        }
+        return new KFAC.BatchSums(loss, factors == null ? null : combineFactors(all));
     }
 
     @Override

@@ -8,6 +8,7 @@ import dev.kobai.nn.Losses;
 import dev.kobai.nn.Module;
 import dev.kobai.optim.Clip;
 import dev.kobai.optim.CurvatureOptimizer;
+import dev.kobai.optim.KFAC;
 import dev.kobai.optim.LossClosure;
 import dev.kobai.optim.Optimizer;
 import dev.kobai.optim.scheduler.LRScheduler;
@@ -123,15 +124,17 @@ public final class Trainer {
      * Computes each minibatch's gradient with {@code engine} (fixed shards summed in order, on this
      * machine or a cluster) instead of the whole batch at once; null restores the default. The
      * optimizer must step from the gradient alone or through evaluations of its closure (first-order
-     * methods, L-BFGS): those that compute gradients and curvature themselves from the model are refused.
+     * methods, L-BFGS), or be K-FAC, which then takes its gradient and factor sums from the engine
+     * ({@link KFAC.ShardedClosure}); the others that compute gradients and curvature themselves from
+     * the model are refused.
      *
-     * @throws UsageException for K-FAC, natural gradient, Newton and Hessian-free
+     * @throws UsageException for natural gradient, Newton and Hessian-free
      */
     public Trainer gradientEngine(GradientEngine engine) {
-        if (engine != null && optimizer instanceof CurvatureOptimizer) {
+        if (engine != null && optimizer instanceof CurvatureOptimizer && !(optimizer instanceof KFAC)) {
             throw new UsageException(optimizer.getClass().getSimpleName() + " computes its gradients and curvature"
                     + " from the model itself, which " + engine.describe() + " cannot do yet; data-parallel training"
-                    + " takes the first-order optimizers and lbfgs");
+                    + " takes the first-order optimizers, kfac and lbfgs");
         }
         this.engine = engine;
         return this;
@@ -293,9 +296,20 @@ public final class Trainer {
                 return checkAndClipGradients(loss);
             }
         };
+        Optimizer.Closure given = closure;
+        if (engine != null && optimizer instanceof KFAC) {
+            // K-FAC takes the gradient and its factor sums from the engine's shards
+            given = (KFAC.ShardedClosure) request -> {
+                optimizer.zeroGrad();
+                KFAC.BatchSums sums = engine.compute(indices, batch, request);
+                requireFiniteLoss(sums.loss());
+                checkAndClipGradients(sums.loss());
+                return sums;
+            };
+        }
         double value;
         try {
-            value = optimizer.step(closure);
+            value = optimizer.step(given);
             if (!Double.isNaN(value) && !Double.isFinite(value)) {
                 throw new NonFinite("the loss is " + value, null);
             }

@@ -28,7 +28,33 @@ class MaxPoolFastPathTest {
         check(new int[] {1, 2, 9, 71}, 6);
     }
 
+    /**
+     * Rows of fewer windows than the lanes (7 windows of a 14-wide row at 512 bits; 3, 1 and 5 at
+     * every width down to 128 bits' 2 lanes for some) take one vector per row whose extra lanes spill
+     * into the next rows' outputs; the last rows of a plane, whose vector would leave it, take the
+     * scalar loop. Every window must still agree, and the planes around must not be touched.
+     */
+    @Test
+    void narrowRowsAgreeAndStayInTheirPlane() {
+        check(new int[] {2, 3, 14, 14}, 7);
+        check(new int[] {1, 2, 15, 6}, 8);
+        check(new int[] {1, 2, 9, 2}, 9);
+        check(new int[] {3, 1, 4, 10}, 10);
+        check(new int[] {1, 3, 6, 7}, 11);
+    }
+
+    /** With ceil_mode on odd sizes the last windows hang over the edge; they must read only what is there. */
+    @Test
+    void ceilModeOnOddSizesAgrees() {
+        check(new int[] {2, 2, 5, 7}, 12, true);
+        check(new int[] {1, 3, 15, 15}, 13, true);
+    }
+
     private static void check(int[] shape, long seed) {
+        check(shape, seed, false);
+    }
+
+    private static void check(int[] shape, long seed, boolean ceilMode) {
         Rng rng = new Rng(seed);
         Tensor x32 = Tensor.zeros(DType.FLOAT32, shape);
         for (int i = 0; i < x32.numel(); i++) {
@@ -40,9 +66,10 @@ class MaxPoolFastPathTest {
         Window2d w = Window2d.square(2, 2, 0, 1);
         x32.requiresGrad(true);
         x64.requiresGrad(true);
-        Tensor y32 = Spatial.maxPool2d(x32, w, false);
-        Tensor y64 = Spatial.maxPool2d(x64, w, false);
-        assertArrayEquals(new int[] {shape[0], shape[1], shape[2] / 2, shape[3] / 2}, y32.shape());
+        Tensor y32 = Spatial.maxPool2d(x32, w, ceilMode);
+        Tensor y64 = Spatial.maxPool2d(x64, w, ceilMode);
+        int round = ceilMode ? 1 : 0;
+        assertArrayEquals(new int[] {shape[0], shape[1], (shape[2] + round) / 2, (shape[3] + round) / 2}, y32.shape());
         for (int i = 0; i < y32.numel(); i++) {
             assertEquals(y64.getFlat(i), y32.getFlat(i), 0.0, "value " + i);
         }

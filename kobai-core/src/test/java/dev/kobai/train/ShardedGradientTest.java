@@ -130,15 +130,179 @@ class ShardedGradientTest {
         assertEquals(mp.getLast().trainLoss(), ma.getLast().trainLoss(), 1e-3);
     }
 
+    /**
+     * K-FAC's factors from the shards' sums (A = sum a / rows, G = sum g / examples) are the factors
+     * K-FAC computes from the whole batch, up to float rounding: for a Linear and a Conv2d layer,
+     * with the data's labels and with the exact expectation (no sampling to differ by).
+     */
+    @Test
+    void kfacFactorsFromShardSumsAreTheWholeBatchFactors() {
+        int[] bounds = ShardedGradient.bounds(DIGITS.size(), 3);
+        for (String spec : new String[] {"mlp:64-32-10", "conv2d(1,4,3),relu,flatten,linear(144,10)"}) {
+            Dataset data = spec.startsWith("conv") ? DIGITS.withSampleShape(new int[] {1, 8, 8}) : DIGITS;
+            DataLoader.Epoch epoch = new DataLoader(data, 120, new Rng(11)).nextEpoch();
+            int[] indices = Arrays.copyOf(epoch.order(), 120);
+            Batch b = epoch.batch(0);
+            for (String fisher : new String[] {"empirical", "true"}) {
+                Module m = Models.fromSpec(spec, data.sampleShape(), 10, new Rng(3), DType.FLOAT32);
+                dev.kobai.optim.KFAC kfac = dev.kobai.optim.KFAC.builder().fisher(fisher).build(
+                        dev.kobai.curvature.CurvatureProblem.of(m, dev.kobai.curvature.LossKind.CROSS_ENTROPY,
+                                b.features(), b.labels()));
+                kfac.updateFactors();
+                List<dev.kobai.optim.KFAC.FactorSums> parts = new java.util.ArrayList<>();
+                for (int p = 0; p < 3; p++) {
+                    int[] rows = ShardedGradient.part(indices, bounds[p], bounds[p + 1]);
+                    ShardedGradient.ShardSum s = ShardedGradient.shardSum(p, m, data.features(), data.labels(),
+                            data.sampleShape(), 0, rows, new dev.kobai.tensor.StepMemory(),
+                            new dev.kobai.optim.KFAC.FactorRequest(dev.kobai.curvature.FisherType.parse("fisher",
+                                    fisher), 0));
+                    parts.add(s.factors());
+                }
+                dev.kobai.optim.KFAC.FactorSums sum = dev.kobai.optim.KFAC.FactorSums.sum(parts);
+                assertEquals(120, sum.examples());
+                for (int i = 0; i < 2; i++) {
+                    String where = spec + ", fisher=" + fisher + ", layer " + i;
+                    assertClose(kfac.factorA(i), sum.a()[i], sum.rows()[i], where + ", A");
+                    assertClose(kfac.factorG(i), sum.g()[i], sum.examples(), where + ", G");
+                }
+                assertEquals(spec.startsWith("conv") ? 120 * 36 : 120, sum.rows()[0]);
+            }
+        }
+    }
+
+    private static void assertClose(double[][] expected, double[] sum, double count, String where) {
+        int n = expected.length;
+        assertEquals(n * n, sum.length, where);
+        double scale = 0;
+        double worst = 0;
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                scale = Math.max(scale, Math.abs(expected[i][j]));
+                worst = Math.max(worst, Math.abs(expected[i][j] - sum[i * n + j] / count));
+            }
+        }
+        assertTrue(scale > 0 && worst <= 1e-5 * scale, where + ": largest difference " + worst + " of " + scale);
+    }
+
+    @Test
+    void kfacTrainsOnShardsReproduciblyAndClosesOnThePlainRun(@TempDir Path dir) throws Exception {
+        TrainSettings s = new TrainSettings("digits", "mlp:64-32-10", "kfac:lr=0.05,factor_update_period=3,"
+                + "inv_update_period=5", 2, 100, 7);
+        Path a = dir.resolve("a.safetensors");
+        Path b = dir.resolve("b.safetensors");
+        List<EpochMetrics> ma = Training.run(s, new TrainingListener() {}, null, a, ShardedGradient.factory(3));
+        Training.run(s, new TrainingListener() {}, null, b, ShardedGradient.factory(3));
+        List<EpochMetrics> mp = Training.run(s, new TrainingListener() {}, null, dir.resolve("plain.safetensors"));
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+        // the sampled targets differ from the plain run's (per shard), so the runs agree in what they learn only
+        assertTrue(ma.getLast().testAccuracy() > 0.85, "sharded K-FAC learned: " + ma);
+        assertEquals(mp.getLast().testAccuracy(), ma.getLast().testAccuracy(), 0.05);
+        Path c = dir.resolve("c.safetensors");
+        Training.run(s, new TrainingListener() {}, null, c, ShardedGradient.factory(2));
+        assertNotEquals(Arrays.toString(Files.readAllBytes(a)), Arrays.toString(Files.readAllBytes(c)),
+                "another shard count samples other targets and sums in another order");
+    }
+
+    /**
+     * Ghost batch norm: each shard normalises with its own part's statistics, so the engine's
+     * gradient is the shards' per-part gradients added (not the whole batch's), and the running
+     * buffers become the mean of what each shard made of the step's buffers.
+     */
+    @Test
+    void batchNormIsPerShardAndItsBuffersBecomeTheShardsMean() {
+        Dataset images = DIGITS.withSampleShape(new int[] {1, 8, 8});
+        String spec = "conv2d(1,4,3),batchnorm2d(4),relu,flatten,linear(144,10)";
+        DataLoader.Epoch epoch = new DataLoader(images, 100, new Rng(12)).nextEpoch();
+        int[] indices = Arrays.copyOf(epoch.order(), 100);
+        Batch b = epoch.batch(0);
+        int[] bounds = ShardedGradient.bounds(images.size(), 2);
+        Module m = Models.fromSpec(spec, images.sampleShape(), 10, new Rng(5), DType.FLOAT32);
+        // a step already taken, so the buffers the shards start from are not the initial ones
+        m.forward(b.features());
+        double[] before = ShardedGradient.readBuffers(m);
+        new ShardedGradient(m, images, 2).compute(indices, b);
+        float[] sharded = flatGrads(m);
+        double[] buffers = ShardedGradient.readBuffers(m);
+
+        float[] expected = new float[sharded.length];
+        double[] meanBuffers = new double[buffers.length];
+        for (int p = 0; p < 2; p++) {
+            int[] rows = ShardedGradient.part(indices, bounds[p], bounds[p + 1]);
+            Module alone = Models.fromSpec(spec, images.sampleShape(), 10, new Rng(5), DType.FLOAT32);
+            ShardedGradient.writeBuffers(alone, before);
+            float[] x = new float[rows.length * 64];
+            int[] y = new int[rows.length];
+            for (int r = 0; r < rows.length; r++) {
+                System.arraycopy(images.features(), rows[r] * 64, x, r * 64, 64);
+                y[r] = images.labels()[rows[r]];
+            }
+            alone.zeroGrad();
+            Losses.crossEntropy(alone.forward(Tensor.fromArray(x, new int[] {rows.length, 1, 8, 8})), y).backward();
+            float[] g = flatGrads(alone);
+            for (int i = 0; i < g.length; i++) {
+                expected[i] += g[i] * rows.length / 100f;
+            }
+            double[] own = ShardedGradient.readBuffers(alone);
+            for (int i = 0; i < own.length; i++) {
+                meanBuffers[i] += own[i] / 2;
+            }
+        }
+        for (int i = 0; i < sharded.length; i++) {
+            assertEquals(expected[i], sharded[i], 1e-5, "gradient element " + i);
+        }
+        for (int i = 0; i < buffers.length; i++) {
+            assertEquals(meanBuffers[i], buffers[i], 1e-6, "buffer element " + i);
+        }
+        assertEquals(2.0, buffers[buffers.length - 1], "num_batches_tracked counts the step once");
+        // and the whole batch's statistics would give another gradient
+        Module whole = Models.fromSpec(spec, images.sampleShape(), 10, new Rng(5), DType.FLOAT32);
+        ShardedGradient.writeBuffers(whole, before);
+        whole.zeroGrad();
+        Losses.crossEntropy(whole.forward(b.features()), b.labels()).backward();
+        float[] g = flatGrads(whole);
+        double worst = 0;
+        for (int i = 0; i < g.length; i++) {
+            worst = Math.max(worst, Math.abs(g[i] - sharded[i]));
+        }
+        assertTrue(worst > 1e-4, "ghost batch norm differs from the whole batch's: " + worst);
+    }
+
+    @Test
+    void aShardWithoutSamplesOfTheBatchLeavesTheBuffersToTheOthers() {
+        Dataset images = DIGITS.withSampleShape(new int[] {1, 8, 8});
+        String spec = "conv2d(1,4,3),batchnorm2d(4),relu,flatten,linear(144,10)";
+        int[] bounds = ShardedGradient.bounds(images.size(), 2);
+        int[] indices = {3, 17, 5, 40, 11, 28}; // all in shard 0
+        assertTrue(indices.length == ShardedGradient.part(indices, bounds[0], bounds[1]).length);
+        float[] x = new float[indices.length * 64];
+        int[] y = new int[indices.length];
+        for (int r = 0; r < indices.length; r++) {
+            System.arraycopy(images.features(), indices[r] * 64, x, r * 64, 64);
+            y[r] = images.labels()[indices[r]];
+        }
+        Tensor input = Tensor.fromArray(x, new int[] {indices.length, 1, 8, 8});
+        Module m = Models.fromSpec(spec, images.sampleShape(), 10, new Rng(5), DType.FLOAT32);
+        new ShardedGradient(m, images, 2).compute(indices, new Batch(input, y));
+        Module alone = Models.fromSpec(spec, images.sampleShape(), 10, new Rng(5), DType.FLOAT32);
+        alone.forward(input);
+        double[] expected = ShardedGradient.readBuffers(alone);
+        double[] got = ShardedGradient.readBuffers(m);
+        for (int i = 0; i < got.length; i++) {
+            assertEquals(expected[i], got[i], 1e-6, "buffer element " + i);
+        }
+    }
+
     @Test
     void modelsAndOptimizersThatCannotBeSplitAreRefused() {
-        String bn = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("digits", "cnn",
-                "sgd:lr=0.1", 1, 64, 1), new TrainingListener() {}, null, null, ShardedGradient.factory(2))).getMessage();
-        assertTrue(bn.contains("batch normalisation"), bn);
-        String kfac = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("digits",
-                "mlp:64-16-10", "kfac:lr=0.1", 1, 64, 1), new TrainingListener() {}, null, null,
+        String dropout = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("digits",
+                "flatten,linear(64,32),relu,dropout(0.5),linear(32,10)", "sgd:lr=0.1", 1, 64, 1), new TrainingListener() {},
+                null, null, ShardedGradient.factory(2))).getMessage();
+        assertTrue(dropout.startsWith("data-parallel training cannot split a model with dropout (3)"), dropout);
+        String natural = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("digits",
+                "mlp:64-16-10", "natural:lr=0.1", 1, 64, 1), new TrainingListener() {}, null, null,
                 ShardedGradient.factory(2))).getMessage();
-        assertTrue(kfac.startsWith("KFAC computes its gradients"), kfac);
+        assertTrue(natural.startsWith("NaturalGradient computes its gradients"), natural);
+        assertTrue(natural.endsWith("takes the first-order optimizers, kfac and lbfgs"), natural);
         String augmented = assertThrows(UsageException.class, () -> Training.run(new TrainSettings(
                 "digits,flip", "conv2d(1,4,3),relu,flatten,linear(144,10)", "sgd:lr=0.1", 1, 64, 1),
                 new TrainingListener() {}, null, null, ShardedGradient.factory(2))).getMessage();

@@ -26,7 +26,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -39,7 +38,8 @@ import java.util.Map;
  * <ul>
  *   <li>{@code GET /api/surfaces}: the surfaces, the lecture's race presets and these limits.</li>
  *   <li>{@code GET /api/surface?surface=NAME[&domain=XMIN,XMAX,YMIN,YMAX][&nx=N&ny=N]}: the surface's
- *       formula, minima, domain, start, and its values on a grid for the contours.</li>
+ *       formula, minima, domain, start, and its values on a grid for the contours. The same
+ *       parameters may come form-encoded in the body of a POST, where a long formula fits.</li>
  *   <li>{@code POST /api/race} with {@code {"surface", "start": [x, y], "steps", "runners":
  *       [{"label", "spec"}], "dtype"}}: the paths, streamed as JSON lines as they are computed: a
  *       header line, then one line per point, {@code {"r": runner, "step", "x", "y", "loss"}}, then
@@ -74,13 +74,22 @@ final class Api {
 
 
 
-    record Endpoint(String method, Handler handler) {}
+    /**
+     * An endpoint: the methods it answers and its handler. With {@code form}, a POST's body is
+     * form-encoded parameters read as if they were in the query (for a formula too long for an
+     * address); without it, a POST's body is handed to the handler as it is.
+     */
+    record Endpoint(List<String> methods, boolean form, Handler handler) {
+        Endpoint(String method, Handler handler) {
+            this(List.of(method), false, handler);
+        }
+    }
 
     private final Map<String, Endpoint> endpoints = new LinkedHashMap<>();
 
     Api() {
         endpoints.put("surfaces", new Endpoint("GET", this::surfaces));
-        endpoints.put("surface", new Endpoint("GET", this::surface));
+        endpoints.put("surface", new Endpoint(List.of("GET", "POST"), true, this::surface));
         endpoints.put("race", new Endpoint("POST", this::race));
         endpoints.put("natural", new Endpoint("GET", (req, res) -> res.json(NaturalDemo.run(req.query()))));
         endpoints.put("sgd", new Endpoint("GET", (req, res) -> res.json(SgdDemo.run(req.query()))));
@@ -512,9 +521,5 @@ final class Api {
                 throw new KobaiServer.StreamGone(e);
             }
         }
-    }
-
-    static String lower(String s) {
-        return s.toLowerCase(Locale.ROOT);
     }
 }

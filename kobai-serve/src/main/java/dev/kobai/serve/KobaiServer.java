@@ -25,15 +25,43 @@ import java.util.regex.Pattern;
  * The web application: static files from the class path under {@code /}, KaTeX under
  * {@code /katex/}, and the JSON API of {@link Api} under {@code /api/}.
  *
- * <p>Limits: a request body of at most {@link #MAX_BODY} bytes (413 beyond), at most
- * {@link #MAX_COMPUTATIONS} computations at once (a request waits up to five seconds for a turn,
- * then gets 503), and the per-request bounds of {@link Api}. A refused request gets its status and
+ * <p>Limits: an address (path and query) of at most {@link #MAX_URI} bytes (414 beyond), a
+ * request body of at most {@link #MAX_BODY} bytes (413 beyond), at most {@link #MAX_COMPUTATIONS}
+ * computations at once (a request waits up to five seconds for a turn, then gets 503), and the
+ * per-request bounds of {@link Api}. A refused request gets its status and
  * {@code {"error": "one line"}}; an unexpected fault gets 500 with its type and message, never a
  * stack trace, and the server goes on serving.
+ *
+ * <p>Limits the JDK's server enforces before any handler runs, set through its documented system
+ * properties by {@link #start} unless the JVM was started with them ({@code -Dsun.net.httpserver...}):
+ * <ul>
+ *   <li>{@code sun.net.httpserver.maxReqHeaderSize}, {@link #MAX_HEAD} bytes for the request line
+ *       and for the headers (the JDK's default, 380 KiB, cuts a longer request line by closing the
+ *       connection; raised so that an address of up to about a megabyte is read and gets its 414,
+ *       while a longer one is still cut);</li>
+ *   <li>{@code sun.net.httpserver.maxReqTime}, {@link #REQUEST_SECONDS} seconds for a request to
+ *       arrive, body included: a client that sends nothing, or dribbles its request, has its
+ *       connection closed rather than holding a thread (the JDK's default is forever); with
+ *       {@code sun.net.httpserver.clockTick} at one second, a connection that sends nothing at all
+ *       is closed as soon;</li>
+ *   <li>{@code sun.net.httpserver.maxRspTime}, {@link #RESPONSE_SECONDS} seconds for a response to be
+ *       taken: longer than the longest training ({@link TrainLab#MAX_SECONDS}), so only a client that
+ *       stops reading is cut.</li>
+ * </ul>
+ * The JDK reads them once, when its first server starts: in a JVM that started one before, they are
+ * what that one had.
  */
 public final class KobaiServer implements AutoCloseable {
     /** The largest request body read, in bytes. */
     static final int MAX_BODY = 64 * 1024;
+    /** The longest address (path and query, as sent) answered, in bytes; a formula longer than fits goes in a POST body. */
+    static final int MAX_URI = 32 * 1024;
+    /** The longest request line, and headers, that the JDK's server reads rather than cuts. */
+    static final int MAX_HEAD = 4 << 20;
+    /** The time a request, body included, has to arrive. */
+    static final int REQUEST_SECONDS = 5;
+    /** The time a response has to be taken by its client. */
+    static final int RESPONSE_SECONDS = TrainLab.MAX_SECONDS + 60;
     /** The largest refused body read to its end before the refusal is sent. */
     private static final long DRAINED = 4L << 20;
     /** How many API computations run at once; more wait for a turn. */
@@ -66,6 +94,7 @@ public final class KobaiServer implements AutoCloseable {
      * is not this machine's, is a {@link KobaiException} saying so.
      */
     public static KobaiServer start(InetSocketAddress address) {
+        configureJdkServer();
         HttpServer http;
         try {
             http = HttpServer.create(address, 64);
@@ -81,6 +110,20 @@ public final class KobaiServer implements AutoCloseable {
         http.createContext("/", server::handle);
         http.start();
         return server;
+    }
+
+    /** Sets the JDK server's limits (see the class comment) where the JVM was not started with them. */
+    private static void configureJdkServer() {
+        Map<String, String> limits = new java.util.LinkedHashMap<>();
+        limits.put("sun.net.httpserver.maxReqHeaderSize", Integer.toString(MAX_HEAD));
+        limits.put("sun.net.httpserver.maxReqTime", Integer.toString(REQUEST_SECONDS));
+        limits.put("sun.net.httpserver.maxRspTime", Integer.toString(RESPONSE_SECONDS));
+        limits.put("sun.net.httpserver.clockTick", "1000");
+        limits.forEach((name, value) -> {
+            if (System.getProperty(name) == null) {
+                System.setProperty(name, value);
+            }
+        });
     }
 
     /** The address the pages are at, such as {@code http://127.0.0.1:8080/}. */
@@ -105,6 +148,11 @@ public final class KobaiServer implements AutoCloseable {
         try (ex) {
             String path = ex.getRequestURI().getRawPath();
             try {
+                int length = ex.getRequestURI().toString().length();
+                if (length > MAX_URI) {
+                    throw new HttpError(414, "the address is " + length + " bytes long; at most " + MAX_URI
+                            + " (a long formula goes in the body of a POST)");
+                }
                 if (path.startsWith("/api/")) {
                     handleApi(ex, path.substring("/api/".length()));
                 } else {
@@ -131,11 +179,17 @@ public final class KobaiServer implements AutoCloseable {
         if (endpoint == null) {
             throw new HttpError(404, "no API endpoint /api/" + name + "; there are " + String.join(", ", api.names()));
         }
-        requireMethod(ex, endpoint.method());
-        Map<String, List<String>> multi = query(ex);
+        requireMethod(ex, endpoint.methods().toArray(String[]::new));
+        Map<String, List<String>> multi = new java.util.LinkedHashMap<>();
+        parameters(ex.getRequestURI().getRawQuery(), multi);
+        String body = ex.getRequestMethod().equals("POST") ? body(ex) : null;
+        if (body != null && endpoint.form()) {
+            parameters(body.strip(), multi);
+            body = null;
+        }
         Map<String, String> first = new java.util.LinkedHashMap<>();
         multi.forEach((k, v) -> first.put(k, v.getFirst()));
-        Api.Request request = new Api.Request(first, multi, endpoint.method().equals("POST") ? body(ex) : null);
+        Api.Request request = new Api.Request(first, multi, body);
         boolean acquired;
         try {
             acquired = computations.tryAcquire(5, TimeUnit.SECONDS);
@@ -163,12 +217,13 @@ public final class KobaiServer implements AutoCloseable {
         throw new HttpError(405, "method " + ex.getRequestMethod() + " not allowed here; use " + String.join(" or ", methods));
     }
 
-    /** The query's parameters; only those the API repeats (opt) may be given more than once. */
-    private static Map<String, List<String>> query(HttpExchange ex) {
-        String raw = ex.getRequestURI().getRawQuery();
-        Map<String, List<String>> out = new java.util.LinkedHashMap<>();
+    /**
+     * Adds the parameters of a query string (or a form-encoded body) to {@code out}; only those the
+     * API repeats (opt) may be given more than once, in the query and the body together.
+     */
+    private static void parameters(String raw, Map<String, List<String>> out) {
         if (raw == null || raw.isEmpty()) {
-            return out;
+            return;
         }
         for (String part : raw.split("&")) {
             int eq = part.indexOf('=');
@@ -180,7 +235,6 @@ public final class KobaiServer implements AutoCloseable {
             }
             values.add(value);
         }
-        return out;
     }
 
     private static String decode(String s) {

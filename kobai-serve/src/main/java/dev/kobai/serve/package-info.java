@@ -15,7 +15,9 @@
  *       size, steps, expression length, concurrent computations) is enforced here, in a few lines
  *       the tests exercise over real HTTP, rather than in a framework's configuration.</li>
  * </ul>
- * What it lacks (a request-body limit, a per-request time limit) is added in {@link KobaiServer}.
+ * What it lacks (a request-body limit, a per-request time limit) is added in {@link KobaiServer},
+ * which also sets the limits the JDK's server has but leaves open by default (the time a request
+ * may take to arrive, the length of its request line).
  *
  * <p>Every file the pages use (HTML, JavaScript, CSS, KaTeX and its fonts) is served from the class
  * path: the application works offline, and no request reaches the file system.

@@ -218,8 +218,10 @@ class BrowserTest {
             assertEquals(expected.get(k)[1], path.get(k).get(1).doubleValue(), 0, spec + " y at step " + k);
         }
         waitFor("window.kobaiFigures['newton-saddle'].done && window.kobaiFigures['natural-natural'].done"
-                + " && window.kobaiFigures.sgd.done && window.kobaiFigures.adam.done");
-        for (String section : List.of("gd", "sgd", "momentum", "adam", "newton", "natural", "summary")) {
+                + " && window.kobaiFigures.sgd.done && window.kobaiFigures.adam.done && window.kobaiFigures.adagrad.done"
+                + " && window.kobaiFigures.adadelta.done && window.kobaiFigures.rmsprop.done");
+        for (String section : List.of("gd", "sgd", "momentum", "adagrad", "adadelta", "rmsprop", "adam", "newton",
+                "natural", "summary")) {
             screenshot(driver.findElement(By.id(section)), "serve-lecture-" + section);
         }
     }
@@ -294,6 +296,74 @@ class BrowserTest {
         waitFor("document.querySelector('h1').textContent === 'オプティマイザのレース'");
         driver.findElement(By.id("lang")).click();
         assertEquals("Race playground", driver.findElement(By.cssSelector("h1")).getText());
+    }
+
+    /**
+     * The words of the page's text in the other language: in Japanese, runs of three or more
+     * lower-case Latin letters (English words); in English, Japanese characters. Text inside
+     * code, typeset math, scripts, and what is marked translate="no" (surface names and formulas,
+     * specs, labels the user typed) does not count, nor do the language button and the command
+     * line's {@code expr:}; hidden text (the
+     * quiz's explanations, options) does, as do the page's title and the elements' tooltips.
+     */
+    @SuppressWarnings("unchecked")
+    private static List<String> untranslated(String lang) {
+        return (List<String>) js("""
+                const pattern = arguments[0] === 'ja' ? /\\b[a-z]{3,}\\b/g : /[\\u3040-\\u30ff\\u4e00-\\u9fff]+/g;
+                const found = [];
+                const check = (text, where) => {
+                  for (const m of text.match(pattern) || []) {
+                    // expr: is the command line's prefix of a typed formula, in both languages.
+                    if (m !== 'expr') found.push(m + ' in ' + where + ': ' + text.trim().slice(0, 80));
+                  }
+                };
+                const skip = 'script, style, code, .katex, [translate=no], #lang, textarea';
+                const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+                for (let n; (n = walker.nextNode()); ) {
+                  if (!n.parentElement.closest(skip)) check(n.textContent, n.parentElement.tagName.toLowerCase());
+                }
+                for (const el of document.querySelectorAll('[title]')) if (!el.closest(skip)) check(el.title, 'a tooltip');
+                check(document.title, 'the title');
+                return found;""", lang);
+    }
+
+    /**
+     * Every page, once its figures, race or training have drawn, switched to Japanese has no English
+     * left in its text, legends included, and switched back no Japanese.
+     */
+    @Test
+    void everyPageSwitchesEveryTextItShows() throws Exception {
+        record Page(String address, String ready, String action) {}
+        long idleBy = System.nanoTime() + 60_000_000_000L;
+        while (TrainLab.running() && System.nanoTime() < idleBy) {
+            Thread.sleep(20);
+        }
+        for (Page page : List.of(
+                new Page("index.html", "true", null),
+                new Page("lecture.html", "Object.values(window.kobaiFigures).length >= 11"
+                        + " && Object.values(window.kobaiFigures).every(f => f.done)", null),
+                // Three runners, one of which leaves the plot (the legend says so).
+                new Page("race.html?surface=beale&start=1,1.5&steps=40&speed=2000&r=Momentum%3Dsgd:lr%3D0.01,momentum%3D0.9"
+                        + "&r=adam:lr%3D0.05&r=sgd:lr%3D0.05", "window.kobaiRace.done && window.kobaiRace.shown === 40", null),
+                new Page("lab.html?data=digits&model=mlp:64-10&epochs=1&batch=64&opt=SGD%3Dsgd:lr%3D0.1",
+                        "window.kobaiLab.done", "document.getElementById('train').click()"))) {
+            open(page.address() + (page.address().contains("?") ? "&" : "?") + "lang=en");
+            if (page.action() != null) {
+                js(page.action());
+            }
+            waitFor(page.ready());
+            assertEquals(List.of(), untranslated("en"), page.address() + " in English");
+            driver.findElement(By.id("lang")).click();
+            assertEquals("ja", js("return document.documentElement.lang;"));
+            assertEquals(List.of(), untranslated("ja"), page.address() + " in Japanese");
+            driver.findElement(By.id("lang")).click();
+            assertEquals(List.of(), untranslated("en"), page.address() + " back in English");
+        }
+        // The legends were among what changed.
+        open("lecture.html?lang=ja");
+        waitFor("window.kobaiFigures.momentum && window.kobaiFigures.momentum.done");
+        String legend = driver.findElement(By.cssSelector("[data-figure=momentum] .legend")).getText();
+        assertTrue(legend.contains("モーメンタム") && legend.contains("ネステロフ"), legend);
     }
 
     @Test

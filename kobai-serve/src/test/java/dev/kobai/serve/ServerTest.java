@@ -202,6 +202,120 @@ class ServerTest {
         assertEquals(200, post("api/race", race.formatted("beale", 3, "sgd:lr=0.1")).status());
     }
 
+    static Reply postForm(String path, String form) throws Exception {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(server.uri().resolve(path))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+        return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
+    }
+
+    /**
+     * A formula of a megabyte, in the address and in a body, gets a status and one line naming the
+     * limit (the JDK's server alone would cut such an address by closing the connection); a formula
+     * in a POST body is read as in the query, and the server goes on serving.
+     */
+    @Test
+    void aMegabyteExpressionGetsAStatusInTheAddressAndInABody() throws Exception {
+        String megabyte = "x+".repeat(500_000) + "x";
+        assertEquals(1_000_001, megabyte.length());
+        String encoded = java.net.URLEncoder.encode("expr:" + megabyte, StandardCharsets.UTF_8);
+        record Case(String name, Reply reply, int status, String says) {}
+        for (Case c : List.of(
+                new Case("in the address", get("api/surface?surface=" + encoded), 414, "at most " + KobaiServer.MAX_URI),
+                new Case("in a page's address", get("race.html?surface=" + encoded), 414, "at most " + KobaiServer.MAX_URI),
+                new Case("in a form body", postForm("api/surface", "surface=" + encoded), 413,
+                        "at most " + KobaiServer.MAX_BODY),
+                new Case("in a race", post("api/race", "{\"surface\":\"expr:" + megabyte + "\",\"runners\":[{\"spec\":\"sgd\"}]}"),
+                        413, "at most " + KobaiServer.MAX_BODY))) {
+            assertEquals(c.status(), c.reply().status(), c.name() + ": " + c.reply().body());
+            String error = c.reply().json().get("error").getAsString();
+            assertTrue(error.contains(c.says()), c.name() + ": " + error);
+        }
+        // Past the expression limit but within the body's: the expression's own 400.
+        String longFormula = "x" + "+x".repeat(1500);
+        Reply tooLong = postForm("api/surface", "surface=" + java.net.URLEncoder.encode("expr:" + longFormula,
+                StandardCharsets.UTF_8));
+        assertEquals(400, tooLong.status(), tooLong.body());
+        assertTrue(tooLong.json().get("error").getAsString().contains("at most " + Api.MAX_EXPRESSION), tooLong.body());
+        // A formula in a POST body is the same request as in the query; a parameter in both is refused.
+        String formula = java.net.URLEncoder.encode("expr:(x-1)^2+3*(y+0.5)^2", StandardCharsets.UTF_8);
+        Reply byGet = get("api/surface?surface=" + formula + "&nx=7&ny=5");
+        Reply byPost = postForm("api/surface?nx=7", "surface=" + formula + "&ny=5\n");
+        assertEquals(200, byGet.status(), byGet.body());
+        assertEquals(200, byPost.status(), byPost.body());
+        assertEquals(byGet.json(), byPost.json());
+        assertEquals(35, byPost.json().getAsJsonObject("grid").getAsJsonArray("values").size());
+        Reply twice = postForm("api/surface?surface=beale", "surface=" + formula);
+        assertEquals(400, twice.status(), twice.body());
+        assertTrue(twice.json().get("error").getAsString().contains("given twice"), twice.body());
+        assertEquals(405, postForm("api/surfaces", "x=1").status());
+        // And the server goes on serving.
+        assertEquals(200, get("api/surface?surface=beale&nx=10&ny=10").status());
+        assertEquals(200, get("race.html").status());
+    }
+
+    /**
+     * A client that opens a connection and sends nothing, or sends its request a byte at a time and
+     * never finishes, has its connection closed within the request time limit (plus the server's
+     * one-second clock) rather than holding the server forever; a body that stops short is cut the
+     * same way; the server answers others meanwhile and after.
+     */
+    @Test
+    void aSilentOrDribblingClientIsCutOffAfterTheRequestTimeLimit() throws Exception {
+        long limit = KobaiServer.REQUEST_SECONDS * 1000L;
+        long started = System.nanoTime();
+        try (Socket silent = new Socket(InetAddress.getLoopbackAddress(), server.uri().getPort());
+             Socket dribbling = new Socket(InetAddress.getLoopbackAddress(), server.uri().getPort());
+             Socket shortBody = new Socket(InetAddress.getLoopbackAddress(), server.uri().getPort())) {
+            for (Socket s : List.of(silent, dribbling, shortBody)) {
+                s.setSoTimeout((int) (3 * limit));
+            }
+            shortBody.getOutputStream().write(("POST /api/race HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n"
+                    + "\r\n{\"surface\":").getBytes(StandardCharsets.US_ASCII));
+            byte[] request = "GET /api/surfaces HTTP/1.1\r\nHost: localhost\r\n".getBytes(StandardCharsets.US_ASCII);
+            OutputStream out = dribbling.getOutputStream();
+            long dribblingCut = -1;
+            // One byte every 100 ms: the request line and headers never end within the limit.
+            for (int i = 0; dribblingCut < 0 && System.nanoTime() - started < 3 * limit * 1_000_000L; i++) {
+                try {
+                    out.write(request[i % request.length] == '\n' ? 'x' : request[i % request.length]);
+                    out.flush();
+                } catch (java.io.IOException e) {
+                    dribblingCut = System.nanoTime();
+                    break;
+                }
+                if (dribbling.getInputStream().available() > 0) {
+                    break;
+                }
+                Thread.sleep(100);
+                if (i == 5) {
+                    // Others are served meanwhile.
+                    assertEquals(200, get("api/surfaces").status());
+                }
+            }
+            // The server closed it: reading gives the end of the stream (or a reset), never a response.
+            assertTrue(closedWithoutAnswer(dribbling), "the dribbling client got an answer");
+            assertTrue(closedWithoutAnswer(silent), "the silent client got an answer");
+            double seconds = (System.nanoTime() - started) / 1e9;
+            assertTrue(seconds < KobaiServer.REQUEST_SECONDS + 5, "cut after " + seconds + " s");
+            assertTrue(seconds >= KobaiServer.REQUEST_SECONDS - 0.5, "cut after only " + seconds + " s");
+            assertTrue(closedWithoutAnswer(shortBody), "the short body got an answer");
+        }
+        assertEquals(0, server.busyComputations());
+        assertEquals(200, get("api/surfaces").status());
+    }
+
+    /** True when the server closes the socket without writing anything; false when it answers. */
+    private static boolean closedWithoutAnswer(Socket socket) {
+        try {
+            return socket.getInputStream().read() < 0;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
+        } catch (java.io.IOException e) {
+            return true;
+        }
+    }
+
     @Test
     void manyClientsAtOnceEachGetTheirOwnExactAnswer() throws Exception {
         List<double[]> expected = trace("beale", "1,1.5", "adam:lr=0.05", 200);
@@ -226,6 +340,8 @@ class ServerTest {
                 }
             }
         }
+        assertEquals(0, server.busyComputations());
+        assertEquals(200, get("api/surfaces").status());
     }
 
     /**
@@ -254,6 +370,7 @@ class ServerTest {
                     break;
                 }
             }
+            assertTrue(server.busyComputations() > 0, "the race is not counted while it runs");
         }
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (server.busyComputations() > 0 && System.nanoTime() < deadline) {
@@ -387,6 +504,32 @@ class ServerTest {
         assertEquals(4, epochs.size());
         long batches = events.stream().filter(e -> e.getKey().equals("batch")).count();
         assertEquals(2 * 2 * (perEpoch / 5 + (perEpoch % 5 == 0 ? 0 : 1)), batches);
+        JsonObject start = events.getFirst().getValue();
+        assertEquals("digits", start.get("data").getAsString());
+        assertEquals("mlp:64-32-10", start.get("model").getAsString());
+        assertEquals(2, start.get("epochs").getAsInt());
+        assertEquals(64, start.get("batch").getAsInt());
+        assertEquals(3, start.get("seed").getAsInt());
+        assertEquals(dev.kobai.data.Datasets.digitsAll().size(), start.get("train").getAsInt() + start.get("test").getAsInt());
+        assertEquals((start.get("train").getAsInt() + 63) / 64, perEpoch);
+        assertEquals("[{\"label\":\"SGD\",\"spec\":\"sgd:lr=0.1\"},{\"label\":\"Adam\",\"spec\":\"adam:lr=0.003\"}]",
+                start.get("runs").toString());
+        // A batch event every five steps and at each epoch's end, numbered from the run's start.
+        for (int run = 0; run < 2; run++) {
+            List<String> expected = new ArrayList<>();
+            for (int epoch = 1; epoch <= 2; epoch++) {
+                for (int b = 1; b <= perEpoch; b++) {
+                    if (b % 5 == 0 || b == perEpoch) {
+                        expected.add(epoch + ":" + ((epoch - 1) * perEpoch + b));
+                    }
+                }
+            }
+            int r = run;
+            List<JsonObject> got = events.stream().filter(e -> e.getKey().equals("batch")).map(Map.Entry::getValue)
+                    .filter(o -> o.get("run").getAsInt() == r).toList();
+            assertEquals(expected, got.stream().map(o -> o.get("epoch").getAsInt() + ":" + o.get("step").getAsInt()).toList());
+            assertTrue(got.stream().allMatch(o -> o.get("loss").getAsDouble() > 0), got.toString());
+        }
         // kobai compare with the same settings: the same numbers, run for run and epoch for epoch.
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -405,6 +548,7 @@ class ServerTest {
             for (String key : List.of("train_loss", "test_loss", "test_accuracy")) {
                 assertEquals(theirs.get(key).getAsDouble(), ours.get(key).getAsDouble(), 0, key + " of epoch " + i);
             }
+            assertTrue(ours.get("seconds").getAsDouble() > 0, ours.toString());
         }
     }
 
@@ -418,7 +562,9 @@ class ServerTest {
                 new Case("opt=nope", "opt 'nope'"),
                 new Case("", "give 1 to 6 optimizers"),
                 new Case("epochs=1000&opt=sgd:lr%3D0.1", "epochs must be between 1 and 20"),
-                new Case("model=mlp:64-99999-99999-10&opt=sgd:lr%3D0.1", "99999"),
+                new Case("model=mlp:64-99999-99999-10&opt=sgd:lr%3D0.1", "layer 99999x99999 has more than"),
+                // Every layer within bounds, the whole beyond the heap: refused before anything is allocated.
+                new Case("model=mlp:64" + "-9000".repeat(8) + "-10&opt=sgd:lr%3D0.1", "with sgd:lr=0.1 on digits"),
                 new Case("model=mlp:10-10&opt=sgd:lr%3D0.1", "mlp"),
                 new Case("opt=a%3Dsgd:lr%3D0.1".repeat(1) + "&opt=sgd:lr%3D0.1".repeat(6), "give 1 to 6"))) {
             Reply r = get("api/train?" + c.query());
@@ -454,6 +600,11 @@ class ServerTest {
             }
             epochSeconds = (System.nanoTime() - start) / 1e9;
             assertTrue(TrainLab.running());
+            // Others are answered while the training streams: each exchange has its own thread.
+            HttpResponse<String> meanwhile = client.send(HttpRequest.newBuilder(server.uri().resolve("api/surfaces"))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, meanwhile.statusCode());
+            assertTrue(TrainLab.running());
             left = System.nanoTime();
         }
         long deadline = System.nanoTime() + 60_000_000_000L;
@@ -464,5 +615,10 @@ class ServerTest {
         double stoppedAfter = (System.nanoTime() - left) / 1e9;
         assertTrue(stoppedAfter < 30 * epochSeconds, "stopped " + stoppedAfter + " s after the client left; an epoch"
                 + " takes " + epochSeconds + " s and 119 were left");
+        // And the server goes on serving, a new training included.
+        assertEquals(200, get("api/surfaces").status());
+        Reply again = get("api/train?epochs=1&batch=256&model=mlp:64-10&opt=sgd:lr%3D0.1");
+        assertEquals(200, again.status(), again.body());
+        assertEquals("done", events(again.body()).getLast().getKey());
     }
 }

@@ -3,6 +3,7 @@ package dev.kobai.spark;
 import dev.kobai.nn.Models;
 import dev.kobai.nn.Module;
 import dev.kobai.nn.Parameter;
+import dev.kobai.optim.KFAC;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Rng;
 import dev.kobai.tensor.StepMemory;
@@ -33,8 +34,13 @@ final class ShardTask implements FlatMapFunction<Iterator<Shards.Shard>, ShardTa
         }
     }
 
-    /** A step's broadcast: the driver's weights, flattened in parameter order, and the batch's sample indices. */
-    record Step(float[] weights, int[] indices) implements Serializable {}
+    /**
+     * A step's broadcast: the driver's weights, flattened in parameter order, the batch's sample
+     * indices, K-FAC's request for factor sums (null when the step needs none), and the driver's
+     * buffers ({@link ShardedGradient#readBuffers}; null for a model without).
+     */
+    record Step(float[] weights, int[] indices, KFAC.FactorRequest factors, double[] buffers)
+            implements Serializable {}
 
     /** A shard's sums and the nanoseconds the executor spent computing them. */
     record Result(ShardSum sum, long nanos) implements Serializable {}
@@ -100,9 +106,12 @@ final class ShardTask implements FlatMapFunction<Iterator<Shards.Shard>, ShardTa
             Shards.Shard shard = shards.next();
             long start = System.nanoTime();
             int[] rows = ShardedGradient.part(s.indices(), shard.offset(), shard.offset() + shard.labels().length);
+            if (s.buffers() != null) {
+                ShardedGradient.writeBuffers(w.module, s.buffers());
+            }
             ShardSum sum = rows.length == 0 ? new ShardSum(shard.index(), 0, 0, null)
                     : ShardedGradient.shardSum(shard.index(), w.module, shard.features(), shard.labels(),
-                    model.sampleShape(), shard.offset(), rows, w.memory);
+                    model.sampleShape(), shard.offset(), rows, w.memory, s.factors());
             out.add(new Result(sum, System.nanoTime() - start));
         }
         return out.iterator();

@@ -5,6 +5,7 @@ import dev.kobai.data.Batch;
 import dev.kobai.data.Dataset;
 import dev.kobai.nn.Module;
 import dev.kobai.nn.Parameter;
+import dev.kobai.optim.KFAC;
 import dev.kobai.tensor.Tensor;
 import dev.kobai.train.GradientEngine;
 import dev.kobai.train.ShardedGradient;
@@ -28,7 +29,11 @@ import org.apache.spark.storage.StorageLevel;
  * order, and the trainer's optimizer steps as on one machine.
  *
  * <p>So a run here equals a single-machine run with {@link ShardedGradient} of as many shards, bit for
- * bit, on executors with the driver's instruction set. The sums are collected rather than
+ * bit, on executors with the driver's instruction set. For K-FAC the step's broadcast also carries
+ * its {@link KFAC.FactorRequest} on the steps that update the factors; each partition then adds its
+ * shard's {@link KFAC#factorSums} to its result, and the driver adds them in shard order too. A
+ * model's batch norm buffers travel with the weights, each partition returns them as its shard
+ * updated them, and the driver keeps their mean ({@link ShardedGradient}'s rule). The sums are collected rather than
  * tree-aggregated: Spark's aggregate merges results in the order tasks finish, and float addition
  * is not associative.
  */
@@ -38,6 +43,7 @@ public final class SparkGradient implements GradientEngine {
     private final JavaRDD<Shards.Shard> shards;
     private final int partitions;
     private final String master;
+    private final Module module;
     private final List<Parameter> params;
     private final Tensor[] grads;
     private final ShardTask.Model model;
@@ -52,6 +58,7 @@ public final class SparkGradient implements GradientEngine {
         this.partitions = partitions;
         Module m = setup.model();
         ShardedGradient.requireSplittable(m);
+        this.module = m;
         this.params = m.parameters();
         this.grads = ShardedGradient.gradientTensors(params);
         long n = 0;
@@ -95,13 +102,19 @@ public final class SparkGradient implements GradientEngine {
 
     @Override
     public double compute(int[] indices, Batch batch) {
+        return compute(indices, batch, null).loss();
+    }
+
+    @Override
+    public KFAC.BatchSums compute(int[] indices, Batch batch, KFAC.FactorRequest factors) {
         long start = System.nanoTime();
         int at = 0;
         for (Parameter p : params) {
             System.arraycopy(p.floatData(), 0, weights, at, p.numel());
             at += p.numel();
         }
-        Broadcast<ShardTask.Step> step = sc.broadcast(new ShardTask.Step(weights, indices));
+        Broadcast<ShardTask.Step> step = sc.broadcast(new ShardTask.Step(weights, indices, factors,
+                ShardedGradient.readBuffers(module)));
         List<ShardTask.Result> results;
         try {
             results = shards.mapPartitions(new ShardTask(model, step)).collect();
@@ -116,8 +129,13 @@ public final class SparkGradient implements GradientEngine {
             computeNanos = Math.max(computeNanos, r.nanos());
         }
         double loss = ShardedGradient.combine(sums, params, grads);
+        KFAC.FactorSums factorSums = factors == null ? null : ShardedGradient.combineFactors(sums);
+        double[] buffers = ShardedGradient.combineBuffers(sums);
+        if (buffers != null) {
+            ShardedGradient.writeBuffers(module, buffers);
+        }
         times.add(System.nanoTime() - start, computeNanos, System.nanoTime() - collected);
-        return loss;
+        return new KFAC.BatchSums(loss, factorSums);
     }
 
     @Override

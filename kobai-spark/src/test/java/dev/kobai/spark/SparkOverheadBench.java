@@ -19,33 +19,53 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * batch 512 on Fashion-MNIST (issue 17: at most 40 ms). Not a test: it runs only when asked,
  * {@code -Dkobai.spark.bench=true}, and prints the medians of one epoch's step times (the first
  * ten steps left out) for the plain trainer, --shards 2 and Spark, and of an empty Spark job.
+ * {@code -Dkobai.spark.bench.model=cnn} (and {@code .optimizer}) times another model;
+ * {@code -Dkobai.spark.bench.steps=N} stops each timed run after N steps instead of an epoch.
  */
 @EnabledIfSystemProperty(named = "kobai.spark.bench", matches = "true")
 class SparkOverheadBench {
+    private static final int STEPS = Integer.getInteger("kobai.spark.bench.steps", Integer.MAX_VALUE);
+
     private static TrainSettings settings(int batch) {
-        return new TrainSettings("fashion-mnist", "mlp:784-256-10", "adam", 1, batch, 1);
+        return new TrainSettings("fashion-mnist", System.getProperty("kobai.spark.bench.model", "mlp:784-256-10"),
+                System.getProperty("kobai.spark.bench.optimizer", "adam"), 1, batch, 1);
+    }
+
+    /** Thrown by the timer to end a run after {@link #STEPS} steps. */
+    private static final class Enough extends RuntimeException {
+        Enough() {
+            super(null, null, false, false);
+        }
     }
 
     /** Median milliseconds between consecutive steps of one epoch, past the tenth. */
     private static double medianStepMs(TrainSettings settings, GradientEngine.Factory engines) {
         Training.Setup setup = Training.prepare(settings);
         Trainer trainer = new Trainer(setup.model(), setup.optimizer());
-        long[] at = new long[setup.loader().batchesPerEpoch() + 1];
+        int batches = Math.min(setup.loader().batchesPerEpoch(), STEPS + 1);
+        long[] at = new long[batches + 1];
         TrainingListener timer = new TrainingListener() {
             @Override
             public void onBatchEnd(int epoch, int batch, double loss) {
                 at[batch] = System.nanoTime();
+                if (batch == batches && batches < setup.loader().batchesPerEpoch()) {
+                    throw new Enough();
+                }
             }
         };
         try (GradientEngine engine = engines == null ? null : engines.open(settings, setup)) {
             trainer.gradientEngine(engine);
-            List<EpochMetrics> m = trainer.fit(setup.loader(), setup.data().test(), 1, timer);
-            System.out.printf(Locale.ROOT, "  (test accuracy %.4f)%n", m.getFirst().testAccuracy());
+            try {
+                List<EpochMetrics> m = trainer.fit(setup.loader(), setup.data().test(), 1, timer);
+                System.out.printf(Locale.ROOT, "  (test accuracy %.4f)%n", m.getFirst().testAccuracy());
+            } catch (Enough e) {
+                System.out.printf(Locale.ROOT, "  (stopped after %d steps)%n", batches);
+            }
             if (engine != null && engine.summary() != null) {
                 System.out.println("  " + engine.summary());
             }
         }
-        // the last batch is smaller: left out with the first ten
+        // the last batch of an epoch is smaller (or the run's last one the stopping one): left out with the first ten
         double[] d = new double[at.length - 13];
         for (int i = 0; i < d.length; i++) {
             d[i] = (at[i + 12] - at[i + 11]) / 1e6;

@@ -12,6 +12,11 @@ package dev.kobai.tensor.kernel;
  * <p>{@link #blas1()} follows the same choice: the Vector API {@code VectorBlas1} with the vector
  * matrix multiply, {@link ScalarBlas1} otherwise.
  *
+ * <p>{@code -Dkobai.blas=system} replaces the matrix product (only it) by the system's BLAS
+ * ({@link BlasGemm}, through the Foreign Function and Memory API; {@code -Dkobai.blas.library=FILE}
+ * names the library). It is never chosen by itself: the Java kernel is the default, so that a run's
+ * bits do not depend on which libraries a machine happens to have.
+ *
  * <p>{@code VectorGemm} and {@code VectorBlas1} are named here only as a string and loaded by reflection: a direct reference
  * would make this class fail to link on a JVM without the incubator module, taking the fallback
  * down with it.
@@ -23,8 +28,13 @@ public final class Kernels {
     private static final Gemm SCALAR = new ScalarGemm();
     /** Why the vector kernel could not be set up though the module is there; null when it could. */
     private static String setupFailure;
-    private static final Gemm GEMM = choose(System.getProperty("kobai.simd"),
+    /** The Java kernel: Vector API or scalar; the vector element loops follow it. */
+    private static final Gemm JAVA_GEMM = choose(System.getProperty("kobai.simd"),
             ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
+    /** Why the system BLAS asked for could not be used; null when it was not asked for or is in use. */
+    private static String blasFailure;
+    private static final Gemm GEMM = withBlas(System.getProperty("kobai.blas"), System.getProperty("kobai.blas.library"),
+            JAVA_GEMM);
 
     /**
      * Said once per process on standard error when the Vector API is missing and nobody asked for
@@ -36,8 +46,39 @@ public final class Kernels {
             + "(or -Dkobai.simd=false to choose the scalar kernels and silence this line)";
 
     static {
-        if (noticeNeeded(System.getProperty("kobai.simd"), GEMM == SCALAR)) {
+        if (noticeNeeded(System.getProperty("kobai.simd"), JAVA_GEMM == SCALAR)) {
             System.err.println(setupFailure == null ? SCALAR_NOTICE : setupNotice(setupFailure));
+        }
+        if (blasFailure != null) {
+            System.err.println(blasNotice(blasFailure));
+        }
+    }
+
+    /** The notice when the system BLAS was asked for and cannot be used. */
+    static String blasNotice(String failure) {
+        return "kobai: " + failure + "; Kobai uses its Java kernels";
+    }
+
+    /**
+     * The product kernel for {@code -Dkobai.blas}: {@code java} (or unset) keeps {@code javaKernel},
+     * {@code system} loads the system's BLAS ({@code -Dkobai.blas.library} names the library, else
+     * the usual names are tried). When the system BLAS cannot be loaded, or the value is neither,
+     * the Java kernel stays and {@link #blasFailure} says why.
+     */
+    static Gemm withBlas(String property, String library, Gemm javaKernel) {
+        String choice = property == null ? "" : property.strip().toLowerCase(java.util.Locale.ROOT);
+        if (choice.isEmpty() || choice.equals("java")) {
+            return javaKernel;
+        }
+        if (!choice.equals("system")) {
+            blasFailure = "-Dkobai.blas=" + property + ": the kernel must be java or system";
+            return javaKernel;
+        }
+        try {
+            return new BlasGemm(SystemBlas.load(library));
+        } catch (IllegalStateException | UnsupportedOperationException | IllegalCallerException e) {
+            blasFailure = "-Dkobai.blas=system: " + e.getMessage();
+            return javaKernel;
         }
     }
 
@@ -47,7 +88,7 @@ public final class Kernels {
                 + " several times slower (-Dkobai.simd=false chooses them and silences this line)";
     }
     private static final Blas1 SCALAR_BLAS1 = new ScalarBlas1();
-    private static final Blas1 BLAS1 = GEMM == SCALAR ? SCALAR_BLAS1 : load(VECTOR_BLAS1, Blas1.class, SCALAR_BLAS1);
+    private static final Blas1 BLAS1 = JAVA_GEMM == SCALAR ? SCALAR_BLAS1 : load(VECTOR_BLAS1, Blas1.class, SCALAR_BLAS1);
 
     /** Rounds of {@link #warmUp}: enough calls for C2 to compile every path of the kernel (checked with -XX:+PrintCompilation). */
     static final int WARM_UP_ROUNDS = 1500;
@@ -86,8 +127,8 @@ public final class Kernels {
      */
     public static void warmUp() {
         Gemm gemm = GEMM;
-        if (gemm == SCALAR) {
-            return; // plain Java reaches C2 quickly enough by itself
+        if (gemm == SCALAR || gemm instanceof BlasGemm) {
+            return; // plain Java reaches C2 quickly enough by itself; a native library needs no compiling
         }
         float[] a = new float[300 * 40];
         float[] b = new float[300 * 101];
@@ -134,7 +175,7 @@ public final class Kernels {
      * false); element loops that C2 does not vectorise by itself choose their Vector API version by this.
      */
     public static boolean vectorAvailable() {
-        return GEMM != SCALAR;
+        return JAVA_GEMM != SCALAR;
     }
 
     /** The plain-Java kernel, whatever the JVM offers. */

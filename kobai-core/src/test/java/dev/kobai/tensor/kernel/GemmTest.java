@@ -23,8 +23,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the region of C being written is checked to be untouched afterwards.
  */
 class GemmTest {
-    private static final Gemm SCALAR = new ScalarGemm();
-    private static final Gemm VECTOR = new VectorGemm();
+    private static final Gemm SCALAR = TestKernels.SCALAR;
+    private static final Gemm VECTOR = TestKernels.VECTOR;
     private static final int THREADS = Parallel.threads();
 
     @AfterEach
@@ -53,7 +53,7 @@ class GemmTest {
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
-        for (Gemm g : new Gemm[] {SCALAR, VECTOR}) {
+        for (Gemm g : TestKernels.all()) {
             for (int[] mnk : shapes()) {
                 for (int t = 0; t < 4; t++) {
                     out.add(Arguments.of(g, mnk[0], mnk[1], mnk[2], (t & 1) != 0, (t & 2) != 0));
@@ -207,7 +207,7 @@ class GemmTest {
         // Both shapes exceed the split thresholds (2^20 multiply-adds scalar, 2^21 vector); the vector
         // kernel splits the first by rows (m >= n) and the second by columns,
         // and with k larger than one K block so that later blocks accumulate onto earlier ones.
-        for (Gemm g : new Gemm[] {SCALAR, VECTOR}) {
+        for (Gemm g : TestKernels.all()) {
             for (int t = 0; t < 4; t++) {
                 check(g, 203, 61, 300, (t & 1) != 0, (t & 2) != 0, t % 2 == 0, 7 + t);
                 check(g, 45, 190, 300, (t & 1) != 0, (t & 2) != 0, t % 2 == 1, 11 + t);
@@ -244,7 +244,7 @@ class GemmTest {
 
     @Test
     void emptyInnerDimensionClearsOrKeepsC() {
-        for (Gemm g : new Gemm[] {SCALAR, VECTOR}) {
+        for (Gemm g : TestKernels.all()) {
             float[] c = {5, 6, 7, 8};
             g.sgemm(false, false, 2, 2, 0, new float[0], 0, 0, new float[0], 0, 2, c, 0, 2, true);
             assertEquals(5f, c[0], g.name());
@@ -255,7 +255,7 @@ class GemmTest {
 
     @Test
     void rejectsBadLeadingDimensionAndShortArrays() {
-        for (Gemm g : new Gemm[] {SCALAR, VECTOR}) {
+        for (Gemm g : TestKernels.all()) {
             float[] x = new float[12];
             assertThrows(IllegalArgumentException.class,
                     () -> g.sgemm(false, false, 3, 4, 4, x, 0, 3, x, 0, 4, new float[12], 0, 4, false));

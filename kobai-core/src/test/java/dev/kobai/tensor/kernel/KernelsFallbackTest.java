@@ -78,6 +78,25 @@ class KernelsFallbackTest {
                 .replace("WARNING: Using incubator modules: jdk.incubator.vector" + System.lineSeparator(), ""));
     }
 
+    /** -Dkobai.blas=system takes the system's library; one that cannot be loaded is named on stderr, and the Java kernel runs. */
+    @Test
+    void theSystemBlasIsUsedOnlyWhenAskedFor() throws Exception {
+        String vector = "vector(" + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit) 11.0";
+        String[] flags = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"};
+        assertEquals(vector, probe(flags));
+        String missing = "/nonexistent/libnoblas.so";
+        String[] withMissing = {flags[0], flags[1], flags[2], "-Dkobai.blas=system", "-Dkobai.blas.library=" + missing};
+        assertEquals(vector, probe(withMissing));
+        assertEquals(Kernels.blasNotice("-Dkobai.blas=system: no BLAS library with cblas_sgemm and cblas_dgemm ("
+                + missing + ": not found); name one with -Dkobai.blas.library=FILE") + System.lineSeparator(),
+                probeErr(withMissing).replace("WARNING: Using incubator modules: jdk.incubator.vector"
+                        + System.lineSeparator(), ""));
+        if (TestKernels.BLAS != null) {
+            assertEquals(TestKernels.BLAS.name() + " 11.0",
+                    probe(flags[0], flags[1], flags[2], "-Dkobai.blas=system"));
+        }
+    }
+
     @Test
     void noticeRule() {
         assertEquals(true, Kernels.noticeNeeded(null, true));

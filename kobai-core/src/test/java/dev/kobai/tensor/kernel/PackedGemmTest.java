@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
  * rounding of a double reference everywhere, with nothing written outside C.
  */
 class PackedGemmTest {
-    private static final Gemm SCALAR = new ScalarGemm();
-    private static final Gemm VECTOR = new VectorGemm();
+    private static final Gemm SCALAR = TestKernels.SCALAR;
+    private static final Gemm VECTOR = TestKernels.VECTOR;
     private static final int THREADS = Parallel.threads();
     /** m, n, k: edges of the register tile and of the k blocks, and K-FAC's two update products. */
     private static final int[][] SHAPES = {
@@ -62,7 +62,8 @@ class PackedGemmTest {
         g.sgemm(ta, tb, m, n, k, a, aOff, lda, b, bOff, ldb, plain, cOff, ldc, acc);
         String what = g.name() + " m=" + m + " n=" + n + " k=" + k + " ta=" + ta + " tb=" + tb + " acc=" + acc
                 + " threads=" + threads;
-        boolean sameBits = g == SCALAR || tb || ((long) m * n * k > (1L << 21) && threads > 1);
+        // the system BLAS has kernels of its own for each transpose, so its packed copy agrees to rounding
+        boolean sameBits = g == SCALAR || g == VECTOR && (tb || ((long) m * n * k > (1L << 21) && threads > 1));
         for (int idx = 0; idx < packed.length; idx++) {
             int rel = idx - cOff;
             boolean inside = rel >= 0 && rel / ldc < m && rel % ldc < n;
@@ -90,7 +91,7 @@ class PackedGemmTest {
 
     @Test
     void packedProductsMatchUnpackedOnes() {
-        for (Gemm g : new Gemm[] {SCALAR, VECTOR}) {
+        for (Gemm g : TestKernels.all()) {
             for (int[] s : SHAPES) {
                 for (int t = 0; t < 8; t++) {
                     boolean ta = (t & 1) != 0;
@@ -107,7 +108,7 @@ class PackedGemmTest {
 
     @Test
     void anEmptyInnerDimensionZeroesOrKeepsC() {
-        for (Gemm g : new Gemm[] {SCALAR, VECTOR}) {
+        for (Gemm g : TestKernels.all()) {
             PackedB pb = g.packB(false, 0, 3, new float[0], 0, 3, null);
             float[] c = {1, 2, 3, 4, 5, 6};
             g.sgemm(false, 2, new float[0], 0, 1, pb, c, 0, 3, true);
@@ -119,7 +120,7 @@ class PackedGemmTest {
 
     @Test
     void repackingTheSameShapeReusesTheOperand() {
-        for (Gemm g : new Gemm[] {SCALAR, VECTOR}) {
+        for (Gemm g : TestKernels.all()) {
             SplittableRandom rnd = new SplittableRandom(3);
             float[] b = fill(rnd, 40 * 70);
             PackedB first = g.packB(false, 40, 70, b, 0, 70, null);

@@ -22,6 +22,7 @@ const lab = {
       document.getElementById('model').value = e.target.value === 'digits' ? 'mlp:64-64-10' : 'mlp:784-256-10';
     });
     document.getElementById('train').addEventListener('click', () => this.train());
+    document.addEventListener('kobai-lang', () => this.legend());
     document.getElementById('stop').addEventListener('click', () => this.stop());
     this.draw();
   },
@@ -82,7 +83,7 @@ const lab = {
         }
         if (done) break;
       }
-      if (!state.done) throw new Error('the server ended the stream early');
+      if (!state.done) throw new Error(kobaiI18n.t('err.early'));
     } catch (e) {
       if (e.name === 'AbortError') return;
       state.error = e.message;
@@ -118,11 +119,15 @@ const lab = {
       li.innerHTML = '<span class="swatch" style="background:' + KOBAI_COLORS[i % KOBAI_COLORS.length] + '"></span>';
       const code = document.createElement('code');
       code.textContent = r.spec;
+      const label = document.createElement('span');
+      label.translate = false;
+      label.textContent = r.label + ' ';
       const last = state.epochs[i] && state.epochs[i][state.epochs[i].length - 1];
       const acc = document.createElement('span');
       acc.className = 'status';
-      acc.textContent = last ? '  epoch ' + last.epoch + ': ' + (100 * last.test_accuracy).toFixed(2) + '%' : '';
-      li.append(r.label + ' ', code, acc);
+      acc.textContent = last ? '  ' + kobaiI18n.t('lab.epoch').replace('{e}', last.epoch)
+        .replace('{acc}', last.test_accuracy === null ? '-' : (100 * last.test_accuracy).toFixed(2)) : '';
+      li.append(label, code, acc);
       return li;
     }));
   },

@@ -17,28 +17,28 @@ const lecture = {
     const fmt = (v) => Number(v.toPrecision(3));
     const lr = (min, max, value) => ({ key: 'lr', label: 'fig.lr', min, max, value, log: true });
     this.traceFigure(at('gd'), 'gd', { surfaces: ['long-valley'], steps: 60, sliders: [lr(0.001, 0.03, 0.015)],
-      runners: (v) => [{ label: 'SGD', spec: 'sgd:lr=' + fmt(v.lr) }] });
+      runners: (v) => [{ label: 'run.sgd', spec: 'sgd:lr=' + fmt(v.lr) }] });
     this.sgdFigure(at('sgd'));
     this.traceFigure(at('momentum'), 'momentum', { surfaces: ['long-valley', 'beale', 'saddle'], steps: 150,
       sliders: [lr(0.0005, 0.05, 0.01), { key: 'mu', label: 'fig.momentum', min: 0, max: 0.99, value: 0.9 }],
       runners: (v) => [
-        { label: 'SGD', spec: 'sgd:lr=' + fmt(v.lr) },
-        { label: 'Momentum', spec: 'sgd:lr=' + fmt(v.lr) + ',momentum=' + fmt(v.mu) },
-        { label: 'Nesterov', spec: 'sgd:lr=' + fmt(v.lr) + ',momentum=' + fmt(v.mu) + ',nesterov=true' }] });
+        { label: 'run.sgd', spec: 'sgd:lr=' + fmt(v.lr) },
+        { label: 'run.momentum', spec: 'sgd:lr=' + fmt(v.lr) + ',momentum=' + fmt(v.mu) },
+        { label: 'run.nesterov', spec: 'sgd:lr=' + fmt(v.lr) + ',momentum=' + fmt(v.mu) + ',nesterov=true' }] });
     this.traceFigure(at('adagrad'), 'adagrad', { surfaces: ['beale', 'long-valley', 'saddle'], steps: 250,
-      sliders: [lr(0.01, 3, 0.5)], runners: (v) => [{ label: 'Adagrad', spec: 'adagrad:lr=' + fmt(v.lr) }] });
+      sliders: [lr(0.01, 3, 0.5)], runners: (v) => [{ label: 'run.adagrad', spec: 'adagrad:lr=' + fmt(v.lr) }] });
     this.traceFigure(at('adadelta'), 'adadelta', { surfaces: ['beale', 'long-valley', 'saddle'], steps: 250,
       sliders: [lr(0.1, 30, 10), { key: 'rho', label: 'ρ', min: 0.5, max: 0.99, value: 0.9 }],
       runners: (v) => [
-        { label: 'Adadelta', spec: 'adadelta:lr=' + fmt(v.lr) + ',rho=' + fmt(v.rho) },
-        { label: kobaiI18n.t('adadelta.lecturerule'), spec: 'rmsprop:lr=0.02,alpha=' + fmt(v.rho) }] });
+        { label: 'run.adadelta', spec: 'adadelta:lr=' + fmt(v.lr) + ',rho=' + fmt(v.rho) },
+        { label: 'adadelta.lecturerule', spec: 'rmsprop:lr=0.02,alpha=' + fmt(v.rho) }] });
     this.traceFigure(at('rmsprop'), 'rmsprop', { surfaces: ['beale', 'long-valley', 'saddle'], steps: 250,
       sliders: [lr(0.001, 0.3, 0.02), { key: 'alpha', label: 'α', min: 0.5, max: 0.999, value: 0.99 }],
-      runners: (v) => [{ label: 'RMSprop', spec: 'rmsprop:lr=' + fmt(v.lr) + ',alpha=' + fmt(v.alpha) }] });
+      runners: (v) => [{ label: 'run.rmsprop', spec: 'rmsprop:lr=' + fmt(v.lr) + ',alpha=' + fmt(v.alpha) }] });
     const adam = this.traceFigure(at('adam'), 'adam', { surfaces: ['beale', 'long-valley', 'saddle'], steps: 250,
       sliders: [lr(0.001, 0.5, 0.05), { key: 'b1', label: 'β₁', min: 0, max: 0.9999, value: 0.9 },
         { key: 'b2', label: 'β₂', min: 0, max: 0.9999, value: 0.999 }],
-      runners: (v) => [{ label: 'Adam', spec: 'adam:lr=' + fmt(v.lr) + ',betas=' + v.b1 + '/' + v.b2 }] });
+      runners: (v) => [{ label: 'run.adam', spec: 'adam:lr=' + fmt(v.lr) + ',betas=' + v.b1 + '/' + v.b2 }] });
     const buttons = document.createElement('p');
     for (const [key, b1, b2] of [['adam.lecture', 0.9999, 1e-8], ['adam.paper', 0.9, 0.999]]) {
       const b = document.createElement('button');
@@ -56,7 +56,7 @@ const lecture = {
       newton.append(box);
       this.traceFigure(box, id, { surfaces: [surface], steps: 4, size: [420, 300], start,
         sliders: [{ key: 'steps', label: 'fig.steps', min: 1, max: 20, value: 4, integer: true }],
-        runners: () => [{ label: 'Newton', spec: 'newton' }, { label: 'Saddle-free Newton', spec: 'newton:indefinite=saddle-free' }] });
+        runners: () => [{ label: 'run.newton', spec: 'newton' }, { label: 'run.saddlefree', spec: 'newton:indefinite=saddle-free' }] });
     }
     this.naturalFigure(at('natural'));
     this.quiz();
@@ -121,7 +121,17 @@ const lecture = {
     side.append(controls, legend, error, hint);
     host.append(canvas, side);
     let surfaceName = options.surfaces[0];
-    let start = null, plot = null, abort = null, timer = null;
+    let start = null, plot = null, abort = null, timer = null, shown = [];
+    // Each runner's label is a text key: the legend is written again when the language changes.
+    const renderLegend = () => legend.replaceChildren(...shown.map((r, i) => {
+      const li = document.createElement('li');
+      li.innerHTML = '<span class="swatch" style="background:' + KOBAI_COLORS[i] + '"></span>';
+      const code = document.createElement('code');
+      code.textContent = r.spec;
+      li.append(kobaiI18n.t(r.label) + ' ', code);
+      return li;
+    }));
+    document.addEventListener('kobai-lang', renderLegend);
     const figure = { specs: [], paths: [], done: false, redraws: 0 };
     window.kobaiFigures[id] = figure;
     if (options.surfaces.length > 1) {
@@ -129,6 +139,7 @@ const lecture = {
       const label = document.createElement('label');
       label.dataset.i18n = 'fig.surface'; label.textContent = kobaiI18n.t('fig.surface');
       const select = document.createElement('select');
+      select.translate = false;
       for (const s of options.surfaces) select.add(new Option(s, s));
       select.add(new Option('expr:', 'expr'));
       const formula = document.createElement('input');
@@ -170,7 +181,8 @@ const lecture = {
       error.textContent = '';
       const draw = () => plot.draw(paths.map((points, i) => ({ color: KOBAI_COLORS[i], points })), steps, from);
       try {
-        await kobaiApi.race({ surface: surfaceName, start: from, steps, runners }, () => {}, (r, step, x, y) => {
+        const request = runners.map((r) => ({ label: kobaiI18n.t(r.label), spec: r.spec }));
+        await kobaiApi.race({ surface: surfaceName, start: from, steps, runners: request }, () => {}, (r, step, x, y) => {
           paths[r][step] = x === null || y === null ? null : [x, y];
         }, abort.signal);
       } catch (e) {
@@ -178,14 +190,8 @@ const lecture = {
         error.textContent = e.message;
       }
       draw();
-      legend.replaceChildren(...runners.map((r, i) => {
-        const li = document.createElement('li');
-        li.innerHTML = '<span class="swatch" style="background:' + KOBAI_COLORS[i] + '"></span>';
-        const code = document.createElement('code');
-        code.textContent = r.spec;
-        li.append(r.label + ' ', code);
-        return li;
-      }));
+      shown = runners;
+      renderLegend();
       Object.assign(figure, { specs: runners.map((r) => r.spec), paths, start: from, surface: surfaceName, done: true });
       figure.redraws++;
     };

@@ -137,10 +137,17 @@ const kobaiApi = {
     return body;
   },
 
-  surface(name, domain) {
-    let q = 'api/surface?surface=' + encodeURIComponent(name);
+  // A long formula goes in the body of a POST, where the server reads the same parameters: an
+  // address has a limit of its own (the server's 32 KiB, and less in some browsers and proxies).
+  async surface(name, domain) {
+    let q = 'surface=' + encodeURIComponent(name);
     if (domain) q += '&domain=' + domain.join(',');
-    return this.get(q);
+    if (q.length <= 2000) return this.get('api/surface?' + q);
+    const res = await fetch('api/surface', { method: 'POST', body: q,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const body = await res.json();
+    if (!res.ok) throw new Error(body.error || ('HTTP ' + res.status));
+    return body;
   },
 
   // Streams a race: onHeader(header) once, onPoint(r, step, x, y, loss) per point as it arrives.
@@ -168,7 +175,7 @@ const kobaiApi = {
         if (o.done) return header;
         onPoint(o.r, o.step, o.x, o.y, o.loss);
       }
-      if (done) throw new Error('the server ended the stream early');
+      if (done) throw new Error(kobaiI18n.t('err.early'));
     }
   },
 };

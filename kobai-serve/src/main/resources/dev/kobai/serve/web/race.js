@@ -16,7 +16,12 @@ const race = {
     const info = await kobaiApi.get('api/surfaces');
     this.surfaces = info.surfaces; this.presets = info.presets; this.limits = info.limits;
     const select = document.getElementById('surface');
-    for (const s of this.surfaces) select.add(new Option(s.name + ': ' + s.formula, s.name));
+    // A surface's name and formula are what the command line takes: not translated.
+    for (const s of this.surfaces) {
+      const option = new Option(s.name + ': ' + s.formula, s.name);
+      option.translate = false;
+      select.add(option);
+    }
     select.add(new Option(kobaiI18n.t('race.custom'), 'expr'));
     const presets = document.getElementById('presets');
     for (const p of this.presets) {
@@ -40,6 +45,7 @@ const race = {
     document.getElementById('plot').addEventListener('click', (e) => this.clickStart(e));
     document.addEventListener('kobai-lang', () => {
       select.options[select.options.length - 1].text = kobaiI18n.t('race.custom');
+      this.renderRunners();
       this.renderLegend();
       this.writeUrl();
     });
@@ -250,7 +256,9 @@ const race = {
       const loss = (state.losses[i] || [])[Math.min(state.shown, points.length - 1)];
       const f = loss !== undefined && loss !== null && !status ? 'f = ' + Number(loss).toPrecision(5) : '';
       li.innerHTML = '<span class="swatch" style="background:' + KOBAI_COLORS[i % KOBAI_COLORS.length] + '"></span>';
+      // The label is the user's, or the optimizer's name: not translated.
       const text = document.createElement('span');
+      text.translate = false;
       text.textContent = r.label + '  ';
       const spec = document.createElement('code');
       spec.textContent = r.spec;

@@ -1,0 +1,497 @@
+package dev.kobai.serve;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.kobai.cli.RacePresets;
+import dev.kobai.data.Dataset;
+import dev.kobai.data.Datasets;
+import dev.kobai.surface.Surface;
+import dev.kobai.surface.Surfaces;
+import dev.kobai.tensor.Rng;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the API answers, value by value, against what it describes (the surfaces and presets of the
+ * core and the CLI) or an independent computation in plain Java (the SGD and natural-gradient
+ * figures), and every limit at its edge: the edge accepted, one past it refused. ServerTest checks
+ * the streams and the refusals' messages; this class, what a page is given to draw.
+ */
+class ServerAnswersTest {
+    private static KobaiServer server;
+    private static HttpClient client;
+
+    @BeforeAll
+    static void start() {
+        server = KobaiServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        client = HttpClient.newHttpClient();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> get(String path) throws Exception {
+        return send(HttpRequest.newBuilder(server.uri().resolve(path)));
+    }
+
+    private static HttpResponse<String> post(String path, String body) throws Exception {
+        return send(HttpRequest.newBuilder(server.uri().resolve(path)).POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    private static JsonObject json(HttpResponse<String> r) {
+        assertEquals(200, r.statusCode(), r.body());
+        return JsonParser.parseString(r.body()).getAsJsonObject();
+    }
+
+    private static JsonArray pair(double a, double b) {
+        JsonArray p = new JsonArray();
+        p.add(a);
+        p.add(b);
+        return p;
+    }
+
+    private static JsonArray domain(Surface.Domain d) {
+        JsonArray a = new JsonArray();
+        a.add(d.xMin());
+        a.add(d.xMax());
+        a.add(d.yMin());
+        a.add(d.yMax());
+        return a;
+    }
+
+    private static void assertDescribes(Surface s, JsonObject o) {
+        assertEquals(s.name(), o.get("name").getAsString());
+        assertEquals(s.formula(), o.get("formula").getAsString());
+        assertEquals(pair(s.start().x(), s.start().y()), o.get("start"));
+        JsonArray minima = new JsonArray();
+        s.minima().forEach(m -> minima.add(pair(m.x(), m.y())));
+        assertEquals(minima, o.get("minima"), s.name());
+        double m = s.minimumValue();
+        assertEquals(Double.isFinite(m) ? m : null, o.get("minimumValue").isJsonNull() ? null
+                : o.get("minimumValue").getAsDouble(), s.name());
+    }
+
+    @Test
+    void theSurfacesListIsTheCoresSurfacesTheClisPresetsAndTheLimits() throws Exception {
+        HttpResponse<String> r = get("api/surfaces");
+        assertEquals("application/json; charset=utf-8", r.headers().firstValue("Content-Type").orElse(""));
+        assertEquals("no-store", r.headers().firstValue("Cache-Control").orElse(""));
+        JsonObject o = json(r);
+        JsonArray surfaces = o.getAsJsonArray("surfaces");
+        assertEquals(Surfaces.all().size(), surfaces.size());
+        for (int i = 0; i < surfaces.size(); i++) {
+            Surface s = Surfaces.all().get(i);
+            assertDescribes(s, surfaces.get(i).getAsJsonObject());
+            assertEquals(domain(s.domain()), surfaces.get(i).getAsJsonObject().get("domain"));
+        }
+        JsonArray presets = o.getAsJsonArray("presets");
+        assertEquals(RacePresets.names().size(), presets.size());
+        for (int i = 0; i < presets.size(); i++) {
+            RacePresets.Preset p = RacePresets.byName(RacePresets.names().get(i));
+            JsonObject j = presets.get(i).getAsJsonObject();
+            assertEquals(p.name(), j.get("name").getAsString());
+            assertEquals(p.surface(), j.get("surface").getAsString());
+            assertEquals(pair(p.start().x(), p.start().y()), j.get("start"));
+            assertEquals(domain(p.domain()), j.get("domain"));
+            assertEquals(p.steps(), j.get("steps").getAsInt());
+            assertEquals(p.caption(), j.get("caption").getAsString());
+            assertEquals(Api.entries(p.runners()), j.get("runners"));
+            assertTrue(!p.runners().isEmpty() && j.getAsJsonArray("runners").get(0).getAsJsonObject().has("label"));
+        }
+        JsonObject limits = o.getAsJsonObject("limits");
+        assertEquals(Api.MAX_STEPS, limits.get("steps").getAsInt());
+        assertEquals(Api.MAX_RUNNERS, limits.get("runners").getAsInt());
+        assertEquals(Api.MAX_EXPRESSION, limits.get("expression").getAsInt());
+        assertEquals(Api.MAX_SPEC, limits.get("spec").getAsInt());
+        assertEquals(Api.MAX_GRID, limits.get("grid").getAsInt());
+        assertEquals(Api.MAX_SECONDS, limits.get("seconds").getAsInt());
+        JsonArray data = new JsonArray();
+        data.add("digits");
+        if (Files.isDirectory(Datasets.FASHION_MNIST_DIR)) {
+            data.add("fashion-mnist");
+        }
+        assertEquals(data, o.get("data"));
+    }
+
+    @Test
+    void aSurfacesGridIsItsValuesAtTheGridsPoints() throws Exception {
+        Surface s = Surfaces.byName("beale");
+        JsonObject o = json(get("api/surface?surface=beale&domain=-1,3,-2.5,0.5&nx=7&ny=4"));
+        assertDescribes(s, o);
+        assertEquals(domain(new Surface.Domain(-1, 3, -2.5, 0.5)), o.get("domain"));
+        JsonObject grid = o.getAsJsonObject("grid");
+        assertEquals(7, grid.get("nx").getAsInt());
+        assertEquals(4, grid.get("ny").getAsInt());
+        JsonArray values = grid.getAsJsonArray("values");
+        assertEquals(28, values.size());
+        for (int j = 0; j < 4; j++) {
+            for (int i = 0; i < 7; i++) {
+                double x = -1 + 4.0 * i / 6;
+                double y = -2.5 + 3.0 * j / 3;
+                assertEquals(s.value(x, y), values.get(j * 7 + i).getAsDouble(), 1e-12 * (1 + Math.abs(s.value(x, y))),
+                        "at " + x + ", " + y);
+            }
+        }
+        // A value that is not finite is null; without a domain, the surface's own is used.
+        JsonObject own = json(get("api/surface?surface=" + java.net.URLEncoder.encode("expr:1/x", "UTF-8")
+                + "&domain=-1,1,0,1&nx=3&ny=2"));
+        assertTrue(own.getAsJsonObject("grid").getAsJsonArray("values").get(1).isJsonNull(), own.toString());
+        assertEquals(1.0, own.getAsJsonObject("grid").getAsJsonArray("values").get(2).getAsDouble());
+        assertEquals(domain(s.domain()), json(get("api/surface?surface=beale&nx=2&ny=2")).get("domain"));
+    }
+
+    @Test
+    void aRacesHeaderSaysWhatRunsAndItsDefaults() throws Exception {
+        HttpResponse<String> r = post("api/race", "{\"surface\":\"booth\",\"runners\":[{\"spec\":\"adam:lr=0.1\"},"
+                + "{\"label\":\"mine\",\"spec\":\"sgd:lr=0.01\"}],\"dtype\":\"float32\"}");
+        assertEquals(200, r.statusCode(), r.body());
+        List<String> lines = r.body().lines().toList();
+        JsonObject head = JsonParser.parseString(lines.getFirst()).getAsJsonObject();
+        Surface booth = Surfaces.byName("booth");
+        assertDescribes(booth, head);
+        assertEquals(100, head.get("steps").getAsInt());
+        assertEquals("float32", head.get("dtype").getAsString());
+        assertEquals("[{\"label\":\"adam\",\"spec\":\"adam:lr=0.1\"},{\"label\":\"mine\",\"spec\":\"sgd:lr=0.01\"}]",
+                head.get("runners").toString());
+        // 100 steps by default, from the surface's start, in float32's shortest decimals.
+        assertEquals(1 + 2 * 101 + 1, lines.size());
+        JsonObject first = JsonParser.parseString(lines.get(1)).getAsJsonObject();
+        assertEquals((float) booth.start().x(), first.get("x").getAsFloat());
+        assertEquals(Float.toString((float) booth.start().x()), first.get("x").toString());
+        // A start given is the start drawn.
+        HttpResponse<String> given = post("api/race", "{\"surface\":\"booth\",\"start\":[0.5,-1],\"steps\":1,"
+                + "\"runners\":[{\"spec\":\"adam\"}]}");
+        assertEquals("[0.5,-1.0]", JsonParser.parseString(given.body().lines().findFirst().orElseThrow()).getAsJsonObject()
+                .get("start").toString());
+        assertTrue(given.body().lines().skip(1).findFirst().orElseThrow().contains("\"x\":0.5,\"y\":-1.0"), given.body());
+        // A bad spec is named by its place in the list.
+        HttpResponse<String> bad = post("api/race", "{\"surface\":\"booth\",\"runners\":[{\"spec\":\"adam\"},"
+                + "{\"spec\":\"sgd:lr=-2\"}]}");
+        assertEquals(400, bad.statusCode());
+        assertTrue(bad.body().contains("runners[1].spec"), bad.body());
+    }
+
+    /**
+     * Each limit at its edge: the edge is accepted, one past it refused with the limit in the
+     * message. Steps, start, expression length, domain, the SGD figure's batch, the natural-gradient
+     * figure's learning rate, the body's size, declared and streamed.
+     */
+    @Test
+    void everyLimitHoldsAtItsEdge() throws Exception {
+        String race = "{\"surface\":\"%s\",\"steps\":%s,\"start\":[%s,0],\"runners\":[{\"spec\":\"sgd:lr=1e-9\"}]}";
+        assertEquals(200, post("api/race", race.formatted("booth", Api.MAX_STEPS, 0)).statusCode());
+        assertEquals(400, post("api/race", race.formatted("booth", Api.MAX_STEPS + 1, 0)).statusCode());
+        assertEquals(200, post("api/race", race.formatted("booth", 0, "1e12")).statusCode());
+        assertEquals(400, post("api/race", race.formatted("booth", 0, "1.0000001e12")).statusCode());
+        String head = Api.MAX_EXPRESSION % 2 == 0 ? "10" : "1";
+        String formula = head + "+x".repeat((Api.MAX_EXPRESSION - head.length()) / 2);
+        assertEquals(Api.MAX_EXPRESSION, formula.length());
+        assertEquals(200, post("api/race", race.formatted("expr:" + formula, 1, 0)).statusCode());
+        HttpResponse<String> over = post("api/race", race.formatted("expr:" + formula + "1", 1, 0));
+        assertEquals(400, over.statusCode());
+        assertTrue(over.body().contains((Api.MAX_EXPRESSION + 1) + " characters long"), over.body());
+        assertEquals(200, get("api/surface?surface=booth&domain=-1e12,1e12,0,1&nx=2&ny=2").statusCode());
+        assertEquals(400, get("api/surface?surface=booth&domain=-1.0000001e12,1e12,0,1&nx=2&ny=2").statusCode());
+        assertEquals(400, get("api/surface?surface=booth&domain=0,1,1,1").statusCode());
+        assertEquals(400, get("api/surface?surface=booth&domain=1,1,0,1").statusCode());
+        assertEquals(200, get("api/surface?surface=booth&nx=" + Api.MAX_GRID + "&ny=2").statusCode());
+        assertEquals(400, get("api/surface?surface=booth&nx=" + (Api.MAX_GRID + 1) + "&ny=2").statusCode());
+        assertEquals(200, get("api/natural?method=sgd&lr=10&steps=1").statusCode());
+        assertEquals(200, get("api/natural?method=sgd&lr=0.0001&steps=1").statusCode());
+        assertEquals(400, get("api/natural?method=sgd&lr=10.000001&steps=1").statusCode());
+        assertEquals(400, get("api/natural?method=sgd&lr=0.0000999&steps=1").statusCode());
+        // The body: exactly the limit is read, one byte more refused, with or without a length.
+        String padded = race.formatted("booth", 1, 0);
+        padded = padded + " ".repeat(KobaiServer.MAX_BODY - padded.length());
+        assertEquals(200, post("api/race", padded).statusCode());
+        assertEquals(413, post("api/race", padded + " ").statusCode());
+        for (String body : List.of(padded, padded + " ")) {
+            byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            HttpResponse<String> chunked = send(HttpRequest.newBuilder(server.uri().resolve("api/race"))
+                    .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(bytes))));
+            assertEquals(body.length() == KobaiServer.MAX_BODY ? 200 : 413, chunked.statusCode(), chunked.body());
+        }
+        // A refusal of a method says which it takes; a static page is typed and not sniffed.
+        HttpResponse<String> method = send(HttpRequest.newBuilder(server.uri().resolve("api/surfaces"))
+                .DELETE());
+        assertEquals(405, method.statusCode());
+        assertEquals("GET", method.headers().firstValue("Allow").orElse(""));
+        assertEquals("application/json; charset=utf-8", method.headers().firstValue("Content-Type").orElse(""));
+        HttpResponse<String> page = get("plot.js");
+        assertEquals("text/javascript; charset=utf-8", page.headers().firstValue("Content-Type").orElse(""));
+        assertEquals("nosniff", page.headers().firstValue("X-Content-Type-Options").orElse(""));
+        assertEquals("no-cache", page.headers().firstValue("Cache-Control").orElse(""));
+        // A page takes GET and HEAD alone.
+        HttpResponse<String> posted = post("race.html", "x");
+        assertEquals(405, posted.statusCode());
+        assertEquals("GET, HEAD", posted.headers().firstValue("Allow").orElse(""));
+        // HEAD of a page: its headers, no body; an unknown endpoint lists the others.
+        HttpResponse<String> headers = send(HttpRequest.newBuilder(server.uri().resolve("plot.js"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        assertEquals(200, headers.statusCode());
+        assertEquals("", headers.body());
+        assertEquals("text/javascript; charset=utf-8", headers.headers().firstValue("Content-Type").orElse(""));
+        HttpResponse<String> none = get("api/none");
+        assertEquals(404, none.statusCode());
+        assertTrue(none.body().contains("there are surfaces, surface, race, natural, sgd, train"), none.body());
+        // The natural-gradient figure's learning rate by default: 2 for gradient descent, 0.25 for natural gradient.
+        assertEquals(2.0, json(get("api/natural?method=sgd&steps=1")).get("lr").getAsDouble());
+        assertEquals(0.25, json(get("api/natural?steps=1")).get("lr").getAsDouble());
+        assertEquals("natural", json(get("api/natural?steps=1")).get("method").getAsString());
+        // A message is cut to its first line and 600 characters.
+        assertEquals("a".repeat(600), KobaiServer.oneLine("a".repeat(600)));
+        assertEquals("a".repeat(600) + "...", KobaiServer.oneLine("a".repeat(601)));
+        assertEquals("first", KobaiServer.oneLine("first\nsecond"));
+    }
+
+    /**
+     * The limits on specs, labels, optimizers and the address, at their edges; a training whose loss
+     * diverges says so in a failed event; the command refuses a port outside 0 to 65535.
+     */
+    @Test
+    void specsLabelsRunnersAndAddressesAtTheirEdges() throws Exception {
+        String longest = "sgd:lr=0.1" + "0".repeat(Api.MAX_SPEC - 10);
+        StringBuilder runners = new StringBuilder("[{\"label\":\"" + "a".repeat(81) + "\",\"spec\":\"" + longest + "\"},"
+                + "{\"label\":\"" + "b".repeat(80) + "\",\"spec\":\"adam\"}");
+        for (int i = 2; i < Api.MAX_RUNNERS; i++) {
+            runners.append(",{\"spec\":\"adam\"}");
+        }
+        HttpResponse<String> r = post("api/race", "{\"surface\":\"booth\",\"steps\":1,\"runners\":" + runners + "]}");
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("no-store", r.headers().firstValue("Cache-Control").orElse(""));
+        JsonArray heads = JsonParser.parseString(r.body().lines().findFirst().orElseThrow()).getAsJsonObject()
+                .getAsJsonArray("runners");
+        assertEquals(Api.MAX_RUNNERS, heads.size());
+        assertEquals("a".repeat(80), heads.get(0).getAsJsonObject().get("label").getAsString());
+        assertEquals("b".repeat(80), heads.get(1).getAsJsonObject().get("label").getAsString());
+        HttpResponse<String> tooLong = post("api/race", "{\"surface\":\"booth\",\"runners\":[{\"spec\":\"adam\"},"
+                + "{\"spec\":\"" + longest + "0\"}]}");
+        assertEquals(400, tooLong.statusCode());
+        assertTrue(tooLong.body().contains("runners[1].spec is " + (Api.MAX_SPEC + 1) + " characters; at most "
+                + Api.MAX_SPEC), tooLong.body());
+        // The address: exactly the limit is answered, one character more is a 414.
+        String base = "/api/surface?surface=booth&nx=2&ny=2&pad=";
+        String exact = base + "p".repeat(KobaiServer.MAX_URI - base.length());
+        assertEquals(200, get(exact.substring(1)).statusCode());
+        assertEquals(414, get(exact.substring(1) + "p").statusCode());
+        // The training lab: an optimizer spec of exactly the limit trains; a diverging one says so.
+        HttpResponse<String> train = get("api/train?epochs=1&batch=4096&model=mlp:64-10&opt="
+                + java.net.URLEncoder.encode(longest, "UTF-8"));
+        assertEquals(200, train.statusCode(), train.body());
+        assertEquals("no-store", train.headers().firstValue("Cache-Control").orElse(""));
+        assertTrue(train.body().contains("event: done"), train.body());
+        HttpResponse<String> over = get("api/train?opt=" + java.net.URLEncoder.encode(longest + "0", "UTF-8"));
+        assertEquals(400, over.statusCode());
+        assertTrue(over.body().contains("opt is " + (Api.MAX_SPEC + 1) + " characters; at most " + Api.MAX_SPEC), over.body());
+        HttpResponse<String> diverged = get("api/train?epochs=1&batch=32&model=mlp:64-10&opt=Far%3Dsgd:lr%3D1e300");
+        assertEquals(200, diverged.statusCode(), diverged.body());
+        assertTrue(diverged.body().contains("event: failed\ndata: {\"run\":0,\"error\":\""), diverged.body());
+        assertTrue(diverged.body().contains("event: done"), diverged.body());
+        // kobai serve's port.
+        for (String port : List.of("-1", "65536")) {
+            java.io.StringWriter err = new java.io.StringWriter();
+            assertEquals(2, dev.kobai.cli.Kobai.execute(new String[] {"serve", "--port", port},
+                    new java.io.PrintWriter(new java.io.StringWriter()), new java.io.PrintWriter(err)));
+            assertTrue(err.toString().contains("--port must be between 0 and 65535, got " + port), err.toString());
+        }
+    }
+
+    /** A closed server listens no more: its port refuses connections. */
+    @Test
+    void aClosedServerStopsListening() throws Exception {
+        KobaiServer other = KobaiServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        int port = other.uri().getPort();
+        new java.net.Socket(InetAddress.getLoopbackAddress(), port).close();
+        other.close();
+        org.junit.jupiter.api.Assertions.assertThrows(java.net.ConnectException.class,
+                () -> new java.net.Socket(InetAddress.getLoopbackAddress(), port).close());
+    }
+
+    /** The logistic regression of the natural-gradient figure, in plain Java. */
+    private static final class Logistic {
+        final double[] x = new double[40];
+        final double[] t = new double[40];
+
+        Logistic() {
+            Rng rng = new Rng(1);
+            for (int n = 0; n < 40; n++) {
+                x[n] = -2 + 4.0 * n / 39;
+                t[n] = rng.nextDouble() < 1 / (1 + Math.exp(-(2 * x[n] - 0.5))) ? 1 : 0;
+            }
+        }
+
+        double loss(double w, double b) {
+            double s = 0;
+            for (int n = 0; n < 40; n++) {
+                double z = w * x[n] + b;
+                s += Math.max(z, 0) - z * t[n] + Math.log1p(Math.exp(-Math.abs(z)));
+            }
+            return s / 40;
+        }
+
+        /** The gradient of the mean loss, and the Fisher (the mean of p(1-p) [x 1][x 1]^T). */
+        double[] gradientAndFisher(double w, double b) {
+            double[] g = new double[5];
+            for (int n = 0; n < 40; n++) {
+                double p = 1 / (1 + Math.exp(-(w * x[n] + b)));
+                g[0] += (p - t[n]) * x[n] / 40;
+                g[1] += (p - t[n]) / 40;
+                double v = p * (1 - p) / 40;
+                g[2] += v * x[n] * x[n];
+                g[3] += v * x[n];
+                g[4] += v;
+            }
+            return g;
+        }
+    }
+
+    @Test
+    void theNaturalGradientFigureIsTheLogisticRegressionItDescribes() throws Exception {
+        Logistic model = new Logistic();
+        double[][] m = {{0.3, 0}, {1.2, 2}};
+        for (String method : List.of("sgd", "natural")) {
+            double lr = method.equals("sgd") ? 1.5 : 0.3;
+            JsonObject o = json(get("api/natural?method=" + method + "&lr=" + lr + "&steps=6"));
+            assertEquals(method, o.get("method").getAsString());
+            assertEquals(lr, o.get("lr").getAsDouble());
+            assertEquals(6, o.get("steps").getAsInt());
+            assertEquals("[-4.0,5.0,-3.0,4.0]", o.get("domain").toString());
+            for (String which : List.of("direct", "reparametrised")) {
+                JsonArray path = o.getAsJsonArray(which);
+                assertEquals(7, path.size(), which);
+                double w = -1.5;
+                double b = 1.5;
+                for (int k = 0; k <= 6; k++) {
+                    JsonArray p = path.get(k).getAsJsonArray();
+                    assertEquals(w, p.get(0).getAsDouble(), 1e-9, method + " " + which + " w at step " + k);
+                    assertEquals(b, p.get(1).getAsDouble(), 1e-9, method + " " + which + " b at step " + k);
+                    double[] g = model.gradientAndFisher(w, b);
+                    double dw;
+                    double db;
+                    if (method.equals("natural")) {
+                        // F^-1 g, the same step in both coordinates.
+                        double det = g[2] * g[4] - g[3] * g[3];
+                        dw = (g[4] * g[0] - g[3] * g[1]) / det;
+                        db = (-g[3] * g[0] + g[2] * g[1]) / det;
+                    } else if (which.equals("direct")) {
+                        dw = g[0];
+                        db = g[1];
+                    } else {
+                        // A step in phi is M^T g; in theta = M phi + c it is M M^T g.
+                        double u = m[0][0] * g[0] + m[1][0] * g[1];
+                        double v = m[0][1] * g[0] + m[1][1] * g[1];
+                        dw = m[0][0] * u + m[0][1] * v;
+                        db = m[1][0] * u + m[1][1] * v;
+                    }
+                    w -= lr * dw;
+                    b -= lr * db;
+                }
+            }
+            JsonObject grid = o.getAsJsonObject("grid");
+            assertEquals(60, grid.get("nx").getAsInt());
+            assertEquals(60, grid.get("ny").getAsInt());
+            JsonArray values = grid.getAsJsonArray("values");
+            assertEquals(3600, values.size());
+            for (int[] ij : new int[][] {{0, 0}, {59, 0}, {0, 59}, {17, 41}, {59, 59}}) {
+                double w = -4 + 9.0 * ij[0] / 59;
+                double b = -3 + 7.0 * ij[1] / 59;
+                assertEquals(model.loss(w, b), values.get(ij[1] * 60 + ij[0]).getAsDouble(), 1e-12, "loss at " + w + ", " + b);
+            }
+        }
+    }
+
+    @Test
+    void theSgdFigureIsTheFullGradientOfThreesAgainstEights() throws Exception {
+        Dataset all = Datasets.digitsAll();
+        int d = all.featureCount();
+        int n = 0;
+        for (int label : all.labels()) {
+            n += label == 3 || label == 8 ? 1 : 0;
+        }
+        double[][] x = new double[n][];
+        double[] y = new double[n];
+        int row = 0;
+        for (int i = 0; i < all.labels().length; i++) {
+            if (all.labels()[i] == 3 || all.labels()[i] == 8) {
+                x[row] = new double[d + 1];
+                for (int j = 0; j < d; j++) {
+                    x[row][j] = all.features()[i * d + j];
+                }
+                x[row][d] = 1;
+                y[row++] = all.labels()[i] == 8 ? 1 : 0;
+            }
+        }
+        // Two full steps of lr 1 from zero, then the full gradient there.
+        double[] weights = new double[d + 1];
+        double[] full = null;
+        for (int k = 0; k < 3; k++) {
+            full = new double[d + 1];
+            for (int r = 0; r < n; r++) {
+                double z = 0;
+                for (int j = 0; j <= d; j++) {
+                    z += weights[j] * x[r][j];
+                }
+                double p = 1 / (1 + Math.exp(-z));
+                for (int j = 0; j <= d; j++) {
+                    full[j] += (p - y[r]) * x[r][j] / n;
+                }
+            }
+            if (k < 2) {
+                for (int j = 0; j <= d; j++) {
+                    weights[j] -= full[j];
+                }
+            }
+        }
+        double norm = 0;
+        for (double v : full) {
+            norm += v * v;
+        }
+        norm = Math.sqrt(norm);
+        JsonObject o = json(get("api/sgd?batch=" + n));
+        assertEquals(n, o.get("examples").getAsInt());
+        assertEquals(n, o.get("batch").getAsInt());
+        // The plane's first axis is the full gradient: it lies on it at its length.
+        JsonArray f = o.getAsJsonArray("full");
+        assertEquals(norm, f.get(0).getAsDouble(), 1e-12);
+        assertEquals(0, f.get(1).getAsDouble(), 1e-12);
+        assertTrue(o.get("radius").getAsDouble() >= 1.1 * norm - 1e-12);
+        // A batch of every example is the full gradient, every draw.
+        for (JsonElement s : o.getAsJsonArray("samples")) {
+            assertEquals(norm, s.getAsJsonArray().get(0).getAsDouble(), 1e-12);
+            assertEquals(0, s.getAsJsonArray().get(1).getAsDouble(), 1e-12);
+        }
+        assertEquals(0, o.get("meanSquaredError").getAsDouble(), 1e-20);
+        // Smaller batches scatter: the plane holds only part of each draw's distance from the full gradient.
+        JsonObject eight = json(get("api/sgd?batch=8"));
+        double inPlane = 0;
+        JsonArray samples = eight.getAsJsonArray("samples");
+        for (JsonElement s : samples) {
+            double a = s.getAsJsonArray().get(0).getAsDouble() - norm;
+            double b = s.getAsJsonArray().get(1).getAsDouble();
+            inPlane += a * a + b * b;
+        }
+        inPlane /= samples.size();
+        double mse = eight.get("meanSquaredError").getAsDouble();
+        assertTrue(inPlane > 0.05 * mse && inPlane <= mse * (1 + 1e-12), inPlane + " of " + mse);
+        assertEquals(o.get("radius"), eight.get("radius"));
+    }
+}
