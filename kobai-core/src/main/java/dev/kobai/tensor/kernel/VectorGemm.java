@@ -250,6 +250,10 @@ public final class VectorGemm implements Gemm {
                                     float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate,
                                     int nr) {
         Buffers buf = BUFFERS.get();
+        if (nr <= FV) {
+            sDirectTailOne(k, a, aOff, rowStep, colStep, i0, i1, b, bOff, ldb, c, cOff, ldc, accumulate, nr, buf);
+            return;
+        }
         float[] panel = buf.tail(k * FNR);
         for (int p = 0; p < k; p++) {
             System.arraycopy(b, bOff + p * ldb, panel, p * FNR, nr);
@@ -267,6 +271,62 @@ public final class VectorGemm implements Gemm {
                     }
                 } else {
                     System.arraycopy(tile, r * FNR, c, row, nr);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #sDirectTail} for at most one vector of columns: a tile six rows by one vector, half
+     * the work of the two-vector kernel, whose second vector would be all padding. The cnn preset's
+     * second convolution has 196 = 3 x 64 + 4 columns per sample; its forward pass and input
+     * gradient ran 15 to 25% faster on one thread (alternated in one JVM, quiet machine). Each
+     * element is the same chain of multiply-adds as in the other kernels, so the bits are the same.
+     */
+    private static void sDirectTailOne(int k, float[] a, int aOff, int rowStep, int colStep, int i0, int i1,
+                                       float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate,
+                                       int nr, Buffers buf) {
+        float[] panel = buf.tail(k * FV);
+        for (int p = 0; p < k; p++) {
+            System.arraycopy(b, bOff + p * ldb, panel, p * FV, nr);
+            Arrays.fill(panel, p * FV + nr, (p + 1) * FV, 0f);
+        }
+        float[] tile = buf.ft;
+        for (int ir = i0; ir < i1; ir += MR) {
+            int mr = Math.min(MR, i1 - ir);
+            int ao = aOff + ir * rowStep;
+            int last = mr - 1;
+            int a0 = ao;
+            int a1 = ao + Math.min(1, last) * rowStep;
+            int a2 = ao + Math.min(2, last) * rowStep;
+            int a3 = ao + Math.min(3, last) * rowStep;
+            int a4 = ao + Math.min(4, last) * rowStep;
+            int a5 = ao + Math.min(5, last) * rowStep;
+            FloatVector c0 = FloatVector.zero(FS), c1 = FloatVector.zero(FS), c2 = FloatVector.zero(FS);
+            FloatVector c3 = FloatVector.zero(FS), c4 = FloatVector.zero(FS), c5 = FloatVector.zero(FS);
+            for (int p = 0, q = 0, bo = 0; p < k; p++, q += colStep, bo += FV) {
+                FloatVector b0 = FloatVector.fromArray(FS, panel, bo);
+                c0 = FloatVector.broadcast(FS, a[a0 + q]).fma(b0, c0);
+                c1 = FloatVector.broadcast(FS, a[a1 + q]).fma(b0, c1);
+                c2 = FloatVector.broadcast(FS, a[a2 + q]).fma(b0, c2);
+                c3 = FloatVector.broadcast(FS, a[a3 + q]).fma(b0, c3);
+                c4 = FloatVector.broadcast(FS, a[a4 + q]).fma(b0, c4);
+                c5 = FloatVector.broadcast(FS, a[a5 + q]).fma(b0, c5);
+            }
+            c0.intoArray(tile, 0);
+            c1.intoArray(tile, FV);
+            c2.intoArray(tile, 2 * FV);
+            c3.intoArray(tile, 3 * FV);
+            c4.intoArray(tile, 4 * FV);
+            c5.intoArray(tile, 5 * FV);
+            for (int r = 0; r < mr; r++) {
+                int row = cOff + (ir + r) * ldc;
+                if (accumulate) {
+                    for (int j = 0; j < nr; j++) {
+                        c[row + j] += tile[r * FV + j];
+                    }
+                } else {
+                    System.arraycopy(tile, r * FV, c, row, nr);
                 }
             }
         }
