@@ -40,6 +40,21 @@ public final class PackedB {
         return new PackedB(packer, k, n, new float[size]);
     }
 
+    /**
+     * op(B) copied row-major, k x n, into {@code reuse} when {@code packer} made it and it is large
+     * enough: the packed form of the kernels that pack their operands on every call anyway.
+     */
+    static PackedB rowMajor(Gemm packer, boolean transB, int k, int n, float[] b, int bOff, int ldb, PackedB reuse) {
+        GemmArgs.checkB(transB, k, n, b.length, bOff, ldb);
+        PackedB out = reuseOrNew(reuse, packer, k, n, k * n);
+        for (int p = 0; p < k; p++) {
+            for (int j = 0; j < n; j++) {
+                out.data[p * n + j] = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+            }
+        }
+        return out;
+    }
+
     void requirePackedBy(Gemm kernel) {
         if (packer != kernel) {
             throw new IllegalArgumentException("B was packed by the " + packer.name() + " kernel, not by this "

@@ -75,14 +75,7 @@ public final class ScalarGemm implements Gemm {
     /** Here op(B) copied row-major: this kernel copies op(B) on every call anyway. */
     @Override
     public PackedB packB(boolean transB, int k, int n, float[] b, int bOff, int ldb, PackedB reuse) {
-        GemmArgs.checkB(transB, k, n, b.length, bOff, ldb);
-        PackedB out = PackedB.reuseOrNew(reuse, this, k, n, k * n);
-        for (int p = 0; p < k; p++) {
-            for (int j = 0; j < n; j++) {
-                out.data[p * n + j] = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
-            }
-        }
-        return out;
+        return PackedB.rowMajor(this, transB, k, n, b, bOff, ldb, reuse);
     }
 
     @Override

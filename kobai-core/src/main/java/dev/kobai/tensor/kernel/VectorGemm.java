@@ -240,8 +240,8 @@ public final class VectorGemm implements Gemm {
 
     /**
      * The last {@code nr} &lt; NR columns of the direct path: those columns of B are copied into a
-     * zero-padded panel NR wide, the narrow kernel runs on it into a tile, and the tile's first nr
-     * columns go to C. The packed path, which this replaced, packed all of op(A) for them: 40% of the
+     * zero-padded panel NR wide (one vector wide when they fit in one), the narrow kernel runs on it
+     * into a tile, and the tile's first nr columns go to C. The packed path, which this replaced, packed all of op(A) for them: 40% of the
      * time of a convolution's 64x196x288 per-sample product (196 columns = 6 panels and 4). Masked
      * loads and stores were no better: where a masked vector reaches past the end of its array the
      * Vector API falls back to lane-by-lane code (4 GFLOP/s).
@@ -250,86 +250,67 @@ public final class VectorGemm implements Gemm {
                                     float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate,
                                     int nr) {
         Buffers buf = BUFFERS.get();
-        if (nr <= FV) {
-            sDirectTailOne(k, a, aOff, rowStep, colStep, i0, i1, b, bOff, ldb, c, cOff, ldc, accumulate, nr, buf);
-            return;
-        }
-        float[] panel = buf.tail(k * FNR);
+        // At most one vector of columns (the cnn preset's second convolution has 196 = 3 x 64 + 4
+        // per sample) takes a tile one vector wide, half the work of the two-vector one, whose
+        // second vector would be all padding: its forward pass and input gradient ran 15 to 25%
+        // faster on one thread (alternated in one JVM, quiet machine). The same bits either way.
+        int width = nr <= FV ? FV : FNR;
+        float[] panel = buf.tail(k * width);
         for (int p = 0; p < k; p++) {
-            System.arraycopy(b, bOff + p * ldb, panel, p * FNR, nr);
-            Arrays.fill(panel, p * FNR + nr, (p + 1) * FNR, 0f);
+            System.arraycopy(b, bOff + p * ldb, panel, p * width, nr);
+            Arrays.fill(panel, p * width + nr, (p + 1) * width, 0f);
         }
         float[] tile = buf.ft;
         for (int ir = i0; ir < i1; ir += MR) {
             int mr = Math.min(MR, i1 - ir);
-            sDirectKernel(k, a, aOff + ir * rowStep, rowStep, colStep, mr, panel, 0, FNR, tile, 0, FNR, true);
+            if (width == FV) {
+                sDirectKernel1(k, a, aOff + ir * rowStep, rowStep, colStep, mr, panel, tile);
+            } else {
+                sDirectKernel(k, a, aOff + ir * rowStep, rowStep, colStep, mr, panel, 0, FNR, tile, 0, FNR, true);
+            }
             for (int r = 0; r < mr; r++) {
                 int row = cOff + (ir + r) * ldc;
                 if (accumulate) {
                     for (int j = 0; j < nr; j++) {
-                        c[row + j] += tile[r * FNR + j];
+                        c[row + j] += tile[r * width + j];
                     }
                 } else {
-                    System.arraycopy(tile, r * FNR, c, row, nr);
+                    System.arraycopy(tile, r * width, c, row, nr);
                 }
             }
         }
     }
 
     /**
-     * {@link #sDirectTail} for at most one vector of columns: a tile six rows by one vector, half
-     * the work of the two-vector kernel, whose second vector would be all padding. The cnn preset's
-     * second convolution has 196 = 3 x 64 + 4 columns per sample; its forward pass and input
-     * gradient ran 15 to 25% faster on one thread (alternated in one JVM, quiet machine). Each
-     * element is the same chain of multiply-adds as in the other kernels, so the bits are the same.
+     * {@link #sDirectKernel} one vector wide on a panel of rows FV floats apart: tile[r * FV ..]
+     * = rows of op(A) (the missing ones of a bottom edge repeating the last) times the panel.
      */
-    private static void sDirectTailOne(int k, float[] a, int aOff, int rowStep, int colStep, int i0, int i1,
-                                       float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate,
-                                       int nr, Buffers buf) {
-        float[] panel = buf.tail(k * FV);
-        for (int p = 0; p < k; p++) {
-            System.arraycopy(b, bOff + p * ldb, panel, p * FV, nr);
-            Arrays.fill(panel, p * FV + nr, (p + 1) * FV, 0f);
+    private static void sDirectKernel1(int k, float[] a, int ao, int rowStep, int colStep, int mr, float[] panel,
+                                       float[] tile) {
+        int last = mr - 1;
+        int a0 = ao;
+        int a1 = ao + Math.min(1, last) * rowStep;
+        int a2 = ao + Math.min(2, last) * rowStep;
+        int a3 = ao + Math.min(3, last) * rowStep;
+        int a4 = ao + Math.min(4, last) * rowStep;
+        int a5 = ao + Math.min(5, last) * rowStep;
+        FloatVector c0 = FloatVector.zero(FS), c1 = FloatVector.zero(FS), c2 = FloatVector.zero(FS);
+        FloatVector c3 = FloatVector.zero(FS), c4 = FloatVector.zero(FS), c5 = FloatVector.zero(FS);
+        for (int p = 0, q = 0, bo = 0; p < k; p++, q += colStep, bo += FV) {
+            FloatVector b0 = FloatVector.fromArray(FS, panel, bo);
+            c0 = FloatVector.broadcast(FS, a[a0 + q]).fma(b0, c0);
+            c1 = FloatVector.broadcast(FS, a[a1 + q]).fma(b0, c1);
+            c2 = FloatVector.broadcast(FS, a[a2 + q]).fma(b0, c2);
+            c3 = FloatVector.broadcast(FS, a[a3 + q]).fma(b0, c3);
+            c4 = FloatVector.broadcast(FS, a[a4 + q]).fma(b0, c4);
+            c5 = FloatVector.broadcast(FS, a[a5 + q]).fma(b0, c5);
         }
-        float[] tile = buf.ft;
-        for (int ir = i0; ir < i1; ir += MR) {
-            int mr = Math.min(MR, i1 - ir);
-            int ao = aOff + ir * rowStep;
-            int last = mr - 1;
-            int a0 = ao;
-            int a1 = ao + Math.min(1, last) * rowStep;
-            int a2 = ao + Math.min(2, last) * rowStep;
-            int a3 = ao + Math.min(3, last) * rowStep;
-            int a4 = ao + Math.min(4, last) * rowStep;
-            int a5 = ao + Math.min(5, last) * rowStep;
-            FloatVector c0 = FloatVector.zero(FS), c1 = FloatVector.zero(FS), c2 = FloatVector.zero(FS);
-            FloatVector c3 = FloatVector.zero(FS), c4 = FloatVector.zero(FS), c5 = FloatVector.zero(FS);
-            for (int p = 0, q = 0, bo = 0; p < k; p++, q += colStep, bo += FV) {
-                FloatVector b0 = FloatVector.fromArray(FS, panel, bo);
-                c0 = FloatVector.broadcast(FS, a[a0 + q]).fma(b0, c0);
-                c1 = FloatVector.broadcast(FS, a[a1 + q]).fma(b0, c1);
-                c2 = FloatVector.broadcast(FS, a[a2 + q]).fma(b0, c2);
-                c3 = FloatVector.broadcast(FS, a[a3 + q]).fma(b0, c3);
-                c4 = FloatVector.broadcast(FS, a[a4 + q]).fma(b0, c4);
-                c5 = FloatVector.broadcast(FS, a[a5 + q]).fma(b0, c5);
-            }
-            c0.intoArray(tile, 0);
-            c1.intoArray(tile, FV);
-            c2.intoArray(tile, 2 * FV);
-            c3.intoArray(tile, 3 * FV);
-            c4.intoArray(tile, 4 * FV);
-            c5.intoArray(tile, 5 * FV);
-            for (int r = 0; r < mr; r++) {
-                int row = cOff + (ir + r) * ldc;
-                if (accumulate) {
-                    for (int j = 0; j < nr; j++) {
-                        c[row + j] += tile[r * FV + j];
-                    }
-                } else {
-                    System.arraycopy(tile, r * FV, c, row, nr);
-                }
-            }
-        }
+        c0.intoArray(tile, 0);
+        c1.intoArray(tile, FV);
+        c2.intoArray(tile, 2 * FV);
+        c3.intoArray(tile, 3 * FV);
+        c4.intoArray(tile, 4 * FV);
+        c5.intoArray(tile, 5 * FV);
     }
 
     /**
