@@ -28,7 +28,11 @@ class SingleChannelConvTest {
                 new Object[] {2, 5, 19, 2 * V + 3, Window2d.square(3, 1, 0, 1), false},
                 new Object[] {2, 7, 9, V, new Window2d(4, 4, 1, 1, 1, 2, 1, 2, 1, 1), true}, // "same", even kernel
                 new Object[] {1, 4, 12, V + 4, Window2d.square(3, 1, 2, 2), true},  // dilation 2
-                new Object[] {2, 9, 7, 3 * V + 2, new Window2d(2, 3, 1, 1, 0, 1, 2, 0, 1, 1), false});
+                new Object[] {2, 9, 7, 3 * V + 2, new Window2d(2, 3, 1, 1, 0, 1, 2, 0, 1, 1), false},
+                // rows of more than two vector pairs, so the weight gradient's pair loop runs twice
+                new Object[] {1, 4, 5, 4 * V + 5, Window2d.square(3, 1, 0, 1), true},
+                // a 2x4 kernel at dilation 2: taps of a block start in other columns than the first
+                new Object[] {2, 3, 9, V + 9, new Window2d(2, 4, 1, 1, 1, 0, 0, 1, 2, 2), true});
     }
 
     @ParameterizedTest
@@ -78,6 +82,14 @@ class SingleChannelConvTest {
             norm += Math.abs(exact.getFlat(i));
         }
         assertTrue(norm / exact.numel() > 100 * bound, "a gradient large against the bound");
+    }
+
+    /** The zero-bordered copy holds the image and its padding on every side, and nothing more. */
+    @Test
+    void scratchHoldsThePaddedImage() {
+        assertEquals(30 * 30, SingleChannelConv.scratchSize(geometry(1, 1, 28, 28, Window2d.square(3, 1, 1, 1))));
+        assertEquals((9 + 1 + 2) * (20 + 3 + 0), SingleChannelConv.scratchSize(
+                geometry(1, 1, 9, 20, new Window2d(2, 2, 1, 1, 1, 2, 3, 0, 1, 1))));
     }
 
     @Test
