@@ -211,15 +211,15 @@ public final class Spatial {
         // AVX-512) take a whole vector of windows each, from the row's first on: the lanes past the
         // row write the next row's outputs, which are computed after. A row does so only while the
         // vector's reads stay in the plane and its writes in the plane's outputs.
-        int lanes = Pointwise.VECTOR ? VectorLoops.pairLanes() : Integer.MAX_VALUE;
-        boolean narrow = ow < lanes;
+        // Without the Vector API (lanes 0) every window takes the scalar loop below.
+        int lanes = Pointwise.VECTOR ? VectorLoops.pairLanes() : 0;
         for (int i = 0; i < oh; i++) {
             int top = planeAt + 2 * i * w;
             int o = at + i * ow;
             int j = 0;
-            if (!narrow) {
-                j = Pointwise.VECTOR ? VectorLoops.maxOfPairs(x, top, w, ow, y, index, o, 2 * i * w) : 0;
-            } else if ((2 * i + 1) * w + 2 * lanes <= h * w && (i * ow + lanes) <= oh * ow) {
+            if (lanes > 0 && ow >= lanes) {
+                j = VectorLoops.maxOfPairs(x, top, w, ow, y, index, o, 2 * i * w);
+            } else if (lanes > 0 && (2 * i + 1) * w + 2 * lanes <= h * w && i * ow + lanes <= oh * ow) {
                 VectorLoops.pairWindows(x, top, w, y, index, o, 2 * i * w);
                 j = ow;
             }

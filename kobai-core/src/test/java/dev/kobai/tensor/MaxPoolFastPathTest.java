@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.kobai.autograd.Autograd;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -48,6 +52,30 @@ class MaxPoolFastPathTest {
     void ceilModeOnOddSizesAgrees() {
         check(new int[] {2, 2, 5, 7}, 12, true);
         check(new int[] {1, 3, 15, 15}, 13, true);
+    }
+
+    /** The same checks on the scalar loop alone, in a JVM without the Vector API (Kobai's fallback). */
+    public static final class ScalarProbe {
+        public static void main(String[] args) {
+            MaxPoolFastPathTest t = new MaxPoolFastPathTest();
+            t.agreesWithTheGeneralLoopOnTiesNaNsAndOddSizes();
+            t.vectorRowsAndTheirTailsAgreeToo();
+            t.narrowRowsAgreeAndStayInTheirPlane();
+            t.ceilModeOnOddSizesAgrees();
+            System.out.print("vector " + Pointwise.VECTOR);
+        }
+    }
+
+    /** Rows narrower than a vector once sent the scalar fallback into the Vector API's loop, which it lacks. */
+    @Test
+    void withoutTheVectorApiTheScalarLoopAgrees() throws Exception {
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), ScalarProbe.class.getName());
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(true, p.waitFor(60, TimeUnit.SECONDS), "the probe JVM finished");
+        assertEquals(0, p.exitValue(), out);
+        assertEquals(true, out.endsWith("vector false"), out);
     }
 
     private static void check(int[] shape, long seed) {
