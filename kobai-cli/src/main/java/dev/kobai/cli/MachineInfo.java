@@ -1,16 +1,15 @@
 package dev.kobai.cli;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
+import dev.kobai.tensor.kernel.CpuInfo;
 import dev.kobai.tensor.kernel.Kernels;
-import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What a benchmark figure was measured on: the CPU model, its vector extensions, what HotSpot was
@@ -25,15 +24,8 @@ record MachineInfo(String cpuModel, List<String> vectorExtensions, String useAvx
 
     /** This machine, from /proc/cpuinfo where there is one (Linux), else os.arch alone. */
     static MachineInfo current() {
-        String cpuinfo = "";
-        try {
-            Path p = Path.of("/proc/cpuinfo");
-            if (Files.isReadable(p)) {
-                cpuinfo = Files.readString(p);
-            }
-        } catch (IOException | RuntimeException e) {
-            cpuinfo = ""; // the report says "unknown" rather than failing a benchmark
-        }
+        // without /proc/cpuinfo the report says "unknown" rather than failing a benchmark
+        String cpuinfo = CpuInfo.read();
         return new MachineInfo(cpuModel(cpuinfo), vectorExtensions(cpuinfo), hotSpotOption("UseAVX").orElse("n/a"),
                 Kernels.gemm().describe());
     }
@@ -43,7 +35,7 @@ record MachineInfo(String cpuModel, List<String> vectorExtensions, String useAvx
      * where a virtual machine reports only "Intel(R) Xeon(R) Processor".
      */
     static String cpuModel(String cpuinfo) {
-        Map<String, String> first = firstProcessor(cpuinfo);
+        Map<String, String> first = CpuInfo.firstProcessor(cpuinfo);
         String name = first.getOrDefault("model name", first.getOrDefault("Processor", ""));
         if (name.isEmpty()) {
             return "unknown CPU (" + System.getProperty("os.arch") + ")";
@@ -55,9 +47,7 @@ record MachineInfo(String cpuModel, List<String> vectorExtensions, String useAvx
 
     /** The vector extensions among the first processor's flags ("flags" on x86, "Features" on ARM). */
     static List<String> vectorExtensions(String cpuinfo) {
-        Map<String, String> first = firstProcessor(cpuinfo);
-        String flags = first.getOrDefault("flags", first.getOrDefault("Features", ""));
-        List<String> have = List.of(flags.trim().split("\\s+"));
+        Set<String> have = CpuInfo.flags(cpuinfo);
         List<String> out = new ArrayList<>();
         for (String f : VECTOR_FLAGS) {
             if (have.contains(f)) {
@@ -65,23 +55,6 @@ record MachineInfo(String cpuModel, List<String> vectorExtensions, String useAvx
             }
         }
         return out;
-    }
-
-    private static Map<String, String> firstProcessor(String cpuinfo) {
-        Map<String, String> fields = new LinkedHashMap<>();
-        for (String line : cpuinfo.split("\n")) {
-            if (line.isBlank()) {
-                if (!fields.isEmpty()) {
-                    break;
-                }
-                continue;
-            }
-            int colon = line.indexOf(':');
-            if (colon > 0) {
-                fields.putIfAbsent(line.substring(0, colon).trim(), line.substring(colon + 1).trim());
-            }
-        }
-        return fields;
     }
 
     /** A HotSpot flag's value, or empty where the flag does not exist (UseAVX is x86 only). */

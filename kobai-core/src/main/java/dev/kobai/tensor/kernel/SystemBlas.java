@@ -1,13 +1,11 @@
 package dev.kobai.tensor.kernel;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -143,7 +141,7 @@ final class SystemBlas {
                 || !(arch.equals("amd64") || arch.equals("x86_64"))) {
             return null;
         }
-        String core = coretypeFor(cpuFlags());
+        String core = coretypeFor(CpuInfo.flags(CpuInfo.read()));
         if (core == null) {
             return null;
         }
@@ -167,19 +165,6 @@ final class SystemBlas {
             return flags.contains("avx512_bf16") ? "Cooperlake" : "SkylakeX";
         }
         return flags.contains("avx2") ? "Haswell" : null;
-    }
-
-    private static Set<String> cpuFlags() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("flags")) {
-                    return Set.of(line.substring(line.indexOf(':') + 1).trim().split("\\s+"));
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // no flags: OpenBLAS chooses
-        }
-        return Set.of();
     }
 
     /**
