@@ -3,7 +3,6 @@ package dev.kobai.tensor;
 import dev.kobai.tensor.kernel.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -230,12 +229,12 @@ final class SingleChannelConv {
                         b2 = gv.fma(FloatVector.fromArray(FS, pad, xRow + f2 + e), b2);
                     }
                 }
-                store(acc, t0 * out + o, a0.add(b0).reduceLanes(VectorOperators.ADD), accumulate);
+                store(acc, t0 * out + o, VectorLoops.sumLanes(a0.add(b0)), accumulate);
                 if (t1 > t0) {
-                    store(acc, t1 * out + o, a1.add(b1).reduceLanes(VectorOperators.ADD), accumulate);
+                    store(acc, t1 * out + o, VectorLoops.sumLanes(a1.add(b1)), accumulate);
                 }
                 if (t2 > t1) {
-                    store(acc, t2 * out + o, a2.add(b2).reduceLanes(VectorOperators.ADD), accumulate);
+                    store(acc, t2 * out + o, VectorLoops.sumLanes(a2.add(b2)), accumulate);
                 }
             }
         }
