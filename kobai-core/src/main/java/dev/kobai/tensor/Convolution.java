@@ -28,7 +28,10 @@ import java.util.Arrays;
 final class Convolution {
     private static final Gemm GEMM = Kernels.gemm();
     /** Per-thread unfolded patches; grown as needed and kept, so a training step allocates none. */
-    private static final ThreadLocal<float[][]> SCRATCH32 = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** Scratch slots per thread: three for a task's kernels, one for the calling thread's transposed weight. */
+    private static final int SLOTS = 4;
+    private static final int WEIGHT_SLOT = 3;
+    private static final ThreadLocal<float[][]> SCRATCH32 = ThreadLocal.withInitial(() -> new float[SLOTS][0]);
     private static final ThreadLocal<double[][]> SCRATCH64 = ThreadLocal.withInitial(() -> new double[1][0]);
 
     private Convolution() {}
@@ -65,9 +68,11 @@ final class Convolution {
 
     static Tensor conv(Tensor x, Tensor w, Tensor bias, Geometry geo) {
         Tensor y = x.newEmpty(geo.outputShape());
-        boolean direct = singleChannel(x, geo);
-        if (direct) {
+        boolean direct = singleChannel(x, geo) || channelVector(x, geo);
+        if (singleChannel(x, geo)) {
             forwardSingleChannel(x, w, bias, y, geo);
+        } else if (direct) {
+            forwardChannelVector(x, w, bias, y, geo);
         } else {
             forwardUnfolded(x, w, y, geo);
         }
@@ -110,6 +115,55 @@ final class Convolution {
     /** Whether {@link SingleChannelConv} takes this convolution of {@code x}: float32, on the Vector API. */
     static boolean singleChannel(Tensor x, Geometry geo) {
         return x.f != null && Pointwise.VECTOR && SingleChannelConv.applies(geo);
+    }
+
+    /**
+     * Whether {@link ChannelVectorConv} takes the forward pass and weight gradient of this
+     * convolution of {@code x}: float32, on the Vector API, more than one input channel.
+     */
+    static boolean channelVector(Tensor x, Geometry geo) {
+        return x.f != null && Pointwise.VECTOR && geo.channels > 1 && ChannelVectorConv.appliesForward(geo);
+    }
+
+    /** The forward pass and its bias through {@link ChannelVectorConv}, samples split across cores. */
+    static void forwardChannelVector(Tensor x, Tensor w, Tensor bias, Tensor y, Geometry geo) {
+        float[] wt = scratch32(WEIGHT_SLOT, geo.groupRows() * geo.out);
+        ChannelVectorConv.forwardWeights(w.f, geo, wt);
+        ChannelVectorConv.Bordered image = ChannelVectorConv.Bordered.input(geo);
+        int[] base = image.bases(geo.outH, geo.outW);
+        int[] off = image.offsets(geo.win, false, geo.groupRows());
+        int inStride = geo.channels * geo.height * geo.width;
+        int outStride = geo.out * geo.positions();
+        float[] b = bias == null ? null : bias.f;
+        Parallel.forRange(geo.n, grain(geo), (from, to) -> {
+            float[] pad = scratch32(0, image.size());
+            float[] t = scratch32(1, base.length * geo.out);
+            for (int s = from; s < to; s++) {
+                image.fill(x.f, s * inStride, pad);
+                ChannelVectorConv.products(pad, base, off, off.length, wt, geo.out, t);
+                ChannelVectorConv.transposeInto(t, geo.positions(), geo.out, b, y.f, s * outStride);
+            }
+        });
+    }
+
+    /** The input gradient through {@link ChannelVectorConv}, samples split across cores. */
+    private static void backwardInputChannelVector(Tensor gy, Tensor w, Tensor dx, Geometry geo) {
+        float[] wt = scratch32(WEIGHT_SLOT, geo.groupRows() * geo.out);
+        ChannelVectorConv.inputWeights(w.f, geo, wt);
+        ChannelVectorConv.Bordered grad = ChannelVectorConv.Bordered.gradient(geo);
+        int[] base = grad.bases(geo.height, geo.width);
+        int[] off = grad.offsets(geo.win, true, geo.out * geo.win.kernelH() * geo.win.kernelW());
+        int inStride = geo.channels * geo.height * geo.width;
+        int outStride = geo.out * geo.positions();
+        Parallel.forRange(geo.n, grain(geo), (from, to) -> {
+            float[] pad = scratch32(0, grad.size());
+            float[] t = scratch32(1, base.length * geo.channels);
+            for (int s = from; s < to; s++) {
+                grad.fill(gy.f, s * outStride, pad);
+                ChannelVectorConv.products(pad, base, off, off.length, wt, geo.channels, t);
+                ChannelVectorConv.transposeInto(t, geo.height * geo.width, geo.channels, null, dx.f, s * inStride);
+            }
+        });
     }
 
     /** The forward pass and its bias through {@link SingleChannelConv}, samples split across cores. */
@@ -155,7 +209,24 @@ final class Convolution {
         });
     }
 
+    /** Whether {@link ChannelVectorConv} takes the input gradient of this convolution for the gradient {@code g}. */
+    static boolean channelVectorInput(Tensor g, Geometry geo) {
+        return g.f != null && Pointwise.VECTOR && ChannelVectorConv.appliesInput(geo);
+    }
+
     private static void backwardInput(Tensor gy, Tensor w, Tensor dx, Geometry geo) {
+        backwardInput(gy, w, dx, geo, channelVectorInput(gy, geo));
+    }
+
+    /**
+     * Adds the input gradient into {@code dx} (zeros on entry), through {@link ChannelVectorConv} when
+     * {@code channelVector} (which {@link #channelVectorInput} must allow), else by folding.
+     */
+    static void backwardInput(Tensor gy, Tensor w, Tensor dx, Geometry geo, boolean channelVector) {
+        if (channelVector) {
+            backwardInputChannelVector(gy, w, dx, geo);
+            return;
+        }
         int rows = geo.groupRows();
         int l = geo.positions();
         int og = geo.outPerGroup();
@@ -192,17 +263,24 @@ final class Convolution {
      * into dW and added in thread order (so the result depends on the number of threads only).
      */
     static void backwardWeight(Tensor x, Tensor gy, Tensor dw, Geometry geo) {
-        backwardWeight(x, gy, dw, geo, singleChannel(x, geo));
+        backwardWeight(x, gy, dw, geo, singleChannel(x, geo), channelVector(x, geo));
     }
 
-    /** As above, through {@link SingleChannelConv} when {@code direct} (which {@link #singleChannel} must allow). */
-    static void backwardWeight(Tensor x, Tensor gy, Tensor dw, Geometry geo, boolean direct) {
+    /**
+     * As above, through {@link SingleChannelConv} when {@code direct} (which {@link #singleChannel}
+     * must allow), or else through {@link ChannelVectorConv} when {@code channelVector} (which
+     * {@link #channelVector} must allow).
+     */
+    static void backwardWeight(Tensor x, Tensor gy, Tensor dw, Geometry geo, boolean direct, boolean channelVector) {
         int rows = geo.groupRows();
+        ChannelVectorConv.Bordered image = channelVector ? ChannelVectorConv.Bordered.input(geo) : null;
+        int[] bases = channelVector ? image.bases(geo.outH, geo.outW) : null;
+        int[] off = channelVector ? image.weightRows(geo.win) : null;
         int l = geo.positions();
         int og = geo.outPerGroup();
         int inStride = geo.channels * geo.height * geo.width;
         int outStride = geo.out * l;
-        int size = dw.size;
+        int size = channelVector ? off.length * og : dw.size;
         int grain = grain(geo);
         int tasks = Math.max(1, Math.min(Parallel.threads(), geo.n / grain));
         Object[] partials = new Object[tasks];
@@ -210,7 +288,17 @@ final class Convolution {
             for (int t = t0; t < t1; t++) {
                 int from = (int) ((long) geo.n * t / tasks);
                 int to = (int) ((long) geo.n * (t + 1) / tasks);
-                if (direct) {
+                if (channelVector) {
+                    float[] pad = scratch32(0, image.size());
+                    float[] gt = scratch32(1, l * og);
+                    float[] acc = new float[size]; // [rows rounded to whole tiles, O], as below
+                    for (int s = from; s < to; s++) {
+                        image.fill(x.f, s * inStride, pad);
+                        ChannelVectorConv.transposeFrom(gy.f, s * outStride, og, l, gt);
+                        ChannelVectorConv.weightSums(pad, bases, l, off, gt, og, acc, s > from);
+                    }
+                    partials[t] = acc;
+                } else if (direct) {
                     float[] pad = scratch32(SingleChannelConv.scratchSize(geo));
                     float[] acc = new float[size]; // [kh kw, O], as below
                     for (int s = from; s < to; s++) {
@@ -285,11 +373,16 @@ final class Convolution {
     }
 
     private static float[] scratch32(int size) {
+        return scratch32(0, size);
+    }
+
+    /** This thread's scratch array in {@code slot}, of at least {@code size} floats. */
+    private static float[] scratch32(int slot, int size) {
         float[][] holder = SCRATCH32.get();
-        if (holder[0].length < size) {
-            holder[0] = new float[size];
+        if (holder[slot].length < size) {
+            holder[slot] = new float[size];
         }
-        return holder[0];
+        return holder[slot];
     }
 
     private static double[] scratch64(int size) {

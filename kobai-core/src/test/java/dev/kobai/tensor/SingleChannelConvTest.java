@@ -65,11 +65,11 @@ class SingleChannelConvTest {
         Tensor g = Tensor.randn(rng, DType.FLOAT32, geo.outputShape());
 
         Tensor direct = Tensor.zeros(DType.FLOAT32, geo.weightShape());
-        Convolution.backwardWeight(x, g, direct, geo, true);
+        Convolution.backwardWeight(x, g, direct, geo, true, false);
         Tensor general = Tensor.zeros(DType.FLOAT32, geo.weightShape());
-        Convolution.backwardWeight(x, g, general, geo, false);
+        Convolution.backwardWeight(x, g, general, geo, false, false);
         Tensor exact = Tensor.zeros(DType.FLOAT64, geo.weightShape());
-        Convolution.backwardWeight(x.to(DType.FLOAT64), g.to(DType.FLOAT64), exact, geo, false);
+        Convolution.backwardWeight(x.to(DType.FLOAT64), g.to(DType.FLOAT64), exact, geo, false, false);
         // each element sums n OH OW products of standard normals: rounding grows with that count
         double bound = 1e-6 * n * geo.positions();
         for (int i = 0; i < exact.numel(); i++) {

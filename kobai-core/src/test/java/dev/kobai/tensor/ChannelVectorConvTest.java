@@ -1,0 +1,178 @@
+package dev.kobai.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kobai.tensor.kernel.VectorWidth;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The channel-vector convolution kernels against the general path (unfold, matrix product, fold)
+ * on the same float32 operands, and both against float64. Channel counts are in vectors of the
+ * running width, so that blocks of four vectors, of two, and both in one convolution occur at every
+ * width; positions and weight rows that do not fill the last tile of six, padding on some sides
+ * only, dilation and non-square kernels are among the geometries. Run again at 128, 256 and 512
+ * bits by the kernel executions of the pom.
+ */
+class ChannelVectorConvTest {
+    private static final int V = VectorWidth.FLOAT.length();
+
+    /** n, in channels, out channels, height, width, window. */
+    static Stream<Object[]> geometries() {
+        return Stream.of(
+                new Object[] {3, 32, 64, 14, 14, Window2d.square(3, 1, 1, 1)},          // the cnn preset's second layer
+                new Object[] {2, 2 * V, 2 * V, 7, 5, Window2d.square(3, 1, 0, 1)},        // 15 positions: a part tile
+                new Object[] {2, 4 * V, 6 * V, 9, 8, Window2d.square(5, 1, 2, 1)},        // four and two vectors
+                new Object[] {1, 2 * V, 4 * V, 12, 11, Window2d.square(3, 1, 2, 2)},      // dilation 2
+                new Object[] {2, 3, 2 * V, 10, 9, new Window2d(2, 3, 1, 1, 0, 1, 2, 0, 1, 1)}, // 18 rows of dW, one-sided pads
+                new Object[] {2, 2 * V, 2 * V, 6, 7, new Window2d(4, 4, 1, 1, 1, 2, 1, 2, 1, 1)}, // "same", even kernel
+                new Object[] {2, 5, 4 * V, 8, 8, new Window2d(2, 2, 1, 1, 0, 0, 0, 0, 1, 1)});  // 20 rows of dW
+    }
+
+    @ParameterizedTest
+    @MethodSource("geometries")
+    void forwardAgreesWithTheGeneralPath(int n, int in, int out, int height, int width, Window2d win) {
+        Convolution.Geometry geo = geometry(n, in, out, height, width, win);
+        assertTrue(Convolution.channelVector(Tensor.zeros(DType.FLOAT32, 1), geo), "the kernel takes " + geo);
+        Rng rng = new Rng(height * 31L + width + in);
+        Tensor x = Tensor.randn(rng, DType.FLOAT32, geo.inputShape());
+        Tensor w = Tensor.randn(rng, DType.FLOAT32, geo.weightShape());
+        Tensor bias = Tensor.randn(rng, DType.FLOAT32, out);
+
+        Tensor direct = Tensor.zeros(DType.FLOAT32, geo.outputShape());
+        Convolution.forwardChannelVector(x, w, bias, direct, geo);
+        Tensor general = Tensor.zeros(DType.FLOAT32, geo.outputShape());
+        Convolution.forwardUnfolded(x, w, general, geo);
+        Tensor exact = Tensor.zeros(DType.FLOAT64, geo.outputShape());
+        Convolution.forwardUnfolded(x.to(DType.FLOAT64), w.to(DType.FLOAT64), exact, geo);
+        double bound = 1e-6 * geo.groupRows();
+        for (int i = 0; i < exact.numel(); i++) {
+            double b = bias.getFlat(i / geo.positions() % out);
+            assertEquals(exact.getFlat(i) + b, direct.getFlat(i), bound, "output " + i + " of " + geo);
+            assertEquals((float) (general.getFlat(i) + b), direct.getFlat(i), bound, "output " + i + " of " + geo);
+        }
+        assertLarge(exact, bound);
+    }
+
+    @ParameterizedTest
+    @MethodSource("geometries")
+    void inputGradientAgreesWithTheGeneralPath(int n, int in, int out, int height, int width, Window2d win) {
+        // the input gradient runs across the input channels, which must then be whole pairs of vectors
+        int channels = in % (2 * V) == 0 ? in : 2 * V;
+        Convolution.Geometry geo = geometry(n, channels, out, height, width, win);
+        assertTrue(Convolution.channelVectorInput(Tensor.zeros(DType.FLOAT32, 1), geo), "the kernel takes " + geo);
+        Rng rng = new Rng(height * 13L + width + out);
+        Tensor g = Tensor.randn(rng, DType.FLOAT32, geo.outputShape());
+        Tensor w = Tensor.randn(rng, DType.FLOAT32, geo.weightShape());
+
+        Tensor direct = Tensor.zeros(DType.FLOAT32, geo.inputShape());
+        Convolution.backwardInput(g, w, direct, geo, true);
+        Tensor general = Tensor.zeros(DType.FLOAT32, geo.inputShape());
+        Convolution.backwardInput(g, w, general, geo, false);
+        Tensor exact = Tensor.zeros(DType.FLOAT64, geo.inputShape());
+        Convolution.backwardInput(g.to(DType.FLOAT64), w.to(DType.FLOAT64), exact, geo, false);
+        double bound = 1e-6 * out * win.kernelH() * win.kernelW();
+        for (int i = 0; i < exact.numel(); i++) {
+            assertEquals(exact.getFlat(i), direct.getFlat(i), bound, "element " + i + " of " + geo);
+            assertEquals(general.getFlat(i), direct.getFlat(i), bound, "element " + i + " of " + geo);
+        }
+        assertLarge(exact, bound);
+    }
+
+    @ParameterizedTest
+    @MethodSource("geometries")
+    void weightGradientGivesTheGeneralPathsBits(int n, int in, int out, int height, int width, Window2d win) {
+        Convolution.Geometry geo = geometry(n, in, out, height, width, win);
+        Rng rng = new Rng(height * 17L + width + in);
+        Tensor x = Tensor.randn(rng, DType.FLOAT32, geo.inputShape());
+        Tensor g = Tensor.randn(rng, DType.FLOAT32, geo.outputShape());
+
+        Tensor direct = Tensor.zeros(DType.FLOAT32, geo.weightShape());
+        Convolution.backwardWeight(x, g, direct, geo, false, true);
+        Tensor exact = Tensor.zeros(DType.FLOAT64, geo.weightShape());
+        Convolution.backwardWeight(x.to(DType.FLOAT64), g.to(DType.FLOAT64), exact, geo, false, false);
+        double bound = 1e-6 * n * geo.positions();
+        for (int i = 0; i < exact.numel(); i++) {
+            assertEquals(exact.getFlat(i), direct.getFlat(i), bound, "element " + i + " of " + geo);
+        }
+        assertLarge(exact, bound);
+        // Each sum runs over the positions in order, sample after sample, as the matrix product's
+        // packing-free path does: on products that path takes, the same bits.
+        if ((long) in * win.kernelH() * win.kernelW() * out * geo.positions() < 1 << 18) {
+            Tensor general = Tensor.zeros(DType.FLOAT32, geo.weightShape());
+            Convolution.backwardWeight(x, g, general, geo, false, false);
+            for (int i = 0; i < general.numel(); i++) {
+                assertEquals(general.getFlat(i), direct.getFlat(i), 0.0, "element " + i + " of " + geo);
+            }
+        }
+    }
+
+    /** Through the recorded operation: the kernels are the ones a float32 convolution takes, and its gradients agree with float64's. */
+    @Test
+    void aRecordedConvolutionTakesTheKernelsAndItsGradientsAgreeWithFloat64() {
+        Convolution.Geometry geo = geometry(2, 2 * V, 4 * V, 6, 6, Window2d.square(3, 1, 1, 1));
+        Rng rng = new Rng(5);
+        Tensor x64 = Tensor.randn(rng, DType.FLOAT64, geo.inputShape());
+        Tensor w64 = Tensor.randn(rng, DType.FLOAT64, geo.weightShape());
+        Tensor b64 = Tensor.randn(rng, DType.FLOAT64, geo.out());
+        Tensor[] grads32 = gradients(x64.to(DType.FLOAT32), w64.to(DType.FLOAT32), b64.to(DType.FLOAT32), geo);
+        Tensor[] grads64 = gradients(x64, w64, b64, geo);
+        for (int t = 0; t < grads64.length; t++) {
+            // float32 sums of terms as large as the largest element, which cancel in the small ones
+            double scale = 0;
+            for (int i = 0; i < grads64[t].numel(); i++) {
+                scale = Math.max(scale, Math.abs(grads64[t].getFlat(i)));
+            }
+            for (int i = 0; i < grads64[t].numel(); i++) {
+                assertEquals(grads64[t].getFlat(i), grads32[t].getFlat(i), 1e-5 * scale, "gradient " + t + " element " + i);
+            }
+        }
+    }
+
+    private static Tensor[] gradients(Tensor x, Tensor w, Tensor b, Convolution.Geometry geo) {
+        Tensor xs = x.requiresGrad(true);
+        Tensor ws = w.requiresGrad(true);
+        Tensor bs = b.requiresGrad(true);
+        Tensor y = Convolution.conv(xs, ws, bs, geo);
+        y.mul(y).sum().backward();
+        return new Tensor[] {y.detach(), xs.grad(), ws.grad(), bs.grad()};
+    }
+
+    @Test
+    void otherConvolutionsKeepTheGeneralPath() {
+        Tensor f32 = Tensor.zeros(DType.FLOAT32, 1);
+        Window2d same = Window2d.square(3, 1, 1, 1);
+        assertFalse(Convolution.channelVector(f32, geometry(2, 2 * V, 2 * V, 8, 8, Window2d.square(3, 2, 1, 1))),
+                "stride 2");
+        assertFalse(Convolution.channelVector(f32, new Convolution.Geometry(2, 2 * V, 8, 8, 2 * V, 8, 8, 2, same)),
+                "two groups");
+        assertFalse(Convolution.channelVector(f32, geometry(2, 2 * V, 2 * V + 1, 8, 8, same)),
+                "output channels not in whole pairs of vectors");
+        assertFalse(Convolution.channelVector(Tensor.zeros(DType.FLOAT64, 1), geometry(2, 2 * V, 2 * V, 8, 8, same)),
+                "float64");
+        assertFalse(Convolution.channelVector(f32, geometry(2, 1, 2 * V, 8, 8, same)), "one input channel");
+        assertFalse(Convolution.channelVectorInput(f32, geometry(2, 3, 2 * V, 8, 8, same)),
+                "input channels not in whole pairs of vectors");
+        assertFalse(Convolution.channelVectorInput(f32, geometry(2, 2 * V, 2 * V, 8, 8, Window2d.square(3, 1, 3, 1))),
+                "padding beyond the window's reach");
+        assertTrue(Convolution.channelVectorInput(f32, geometry(2, 2 * V, 2 * V, 8, 8, Window2d.square(3, 1, 2, 1))),
+                "padding of exactly the window's reach");
+    }
+
+    private static void assertLarge(Tensor exact, double bound) {
+        double norm = 0;
+        for (int i = 0; i < exact.numel(); i++) {
+            norm += Math.abs(exact.getFlat(i));
+        }
+        assertTrue(norm / exact.numel() > 100 * bound, "values large against the bound");
+    }
+
+    private static Convolution.Geometry geometry(int n, int in, int out, int height, int width, Window2d win) {
+        return new Convolution.Geometry(n, in, height, width, out, win.outputHeight(height), win.outputWidth(width), 1,
+                win);
+    }
+}
