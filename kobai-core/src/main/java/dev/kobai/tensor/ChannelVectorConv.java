@@ -116,11 +116,11 @@ final class ChannelVectorConv {
         }
 
         /**
-         * base(i, j) = i pw + j for the rows x cols positions, row-major, padded to whole tiles by
-         * repeating the last position (the sums of the extra rows are dropped).
+         * base(i, j) = i pw + j for the rows x cols positions, row-major, padded to whole tiles of
+         * twelve (the widest) by repeating the last position (the sums of the extra rows are dropped).
          */
         int[] bases(int rows, int cols) {
-            int[] base = new int[tiled(rows * cols)];
+            int[] base = new int[(rows * cols + 2 * TILE - 1) / (2 * TILE) * 2 * TILE];
             for (int p = 0; p < base.length; p++) {
                 int q = Math.min(p, rows * cols - 1);
                 base[p] = q / cols * pw + q % cols;
@@ -203,8 +203,14 @@ final class ChannelVectorConv {
                 }
             }
             for (; c0 < channels; c0 += 2 * V) {
-                for (int p = 0; p < base.length; p += TILE) {
-                    productTile2(src, base, p, off, k0, k1, wt, channels, c0, t);
+                if (WIDE) {
+                    for (int p = 0; p < base.length; p += 2 * TILE) {
+                        productTile12(src, base, p, off, k0, k1, wt, channels, c0, t);
+                    }
+                } else {
+                    for (int p = 0; p < base.length; p += TILE) {
+                        productTile2(src, base, p, off, k0, k1, wt, channels, c0, t);
+                    }
                 }
             }
         }
@@ -383,6 +389,104 @@ final class ChannelVectorConv {
         s41.intoArray(t, d + 4 * channels + V);
         s50.intoArray(t, d + 5 * channels);
         s51.intoArray(t, d + 5 * channels + V);
+    }
+
+    private static void productTile12(float[] src, int[] base, int p, int[] off, int k0, int k1, float[] wt,
+                                      int channels, int c0, float[] t) {
+        int b0 = base[p], b1 = base[p + 1], b2 = base[p + 2], b3 = base[p + 3], b4 = base[p + 4], b5 = base[p + 5], b6 = base[p + 6], b7 = base[p + 7], b8 = base[p + 8], b9 = base[p + 9], b10 = base[p + 10], b11 = base[p + 11];
+        int d = p * channels + c0;
+        FloatVector s000 = FloatVector.zero(FS), s001 = s000, s010 = s000, s011 = s000, s020 = s000, s021 = s000, s030 = s000, s031 = s000, s040 = s000, s041 = s000, s050 = s000, s051 = s000, s060 = s000, s061 = s000, s070 = s000, s071 = s000, s080 = s000, s081 = s000, s090 = s000, s091 = s000, s100 = s000, s101 = s000, s110 = s000, s111 = s000;
+        if (k0 > 0) { // the sums so far, from the earlier chunks of k
+            s000 = FloatVector.fromArray(FS, t, d);
+            s001 = FloatVector.fromArray(FS, t, d + V);
+            s010 = FloatVector.fromArray(FS, t, d + channels);
+            s011 = FloatVector.fromArray(FS, t, d + channels + V);
+            s020 = FloatVector.fromArray(FS, t, d + 2 * channels);
+            s021 = FloatVector.fromArray(FS, t, d + 2 * channels + V);
+            s030 = FloatVector.fromArray(FS, t, d + 3 * channels);
+            s031 = FloatVector.fromArray(FS, t, d + 3 * channels + V);
+            s040 = FloatVector.fromArray(FS, t, d + 4 * channels);
+            s041 = FloatVector.fromArray(FS, t, d + 4 * channels + V);
+            s050 = FloatVector.fromArray(FS, t, d + 5 * channels);
+            s051 = FloatVector.fromArray(FS, t, d + 5 * channels + V);
+            s060 = FloatVector.fromArray(FS, t, d + 6 * channels);
+            s061 = FloatVector.fromArray(FS, t, d + 6 * channels + V);
+            s070 = FloatVector.fromArray(FS, t, d + 7 * channels);
+            s071 = FloatVector.fromArray(FS, t, d + 7 * channels + V);
+            s080 = FloatVector.fromArray(FS, t, d + 8 * channels);
+            s081 = FloatVector.fromArray(FS, t, d + 8 * channels + V);
+            s090 = FloatVector.fromArray(FS, t, d + 9 * channels);
+            s091 = FloatVector.fromArray(FS, t, d + 9 * channels + V);
+            s100 = FloatVector.fromArray(FS, t, d + 10 * channels);
+            s101 = FloatVector.fromArray(FS, t, d + 10 * channels + V);
+            s110 = FloatVector.fromArray(FS, t, d + 11 * channels);
+            s111 = FloatVector.fromArray(FS, t, d + 11 * channels + V);
+        }
+        for (int k = k0, wk = k0 * channels + c0; k < k1; k++, wk += channels) {
+            int o = off[k];
+            FloatVector w0 = FloatVector.fromArray(FS, wt, wk);
+            FloatVector w1 = FloatVector.fromArray(FS, wt, wk + V);
+            FloatVector e = FloatVector.broadcast(FS, src[b0 + o]);
+            s000 = w0.fma(e, s000);
+            s001 = w1.fma(e, s001);
+            e = FloatVector.broadcast(FS, src[b1 + o]);
+            s010 = w0.fma(e, s010);
+            s011 = w1.fma(e, s011);
+            e = FloatVector.broadcast(FS, src[b2 + o]);
+            s020 = w0.fma(e, s020);
+            s021 = w1.fma(e, s021);
+            e = FloatVector.broadcast(FS, src[b3 + o]);
+            s030 = w0.fma(e, s030);
+            s031 = w1.fma(e, s031);
+            e = FloatVector.broadcast(FS, src[b4 + o]);
+            s040 = w0.fma(e, s040);
+            s041 = w1.fma(e, s041);
+            e = FloatVector.broadcast(FS, src[b5 + o]);
+            s050 = w0.fma(e, s050);
+            s051 = w1.fma(e, s051);
+            e = FloatVector.broadcast(FS, src[b6 + o]);
+            s060 = w0.fma(e, s060);
+            s061 = w1.fma(e, s061);
+            e = FloatVector.broadcast(FS, src[b7 + o]);
+            s070 = w0.fma(e, s070);
+            s071 = w1.fma(e, s071);
+            e = FloatVector.broadcast(FS, src[b8 + o]);
+            s080 = w0.fma(e, s080);
+            s081 = w1.fma(e, s081);
+            e = FloatVector.broadcast(FS, src[b9 + o]);
+            s090 = w0.fma(e, s090);
+            s091 = w1.fma(e, s091);
+            e = FloatVector.broadcast(FS, src[b10 + o]);
+            s100 = w0.fma(e, s100);
+            s101 = w1.fma(e, s101);
+            e = FloatVector.broadcast(FS, src[b11 + o]);
+            s110 = w0.fma(e, s110);
+            s111 = w1.fma(e, s111);
+        }
+        s000.intoArray(t, d);
+        s001.intoArray(t, d + V);
+        s010.intoArray(t, d + channels);
+        s011.intoArray(t, d + channels + V);
+        s020.intoArray(t, d + 2 * channels);
+        s021.intoArray(t, d + 2 * channels + V);
+        s030.intoArray(t, d + 3 * channels);
+        s031.intoArray(t, d + 3 * channels + V);
+        s040.intoArray(t, d + 4 * channels);
+        s041.intoArray(t, d + 4 * channels + V);
+        s050.intoArray(t, d + 5 * channels);
+        s051.intoArray(t, d + 5 * channels + V);
+        s060.intoArray(t, d + 6 * channels);
+        s061.intoArray(t, d + 6 * channels + V);
+        s070.intoArray(t, d + 7 * channels);
+        s071.intoArray(t, d + 7 * channels + V);
+        s080.intoArray(t, d + 8 * channels);
+        s081.intoArray(t, d + 8 * channels + V);
+        s090.intoArray(t, d + 9 * channels);
+        s091.intoArray(t, d + 9 * channels + V);
+        s100.intoArray(t, d + 10 * channels);
+        s101.intoArray(t, d + 10 * channels + V);
+        s110.intoArray(t, d + 11 * channels);
+        s111.intoArray(t, d + 11 * channels + V);
     }
 
     private static void weightTile4(float[] src, int[] base, int positions, int[] off, int r, float[] gt,
