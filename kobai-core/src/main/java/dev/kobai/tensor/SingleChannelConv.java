@@ -45,28 +45,7 @@ final class SingleChannelConv {
 
     /** Floats of the zero-bordered copy of one image. */
     static int scratchSize(Convolution.Geometry geo) {
-        Window2d win = geo.win();
-        return (geo.height() + win.padTop() + win.padBottom()) * (geo.width() + win.padLeft() + win.padRight());
-    }
-
-    /** Copies the image at {@code at} into {@code pad} with its zero border. */
-    private static void fillPadded(float[] x, int at, Convolution.Geometry geo, float[] pad) {
-        Window2d win = geo.win();
-        int w = geo.width();
-        int pw = w + win.padLeft() + win.padRight();
-        int ph = geo.height() + win.padTop() + win.padBottom();
-        int top = win.padTop() * pw;
-        java.util.Arrays.fill(pad, 0, top, 0f);
-        for (int r = 0, d = top; r < geo.height(); r++, d += pw) {
-            for (int c = 0; c < win.padLeft(); c++) {
-                pad[d + c] = 0f;
-            }
-            System.arraycopy(x, at + r * w, pad, d + win.padLeft(), w);
-            for (int c = win.padLeft() + w; c < pw; c++) {
-                pad[d + c] = 0f;
-            }
-        }
-        java.util.Arrays.fill(pad, (win.padTop() + geo.height()) * pw, ph * pw, 0f);
+        return ChannelVectorConv.Bordered.input(geo).size();
     }
 
     /**
@@ -77,7 +56,7 @@ final class SingleChannelConv {
      */
     static void forward(float[] x, int xAt, float[] w, float[] bias, float[] y, int yAt, Convolution.Geometry geo,
                         float[] pad) {
-        fillPadded(x, xAt, geo, pad);
+        ChannelVectorConv.Bordered.input(geo).fill(x, xAt, pad);
         Window2d win = geo.win();
         int kh = win.kernelH();
         int kw = win.kernelW();
@@ -173,7 +152,7 @@ final class SingleChannelConv {
      */
     static void weightGrad(float[] x, int xAt, float[] g, int gAt, float[] acc, boolean accumulate,
                            Convolution.Geometry geo, float[] pad) {
-        fillPadded(x, xAt, geo, pad);
+        ChannelVectorConv.Bordered.input(geo).fill(x, xAt, pad);
         Window2d win = geo.win();
         int kh = win.kernelH();
         int kw = win.kernelW();
