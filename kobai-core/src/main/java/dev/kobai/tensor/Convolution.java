@@ -130,20 +130,8 @@ final class Convolution {
         float[] wt = scratch32(WEIGHT_SLOT, geo.groupRows() * geo.out);
         ChannelVectorConv.forwardWeights(w.f, geo, wt);
         ChannelVectorConv.Bordered image = ChannelVectorConv.Bordered.input(geo);
-        int[] base = image.bases(geo.outH, geo.outW);
-        int[] off = image.offsets(geo.win, false, geo.groupRows());
-        int inStride = geo.channels * geo.height * geo.width;
-        int outStride = geo.out * geo.positions();
-        float[] b = bias == null ? null : bias.f;
-        Parallel.forRange(geo.n, grain(geo), (from, to) -> {
-            float[] pad = scratch32(0, image.size());
-            float[] t = scratch32(1, base.length * geo.out);
-            for (int s = from; s < to; s++) {
-                image.fill(x.f, s * inStride, pad);
-                ChannelVectorConv.products(pad, base, off, off.length, wt, geo.out, t);
-                ChannelVectorConv.transposeInto(t, geo.positions(), geo.out, b, y.f, s * outStride);
-            }
-        });
+        channelVectorPass(x.f, image, image.bases(geo.outH, geo.outW), image.offsets(geo.win, false, geo.groupRows()),
+                wt, geo.out, geo.positions(), bias == null ? null : bias.f, y.f, geo);
     }
 
     /** The input gradient through {@link ChannelVectorConv}, samples split across cores. */
@@ -151,17 +139,28 @@ final class Convolution {
         float[] wt = scratch32(WEIGHT_SLOT, geo.groupRows() * geo.out);
         ChannelVectorConv.inputWeights(w.f, geo, wt);
         ChannelVectorConv.Bordered grad = ChannelVectorConv.Bordered.gradient(geo);
-        int[] base = grad.bases(geo.height, geo.width);
-        int[] off = grad.offsets(geo.win, true, geo.out * geo.win.kernelH() * geo.win.kernelW());
-        int inStride = geo.channels * geo.height * geo.width;
-        int outStride = geo.out * geo.positions();
+        channelVectorPass(gy.f, grad, grad.bases(geo.height, geo.width),
+                grad.offsets(geo.win, true, geo.out * geo.win.kernelH() * geo.win.kernelW()), wt, geo.channels,
+                geo.height * geo.width, null, dx.f, geo);
+    }
+
+    /**
+     * For each sample: its block of {@code src} copied as {@code copy}, the products with Wt for
+     * {@code channels} channels at {@code positions} positions, transposed (plus the bias) into its
+     * block of {@code dst}.
+     */
+    private static void channelVectorPass(float[] src, ChannelVectorConv.Bordered copy, int[] base, int[] off,
+                                          float[] wt, int channels, int positions, float[] bias, float[] dst,
+                                          Geometry geo) {
+        int srcStride = copy.planes() * copy.h() * copy.w();
+        int dstStride = channels * positions;
         Parallel.forRange(geo.n, grain(geo), (from, to) -> {
-            float[] pad = scratch32(0, grad.size());
-            float[] t = scratch32(1, base.length * geo.channels);
+            float[] pad = scratch32(0, copy.size());
+            float[] t = scratch32(1, base.length * channels);
             for (int s = from; s < to; s++) {
-                grad.fill(gy.f, s * outStride, pad);
-                ChannelVectorConv.products(pad, base, off, off.length, wt, geo.channels, t);
-                ChannelVectorConv.transposeInto(t, geo.height * geo.width, geo.channels, null, dx.f, s * inStride);
+                copy.fill(src, s * srcStride, pad);
+                ChannelVectorConv.products(pad, base, off, off.length, wt, channels, t);
+                ChannelVectorConv.transposeInto(t, positions, channels, bias, dst, s * dstStride);
             }
         });
     }
