@@ -26,7 +26,9 @@ class ChannelVectorConvTest {
         return Stream.of(
                 new Object[] {3, 32, 64, 14, 14, Window2d.square(3, 1, 1, 1)},          // the cnn preset's second layer
                 new Object[] {2, 2 * V, 2 * V, 7, 5, Window2d.square(3, 1, 0, 1)},        // 15 positions: a part tile
-                new Object[] {2, 4 * V, 6 * V, 9, 8, Window2d.square(5, 1, 2, 1)},        // four and two vectors
+                // four and two vectors; four samples, so that each thread's weight sums add a second sample
+                new Object[] {4, 4 * V, 6 * V, 9, 8, Window2d.square(5, 1, 2, 1)},
+                new Object[] {3, 2 * V, 8 * V, 5, 6, Window2d.square(3, 1, 1, 1)},         // two blocks of four vectors
                 new Object[] {1, 2 * V, 4 * V, 12, 11, Window2d.square(3, 1, 2, 2)},      // dilation 2
                 new Object[] {2, 3, 2 * V, 10, 9, new Window2d(2, 3, 1, 1, 0, 1, 2, 0, 1, 1)}, // 18 rows of dW, one-sided pads
                 new Object[] {2, 2 * V, 2 * V, 6, 7, new Window2d(4, 4, 1, 1, 1, 2, 1, 2, 1, 1)}, // "same", even kernel
@@ -161,6 +163,51 @@ class ChannelVectorConvTest {
                 "padding beyond the window's reach");
         assertTrue(Convolution.channelVectorInput(f32, geometry(2, 2 * V, 2 * V, 8, 8, Window2d.square(3, 1, 2, 1))),
                 "padding of exactly the window's reach");
+    }
+
+    @Test
+    void borderedCopiesHoldTheImageAndItsBorderAndNothingMore() {
+        Convolution.Geometry geo = geometry(2, 3, 2 * V, 9, 20, new Window2d(2, 3, 1, 1, 1, 0, 2, 1, 1, 1));
+        ChannelVectorConv.Bordered input = ChannelVectorConv.Bordered.input(geo);
+        assertEquals(3 * (9 + 1) * (20 + 3), input.size());
+        // the gradient's border is the window's reach (1 and 2) less the padding on each side
+        ChannelVectorConv.Bordered grad = ChannelVectorConv.Bordered.gradient(geo);
+        assertEquals(2 * V * (9 + 1) * (20 + 2), grad.size());
+        assertEquals(0, grad.top());
+        assertEquals(0, grad.left());
+
+        float[] x = new float[3 * 9 * 20];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i + 1;
+        }
+        float[] pad = new float[input.size()];
+        java.util.Arrays.fill(pad, Float.NaN);
+        input.fill(x, 0, pad);
+        for (int c = 0, k = 0; c < 3; c++) {
+            for (int r = 0; r < 10; r++) {
+                for (int col = 0; col < 23; col++, k++) {
+                    boolean inside = r >= 1 && col >= 2 && col < 22;
+                    float expected = inside ? x[(c * 9 + r - 1) * 20 + col - 2] : 0f;
+                    assertEquals(expected, pad[k], 0f, "plane " + c + " row " + r + " column " + col);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theInputGradientNeedsThePaddingWithinTheReachOnEachSide() {
+        Tensor f32 = Tensor.zeros(DType.FLOAT32, 1);
+        // a 3x1 window reaches two rows and no column: one column of padding is beyond it
+        assertFalse(Convolution.channelVectorInput(f32, geometry(2, 2 * V, 2 * V, 8, 8,
+                new Window2d(3, 1, 1, 1, 1, 1, 1, 0, 1, 1))), "padding left beyond the reach");
+        assertFalse(Convolution.channelVectorInput(f32, geometry(2, 2 * V, 2 * V, 8, 8,
+                new Window2d(3, 1, 1, 1, 1, 1, 0, 1, 1, 1))), "padding right beyond the reach");
+        assertFalse(Convolution.channelVectorInput(f32, geometry(2, 2 * V, 2 * V, 8, 8,
+                new Window2d(1, 3, 1, 1, 1, 0, 1, 1, 1, 1))), "padding on top beyond the reach");
+        assertFalse(Convolution.channelVectorInput(f32, geometry(2, 2 * V, 2 * V, 8, 8,
+                new Window2d(1, 3, 1, 1, 0, 1, 1, 1, 1, 1))), "padding below beyond the reach");
+        assertTrue(Convolution.channelVectorInput(f32, geometry(2, 2 * V, 2 * V, 8, 8,
+                new Window2d(3, 1, 1, 1, 2, 2, 0, 0, 1, 1))), "padding of the whole reach, rows only");
     }
 
     private static void assertLarge(Tensor exact, double bound) {
