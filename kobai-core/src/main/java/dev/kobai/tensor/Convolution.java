@@ -21,16 +21,18 @@ import java.util.Arrays;
  *
  * <p>Every kernel works one sample at a time, samples split across cores: unfold into a scratch
  * matrix of its thread (a few hundred kilobytes, kept between calls), then one GEMM per group;
- * weight gradients are summed per thread, then across threads in order. Float32 images of one
- * channel at stride 1 skip the unfolding: {@link SingleChannelConv} computes their forward pass
- * (with the bias) and weight gradient from the image itself.
+ * weight gradients are summed per thread, then across threads in order. Float32 convolutions at
+ * stride 1 with one group skip the unfolding: {@link SingleChannelConv} computes the forward pass
+ * (with the bias) and weight gradient of one-channel images from the image itself, and
+ * {@link ChannelVectorConv} all three passes of the others whose channels fill whole pairs of
+ * vectors, from a bordered copy of each image.
  */
 final class Convolution {
     private static final Gemm GEMM = Kernels.gemm();
-    /** Per-thread unfolded patches; grown as needed and kept, so a training step allocates none. */
     /** Scratch slots per thread: three for a task's kernels, one for the calling thread's transposed weight. */
     private static final int SLOTS = 4;
     private static final int WEIGHT_SLOT = 3;
+    /** Per-thread unfolded patches and bordered copies; grown as needed and kept, so a training step allocates none. */
     private static final ThreadLocal<float[][]> SCRATCH32 = ThreadLocal.withInitial(() -> new float[SLOTS][0]);
     private static final ThreadLocal<double[][]> SCRATCH64 = ThreadLocal.withInitial(() -> new double[1][0]);
 
@@ -68,10 +70,12 @@ final class Convolution {
 
     static Tensor conv(Tensor x, Tensor w, Tensor bias, Geometry geo) {
         Tensor y = x.newEmpty(geo.outputShape());
-        boolean direct = singleChannel(x, geo) || channelVector(x, geo);
-        if (singleChannel(x, geo)) {
+        boolean single = singleChannel(x, geo);
+        boolean channelVector = !single && channelVector(x, geo);
+        boolean direct = single || channelVector; // these kernels add the bias themselves
+        if (single) {
             forwardSingleChannel(x, w, bias, y, geo);
-        } else if (direct) {
+        } else if (channelVector) {
             forwardChannelVector(x, w, bias, y, geo);
         } else {
             forwardUnfolded(x, w, y, geo);
