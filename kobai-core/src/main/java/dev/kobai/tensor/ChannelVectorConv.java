@@ -23,8 +23,10 @@ import jdk.incubator.vector.VectorSpecies;
  * registers a register tile is six positions by four vectors of channels, or twelve positions by
  * two when two vectors cover the channels; where it has 16, six positions by two. That is 24 (or
  * 12) independent chains of multiply-adds, with per step one vector load per vector of channels
- * and one broadcast per position. The products are written position-major and transposed into
- * [C, H, W] planes. The weight gradient's tile is six rows (ci, a, b) of dW^T by four (or two)
+ * and one broadcast per position. The positions of the first two sums run over whole rows of the
+ * copy, PW wide, of which the last PW - OW are computed and dropped: a tile's positions are then
+ * consecutive, base(p) = p, and the JIT checks a step's six reads of the copy as one range. The
+ * products are written position-major and transposed into [C, H, W] planes. The weight gradient's tile is six rows (ci, a, b) of dW^T by four (or two)
  * vectors of output channels, summing over positions with g^T [OH OW, O].
  *
  * <p>Against unfolding and the matrix product, on the cnn preset's second convolution ([128, 32,
@@ -100,6 +102,22 @@ final class ChannelVectorConv {
             return planes * ph * pw;
         }
 
+        /**
+         * Floats a scratch must have for {@link #products}: the copy, and past it what the positions
+         * dropped at the end of the last row read (one tile of twelve, one row).
+         */
+        int readSize() {
+            return size() + pw + 2 * TILE;
+        }
+
+        /**
+         * Positions for {@code rows} rows of outputs in {@link #products}: whole rows of the copy,
+         * rounded up to whole tiles of twelve (the widest).
+         */
+        int gridPositions(int rows) {
+            return (rows * pw + 2 * TILE - 1) / (2 * TILE) * 2 * TILE;
+        }
+
         /** Writes the [planes, h, w] sample at {@code at} into {@code pad} as this copy. */
         void fill(float[] x, int at, float[] pad) {
             int plane = ph * pw;
@@ -117,17 +135,15 @@ final class ChannelVectorConv {
                 }
                 Arrays.fill(pad, d0 + bottom * pw, d0 + plane, 0f);
             }
+            // what the dropped positions read past the copy: zeros, not an earlier call's numbers
+            Arrays.fill(pad, size(), Math.min(pad.length, readSize()), 0f);
         }
 
-        /**
-         * base(i, j) = i pw + j for the rows x cols positions, row-major, padded to whole tiles of
-         * twelve (the widest) by repeating the last position (the sums of the extra rows are dropped).
-         */
+        /** base(i, j) = i pw + j for the rows x cols positions of the weight gradient, row-major. */
         int[] bases(int rows, int cols) {
-            int[] base = new int[(rows * cols + 2 * TILE - 1) / (2 * TILE) * 2 * TILE];
+            int[] base = new int[rows * cols];
             for (int p = 0; p < base.length; p++) {
-                int q = Math.min(p, rows * cols - 1);
-                base[p] = q / cols * pw + q % cols;
+                base[p] = p / cols * pw + p % cols;
             }
             return base;
         }
@@ -189,31 +205,31 @@ final class ChannelVectorConv {
     // ---------------------------------------------------------------- the sums
 
     /**
-     * t[p, c] = sum over k < depth of wt[k, c] src[base[p] + off[k]], for p below base.length (whole
-     * tiles) and c below {@code channels} (a multiple of two vectors); t is [base.length, channels].
-     * The sum runs in chunks of k, each tile's sums carried from one chunk to the next through t:
-     * every sum is one chain of multiply-adds in the order of k.
+     * t[p, c] = sum over k < depth of wt[k, c] src[p + off[k]], for p below {@code positions} (whole
+     * tiles of twelve) and c below {@code channels} (a multiple of two vectors); t is [positions,
+     * channels]. The sum runs in chunks of k, each tile's sums carried from one chunk to the next
+     * through t: every sum is one chain of multiply-adds in the order of k.
      */
-    static void products(float[] src, int[] base, int[] off, int depth, float[] wt, int channels, float[] t) {
+    static void products(float[] src, int positions, int[] off, int depth, float[] wt, int channels, float[] t) {
         int chunk = Math.max(1, WEIGHT_CHUNK / channels);
         for (int k0 = 0; k0 < depth; k0 += chunk) {
             int k1 = Math.min(depth, k0 + chunk);
             int c0 = 0;
             if (WIDE) {
                 for (; c0 + 4 * V <= channels; c0 += 4 * V) {
-                    for (int p = 0; p < base.length; p += TILE) {
-                        productTile4(src, base, p, off, k0, k1, wt, channels, c0, t);
+                    for (int p = 0; p < positions; p += TILE) {
+                        productTile4(src, p, off, k0, k1, wt, channels, c0, t);
                     }
                 }
             }
             for (; c0 < channels; c0 += 2 * V) {
                 if (WIDE) {
-                    for (int p = 0; p < base.length; p += 2 * TILE) {
-                        productTile12(src, base, p, off, k0, k1, wt, channels, c0, t);
+                    for (int p = 0; p < positions; p += 2 * TILE) {
+                        productTile12(src, p, off, k0, k1, wt, channels, c0, t);
                     }
                 } else {
-                    for (int p = 0; p < base.length; p += TILE) {
-                        productTile2(src, base, p, off, k0, k1, wt, channels, c0, t);
+                    for (int p = 0; p < positions; p += TILE) {
+                        productTile2(src, p, off, k0, k1, wt, channels, c0, t);
                     }
                 }
             }
@@ -245,9 +261,8 @@ final class ChannelVectorConv {
     // The tiles are written out with the accumulators as separate locals, which C2 keeps in
     // registers; a helper taking vectors would box them.
 
-    private static void productTile4(float[] src, int[] base, int p, int[] off, int k0, int k1, float[] wt,
-                                     int channels, int c0, float[] t) {
-        int b0 = base[p], b1 = base[p + 1], b2 = base[p + 2], b3 = base[p + 3], b4 = base[p + 4], b5 = base[p + 5];
+    private static void productTile4(float[] src, int p, int[] off, int k0, int k1, float[] wt, int channels,
+                                     int c0, float[] t) {
         int d = p * channels + c0;
         FloatVector s00 = FloatVector.zero(FS), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00, s20 = s00, s21 = s00, s22 = s00, s23 = s00, s30 = s00, s31 = s00, s32 = s00, s33 = s00, s40 = s00, s41 = s00, s42 = s00, s43 = s00, s50 = s00, s51 = s00, s52 = s00, s53 = s00;
         if (k0 > 0) { // the sums so far, from the earlier chunks of k
@@ -277,37 +292,37 @@ final class ChannelVectorConv {
             s53 = FloatVector.fromArray(FS, t, d + 5 * channels + 3 * V);
         }
         for (int k = k0, wk = k0 * channels + c0; k < k1; k++, wk += channels) {
-            int o = off[k];
+            int x = p + off[k];
             FloatVector w0 = FloatVector.fromArray(FS, wt, wk);
             FloatVector w1 = FloatVector.fromArray(FS, wt, wk + V);
             FloatVector w2 = FloatVector.fromArray(FS, wt, wk + 2 * V);
             FloatVector w3 = FloatVector.fromArray(FS, wt, wk + 3 * V);
-            FloatVector e = FloatVector.broadcast(FS, src[b0 + o]);
+            FloatVector e = FloatVector.broadcast(FS, src[x]);
             s00 = w0.fma(e, s00);
             s01 = w1.fma(e, s01);
             s02 = w2.fma(e, s02);
             s03 = w3.fma(e, s03);
-            e = FloatVector.broadcast(FS, src[b1 + o]);
+            e = FloatVector.broadcast(FS, src[x + 1]);
             s10 = w0.fma(e, s10);
             s11 = w1.fma(e, s11);
             s12 = w2.fma(e, s12);
             s13 = w3.fma(e, s13);
-            e = FloatVector.broadcast(FS, src[b2 + o]);
+            e = FloatVector.broadcast(FS, src[x + 2]);
             s20 = w0.fma(e, s20);
             s21 = w1.fma(e, s21);
             s22 = w2.fma(e, s22);
             s23 = w3.fma(e, s23);
-            e = FloatVector.broadcast(FS, src[b3 + o]);
+            e = FloatVector.broadcast(FS, src[x + 3]);
             s30 = w0.fma(e, s30);
             s31 = w1.fma(e, s31);
             s32 = w2.fma(e, s32);
             s33 = w3.fma(e, s33);
-            e = FloatVector.broadcast(FS, src[b4 + o]);
+            e = FloatVector.broadcast(FS, src[x + 4]);
             s40 = w0.fma(e, s40);
             s41 = w1.fma(e, s41);
             s42 = w2.fma(e, s42);
             s43 = w3.fma(e, s43);
-            e = FloatVector.broadcast(FS, src[b5 + o]);
+            e = FloatVector.broadcast(FS, src[x + 5]);
             s50 = w0.fma(e, s50);
             s51 = w1.fma(e, s51);
             s52 = w2.fma(e, s52);
@@ -339,9 +354,8 @@ final class ChannelVectorConv {
         s53.intoArray(t, d + 5 * channels + 3 * V);
     }
 
-    private static void productTile2(float[] src, int[] base, int p, int[] off, int k0, int k1, float[] wt,
-                                     int channels, int c0, float[] t) {
-        int b0 = base[p], b1 = base[p + 1], b2 = base[p + 2], b3 = base[p + 3], b4 = base[p + 4], b5 = base[p + 5];
+    private static void productTile2(float[] src, int p, int[] off, int k0, int k1, float[] wt, int channels,
+                                     int c0, float[] t) {
         int d = p * channels + c0;
         FloatVector s00 = FloatVector.zero(FS), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
         if (k0 > 0) { // the sums so far, from the earlier chunks of k
@@ -359,25 +373,25 @@ final class ChannelVectorConv {
             s51 = FloatVector.fromArray(FS, t, d + 5 * channels + V);
         }
         for (int k = k0, wk = k0 * channels + c0; k < k1; k++, wk += channels) {
-            int o = off[k];
+            int x = p + off[k];
             FloatVector w0 = FloatVector.fromArray(FS, wt, wk);
             FloatVector w1 = FloatVector.fromArray(FS, wt, wk + V);
-            FloatVector e = FloatVector.broadcast(FS, src[b0 + o]);
+            FloatVector e = FloatVector.broadcast(FS, src[x]);
             s00 = w0.fma(e, s00);
             s01 = w1.fma(e, s01);
-            e = FloatVector.broadcast(FS, src[b1 + o]);
+            e = FloatVector.broadcast(FS, src[x + 1]);
             s10 = w0.fma(e, s10);
             s11 = w1.fma(e, s11);
-            e = FloatVector.broadcast(FS, src[b2 + o]);
+            e = FloatVector.broadcast(FS, src[x + 2]);
             s20 = w0.fma(e, s20);
             s21 = w1.fma(e, s21);
-            e = FloatVector.broadcast(FS, src[b3 + o]);
+            e = FloatVector.broadcast(FS, src[x + 3]);
             s30 = w0.fma(e, s30);
             s31 = w1.fma(e, s31);
-            e = FloatVector.broadcast(FS, src[b4 + o]);
+            e = FloatVector.broadcast(FS, src[x + 4]);
             s40 = w0.fma(e, s40);
             s41 = w1.fma(e, s41);
-            e = FloatVector.broadcast(FS, src[b5 + o]);
+            e = FloatVector.broadcast(FS, src[x + 5]);
             s50 = w0.fma(e, s50);
             s51 = w1.fma(e, s51);
         }
@@ -395,9 +409,8 @@ final class ChannelVectorConv {
         s51.intoArray(t, d + 5 * channels + V);
     }
 
-    private static void productTile12(float[] src, int[] base, int p, int[] off, int k0, int k1, float[] wt,
-                                      int channels, int c0, float[] t) {
-        int b0 = base[p], b1 = base[p + 1], b2 = base[p + 2], b3 = base[p + 3], b4 = base[p + 4], b5 = base[p + 5], b6 = base[p + 6], b7 = base[p + 7], b8 = base[p + 8], b9 = base[p + 9], b10 = base[p + 10], b11 = base[p + 11];
+    private static void productTile12(float[] src, int p, int[] off, int k0, int k1, float[] wt, int channels,
+                                      int c0, float[] t) {
         int d = p * channels + c0;
         FloatVector s000 = FloatVector.zero(FS), s001 = s000, s010 = s000, s011 = s000, s020 = s000, s021 = s000, s030 = s000, s031 = s000, s040 = s000, s041 = s000, s050 = s000, s051 = s000, s060 = s000, s061 = s000, s070 = s000, s071 = s000, s080 = s000, s081 = s000, s090 = s000, s091 = s000, s100 = s000, s101 = s000, s110 = s000, s111 = s000;
         if (k0 > 0) { // the sums so far, from the earlier chunks of k
@@ -427,43 +440,43 @@ final class ChannelVectorConv {
             s111 = FloatVector.fromArray(FS, t, d + 11 * channels + V);
         }
         for (int k = k0, wk = k0 * channels + c0; k < k1; k++, wk += channels) {
-            int o = off[k];
+            int x = p + off[k];
             FloatVector w0 = FloatVector.fromArray(FS, wt, wk);
             FloatVector w1 = FloatVector.fromArray(FS, wt, wk + V);
-            FloatVector e = FloatVector.broadcast(FS, src[b0 + o]);
+            FloatVector e = FloatVector.broadcast(FS, src[x]);
             s000 = w0.fma(e, s000);
             s001 = w1.fma(e, s001);
-            e = FloatVector.broadcast(FS, src[b1 + o]);
+            e = FloatVector.broadcast(FS, src[x + 1]);
             s010 = w0.fma(e, s010);
             s011 = w1.fma(e, s011);
-            e = FloatVector.broadcast(FS, src[b2 + o]);
+            e = FloatVector.broadcast(FS, src[x + 2]);
             s020 = w0.fma(e, s020);
             s021 = w1.fma(e, s021);
-            e = FloatVector.broadcast(FS, src[b3 + o]);
+            e = FloatVector.broadcast(FS, src[x + 3]);
             s030 = w0.fma(e, s030);
             s031 = w1.fma(e, s031);
-            e = FloatVector.broadcast(FS, src[b4 + o]);
+            e = FloatVector.broadcast(FS, src[x + 4]);
             s040 = w0.fma(e, s040);
             s041 = w1.fma(e, s041);
-            e = FloatVector.broadcast(FS, src[b5 + o]);
+            e = FloatVector.broadcast(FS, src[x + 5]);
             s050 = w0.fma(e, s050);
             s051 = w1.fma(e, s051);
-            e = FloatVector.broadcast(FS, src[b6 + o]);
+            e = FloatVector.broadcast(FS, src[x + 6]);
             s060 = w0.fma(e, s060);
             s061 = w1.fma(e, s061);
-            e = FloatVector.broadcast(FS, src[b7 + o]);
+            e = FloatVector.broadcast(FS, src[x + 7]);
             s070 = w0.fma(e, s070);
             s071 = w1.fma(e, s071);
-            e = FloatVector.broadcast(FS, src[b8 + o]);
+            e = FloatVector.broadcast(FS, src[x + 8]);
             s080 = w0.fma(e, s080);
             s081 = w1.fma(e, s081);
-            e = FloatVector.broadcast(FS, src[b9 + o]);
+            e = FloatVector.broadcast(FS, src[x + 9]);
             s090 = w0.fma(e, s090);
             s091 = w1.fma(e, s091);
-            e = FloatVector.broadcast(FS, src[b10 + o]);
+            e = FloatVector.broadcast(FS, src[x + 10]);
             s100 = w0.fma(e, s100);
             s101 = w1.fma(e, s101);
-            e = FloatVector.broadcast(FS, src[b11 + o]);
+            e = FloatVector.broadcast(FS, src[x + 11]);
             s110 = w0.fma(e, s110);
             s111 = w1.fma(e, s111);
         }
@@ -646,20 +659,15 @@ final class ChannelVectorConv {
     // ---------------------------------------------------------------- transposes
 
     /**
-     * y[c, p] = t[p, c] (+ bias[c]) for the first {@code positions} rows of t ([rows, channels]),
-     * into the [channels, positions] block at {@code at}.
+     * y[c, i, j] = t[i pw + j, c] (+ bias[c]) for the rows x cols outputs, into the [channels, rows,
+     * cols] block at {@code at}; t's positions run over whole rows of pw.
      */
-    static void transposeInto(float[] t, int positions, int channels, float[] bias, float[] y, int at) {
-        for (int c = 0; c < channels; c++) {
-            int d = at + c * positions;
-            if (bias == null) {
-                for (int p = 0, s = c; p < positions; p++, s += channels) {
-                    y[d + p] = t[s];
-                }
-            } else {
-                float b = bias[c];
-                for (int p = 0, s = c; p < positions; p++, s += channels) {
-                    y[d + p] = t[s] + b;
+    static void transposeInto(float[] t, int rows, int cols, int pw, int channels, float[] bias, float[] y, int at) {
+        for (int c = 0, d = at; c < channels; c++) {
+            float b = bias == null ? 0f : bias[c];
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0, s = i * pw * channels + c; j < cols; j++, s += channels, d++) {
+                    y[d] = bias == null ? t[s] : t[s] + b;
                 }
             }
         }

@@ -134,8 +134,8 @@ final class Convolution {
         float[] wt = scratch32(WEIGHT_SLOT, geo.groupRows() * geo.out);
         ChannelVectorConv.forwardWeights(w.f, geo, wt);
         ChannelVectorConv.Bordered image = ChannelVectorConv.Bordered.input(geo);
-        channelVectorPass(x.f, image, image.bases(geo.outH, geo.outW), image.offsets(geo.win, false, geo.groupRows()),
-                wt, geo.out, geo.positions(), bias == null ? null : bias.f, y.f, geo);
+        channelVectorPass(x.f, image, image.offsets(geo.win, false, geo.groupRows()), wt, geo.out, geo.outH, geo.outW,
+                bias == null ? null : bias.f, y.f, geo);
     }
 
     /** The input gradient through {@link ChannelVectorConv}, samples split across cores. */
@@ -143,28 +143,27 @@ final class Convolution {
         float[] wt = scratch32(WEIGHT_SLOT, geo.groupRows() * geo.out);
         ChannelVectorConv.inputWeights(w.f, geo, wt);
         ChannelVectorConv.Bordered grad = ChannelVectorConv.Bordered.gradient(geo);
-        channelVectorPass(gy.f, grad, grad.bases(geo.height, geo.width),
-                grad.offsets(geo.win, true, geo.out * geo.win.kernelH() * geo.win.kernelW()), wt, geo.channels,
-                geo.height * geo.width, null, dx.f, geo);
+        channelVectorPass(gy.f, grad, grad.offsets(geo.win, true, geo.out * geo.win.kernelH() * geo.win.kernelW()), wt,
+                geo.channels, geo.height, geo.width, null, dx.f, geo);
     }
 
     /**
      * For each sample: its block of {@code src} copied as {@code copy}, the products with Wt for
-     * {@code channels} channels at {@code positions} positions, transposed (plus the bias) into its
-     * block of {@code dst}.
+     * {@code channels} channels at rows x cols positions, transposed (plus the bias) into its block
+     * of {@code dst}.
      */
-    private static void channelVectorPass(float[] src, ChannelVectorConv.Bordered copy, int[] base, int[] off,
-                                          float[] wt, int channels, int positions, float[] bias, float[] dst,
-                                          Geometry geo) {
+    private static void channelVectorPass(float[] src, ChannelVectorConv.Bordered copy, int[] off, float[] wt,
+                                          int channels, int rows, int cols, float[] bias, float[] dst, Geometry geo) {
         int srcStride = copy.planes() * copy.h() * copy.w();
-        int dstStride = channels * positions;
+        int dstStride = channels * rows * cols;
+        int positions = copy.gridPositions(rows);
         Parallel.forRange(geo.n, grain(geo), (from, to) -> {
-            float[] pad = scratch32(0, copy.size());
-            float[] t = scratch32(1, base.length * channels);
+            float[] pad = scratch32(0, copy.readSize());
+            float[] t = scratch32(1, positions * channels);
             for (int s = from; s < to; s++) {
                 copy.fill(src, s * srcStride, pad);
-                ChannelVectorConv.products(pad, base, off, off.length, wt, channels, t);
-                ChannelVectorConv.transposeInto(t, positions, channels, bias, dst, s * dstStride);
+                ChannelVectorConv.products(pad, positions, off, off.length, wt, channels, t);
+                ChannelVectorConv.transposeInto(t, rows, cols, copy.pw(), channels, bias, dst, s * dstStride);
             }
         });
     }
