@@ -1,6 +1,7 @@
 package dev.kobai.serve;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
@@ -10,16 +11,26 @@ import com.google.gson.JsonParser;
 import dev.kobai.cli.RacePresets;
 import dev.kobai.data.Dataset;
 import dev.kobai.data.Datasets;
+import dev.kobai.serve.HttpError.Problem;
 import dev.kobai.surface.Surface;
 import dev.kobai.surface.Surfaces;
 import dev.kobai.tensor.Rng;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,7 +39,8 @@ import org.junit.jupiter.api.Test;
  * What the API answers, value by value, against what it describes (the surfaces and presets of the
  * core and the CLI) or an independent computation in plain Java (the SGD and natural-gradient
  * figures), and every limit at its edge: the edge accepted, one past it refused. ServerTest checks
- * the streams and the refusals' messages; this class, what a page is given to draw.
+ * the streams and the refusals' messages; this class, what a page is given to draw, including the
+ * code and arguments beside each refusal's English line from which a page writes it in Japanese.
  */
 class ServerAnswersTest {
     private static KobaiServer server;
@@ -493,5 +505,131 @@ class ServerAnswersTest {
         double mse = eight.get("meanSquaredError").getAsDouble();
         assertTrue(inPlane > 0.05 * mse && inPlane <= mse * (1 + 1e-12), inPlane + " of " + mse);
         assertEquals(o.get("radius"), eight.get("radius"));
+    }
+
+    // A refusal's code and arguments beside its English line, and the pages' Japanese table of them
+    // (web/i18n.js) holding every code the server sends with the same arguments; BrowserTest shows
+    // the result on the pages in both languages.
+
+    /** The refusal's JSON, after checking its status. */
+    private static JsonObject refusal(int status, HttpResponse<String> r) {
+        assertEquals(status, r.statusCode(), r.body());
+        assertEquals("application/json; charset=utf-8", r.headers().firstValue("Content-Type").orElse(""));
+        return JsonParser.parseString(r.body()).getAsJsonObject();
+    }
+
+    /** {"error": english, "code": code, "args": {names and values}}, exactly. */
+    private static JsonObject expected(String english, String code, String... namesAndValues) {
+        JsonObject o = new JsonObject();
+        o.addProperty("error", english);
+        o.addProperty("code", code);
+        JsonObject args = new JsonObject();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            args.addProperty(namesAndValues[i], namesAndValues[i + 1]);
+        }
+        o.add("args", args);
+        return o;
+    }
+
+    /** The Japanese templates of web/i18n.js by code, in the file's order. */
+    static Map<String, String> japaneseTemplates() throws Exception {
+        String js;
+        try (InputStream in = ServerAnswersTest.class.getResourceAsStream("/dev/kobai/serve/web/i18n.js")) {
+            js = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        int from = js.indexOf("const KOBAI_ERRORS_JA = {");
+        assertTrue(from >= 0, "i18n.js has no KOBAI_ERRORS_JA");
+        String table = js.substring(from, js.indexOf("\n};", from));
+        Map<String, String> templates = new LinkedHashMap<>();
+        Matcher m = Pattern.compile("(?m)^  ([a-z_]+): '([^'\\n]*)',$").matcher(table);
+        while (m.find()) {
+            assertEquals(null, templates.put(m.group(1), m.group(2)), "twice in i18n.js: " + m.group(1));
+        }
+        // Every line of the table is an entry the pattern read.
+        assertEquals(table.lines().count() - 1, templates.size(), table);
+        return templates;
+    }
+
+    /** The argument names of a template: {name}, and {name+1} (the page's count from 1) as name. */
+    private static TreeSet<String> placeholders(String template) {
+        TreeSet<String> names = new TreeSet<>();
+        Matcher m = Pattern.compile("\\{([a-z]+)(\\+1)?\\}").matcher(template);
+        while (m.find()) {
+            names.add(m.group(1));
+        }
+        return names;
+    }
+
+    @Test
+    void everyProblemHasAJapaneseTemplateWithTheSameArguments() throws Exception {
+        Map<String, String> ja = japaneseTemplates();
+        List<String> codes = Arrays.stream(Problem.values()).map(Problem::code).toList();
+        assertEquals(new TreeSet<>(codes), new TreeSet<>(ja.keySet()), "the server's codes and the page's table");
+        for (Problem p : Problem.values()) {
+            String template = ja.get(p.code());
+            assertEquals(placeholders(p.template()), placeholders(template), p.code() + ": " + template);
+            // Japanese: no English sentence left in it (a word of three lower-case letters outside the
+            // arguments; expr: is the command line's prefix).
+            String words = template.replaceAll("\\{[a-z]+(\\+1)?\\}", "").replace("expr:", "");
+            assertFalse(Pattern.compile("\\b[a-z]{3,}\\b").matcher(words).find(), p.code() + ": " + template);
+        }
+        assertEquals("out_of_range", Problem.OUT_OF_RANGE.code());
+    }
+
+    @Test
+    void aRefusalCarriesItsCodeAndArgumentsBesideItsEnglishLine() throws Exception {
+        assertEquals(expected("steps must be between 0 and 5000, got 1000000000", "out_of_range",
+                        "name", "steps", "min", "0", "max", "5000", "value", "1000000000"),
+                refusal(400, post("api/race", "{\"surface\":\"beale\",\"steps\":1000000000,\"runners\":[{\"spec\":\"sgd\"}]}")));
+        assertEquals(expected("runners[1].spec 'sgd:lr=-1': Invalid learning rate: -1.0", "bad_spec",
+                        "index", "1", "spec", "sgd:lr=-1", "detail", "Invalid learning rate: -1.0"),
+                refusal(400, post("api/race", "{\"surface\":\"beale\",\"runners\":[{\"spec\":\"adam\"},{\"spec\":\"sgd:lr=-1\"}]}")));
+        assertEquals(expected("nx must be a whole number, got 'many'", "not_whole", "name", "nx", "value", "'many'"),
+                refusal(400, get("api/surface?surface=beale&nx=many")));
+        assertEquals(expected("lr must be a number, got 'fast'", "not_a_number", "name", "lr", "value", "fast"),
+                refusal(400, get("api/natural?lr=fast")));
+        assertEquals(expected("no API endpoint /api/none; there are surfaces, surface, race, natural, sgd, train",
+                        "no_endpoint", "name", "none", "names", "surfaces, surface, race, natural, sgd, train"),
+                refusal(404, get("api/none")));
+        assertEquals(expected("method GET not allowed here; use POST", "method", "method", "GET", "allowed", "POST"),
+                refusal(405, get("api/race")));
+        assertEquals(expected("runners must be a non-empty array of {\"label\", \"spec\"}", "no_runners"),
+                refusal(400, post("api/race", "{\"surface\":\"beale\"}")));
+        assertEquals(expected("opt 'sgd:lr=-1': Invalid learning rate: -1.0", "bad_opt",
+                        "spec", "sgd:lr=-1", "detail", "Invalid learning rate: -1.0"),
+                refusal(400, get("api/train?opt=sgd:lr%3D-1")));
+        // An engine's message of several lines (a formula's, with a caret under the fault) is cut to
+        // its first, in the line and in the argument alike.
+        JsonObject formula = refusal(400, get("api/surface?surface=expr:x%5E2%2B*y"));
+        String detail = formula.getAsJsonObject("args").get("detail").getAsString();
+        assertTrue(detail.startsWith("bad expression at column 5: ") && !detail.contains("\n"), detail);
+        assertEquals(expected("surface: " + detail, "bad_surface", "detail", detail), formula);
+    }
+
+    @Test
+    void aFailedTrainingRunSaysSoWithItsCode() throws Exception {
+        HttpResponse<String> r = get("api/train?epochs=1&batch=32&model=mlp:64-10&opt=Far%3Dsgd:lr%3D1e300");
+        assertEquals(200, r.statusCode(), r.body());
+        String failed = r.body().lines().dropWhile(l -> !l.equals("event: failed")).skip(1).findFirst().orElseThrow();
+        JsonObject o = JsonParser.parseString(failed.substring("data: ".length())).getAsJsonObject();
+        assertEquals(0, o.get("run").getAsInt());
+        assertEquals("training_failed", o.get("code").getAsString());
+        assertEquals(o.get("error").getAsString(), o.getAsJsonObject("args").get("detail").getAsString());
+        assertFalse(o.get("error").getAsString().isBlank());
+    }
+
+    @Test
+    void theEnglishLineIsTheTemplateFilledInOnePass() {
+        // A spec that looks like a placeholder stays as typed.
+        HttpError e = HttpError.badRequest(Problem.BAD_SPEC, "index", 2, "spec", "{detail}", "detail", "bad");
+        assertEquals("runners[2].spec '{detail}': bad", e.getMessage());
+        assertEquals(400, e.status());
+        assertEquals(Problem.BAD_SPEC, e.problem());
+        assertEquals(List.of("index", "spec", "detail"), new ArrayList<>(e.args().keySet()));
+        assertEquals("$1 \\", HttpError.badRequest(Problem.USAGE, "detail", "$1 \\").getMessage());
+        // Arguments are one line each, as the English line is.
+        HttpError multiline = new HttpError(503, Problem.USAGE, "detail", "first\nsecond");
+        assertEquals(Map.of("detail", "first"), multiline.args());
+        assertEquals(503, multiline.status());
     }
 }
