@@ -87,14 +87,23 @@ final class Api {
     }
 
     private final Map<String, Endpoint> endpoints = new LinkedHashMap<>();
+    private SgdDemo sgdDemo;
 
     Api() {
         endpoints.put("surfaces", new Endpoint("GET", this::surfaces));
         endpoints.put("surface", new Endpoint(List.of("GET", "POST"), true, this::surface));
         endpoints.put("race", new Endpoint("POST", this::race));
         endpoints.put("natural", new Endpoint("GET", (req, res) -> res.json(NaturalDemo.run(req.query()))));
-        endpoints.put("sgd", new Endpoint("GET", (req, res) -> res.json(SgdDemo.run(req.query()))));
+        endpoints.put("sgd", new Endpoint("GET", (req, res) -> res.json(sgdDemo().run(req.query()))));
         endpoints.put("train", new Endpoint("GET", (req, res) -> TrainLab.handle(req, res.exchange())));
+    }
+
+    /** The SGD figure's problem, built on its first request rather than for every server. */
+    private synchronized SgdDemo sgdDemo() {
+        if (sgdDemo == null) {
+            sgdDemo = new SgdDemo();
+        }
+        return sgdDemo;
     }
 
     Endpoint endpoint(String name) {
