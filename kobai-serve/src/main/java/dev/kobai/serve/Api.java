@@ -8,6 +8,7 @@ import com.google.gson.JsonParser;
 import com.sun.net.httpserver.HttpExchange;
 import dev.kobai.UsageException;
 import dev.kobai.cli.RacePresets;
+import dev.kobai.serve.HttpError.Problem;
 import dev.kobai.nn.Parameter;
 import dev.kobai.optim.Optimizer;
 import dev.kobai.optim.OptimizerSpec;
@@ -86,14 +87,23 @@ final class Api {
     }
 
     private final Map<String, Endpoint> endpoints = new LinkedHashMap<>();
+    private SgdDemo sgdDemo;
 
     Api() {
         endpoints.put("surfaces", new Endpoint("GET", this::surfaces));
         endpoints.put("surface", new Endpoint(List.of("GET", "POST"), true, this::surface));
         endpoints.put("race", new Endpoint("POST", this::race));
         endpoints.put("natural", new Endpoint("GET", (req, res) -> res.json(NaturalDemo.run(req.query()))));
-        endpoints.put("sgd", new Endpoint("GET", (req, res) -> res.json(SgdDemo.run(req.query()))));
+        endpoints.put("sgd", new Endpoint("GET", (req, res) -> res.json(sgdDemo().run(req.query()))));
         endpoints.put("train", new Endpoint("GET", (req, res) -> TrainLab.handle(req, res.exchange())));
+    }
+
+    /** The SGD figure's problem, built on its first request rather than for every server. */
+    private synchronized SgdDemo sgdDemo() {
+        if (sgdDemo == null) {
+            sgdDemo = new SgdDemo();
+        }
+        return sgdDemo;
     }
 
     Endpoint endpoint(String name) {
@@ -180,26 +190,26 @@ final class Api {
             try {
                 dtype = DType.parse(dt);
             } catch (UsageException e) {
-                throw HttpError.badRequest("dtype must be float32 or float64, got '" + dt + "'");
+                throw HttpError.badRequest(Problem.DTYPE, "value", dt);
             }
         }
         JsonElement rs = body.get("runners");
         if (rs == null || !rs.isJsonArray() || rs.getAsJsonArray().isEmpty()) {
-            throw HttpError.badRequest("runners must be a non-empty array of {\"label\", \"spec\"}");
+            throw HttpError.badRequest(Problem.NO_RUNNERS);
         }
         if (rs.getAsJsonArray().size() > MAX_RUNNERS) {
-            throw HttpError.badRequest("at most " + MAX_RUNNERS + " runners, got " + rs.getAsJsonArray().size());
+            throw HttpError.badRequest(Problem.TOO_MANY_RUNNERS, "max", MAX_RUNNERS, "count", rs.getAsJsonArray().size());
         }
         List<RacePresets.Entry> runners = new ArrayList<>();
         int index = 0;
         for (JsonElement e : rs.getAsJsonArray()) {
             if (!e.isJsonObject()) {
-                throw HttpError.badRequest("runners[" + index + "] must be an object {\"label\", \"spec\"}");
+                throw HttpError.badRequest(Problem.RUNNER_NOT_OBJECT, "index", index);
             }
             String spec = string(e.getAsJsonObject(), "spec", true);
             String label = string(e.getAsJsonObject(), "label", false);
             if (spec.length() > MAX_SPEC) {
-                throw HttpError.badRequest("runners[" + index + "].spec is " + spec.length() + " characters; at most " + MAX_SPEC);
+                throw HttpError.badRequest(Problem.SPEC_LONG, "index", index, "length", spec.length(), "max", MAX_SPEC);
             }
             checkSpec(spec, index);
             runners.add(new RacePresets.Entry(label == null || label.isBlank() ? OptimizerSpec.parse(spec).name()
@@ -235,9 +245,9 @@ final class Api {
             } catch (HttpError | UsageException | ArithmeticException | IllegalArgumentException
                      | IllegalStateException e) {
                 // After the header the status is sent: the page reads the error from the stream.
-                JsonObject err = new JsonObject();
+                JsonObject err = KobaiServer.errorJson(e instanceof HttpError h ? h
+                        : HttpError.badRequest(Problem.PATH_FAILED, "index", runner, "detail", e.getMessage()));
                 err.addProperty("r", runner);
-                err.addProperty("error", KobaiServer.oneLine(e.getMessage()));
                 res.line(err.toString());
                 res.finish();
                 return;
@@ -253,7 +263,7 @@ final class Api {
         try {
             Optimizers.create(spec, List.of(new Parameter(Tensor.of(0, 0))));
         } catch (UsageException | IllegalArgumentException e) {
-            throw HttpError.badRequest("runners[" + index + "].spec '" + spec + "': " + e.getMessage());
+            throw HttpError.badRequest(Problem.BAD_SPEC, "index", index, "spec", spec, "detail", e.getMessage());
         }
     }
 
@@ -267,17 +277,17 @@ final class Api {
 
     static Surface surfaceByName(String name) {
         if (name == null || name.isBlank()) {
-            throw HttpError.badRequest("surface is missing; give a name such as beale, or expr:FORMULA");
+            throw HttpError.badRequest(Problem.NO_SURFACE);
         }
         if (name.regionMatches(true, 0, Expression.PREFIX, 0, Expression.PREFIX.length())
                 && name.length() - Expression.PREFIX.length() > MAX_EXPRESSION) {
-            throw HttpError.badRequest("the expression is " + (name.length() - Expression.PREFIX.length())
-                    + " characters long; at most " + MAX_EXPRESSION);
+            throw HttpError.badRequest(Problem.EXPRESSION_LONG, "length", name.length() - Expression.PREFIX.length(),
+                    "max", MAX_EXPRESSION);
         }
         try {
             return Surfaces.byName(name);
         } catch (UsageException e) {
-            throw HttpError.badRequest("surface: " + e.getMessage());
+            throw HttpError.badRequest(Problem.BAD_SURFACE, "detail", e.getMessage());
         }
     }
 
@@ -327,14 +337,14 @@ final class Api {
 
     private static Point parsePoint(JsonElement e) {
         if (!e.isJsonArray() || e.getAsJsonArray().size() != 2) {
-            throw HttpError.badRequest("start must be [x, y], two finite numbers");
+            throw HttpError.badRequest(Problem.START_NOT_POINT);
         }
-        double x = finite(e.getAsJsonArray().get(0), "start");
-        double y = finite(e.getAsJsonArray().get(1), "start");
+        double x = finite(e.getAsJsonArray().get(0));
+        double y = finite(e.getAsJsonArray().get(1));
         return new Point(x, y);
     }
 
-    private static double finite(JsonElement e, String what) {
+    private static double finite(JsonElement e) {
         try {
             double v = e.getAsDouble();
             if (Double.isFinite(v) && Math.abs(v) <= 1e12) {
@@ -343,27 +353,27 @@ final class Api {
         } catch (RuntimeException ignored) {
             // falls through to the message
         }
-        throw HttpError.badRequest(what + " must be finite numbers of at most 1e12, got " + e);
+        throw HttpError.badRequest(Problem.START_RANGE, "value", e);
     }
 
     static Domain parseDomain(String text) {
         String[] parts = text == null ? new String[0] : text.split(",", -1);
         if (parts.length != 4) {
-            throw HttpError.badRequest("domain must be XMIN,XMAX,YMIN,YMAX, got '" + text + "'");
+            throw HttpError.badRequest(Problem.DOMAIN_PARTS, "value", text);
         }
         double[] v = new double[4];
         for (int i = 0; i < 4; i++) {
             try {
                 v[i] = Double.parseDouble(parts[i].trim());
             } catch (NumberFormatException e) {
-                throw HttpError.badRequest("domain must be four numbers XMIN,XMAX,YMIN,YMAX, got '" + text + "'");
+                throw HttpError.badRequest(Problem.DOMAIN_NOT_NUMBERS, "value", text);
             }
             if (!Double.isFinite(v[i]) || Math.abs(v[i]) > 1e12) {
-                throw HttpError.badRequest("domain must be finite numbers of at most 1e12, got '" + text + "'");
+                throw HttpError.badRequest(Problem.DOMAIN_RANGE, "value", text);
             }
         }
         if (!(v[0] < v[1]) || !(v[2] < v[3])) {
-            throw HttpError.badRequest("domain is empty: XMIN < XMAX and YMIN < YMAX are needed, got '" + text + "'");
+            throw HttpError.badRequest(Problem.DOMAIN_EMPTY, "value", text);
         }
         return new Domain(v[0], v[1], v[2], v[3]);
     }
@@ -377,10 +387,10 @@ final class Api {
         try {
             v = Long.parseLong(text.trim());
         } catch (NumberFormatException e) {
-            throw HttpError.badRequest(name + " must be a whole number, got '" + text + "'");
+            throw HttpError.badRequest(Problem.NOT_WHOLE, "name", name, "value", "'" + text + "'");
         }
         if (v < min || v > max) {
-            throw HttpError.badRequest(name + " must be between " + min + " and " + max + ", got " + text.trim());
+            throw HttpError.badRequest(Problem.OUT_OF_RANGE, "name", name, "min", min, "max", max, "value", text.trim());
         }
         return (int) v;
     }
@@ -394,26 +404,26 @@ final class Api {
         try {
             v = Double.parseDouble(text.trim());
         } catch (NumberFormatException e) {
-            throw HttpError.badRequest(name + " must be a number, got '" + text + "'");
+            throw HttpError.badRequest(Problem.NOT_A_NUMBER, "name", name, "value", text);
         }
         if (!(v >= min && v <= max)) {
-            throw HttpError.badRequest(name + " must be between " + min + " and " + max + ", got " + text.trim());
+            throw HttpError.badRequest(Problem.OUT_OF_RANGE, "name", name, "min", min, "max", max, "value", text.trim());
         }
         return v;
     }
 
     private static JsonObject parseObject(String body) {
         if (body == null || body.isBlank()) {
-            throw HttpError.badRequest("the request body must be a JSON object");
+            throw HttpError.badRequest(Problem.NOT_AN_OBJECT);
         }
         try {
             JsonElement e = JsonParser.parseString(body);
             if (!e.isJsonObject()) {
-                throw HttpError.badRequest("the request body must be a JSON object");
+                throw HttpError.badRequest(Problem.NOT_AN_OBJECT);
             }
             return e.getAsJsonObject();
         } catch (JsonParseException | StackOverflowError e) {
-            throw HttpError.badRequest("malformed JSON in the request body");
+            throw HttpError.badRequest(Problem.MALFORMED_JSON);
         }
     }
 
@@ -421,12 +431,12 @@ final class Api {
         JsonElement e = o.get(name);
         if (e == null || e.isJsonNull()) {
             if (required) {
-                throw HttpError.badRequest(name + " is missing");
+                throw HttpError.badRequest(Problem.MISSING, "name", name);
             }
             return null;
         }
         if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
-            throw HttpError.badRequest(name + " must be a string");
+            throw HttpError.badRequest(Problem.NOT_A_STRING, "name", name);
         }
         return e.getAsString();
     }
@@ -440,13 +450,13 @@ final class Api {
         try {
             v = e.getAsDouble();
         } catch (RuntimeException ex) {
-            throw HttpError.badRequest(name + " must be a whole number, got " + e);
+            throw HttpError.badRequest(Problem.NOT_WHOLE, "name", name, "value", e);
         }
         if (v != Math.rint(v)) {
-            throw HttpError.badRequest(name + " must be a whole number, got " + e);
+            throw HttpError.badRequest(Problem.NOT_WHOLE, "name", name, "value", e);
         }
         if (v < min || v > max) {
-            throw HttpError.badRequest(name + " must be between " + min + " and " + max + ", got " + e);
+            throw HttpError.badRequest(Problem.OUT_OF_RANGE, "name", name, "min", min, "max", max, "value", e);
         }
         return (int) v;
     }
@@ -457,7 +467,7 @@ final class Api {
 
     static void checkDeadline(long deadline) {
         if (System.nanoTime() - deadline > 0) {
-            throw new HttpError(503, "stopped after " + MAX_SECONDS + " s, the limit of one request");
+            throw new HttpError(503, Problem.DEADLINE, "seconds", MAX_SECONDS);
         }
     }
 

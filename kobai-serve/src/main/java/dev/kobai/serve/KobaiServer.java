@@ -4,6 +4,7 @@ import com.google.gson.JsonObject;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.kobai.KobaiException;
+import dev.kobai.serve.HttpError.Problem;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,7 +30,7 @@ import java.util.regex.Pattern;
  * request body of at most {@link #MAX_BODY} bytes (413 beyond), at most {@link #MAX_COMPUTATIONS}
  * computations at once (a request waits up to five seconds for a turn, then gets 503), and the
  * per-request bounds of {@link Api}. A refused request gets its status and
- * {@code {"error": "one line"}}; an unexpected fault gets 500 with its type and message, never a
+ * {@code {"error": "one line", "code", "args"}} ({@link #errorJson}); an unexpected fault gets 500 with its type and message, never a
  * stack trace, and the server goes on serving.
  *
  * <p>Limits the JDK's server enforces before any handler runs, set through its documented system
@@ -150,8 +151,7 @@ public final class KobaiServer implements AutoCloseable {
             try {
                 int length = ex.getRequestURI().toString().length();
                 if (length > MAX_URI) {
-                    throw new HttpError(414, "the address is " + length + " bytes long; at most " + MAX_URI
-                            + " (a long formula goes in the body of a POST)");
+                    throw new HttpError(414, Problem.ADDRESS_LONG, "length", length, "max", MAX_URI);
                 }
                 if (path.startsWith("/api/")) {
                     handleApi(ex, path.substring("/api/".length()));
@@ -160,14 +160,14 @@ public final class KobaiServer implements AutoCloseable {
                     serveStatic(ex, path);
                 }
             } catch (HttpError e) {
-                sendError(ex, e.status(), e.getMessage());
+                sendError(ex, e);
             } catch (dev.kobai.UsageException e) {
-                sendError(ex, 400, e.getMessage());
+                sendError(ex, new HttpError(400, Problem.USAGE, "detail", e.getMessage()));
             } catch (StreamGone e) {
                 // The client went away mid-response: nothing to tell it.
             } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
-                sendError(ex, 500, "internal error: " + e.getClass().getSimpleName()
-                        + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+                sendError(ex, new HttpError(500, Problem.INTERNAL, "detail", e.getClass().getSimpleName()
+                        + (e.getMessage() == null ? "" : ": " + e.getMessage())));
             }
         } catch (IOException e) {
             // A client that disconnects while being answered: the exchange is closed above.
@@ -177,7 +177,7 @@ public final class KobaiServer implements AutoCloseable {
     private void handleApi(HttpExchange ex, String name) throws IOException {
         Api.Endpoint endpoint = api.endpoint(name);
         if (endpoint == null) {
-            throw new HttpError(404, "no API endpoint /api/" + name + "; there are " + String.join(", ", api.names()));
+            throw new HttpError(404, Problem.NO_ENDPOINT, "name", name, "names", String.join(", ", api.names()));
         }
         requireMethod(ex, endpoint.methods().toArray(String[]::new));
         Map<String, List<String>> multi = new java.util.LinkedHashMap<>();
@@ -198,7 +198,7 @@ public final class KobaiServer implements AutoCloseable {
             return;
         }
         if (!acquired) {
-            throw new HttpError(503, "the server is busy with " + MAX_COMPUTATIONS + " computations; try again");
+            throw new HttpError(503, Problem.BUSY, "count", MAX_COMPUTATIONS);
         }
         try {
             endpoint.handler().handle(request, new Api.Response(ex));
@@ -214,7 +214,7 @@ public final class KobaiServer implements AutoCloseable {
             }
         }
         ex.getResponseHeaders().set("Allow", String.join(", ", methods));
-        throw new HttpError(405, "method " + ex.getRequestMethod() + " not allowed here; use " + String.join(" or ", methods));
+        throw new HttpError(405, Problem.METHOD, "method", ex.getRequestMethod(), "allowed", String.join(" or ", methods));
     }
 
     /**
@@ -231,7 +231,7 @@ public final class KobaiServer implements AutoCloseable {
             String value = eq < 0 ? "" : decode(part.substring(eq + 1));
             List<String> values = out.computeIfAbsent(key, k -> new java.util.ArrayList<>());
             if (!values.isEmpty() && !REPEATABLE.contains(key)) {
-                throw HttpError.badRequest("query parameter '" + key + "' given twice");
+                throw HttpError.badRequest(Problem.PARAMETER_TWICE, "name", key);
             }
             values.add(value);
         }
@@ -241,7 +241,7 @@ public final class KobaiServer implements AutoCloseable {
         try {
             return java.net.URLDecoder.decode(s, StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-            throw HttpError.badRequest("malformed query string: " + e.getMessage());
+            throw HttpError.badRequest(Problem.MALFORMED_QUERY, "detail", e.getMessage());
         }
     }
 
@@ -257,13 +257,13 @@ public final class KobaiServer implements AutoCloseable {
             try {
                 declared = Long.parseLong(length.trim());
             } catch (NumberFormatException e) {
-                throw HttpError.badRequest("malformed Content-Length '" + length + "'");
+                throw HttpError.badRequest(Problem.MALFORMED_LENGTH, "value", length);
             }
             if (declared > MAX_BODY) {
                 if (declared <= DRAINED) {
                     ex.getRequestBody().skip(declared);
                 }
-                throw new HttpError(413, "request body of " + declared + " bytes; at most " + MAX_BODY);
+                throw new HttpError(413, Problem.BODY_LONG, "length", declared, "max", MAX_BODY);
             }
         }
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
@@ -272,7 +272,7 @@ public final class KobaiServer implements AutoCloseable {
         for (int n; (n = in.read(chunk)) > 0; ) {
             buffer.write(chunk, 0, n);
             if (buffer.size() > MAX_BODY) {
-                throw new HttpError(413, "request body over " + MAX_BODY + " bytes");
+                throw new HttpError(413, Problem.BODY_OVER, "max", MAX_BODY);
             }
         }
         return buffer.toString(StandardCharsets.UTF_8);
@@ -283,13 +283,13 @@ public final class KobaiServer implements AutoCloseable {
             path = "/index.html";
         }
         if (!STATIC_PATH.matcher(path).matches()) {
-            throw new HttpError(404, "no such page: " + path);
+            throw new HttpError(404, Problem.NO_PAGE, "path", path);
         }
         String resource = path.startsWith("/katex/") ? katexRoot + path.substring("/katex".length()) : WEB + path;
         byte[] bytes;
         try (InputStream in = KobaiServer.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new HttpError(404, "no such page: " + path);
+                throw new HttpError(404, Problem.NO_PAGE, "path", path);
             }
             bytes = in.readAllBytes();
         }
@@ -310,19 +310,33 @@ public final class KobaiServer implements AutoCloseable {
         }
     }
 
-    static void sendError(HttpExchange ex, int status, String message) {
-        JsonObject o = new JsonObject();
-        o.addProperty("error", oneLine(message));
-        byte[] bytes = o.toString().getBytes(StandardCharsets.UTF_8);
+    /** Sends {@code e}'s status and {@link #errorJson}. */
+    static void sendError(HttpExchange ex, HttpError e) {
+        byte[] bytes = errorJson(e).toString().getBytes(StandardCharsets.UTF_8);
         try {
             ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-            ex.sendResponseHeaders(status, bytes.length);
+            ex.sendResponseHeaders(e.status(), bytes.length);
             try (OutputStream out = ex.getResponseBody()) {
                 out.write(bytes);
             }
-        } catch (IOException | IllegalStateException e) {
+        } catch (IOException | IllegalStateException gone) {
             // Headers already sent (a stream that failed midway) or the client is gone.
         }
+    }
+
+    /**
+     * {@code {"error": "one line", "code": "problem", "args": {...}}}: the English line (cut by
+     * {@link #oneLine}), and the problem's code and arguments from which the pages write it in
+     * their language.
+     */
+    static JsonObject errorJson(HttpError e) {
+        JsonObject o = new JsonObject();
+        o.addProperty("error", oneLine(e.getMessage()));
+        o.addProperty("code", e.problem().code());
+        JsonObject args = new JsonObject();
+        e.args().forEach(args::addProperty);
+        o.add("args", args);
+        return o;
     }
 
     /**

@@ -39,7 +39,7 @@ final class NaturalDemo {
     static JsonObject run(Map<String, String> query) {
         String method = query.getOrDefault("method", "natural");
         if (!method.equals("sgd") && !method.equals("natural")) {
-            throw HttpError.badRequest("method must be sgd or natural, got '" + method + "'");
+            throw HttpError.badRequest(HttpError.Problem.NATURAL_METHOD, "value", method);
         }
         double lr = Api.doubleParam(query, "lr", method.equals("sgd") ? 2 : 0.25, 1e-4, 10);
         int steps = Api.intParam(query, "steps", 30, 0, 500);

@@ -65,6 +65,21 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        KobaiServer server = open();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }));
+        stopped.await();
+        return 0;
+    }
+
+    /**
+     * Checks the flags, warns about an address other machines reach, starts the server and prints
+     * its URL: everything {@link #call} does before it waits for Ctrl-C.
+     */
+    KobaiServer open() {
         if (port < 0 || port > 65535) {
             throw new ParameterException(spec.commandLine(), "--port must be between 0 and 65535, got " + port);
         }
@@ -81,15 +96,9 @@ public final class ServeCommand implements Callable<Integer> {
             err.flush();
         });
         KobaiServer server = KobaiServer.start(new InetSocketAddress(address, port));
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }));
         out.println("Kobai is serving the lecture, the race playground and the training lab at " + server.uri()
                 + " (Ctrl-C stops it)");
         out.flush();
-        stopped.await();
-        return 0;
+        return server;
     }
 }

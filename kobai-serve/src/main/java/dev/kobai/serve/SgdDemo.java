@@ -23,9 +23,13 @@ import java.util.Map;
 final class SgdDemo {
     static final int SAMPLES = 60;
 
-    private static final Problem PROBLEM = new Problem();
+    private final Problem problem = new Problem();
 
-    private SgdDemo() {}
+    /**
+     * Builds the data, the point and the plane (a fraction of a second); a server builds one on the
+     * figure's first request and keeps it.
+     */
+    SgdDemo() {}
 
     /** The data, the point the gradients are taken at, the full gradient and the projection plane. */
     private static final class Problem {
@@ -93,6 +97,7 @@ final class SgdDemo {
             for (int j = 0; j < r.length; j++) {
                 r[j] = rng.nextGaussian();
             }
+            // Every deviation is across u, so each iterate, a sum of them, is too.
             for (int iteration = 0; iteration < 100; iteration++) {
                 double[] next = new double[r.length];
                 for (double[] dev : deviations) {
@@ -100,10 +105,6 @@ final class SgdDemo {
                     for (int j = 0; j < next.length; j++) {
                         next[j] += c * dev[j];
                     }
-                }
-                double along = dot(next, u);
-                for (int j = 0; j < next.length; j++) {
-                    next[j] -= along * u[j];
                 }
                 r = scale(next, 1 / norm(next));
             }
@@ -142,8 +143,8 @@ final class SgdDemo {
         }
     }
 
-    static JsonObject run(Map<String, String> query) {
-        Problem p = PROBLEM;
+    JsonObject run(Map<String, String> query) {
+        Problem p = problem;
         int batch = Api.intParam(query, "batch", 8, 1, p.y.length);
         double[][] draws = p.draws(batch);
         JsonArray samples = new JsonArray();

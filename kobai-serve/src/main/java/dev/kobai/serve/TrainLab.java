@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpExchange;
 import dev.kobai.KobaiException;
 import dev.kobai.UsageException;
 import dev.kobai.cli.RacePresets;
+import dev.kobai.serve.HttpError.Problem;
 import dev.kobai.data.Datasets;
 import dev.kobai.train.EpochMetrics;
 import dev.kobai.train.TrainSettings;
@@ -58,15 +59,15 @@ final class TrainLab {
         Map<String, String> q = req.query();
         String data = q.getOrDefault("data", "digits");
         if (!data.equals("digits") && !data.equals("fashion-mnist")) {
-            throw HttpError.badRequest("data must be digits or fashion-mnist, got '" + data + "'");
+            throw HttpError.badRequest(Problem.DATA, "value", data);
         }
         if (data.equals("fashion-mnist") && !Files.isDirectory(Datasets.FASHION_MNIST_DIR)) {
-            throw HttpError.badRequest("fashion-mnist is not installed here (" + Datasets.FASHION_MNIST_DIR
-                    + "; Debian's package dataset-fashion-mnist); use digits");
+            throw HttpError.badRequest(Problem.NO_FASHION, "path", Datasets.FASHION_MNIST_DIR,
+                    "package", "dataset-fashion-mnist");
         }
         String model = q.getOrDefault("model", data.equals("digits") ? "mlp:64-64-10" : "mlp:784-256-10");
         if (model.length() > 200) {
-            throw HttpError.badRequest("model is " + model.length() + " characters; at most 200");
+            throw HttpError.badRequest(Problem.MODEL_LONG, "length", model.length(), "max", 200);
         }
         int epochs = Api.intParam(q, "epochs", 5, 1, MAX_EPOCHS);
         int batch = Api.intParam(q, "batch", 64, 1, 4096);
@@ -74,20 +75,20 @@ final class TrainLab {
         List<RacePresets.Entry> runs = new ArrayList<>();
         for (String text : req.all("opt")) {
             if (text.length() > Api.MAX_SPEC) {
-                throw HttpError.badRequest("opt is " + text.length() + " characters; at most " + Api.MAX_SPEC);
+                throw HttpError.badRequest(Problem.OPT_LONG, "length", text.length(), "max", Api.MAX_SPEC);
             }
             try {
                 runs.add(RacePresets.parseEntry(text));
             } catch (UsageException e) {
-                throw HttpError.badRequest("opt '" + text + "': " + e.getMessage());
+                throw HttpError.badRequest(Problem.BAD_OPT, "spec", text, "detail", e.getMessage());
             }
         }
         if (runs.isEmpty() || runs.size() > MAX_RUNS) {
-            throw HttpError.badRequest("give 1 to " + MAX_RUNS + " optimizers as opt=[LABEL=]SPEC, got " + runs.size());
+            throw HttpError.badRequest(Problem.OPT_COUNT, "max", MAX_RUNS, "count", runs.size());
         }
         runs = RacePresets.distinctLabels(runs);
         if (!ONE_AT_A_TIME.tryAcquire()) {
-            throw new HttpError(503, "another training is running; one runs at a time, try again when it ends");
+            throw new HttpError(503, Problem.TRAINING_BUSY);
         }
         try {
             TrainTest set;
@@ -95,7 +96,7 @@ final class TrainLab {
             try {
                 set = Training.load(new TrainSettings(data, model, runs.getFirst().spec(), epochs, batch, seed));
             } catch (KobaiException | IllegalArgumentException e) {
-                throw HttpError.badRequest(e.getMessage());
+                throw HttpError.badRequest(Problem.BAD_TRAINING, "detail", e.getMessage());
             }
             for (RacePresets.Entry e : runs) {
                 TrainSettings s = new TrainSettings(data, model, e.spec(), epochs, batch, seed);
@@ -104,7 +105,7 @@ final class TrainLab {
                     // Builds each optimizer once on the model, so that a bad value is a 400 before any event.
                     Training.build(s, set);
                 } catch (KobaiException | IllegalArgumentException ex) {
-                    throw HttpError.badRequest("opt '" + e.spec() + "': " + ex.getMessage());
+                    throw HttpError.badRequest(Problem.BAD_OPT, "spec", e.spec(), "detail", ex.getMessage());
                 }
                 settings.add(s);
             }
@@ -171,7 +172,8 @@ final class TrainLab {
                 } catch (KobaiException | HttpError | IllegalStateException | ArithmeticException e) {
                     JsonObject o = new JsonObject();
                     o.addProperty("run", run);
-                    o.addProperty("error", KobaiServer.oneLine(e.getMessage()));
+                    KobaiServer.errorJson(e instanceof HttpError h ? h
+                            : HttpError.badRequest(Problem.TRAINING_FAILED, "detail", e.getMessage())).asMap().forEach(o::add);
                     events.send("failed", o);
                     if (e instanceof HttpError) {
                         return;

@@ -187,6 +187,89 @@ class BrowserTest {
         driver.manage().logs().get(LogType.BROWSER);
     }
 
+    /** The text of the page's error line, as the page wrote it (without CSS-generated quotes). */
+    private static String errorText() {
+        return (String) js("return document.getElementById('error').textContent;");
+    }
+
+    /** Opens the page, clicks the button with id {@code click} unless null, and waits for its error. */
+    private static String errorOn(String address, String click) {
+        open(address);
+        if (click != null) {
+            driver.findElement(By.id(click)).click();
+        }
+        waitFor("document.getElementById('error').textContent.length > 0");
+        return errorText();
+    }
+
+    /** Switches the page's language and returns its error line then. */
+    private static String errorAfterSwitch() {
+        driver.findElement(By.id("lang")).click();
+        return errorText();
+    }
+
+    /**
+     * A refusal provoked in a Japanese page is shown in Japanese, the same one in an English page in
+     * the server's English line, and a shown error follows the language switch both ways. The
+     * engine's own message inside it (an optimizer's validation, a formula's parse error) is quoted as
+     * it is; everything around it is the page's language.
+     */
+    @Test
+    void theServersErrorsAreShownInThePagesLanguage() throws Exception {
+        try {
+            // A limit of the server: every word is the page's, both ways.
+            String steps = "race.html?surface=beale&steps=99999&speed=2000&r=sgd:lr%3D0.01&lang=";
+            String stepsJa = "steps は 0 以上 5000 以下で指定してください(指定値: 99999)";
+            String stepsEn = "steps must be between 0 and 5000, got 99999";
+            assertEquals(stepsJa, errorOn(steps + "ja", null));
+            assertEquals(List.of(), untranslated("ja"));
+            assertEquals(stepsEn, errorAfterSwitch());
+            assertEquals(List.of(), untranslated("en"));
+            assertEquals(stepsJa, errorAfterSwitch());
+            assertEquals(stepsEn, errorOn(steps + "en", null));
+
+            // A bad SPEC: the sentence in Japanese, the runner counted from 1, the optimizer's own
+            // message quoted.
+            assertEquals("2 番目のオプティマイザの SPEC sgd:lr=-1 は使えません: Invalid learning rate: -1.0",
+                    errorOn("race.html?surface=beale&steps=10&r=adam&r=sgd:lr%3D-1&lang=ja", null));
+            assertEquals("Invalid learning rate: -1.0", driver.findElement(By.cssSelector("#error q")).getText());
+            assertEquals("sgd:lr=-1", driver.findElement(By.cssSelector("#error code")).getText());
+            assertEquals(List.of(), untranslated("ja"));
+            assertEquals("runners[1].spec 'sgd:lr=-1': Invalid learning rate: -1.0", errorAfterSwitch());
+
+            // The training lab's refusal, in Japanese, then in English.
+            assertEquals("オプティマイザ sgd:lr=-1 は使えません: Invalid learning rate: -1.0",
+                    errorOn("lab.html?data=digits&model=mlp:64-10&epochs=1&opt=sgd:lr%3D-1&lang=ja", "train"));
+            assertEquals(List.of(), untranslated("ja"));
+            assertEquals("opt 'sgd:lr=-1': Invalid learning rate: -1.0", errorAfterSwitch());
+
+            // A lecture figure given a formula that does not parse: the error is in Japanese, and
+            // goes when the formula is fixed.
+            open("lecture.html?lang=ja");
+            waitFor("window.kobaiFigures.momentum && window.kobaiFigures.momentum.done");
+            js("const f = document.querySelector('[data-figure=momentum]');"
+                    + "const select = f.querySelector('select'); select.value = 'expr';"
+                    + "select.dispatchEvent(new Event('change'));"
+                    + "const input = f.querySelector('input.spec'); input.value = 'x^2+*y';"
+                    + "input.dispatchEvent(new Event('change'));");
+            waitFor("document.querySelector('[data-figure=momentum] .error').textContent.length > 0");
+            String shown = (String) js("return document.querySelector('[data-figure=momentum] .error').textContent;");
+            assertTrue(shown.startsWith("曲面を読み取れません: bad expression at column 5: "), shown);
+            driver.findElement(By.id("lang")).click();
+            String english = (String) js("return document.querySelector('[data-figure=momentum] .error').textContent;");
+            assertEquals("surface: " + shown.substring("曲面を読み取れません: ".length()), english);
+            js("const input = document.querySelector('[data-figure=momentum] input.spec'); input.value = 'x^2+y^2';"
+                    + "input.dispatchEvent(new Event('change'));");
+            waitFor("window.kobaiFigures.momentum.done && window.kobaiFigures.momentum.surface === 'expr:x^2+y^2'");
+            assertEquals("", js("return document.querySelector('[data-figure=momentum] .error').textContent;"));
+        } finally {
+            // The refused requests log their statuses in the console: that is the page working.
+            driver.manage().logs().get(LogType.BROWSER);
+            // The language is remembered in the browser's storage: the other tests start in English.
+            open("index.html?lang=en");
+        }
+    }
+
     @Test
     void movingASliderRedrawsThePath() throws Exception {
         open("lecture.html");

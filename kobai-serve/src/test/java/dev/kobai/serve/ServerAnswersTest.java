@@ -1,6 +1,7 @@
 package dev.kobai.serve;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
@@ -10,16 +11,26 @@ import com.google.gson.JsonParser;
 import dev.kobai.cli.RacePresets;
 import dev.kobai.data.Dataset;
 import dev.kobai.data.Datasets;
+import dev.kobai.serve.HttpError.Problem;
 import dev.kobai.surface.Surface;
 import dev.kobai.surface.Surfaces;
 import dev.kobai.tensor.Rng;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,7 +39,8 @@ import org.junit.jupiter.api.Test;
  * What the API answers, value by value, against what it describes (the surfaces and presets of the
  * core and the CLI) or an independent computation in plain Java (the SGD and natural-gradient
  * figures), and every limit at its edge: the edge accepted, one past it refused. ServerTest checks
- * the streams and the refusals' messages; this class, what a page is given to draw.
+ * the streams and the refusals' messages; this class, what a page is given to draw, including the
+ * code and arguments beside each refusal's English line from which a page writes it in Japanese.
  */
 class ServerAnswersTest {
     private static KobaiServer server;
@@ -261,6 +273,21 @@ class ServerAnswersTest {
         assertEquals("a".repeat(600), KobaiServer.oneLine("a".repeat(600)));
         assertEquals("a".repeat(600) + "...", KobaiServer.oneLine("a".repeat(601)));
         assertEquals("first", KobaiServer.oneLine("first\nsecond"));
+        assertEquals("", KobaiServer.oneLine("\nsecond"));
+        assertEquals("first second", KobaiServer.oneLine("first\rsecond"));
+        // A name may be empty, and is given twice like any other.
+        HttpResponse<String> twice = get("api/surface?surface=booth&nx=2&ny=2&=1&=2");
+        assertEquals(400, twice.statusCode());
+        assertTrue(twice.body().contains("query parameter '' given twice"), twice.body());
+        // The time limit of a request: a deadline not yet reached lets the work go on, one passed stops it.
+        Api.checkDeadline(System.nanoTime() + 10_000_000_000L);
+        HttpError late = org.junit.jupiter.api.Assertions.assertThrows(HttpError.class,
+                () -> Api.checkDeadline(System.nanoTime() - 1));
+        assertEquals(503, late.status());
+        assertEquals("stopped after " + Api.MAX_SECONDS + " s, the limit of one request", late.getMessage());
+        long deadline = Api.deadline();
+        long left = deadline - System.nanoTime();
+        assertTrue(left > (Api.MAX_SECONDS - 1) * 1_000_000_000L && left <= Api.MAX_SECONDS * 1_000_000_000L, "" + left);
     }
 
     /**
@@ -294,6 +321,7 @@ class ServerAnswersTest {
         assertEquals(200, get(exact.substring(1)).statusCode());
         assertEquals(414, get(exact.substring(1) + "p").statusCode());
         // The training lab: an optimizer spec of exactly the limit trains; a diverging one says so.
+        awaitNoTraining();
         HttpResponse<String> train = get("api/train?epochs=1&batch=4096&model=mlp:64-10&opt="
                 + java.net.URLEncoder.encode(longest, "UTF-8"));
         assertEquals(200, train.statusCode(), train.body());
@@ -302,6 +330,17 @@ class ServerAnswersTest {
         HttpResponse<String> over = get("api/train?opt=" + java.net.URLEncoder.encode(longest + "0", "UTF-8"));
         assertEquals(400, over.statusCode());
         assertTrue(over.body().contains("opt is " + (Api.MAX_SPEC + 1) + " characters; at most " + Api.MAX_SPEC), over.body());
+        // A model spec of exactly 200 characters trains; one more is refused.
+        String model = "mlp:64-11" + "-1".repeat(94) + "-10";
+        assertEquals(200, model.length());
+        awaitNoTraining();
+        HttpResponse<String> longestModel = get("api/train?epochs=1&batch=4096&opt=sgd:lr%3D0.1&model=" + model);
+        assertEquals(200, longestModel.statusCode(), longestModel.body());
+        assertTrue(longestModel.body().contains("event: done"), longestModel.body());
+        HttpResponse<String> longerModel = get("api/train?epochs=1&batch=4096&opt=sgd:lr%3D0.1&model=" + model + "0");
+        assertEquals(400, longerModel.statusCode());
+        assertTrue(longerModel.body().contains("model is 201 characters; at most 200"), longerModel.body());
+        awaitNoTraining();
         HttpResponse<String> diverged = get("api/train?epochs=1&batch=32&model=mlp:64-10&opt=Far%3Dsgd:lr%3D1e300");
         assertEquals(200, diverged.statusCode(), diverged.body());
         assertTrue(diverged.body().contains("event: failed\ndata: {\"run\":0,\"error\":\""), diverged.body());
@@ -313,6 +352,261 @@ class ServerAnswersTest {
                     new java.io.PrintWriter(new java.io.StringWriter()), new java.io.PrintWriter(err)));
             assertTrue(err.toString().contains("--port must be between 0 and 65535, got " + port), err.toString());
         }
+    }
+
+    /**
+     * The JDK server's limits are set by the first start that finds them unset, and a value the JVM
+     * was given is kept.
+     */
+    @Test
+    void theJdkServersLimitsAreSetUnlessGiven() throws Exception {
+        String time = "sun.net.httpserver.maxReqTime";
+        String tick = "sun.net.httpserver.clockTick";
+        String oldTime = System.getProperty(time);
+        String oldTick = System.getProperty(tick);
+        try {
+            System.clearProperty(time);
+            System.setProperty(tick, "777");
+            try (KobaiServer other = KobaiServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                assertEquals(Integer.toString(KobaiServer.REQUEST_SECONDS), System.getProperty(time));
+                assertEquals("777", System.getProperty(tick));
+                assertEquals(200, client.send(HttpRequest.newBuilder(other.uri().resolve("plot.js")).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode());
+            }
+        } finally {
+            restore(time, oldTime);
+            restore(tick, oldTick);
+        }
+    }
+
+    private static void restore(String name, String value) {
+        if (value == null) {
+            System.clearProperty(name);
+        } else {
+            System.setProperty(name, value);
+        }
+    }
+
+    /**
+     * kobai serve up to its wait for Ctrl-C: the flags at their edges, the URL printed, and the
+     * server answering there.
+     */
+    @Test
+    void serveStartsAtTheEdgesOfItsPortAndPrintsTheUrl() throws Exception {
+        // Writers that hold what they are given until flushed, as the terminal's do.
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        ServeCommand command = new ServeCommand();
+        picocli.CommandLine line = new picocli.CommandLine(command);
+        line.setOut(new java.io.PrintWriter(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8)));
+        line.setErr(new java.io.PrintWriter(new java.io.OutputStreamWriter(err, java.nio.charset.StandardCharsets.UTF_8)));
+        line.parseArgs("--port", "0");
+        try (KobaiServer started = command.open()) {
+            assertEquals("Kobai is serving the lecture, the race playground and the training lab at " + started.uri()
+                    + " (Ctrl-C stops it)" + System.lineSeparator(), out.toString(java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals("", err.toString());
+            assertEquals("127.0.0.1", started.uri().getHost());
+            assertEquals(200, client.send(HttpRequest.newBuilder(started.uri()).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode());
+        }
+        // The highest port passes the check (whether it is free here or not).
+        line.parseArgs("--port", "65535", "--host", "localhost");
+        try (KobaiServer highest = command.open()) {
+            assertEquals(65535, highest.uri().getPort());
+        } catch (dev.kobai.KobaiException inUse) {
+            assertTrue(inUse.getMessage().startsWith("cannot listen on localhost:65535"), inUse.getMessage());
+        }
+    }
+
+    /**
+     * A stream reaches its client as it is computed: pushed every 256 lines and at the end of each
+     * runner, not only when the buffer fills. Observed on a recording stand-in for the connection,
+     * since over a socket only timing would tell.
+     */
+    @Test
+    void aStreamIsPushedEvery256LinesAndAfterEachRunner() throws Exception {
+        RecordingExchange lines = new RecordingExchange();
+        Api.Response response = new Api.Response(lines);
+        response.startLines();
+        for (int i = 0; i < 600; i++) {
+            response.line("x");
+        }
+        assertEquals(List.of(2 * 256, 2 * 512), lines.flushedAt);
+        response.flush();
+        assertEquals(List.of(2 * 256, 2 * 512, 2 * 600), lines.flushedAt);
+
+        RecordingExchange race = new RecordingExchange();
+        new Api().endpoint("race").handler().handle(new Api.Request(java.util.Map.of(), java.util.Map.of(),
+                "{\"surface\":\"booth\",\"steps\":3,\"runners\":[{\"spec\":\"sgd:lr=0.1\"},{\"spec\":\"adam\"}]}"),
+                new Api.Response(race));
+        List<String> sent = race.written.toString(java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+        assertEquals(1 + 2 * 4 + 1, sent.size());
+        int afterFirst = 0;
+        for (String l : sent.subList(0, 1 + 4)) {
+            afterFirst += l.length() + 1;
+        }
+        int afterSecond = afterFirst;
+        for (String l : sent.subList(1 + 4, 1 + 8)) {
+            afterSecond += l.length() + 1;
+        }
+        assertEquals(List.of(afterFirst, afterSecond, race.written.size()), race.flushedAt);
+    }
+
+    /**
+     * An optimizer that fails mid-path (Newton's shifted Cholesky on a Hessian of NaN, where sqrt(x)
+     * is undefined): the stream has the points so far, then the runner's error with its code, and
+     * no end.
+     */
+    @Test
+    void aRunnerThatFailsMidPathEndsTheStreamWithItsError() throws Exception {
+        HttpResponse<String> r = post("api/race", "{\"surface\":\"expr:sqrt(x)+y^2\",\"start\":[-1,1],\"steps\":5,"
+                + "\"runners\":[{\"spec\":\"sgd:lr=0.1\"},{\"spec\":\"newton:indefinite=shift\"}]}");
+        assertEquals(200, r.statusCode(), r.body());
+        List<String> lines = r.body().lines().toList();
+        assertEquals(1 + 6 + 1 + 1, lines.size(), r.body());
+        assertTrue(lines.get(1 + 6).startsWith("{\"r\":1,\"step\":0,"), lines.get(1 + 6));
+        String detail = "newton: no damping made the curvature positive definite";
+        JsonObject error = new JsonObject();
+        error.addProperty("error", "runners[1] stopped: " + detail);
+        error.addProperty("code", "path_failed");
+        JsonObject args = new JsonObject();
+        args.addProperty("index", "1");
+        args.addProperty("detail", detail);
+        error.add("args", args);
+        error.addProperty("r", 1);
+        assertEquals(error, JsonParser.parseString(lines.getLast()).getAsJsonObject());
+    }
+
+    /** An exchange whose response body records how many bytes it held at each flush. */
+    private static final class RecordingExchange extends com.sun.net.httpserver.HttpExchange {
+        final List<Integer> flushedAt = new java.util.ArrayList<>();
+        final java.io.ByteArrayOutputStream written = new java.io.ByteArrayOutputStream() {
+            @Override
+            public void flush() {
+                flushedAt.add(size());
+            }
+        };
+        private final com.sun.net.httpserver.Headers responseHeaders = new com.sun.net.httpserver.Headers();
+
+        @Override
+        public com.sun.net.httpserver.Headers getRequestHeaders() {
+            return new com.sun.net.httpserver.Headers();
+        }
+
+        @Override
+        public com.sun.net.httpserver.Headers getResponseHeaders() {
+            return responseHeaders;
+        }
+
+        @Override
+        public java.net.URI getRequestURI() {
+            return java.net.URI.create("/api/race");
+        }
+
+        @Override
+        public String getRequestMethod() {
+            return "POST";
+        }
+
+        @Override
+        public com.sun.net.httpserver.HttpContext getHttpContext() {
+            return null;
+        }
+
+        @Override
+        public void close() {
+        }
+
+        @Override
+        public java.io.InputStream getRequestBody() {
+            return java.io.InputStream.nullInputStream();
+        }
+
+        @Override
+        public java.io.OutputStream getResponseBody() {
+            return written;
+        }
+
+        @Override
+        public void sendResponseHeaders(int code, long length) {
+        }
+
+        @Override
+        public InetSocketAddress getRemoteAddress() {
+            return null;
+        }
+
+        @Override
+        public int getResponseCode() {
+            return 200;
+        }
+
+        @Override
+        public InetSocketAddress getLocalAddress() {
+            return null;
+        }
+
+        @Override
+        public String getProtocol() {
+            return "HTTP/1.1";
+        }
+
+        @Override
+        public Object getAttribute(String name) {
+            return null;
+        }
+
+        @Override
+        public void setAttribute(String name, Object value) {
+        }
+
+        @Override
+        public void setStreams(java.io.InputStream in, java.io.OutputStream out) {
+        }
+
+        @Override
+        public com.sun.net.httpserver.HttpPrincipal getPrincipal() {
+            return null;
+        }
+    }
+
+    /**
+     * Waits until no training runs: one that has sent its last event releases its turn just after,
+     * and a training asked for in between is refused with 503.
+     */
+    private static void awaitNoTraining() throws InterruptedException {
+        long idleBy = System.nanoTime() + 60_000_000_000L;
+        while (TrainLab.running() && System.nanoTime() < idleBy) {
+            Thread.sleep(20);
+        }
+        assertFalse(TrainLab.running(), "a training was still running after a minute");
+    }
+
+    /** A training streaming on one connection does not hold up a page asked for on another. */
+    @Test
+    void aLongComputationDoesNotHoldUpOtherRequests() throws Exception {
+        awaitNoTraining();
+        // A server of its own, started here: its executor is what this test is about.
+        try (KobaiServer own = KobaiServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+             java.net.Socket socket = new java.net.Socket(InetAddress.getLoopbackAddress(), own.uri().getPort())) {
+            socket.getOutputStream().write(("GET /api/train?epochs=20&batch=1&model=mlp:64-256-256-10&opt=sgd:lr%3D0.01"
+                    + " HTTP/1.1\r\nHost: localhost\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8));
+            for (String l = in.readLine(); !"event: batch".equals(l); l = in.readLine()) {
+                assertTrue(l != null, "the training's stream ended before its first batch");
+            }
+            HttpResponse<String> page = client.send(HttpRequest.newBuilder(own.uri().resolve("plot.js"))
+                    .timeout(java.time.Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, page.statusCode());
+            assertTrue(TrainLab.running(), "the training ended before the page was asked for");
+        }
+        // Hung up: the training stops at its next minibatch.
+        long stoppedBy = System.nanoTime() + 10_000_000_000L;
+        while (TrainLab.running() && System.nanoTime() < stoppedBy) {
+            Thread.sleep(20);
+        }
+        assertFalse(TrainLab.running(), "the training went on after its client hung up");
     }
 
     /** A closed server listens no more: its port refuses connections. */
@@ -493,5 +787,204 @@ class ServerAnswersTest {
         double mse = eight.get("meanSquaredError").getAsDouble();
         assertTrue(inPlane > 0.05 * mse && inPlane <= mse * (1 + 1e-12), inPlane + " of " + mse);
         assertEquals(o.get("radius"), eight.get("radius"));
+
+        // Single examples: the draws are the documented ones (seed 3 + 1, each the first of a
+        // permutation); the plane's second axis is the direction across the full gradient in which
+        // their gradients vary most; the scale is 1.1 times the larger of the full gradient's length
+        // and the 80th percentile of their lengths in the plane.
+        JsonObject one = json(get("api/sgd?batch=1"));
+        JsonArray ones = one.getAsJsonArray("samples");
+        assertEquals(SgdDemo.SAMPLES, ones.size());
+        Rng rng = new Rng(4);
+        double[][] deviations = new double[SgdDemo.SAMPLES][];
+        double squared = 0;
+        double across = 0;
+        double[] lengths = new double[SgdDemo.SAMPLES];
+        for (int s = 0; s < SgdDemo.SAMPLES; s++) {
+            int r = rng.permutation(n)[0];
+            double z = 0;
+            for (int j = 0; j <= d; j++) {
+                z += weights[j] * x[r][j];
+            }
+            double p = 1 / (1 + Math.exp(-z));
+            double[] dev = new double[d + 1];
+            double along = 0;
+            for (int j = 0; j <= d; j++) {
+                dev[j] = (p - y[r]) * x[r][j] - full[j];
+                squared += dev[j] * dev[j];
+                along += dev[j] * full[j] / norm;
+            }
+            double a = ones.get(s).getAsJsonArray().get(0).getAsDouble();
+            double b = ones.get(s).getAsJsonArray().get(1).getAsDouble();
+            assertEquals(norm + along, a, 1e-12, "draw " + s);
+            for (int j = 0; j <= d; j++) {
+                dev[j] -= along * full[j] / norm;
+            }
+            deviations[s] = dev;
+            across += b * b;
+            lengths[s] = Math.hypot(a, b);
+        }
+        assertEquals(squared / SgdDemo.SAMPLES, one.get("meanSquaredError").getAsDouble(), 1e-12 * squared);
+        // Sum of b^2 is the second axis's Rayleigh quotient of C = sum of dev dev^T (the axis is
+        // across the full gradient, so g.v = dev.v): at its largest, C's top eigenvalue.
+        assertEquals(topEigenvalue(deviations), across, 1e-6 * across);
+        Arrays.sort(lengths);
+        assertEquals(Math.max(norm, lengths[(int) (0.8 * (SgdDemo.SAMPLES - 1))]) * 1.1,
+                one.get("radius").getAsDouble(), 1e-12);
+    }
+
+    /** The largest eigenvalue of the sum of the rows' outer products, by power iteration to convergence. */
+    private static double topEigenvalue(double[][] rows) {
+        int m = rows[0].length;
+        double[] v = new double[m];
+        Arrays.fill(v, 1 / Math.sqrt(m));
+        double lambda = 0;
+        for (int iteration = 0; iteration < 20_000; iteration++) {
+            double[] next = new double[m];
+            for (double[] row : rows) {
+                double c = 0;
+                for (int j = 0; j < m; j++) {
+                    c += row[j] * v[j];
+                }
+                for (int j = 0; j < m; j++) {
+                    next[j] += c * row[j];
+                }
+            }
+            double length = 0;
+            for (double e : next) {
+                length += e * e;
+            }
+            lambda = Math.sqrt(length);
+            for (int j = 0; j < m; j++) {
+                v[j] = next[j] / lambda;
+            }
+        }
+        return lambda;
+    }
+
+    // A refusal's code and arguments beside its English line, and the pages' Japanese table of them
+    // (web/i18n.js) holding every code the server sends with the same arguments; BrowserTest shows
+    // the result on the pages in both languages.
+
+    /** The refusal's JSON, after checking its status. */
+    private static JsonObject refusal(int status, HttpResponse<String> r) {
+        assertEquals(status, r.statusCode(), r.body());
+        assertEquals("application/json; charset=utf-8", r.headers().firstValue("Content-Type").orElse(""));
+        return JsonParser.parseString(r.body()).getAsJsonObject();
+    }
+
+    /** {"error": english, "code": code, "args": {names and values}}, exactly. */
+    private static JsonObject expected(String english, String code, String... namesAndValues) {
+        JsonObject o = new JsonObject();
+        o.addProperty("error", english);
+        o.addProperty("code", code);
+        JsonObject args = new JsonObject();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            args.addProperty(namesAndValues[i], namesAndValues[i + 1]);
+        }
+        o.add("args", args);
+        return o;
+    }
+
+    /** The Japanese templates of web/i18n.js by code, in the file's order. */
+    static Map<String, String> japaneseTemplates() throws Exception {
+        String js;
+        try (InputStream in = ServerAnswersTest.class.getResourceAsStream("/dev/kobai/serve/web/i18n.js")) {
+            js = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        int from = js.indexOf("const KOBAI_ERRORS_JA = {");
+        assertTrue(from >= 0, "i18n.js has no KOBAI_ERRORS_JA");
+        String table = js.substring(from, js.indexOf("\n};", from));
+        Map<String, String> templates = new LinkedHashMap<>();
+        Matcher m = Pattern.compile("(?m)^  ([a-z_]+): '([^'\\n]*)',$").matcher(table);
+        while (m.find()) {
+            assertEquals(null, templates.put(m.group(1), m.group(2)), "twice in i18n.js: " + m.group(1));
+        }
+        // Every line of the table is an entry the pattern read.
+        assertEquals(table.lines().count() - 1, templates.size(), table);
+        return templates;
+    }
+
+    /** The argument names of a template: {name}, and {name+1} (the page's count from 1) as name. */
+    private static TreeSet<String> placeholders(String template) {
+        TreeSet<String> names = new TreeSet<>();
+        Matcher m = Pattern.compile("\\{([a-z]+)(\\+1)?\\}").matcher(template);
+        while (m.find()) {
+            names.add(m.group(1));
+        }
+        return names;
+    }
+
+    @Test
+    void everyProblemHasAJapaneseTemplateWithTheSameArguments() throws Exception {
+        Map<String, String> ja = japaneseTemplates();
+        List<String> codes = Arrays.stream(Problem.values()).map(Problem::code).toList();
+        assertEquals(new TreeSet<>(codes), new TreeSet<>(ja.keySet()), "the server's codes and the page's table");
+        for (Problem p : Problem.values()) {
+            String template = ja.get(p.code());
+            assertEquals(placeholders(p.template()), placeholders(template), p.code() + ": " + template);
+            // Japanese: no English sentence left in it (a word of three lower-case letters outside the
+            // arguments; expr: is the command line's prefix).
+            String words = template.replaceAll("\\{[a-z]+(\\+1)?\\}", "").replace("expr:", "");
+            assertFalse(Pattern.compile("\\b[a-z]{3,}\\b").matcher(words).find(), p.code() + ": " + template);
+        }
+        assertEquals("out_of_range", Problem.OUT_OF_RANGE.code());
+    }
+
+    @Test
+    void aRefusalCarriesItsCodeAndArgumentsBesideItsEnglishLine() throws Exception {
+        assertEquals(expected("steps must be between 0 and 5000, got 1000000000", "out_of_range",
+                        "name", "steps", "min", "0", "max", "5000", "value", "1000000000"),
+                refusal(400, post("api/race", "{\"surface\":\"beale\",\"steps\":1000000000,\"runners\":[{\"spec\":\"sgd\"}]}")));
+        assertEquals(expected("runners[1].spec 'sgd:lr=-1': Invalid learning rate: -1.0", "bad_spec",
+                        "index", "1", "spec", "sgd:lr=-1", "detail", "Invalid learning rate: -1.0"),
+                refusal(400, post("api/race", "{\"surface\":\"beale\",\"runners\":[{\"spec\":\"adam\"},{\"spec\":\"sgd:lr=-1\"}]}")));
+        assertEquals(expected("nx must be a whole number, got 'many'", "not_whole", "name", "nx", "value", "'many'"),
+                refusal(400, get("api/surface?surface=beale&nx=many")));
+        assertEquals(expected("lr must be a number, got 'fast'", "not_a_number", "name", "lr", "value", "fast"),
+                refusal(400, get("api/natural?lr=fast")));
+        assertEquals(expected("no API endpoint /api/none; there are surfaces, surface, race, natural, sgd, train",
+                        "no_endpoint", "name", "none", "names", "surfaces, surface, race, natural, sgd, train"),
+                refusal(404, get("api/none")));
+        assertEquals(expected("method GET not allowed here; use POST", "method", "method", "GET", "allowed", "POST"),
+                refusal(405, get("api/race")));
+        assertEquals(expected("runners must be a non-empty array of {\"label\", \"spec\"}", "no_runners"),
+                refusal(400, post("api/race", "{\"surface\":\"beale\"}")));
+        assertEquals(expected("opt 'sgd:lr=-1': Invalid learning rate: -1.0", "bad_opt",
+                        "spec", "sgd:lr=-1", "detail", "Invalid learning rate: -1.0"),
+                refusal(400, get("api/train?opt=sgd:lr%3D-1")));
+        // An engine's message of several lines (a formula's, with a caret under the fault) is cut to
+        // its first, in the line and in the argument alike.
+        JsonObject formula = refusal(400, get("api/surface?surface=expr:x%5E2%2B*y"));
+        String detail = formula.getAsJsonObject("args").get("detail").getAsString();
+        assertTrue(detail.startsWith("bad expression at column 5: ") && !detail.contains("\n"), detail);
+        assertEquals(expected("surface: " + detail, "bad_surface", "detail", detail), formula);
+    }
+
+    @Test
+    void aFailedTrainingRunSaysSoWithItsCode() throws Exception {
+        HttpResponse<String> r = get("api/train?epochs=1&batch=32&model=mlp:64-10&opt=Far%3Dsgd:lr%3D1e300");
+        assertEquals(200, r.statusCode(), r.body());
+        String failed = r.body().lines().dropWhile(l -> !l.equals("event: failed")).skip(1).findFirst().orElseThrow();
+        JsonObject o = JsonParser.parseString(failed.substring("data: ".length())).getAsJsonObject();
+        assertEquals(0, o.get("run").getAsInt());
+        assertEquals("training_failed", o.get("code").getAsString());
+        assertEquals(o.get("error").getAsString(), o.getAsJsonObject("args").get("detail").getAsString());
+        assertFalse(o.get("error").getAsString().isBlank());
+    }
+
+    @Test
+    void theEnglishLineIsTheTemplateFilledInOnePass() {
+        // A spec that looks like a placeholder stays as typed.
+        HttpError e = HttpError.badRequest(Problem.BAD_SPEC, "index", 2, "spec", "{detail}", "detail", "bad");
+        assertEquals("runners[2].spec '{detail}': bad", e.getMessage());
+        assertEquals(400, e.status());
+        assertEquals(Problem.BAD_SPEC, e.problem());
+        assertEquals(List.of("index", "spec", "detail"), new ArrayList<>(e.args().keySet()));
+        assertEquals("$1 \\", HttpError.badRequest(Problem.USAGE, "detail", "$1 \\").getMessage());
+        // Arguments are one line each, as the English line is.
+        HttpError multiline = new HttpError(503, Problem.USAGE, "detail", "first\nsecond");
+        assertEquals(Map.of("detail", "first"), multiline.args());
+        assertEquals(503, multiline.status());
     }
 }

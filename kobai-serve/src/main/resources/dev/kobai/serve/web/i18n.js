@@ -193,6 +193,71 @@ const KOBAI_TEXT = {
   'quiz.wrong': { en: 'Not quite.', ja: '不正解。' },
 };
 
+// The server's refusals in Japanese, by the code it sends beside its English line
+// ({"error", "code", "args"}; the codes are HttpError.Problem's). In English the page shows the
+// server's own line. {name} is an argument as the server sent it, {index+1} an index counted from 1;
+// a {detail} is a message of Kobai's engine (an optimizer's or a formula's, the words kobai trace
+// prints), quoted as it is.
+const KOBAI_ERRORS_JA = {
+  address_long: 'アドレスが {length} バイトあります。上限は {max} バイトです(長い式は POST の本文で送ります)',
+  usage: 'リクエストが不正です: {detail}',
+  internal: 'サーバー内部のエラーです: {detail}',
+  no_endpoint: 'その API はありません: {name}。あるのは {names} です',
+  busy: 'サーバーは {count} 件の計算を実行中です。しばらくしてからもう一度試してください',
+  method: 'ここでは {method} は使えません。{allowed} を使ってください',
+  parameter_twice: 'パラメータ {name} が 2 回指定されています',
+  malformed_query: 'クエリ文字列の形式が不正です: {detail}',
+  malformed_length: 'Content-Length の値 {value} が不正です',
+  body_long: 'リクエストの本文が {length} バイトあります。上限は {max} バイトです',
+  body_over: 'リクエストの本文が上限の {max} バイトを超えています',
+  no_page: 'そのページはありません: {path}',
+  not_an_object: 'リクエストの本文は JSON オブジェクトでなければなりません',
+  malformed_json: 'リクエストの本文の JSON の形式が不正です',
+  missing: '{name} が指定されていません',
+  not_a_string: '{name} は文字列で指定してください',
+  not_a_number: '{name} は数で指定してください(指定値: {value})',
+  not_whole: '{name} は整数で指定してください(指定値: {value})',
+  out_of_range: '{name} は {min} 以上 {max} 以下で指定してください(指定値: {value})',
+  deadline: '1 回のリクエストの上限 {seconds} 秒に達したため、計算を打ち切りました',
+  dtype: '数値型は float32 か float64 で指定してください(指定値: {value})',
+  no_runners: 'オプティマイザを 1 つ以上指定してください',
+  too_many_runners: 'オプティマイザは {max} 個までです(指定: {count} 個)',
+  runner_not_object: '{index+1} 番目のオプティマイザが、名前と SPEC を持つオブジェクトになっていません',
+  spec_long: '{index+1} 番目のオプティマイザの SPEC が {length} 文字あります。上限は {max} 文字です',
+  bad_spec: '{index+1} 番目のオプティマイザの SPEC {spec} は使えません: {detail}',
+  path_failed: '{index+1} 番目のオプティマイザの計算が途中で止まりました: {detail}',
+  no_surface: '曲面が指定されていません。曲面の名前か、expr: に続けて式を指定してください',
+  expression_long: '式が {length} 文字あります。上限は {max} 文字です',
+  bad_surface: '曲面を読み取れません: {detail}',
+  start_not_point: '出発点は 2 つの有限な数 [x, y] で指定してください',
+  start_range: '出発点は絶対値 1e12 以下の有限な数で指定してください(指定値: {value})',
+  domain_parts: '範囲は XMIN,XMAX,YMIN,YMAX の 4 つの数で指定してください(指定値: {value})',
+  domain_not_numbers: '範囲 XMIN,XMAX,YMIN,YMAX の 4 つの値が数ではありません(指定値: {value})',
+  domain_range: '範囲は絶対値 1e12 以下の有限な数で指定してください(指定値: {value})',
+  domain_empty: '範囲が空です。XMIN < XMAX かつ YMIN < YMAX でなければなりません(指定値: {value})',
+  natural_method: '手法は勾配降下法か自然勾配法で指定してください(指定値: {value})',
+  data: 'データは手書き数字か Fashion-MNIST で指定してください(指定値: {value})',
+  no_fashion: 'このマシンには Fashion-MNIST がありません({path}。Debian のパッケージ {package})。手書き数字を使ってください',
+  model_long: 'モデルの指定が {length} 文字あります。上限は {max} 文字です',
+  opt_long: 'オプティマイザの指定が {length} 文字あります。上限は {max} 文字です',
+  bad_opt: 'オプティマイザ {spec} は使えません: {detail}',
+  opt_count: 'オプティマイザは 1 行に 1 つ、1 個から {max} 個まで指定してください(指定: {count} 個)',
+  training_busy: '別の学習が実行中です。学習は一度に 1 つだけなので、終わってからもう一度試してください',
+  bad_training: '学習を準備できません: {detail}',
+  training_failed: '学習が止まりました: {detail}',
+};
+
+// An error the pages show: a refusal of the server ({error, code, args}), or a text of the page's
+// own (key). The message is English: the server's line, or the key's English text.
+class KobaiError extends Error {
+  constructor(body, status) {
+    super(body.key ? KOBAI_TEXT[body.key].en : body.error || ('HTTP ' + status));
+    this.key = body.key;
+    this.code = body.code;
+    this.args = body.args || {};
+  }
+}
+
 const kobaiI18n = {
   lang: 'en',
 
@@ -231,10 +296,54 @@ const kobaiI18n = {
     return entry[this.lang] || entry.en;
   },
 
+  // Shows error (a KobaiError, or any Error) in el after prefix (a label, not translated), or
+  // clears el when error is null; el is written again in the new language when it changes.
+  showError(el, error, prefix) {
+    el.kobaiError = error ? { error, prefix: prefix || '' } : null;
+    if (error) el.dataset.i18nError = ''; else delete el.dataset.i18nError;
+    this.renderError(el);
+  },
+
+  // A server's refusal in Japanese fills its code's template, each argument as the server sent
+  // it (in code, not translated; an engine's message quoted); anything else is its message.
+  renderError(el) {
+    const shown = el.kobaiError;
+    el.replaceChildren();
+    if (!shown) return;
+    const e = shown.error;
+    if (shown.prefix) {
+      const label = document.createElement('span');
+      label.translate = false;
+      label.textContent = shown.prefix;
+      el.append(label);
+    }
+    const template = this.lang === 'ja' && e.code ? KOBAI_ERRORS_JA[e.code] : undefined;
+    if (template === undefined) {
+      el.append(e.key ? this.t(e.key) : e.message);
+      return;
+    }
+    let last = 0;
+    for (const m of template.matchAll(/\{([a-z]+)(\+1)?\}/g)) {
+      el.append(template.slice(last, m.index));
+      const value = e.args[m[1]];
+      if (m[2]) {
+        el.append(String(Number(value) + 1));
+      } else {
+        const arg = document.createElement(m[1] === 'detail' ? 'q' : 'code');
+        arg.translate = false;
+        arg.textContent = value;
+        el.append(arg);
+      }
+      last = m.index + m[0].length;
+    }
+    el.append(template.slice(last));
+  },
+
   apply(root) {
     document.documentElement.lang = this.lang;
     for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = this.t(el.dataset.i18n);
     for (const el of root.querySelectorAll('[data-i18n-html]')) el.innerHTML = kobaiMath(this.t(el.dataset.i18nHtml));
+    for (const el of root.querySelectorAll('[data-i18n-error]')) this.renderError(el);
     for (const el of root.querySelectorAll('[data-tex]')) {
       if (window.katex) katex.render(el.dataset.tex, el, { displayMode: el.classList.contains('eq'), throwOnError: false });
       else el.textContent = el.dataset.tex;

@@ -41,7 +41,7 @@ const lab = {
     address.set('lang', kobaiI18n.lang);
     history.replaceState(null, '', '?' + address);
     const state = window.kobaiLab = { start: null, batches: [], epochs: [], done: false, stopped: false, error: null };
-    document.getElementById('error').textContent = '';
+    kobaiI18n.showError(document.getElementById('error'), null);
     this.status('lab.running');
     this.draw();
     this.abort = new AbortController();
@@ -55,8 +55,9 @@ const lab = {
       batch: (o) => { state.batches[o.run].push([o.step, o.loss]); this.schedule(); },
       epoch: (o) => { state.epochs[o.run].push(o); this.schedule(); this.legend(); },
       failed: (o) => {
-        state.error = state.start.runs[o.run].label + ': ' + o.error;
-        document.getElementById('error').textContent = state.error;
+        const label = state.start.runs[o.run].label + ': ';
+        state.error = label + o.error;
+        kobaiI18n.showError(document.getElementById('error'), new KobaiError(o), label);
       },
       done: () => { state.done = true; this.status('lab.done'); this.draw(); },
     };
@@ -66,7 +67,7 @@ const lab = {
       const res = await fetch('api/train?' + q, { signal: this.abort.signal });
       if (!res.ok) {
         const body = await res.json().catch(() => ({}));
-        throw new Error(body.error || ('HTTP ' + res.status));
+        throw new KobaiError(body, res.status);
       }
       const reader = res.body.getReader();
       const decoder = new TextDecoder();
@@ -83,11 +84,11 @@ const lab = {
         }
         if (done) break;
       }
-      if (!state.done) throw new Error(kobaiI18n.t('err.early'));
+      if (!state.done) throw new KobaiError({ key: 'err.early' });
     } catch (e) {
       if (e.name === 'AbortError') return;
       state.error = e.message;
-      document.getElementById('error').textContent = e.message;
+      kobaiI18n.showError(document.getElementById('error'), e);
       this.status('');
     }
   },
@@ -173,4 +174,4 @@ function chart(canvas, [x0, x1], [y0, y1], series) {
   }
 }
 
-lab.init().catch((e) => { document.getElementById('error').textContent = e.message; });
+lab.init().catch((e) => kobaiI18n.showError(document.getElementById('error'), e));

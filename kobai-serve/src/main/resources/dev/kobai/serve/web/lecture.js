@@ -169,7 +169,7 @@ const lecture = {
         surface = await this.surface(surfaceName, preset ? preset.domain : null);
       } catch (e) {
         this.surfaceCache.delete(surfaceName + '|' + (preset ? preset.domain : null));
-        error.textContent = e.message;
+        kobaiI18n.showError(error, e);
         return;
       }
       plot = new SurfacePlot(canvas, surface);
@@ -178,7 +178,7 @@ const lecture = {
       const steps = values.steps !== undefined ? values.steps : options.steps;
       const paths = runners.map(() => []);
       figure.done = false;
-      error.textContent = '';
+      kobaiI18n.showError(error, null);
       const draw = () => plot.draw(paths.map((points, i) => ({ color: KOBAI_COLORS[i], points })), steps, from);
       try {
         const request = runners.map((r) => ({ label: kobaiI18n.t(r.label), spec: r.spec }));
@@ -187,7 +187,7 @@ const lecture = {
         }, abort.signal);
       } catch (e) {
         if (e.name === 'AbortError') return;
-        error.textContent = e.message;
+        kobaiI18n.showError(error, e);
       }
       draw();
       shown = runners;
@@ -226,7 +226,7 @@ const lecture = {
     controls.querySelector('label').textContent = kobaiI18n.t('sgd.batch');
     const run = async () => {
       let data;
-      try { data = await kobaiApi.get('api/sgd?batch=' + batch); } catch (e) { note.textContent = e.message; return; }
+      try { data = await kobaiApi.get('api/sgd?batch=' + batch); } catch (e) { shown = null; kobaiI18n.showError(note, e); return; }
       const ctx = canvas.getContext('2d');
       ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, canvas.width, canvas.height);
       const scale = (canvas.width / 2 - 20) / data.radius;
@@ -239,11 +239,19 @@ const lecture = {
       }
       ctx.strokeStyle = '#000'; ctx.lineWidth = 2.5;
       ctx.beginPath(); ctx.moveTo(cx, cy); ctx.lineTo(cx + data.full[0] * scale, cy - data.full[1] * scale); ctx.stroke();
-      note.textContent = kobaiI18n.t('sgd.note').replace('{B}', data.batch).replace('{n}', data.samples.length)
-        .replace('{mse}', data.meanSquaredError.toPrecision(3)).replace('{scaled}', (data.meanSquaredError * data.batch).toPrecision(3));
+      shown = data;
+      writeNote();
       Object.assign(figure, { batch: data.batch, samples: data.samples, done: true });
     };
-    document.addEventListener('kobai-lang', run);
+    // The note is written again from the numbers drawn, at once, when the language changes.
+    let shown = null;
+    const writeNote = () => {
+      if (!shown) return;
+      kobaiI18n.showError(note, null);
+      note.textContent = kobaiI18n.t('sgd.note').replace('{B}', shown.batch).replace('{n}', shown.samples.length)
+        .replace('{mse}', shown.meanSquaredError.toPrecision(3)).replace('{scaled}', (shown.meanSquaredError * shown.batch).toPrecision(3));
+    };
+    document.addEventListener('kobai-lang', writeNote);
     run();
   },
 

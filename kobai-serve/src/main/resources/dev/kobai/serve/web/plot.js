@@ -128,12 +128,12 @@ class SurfacePlot {
   }
 }
 
-// The API: JSON requests, errors as {error} turned into exceptions with the server's one line.
+// The API: JSON requests; a refusal, {error, code, args}, is thrown as a KobaiError.
 const kobaiApi = {
   async get(path) {
     const res = await fetch(path);
     const body = await res.json();
-    if (!res.ok) throw new Error(body.error || ('HTTP ' + res.status));
+    if (!res.ok) throw new KobaiError(body, res.status);
     return body;
   },
 
@@ -146,7 +146,7 @@ const kobaiApi = {
     const res = await fetch('api/surface', { method: 'POST', body: q,
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
     const body = await res.json();
-    if (!res.ok) throw new Error(body.error || ('HTTP ' + res.status));
+    if (!res.ok) throw new KobaiError(body, res.status);
     return body;
   },
 
@@ -156,7 +156,7 @@ const kobaiApi = {
       headers: { 'Content-Type': 'application/json' }, signal });
     if (!res.ok) {
       const body = await res.json().catch(() => ({}));
-      throw new Error(body.error || ('HTTP ' + res.status));
+      throw new KobaiError(body, res.status);
     }
     const reader = res.body.getReader();
     const decoder = new TextDecoder();
@@ -171,11 +171,11 @@ const kobaiApi = {
         if (!line) continue;
         const o = JSON.parse(line);
         if (!header) { header = o; onHeader(o); continue; }
-        if (o.error) throw new Error(o.error);
+        if (o.error) throw new KobaiError(o);
         if (o.done) return header;
         onPoint(o.r, o.step, o.x, o.y, o.loss);
       }
-      if (done) throw new Error(kobaiI18n.t('err.early'));
+      if (done) throw new KobaiError({ key: 'err.early' });
     }
   },
 };

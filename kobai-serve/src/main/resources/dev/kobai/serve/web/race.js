@@ -110,14 +110,14 @@ const race = {
 
   async loadSurface() {
     this.pause();
-    this.showError('');
+    this.showError(null);
     try {
       const known = this.surfaces.find((s) => s.name === this.state.surface);
       const domain = this.presetDomain && known ? this.presetDomain : null;
       this.surface = await kobaiApi.surface(this.surfaceName(), domain);
       this.plot = new SurfacePlot(document.getElementById('plot'), this.surface);
     } catch (e) {
-      this.showError(e.message);
+      this.showError(e);
       return;
     }
     this.clearPaths();
@@ -205,7 +205,7 @@ const race = {
     } catch (e) {
       if (e.name === 'AbortError') return;
       state.error = e.message;
-      this.showError(e.message);
+      this.showError(e);
       this.playing = false;
     }
   },
@@ -270,9 +270,9 @@ const race = {
     });
   },
 
-  showError(message) {
-    document.getElementById('error').textContent = message;
+  showError(error) {
+    kobaiI18n.showError(document.getElementById('error'), error);
   },
 };
 
-race.init().catch((e) => race.showError(e.message));
+race.init().catch((e) => race.showError(e));
