@@ -3,6 +3,7 @@ package dev.kobai.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.kobai.train.EpochMetrics;
 import dev.kobai.train.TrainSettings;
@@ -33,6 +34,13 @@ class CheckpointLockTest {
                 && r.err().contains(holder), r.err());
     }
 
+    /** Fails, with what the run printed, unless the run in {@code child} is still going. */
+    private static void assertRunning(Process child, Path errors) throws Exception {
+        if (!child.isAlive()) {
+            fail("the first run ended (exit " + child.exitValue() + "): " + Files.readString(errors));
+        }
+    }
+
     /** Waits until {@code file} exists, written by the run in {@code child}. */
     private static void await(Path file, Process child) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -47,17 +55,22 @@ class CheckpointLockTest {
     void aSecondProcessIsRefusedAtOnceAndAKilledFirstBlocksNobody() throws Exception {
         Path ckpt = dir.resolve("run.safetensors");
         Path lock = dir.resolve(".run.safetensors.lock");
+        Path errors = dir.resolve("first.err");
         Process first = KillResumeTest.start(List.of("train", "--model", "mlp:64-12-10", "--epochs", "100000",
-                "--batch-size", "32", "--checkpoint", ckpt.toString(), "--every", "1"));
+                "--batch-size", "32", "--checkpoint", ckpt.toString(), "--every", "1"), errors);
         try {
             await(ckpt, first); // the first run is well under way: it has saved a checkpoint
             String holder = "pid " + first.pid() + ", started ";
             long start = System.nanoTime();
+            assertRunning(first, errors);
             refusedNaming(CliUsageTest.kobai("train", "--epochs", "1", "--checkpoint", ckpt.toString()),
                     "--checkpoint", ckpt, holder);
             assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "refused at once");
-            // Resuming the running checkpoint, or writing weights over it, is refused too.
+            // Resuming the running checkpoint, or writing weights over it, is refused too. Were the
+            // first run gone, the resumed one would go on for its 100000 epochs: check it is there.
+            assertRunning(first, errors);
             refusedNaming(CliUsageTest.kobai("train", "--resume", ckpt.toString()), "--resume", ckpt, holder);
+            assertRunning(first, errors);
             refusedNaming(CliUsageTest.kobai("train", "--epochs", "1", "--export-weights", ckpt.toString()),
                     "--export-weights", ckpt, holder);
         } finally {

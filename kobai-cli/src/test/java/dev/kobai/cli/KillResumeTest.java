@@ -90,6 +90,11 @@ class KillResumeTest {
 
     /** Starts {@code kobai ARGS} in a child JVM on this test's classpath, its stdout discarded. */
     static Process start(List<String> kobaiArgs) throws Exception {
+        return start(kobaiArgs, null);
+    }
+
+    /** As {@link #start(List)}, with the run's standard error written to {@code errors} when it is not null. */
+    static Process start(List<String> kobaiArgs, Path errors) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
@@ -100,6 +105,10 @@ class KillResumeTest {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Kobai.class.getName());
         cmd.addAll(kobaiArgs);
-        return new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        ProcessBuilder builder = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        if (errors != null) {
+            builder.redirectError(errors.toFile());
+        }
+        return builder.start();
     }
 }
