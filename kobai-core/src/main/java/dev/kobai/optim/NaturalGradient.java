@@ -160,6 +160,27 @@ public final class NaturalGradient extends Optimizer implements CurvatureOptimiz
         boolean dense = solver.equals("dense")
                 || (solver.equals("auto") && problem.parameterCount() <= g.getDouble("max_dense"));
 
+        if (closure instanceof ShardedCurvature.Closure sharded) {
+            // the shards' mean gradient (checked and clipped by the closure) and their summed Fisher;
+            // shard s samples its targets from the step's seed + s
+            double value = sharded.gradients();
+            double[] grad = ParamVectors.grads(ps);
+            long seed = type == FisherType.MONTE_CARLO ? rng.nextLong() : 0;
+            double[] d;
+            if (dense) {
+                double[][] f = sharded.compute(ShardedCurvature.Request.fisherMatrix(type, seed, samples))
+                        .matrix(grad.length);
+                d = Newton.solve(f, grad, damping, "shift");
+            } else {
+                d = DenseMatrices.conjugateGradient(v -> {
+                    double[] fv = sharded.compute(ShardedCurvature.Request.fisherProduct(type, seed, v)).values();
+                    DenseMatrices.axpy(damping, v, fv);
+                    return fv;
+                }, grad, null, (int) g.getDouble("cg_iters"), g.getDouble("cg_tol"), 0).solution();
+            }
+            ParamVectors.add(ps, -lr, d);
+            return value;
+        }
         Tensor z = problem.outputs();
         Tensor loss = problem.loss(z);
         double value = loss.item();

@@ -137,6 +137,14 @@ public final class Newton extends Optimizer implements CurvatureOptimizer {
      * may stop the step, or clip) before the curvature is built.
      */
     private Local local(Closure closure, List<Parameter> ps, boolean gaussNewton) {
+        if (closure instanceof ShardedCurvature.Closure sharded) {
+            // the shards' mean gradient (checked and clipped by the closure) and their summed matrices
+            double value = sharded.gradients();
+            double[] g = ParamVectors.grads(ps);
+            ShardedCurvature.Mean c = sharded.compute(ShardedCurvature.Request.matrix(gaussNewton
+                    ? ShardedCurvature.Kind.GAUSS_NEWTON : ShardedCurvature.Kind.HESSIAN));
+            return new Local(value, g, c.matrix(g.length));
+        }
         if (problem != null) {
             Tensor l = problem.loss();
             double value = l.item();
@@ -178,6 +186,9 @@ public final class Newton extends Optimizer implements CurvatureOptimizer {
     }
 
     private double lossAt(Closure closure, List<Parameter> ps) {
+        if (closure instanceof ShardedCurvature.Closure sharded) {
+            return sharded.compute(ShardedCurvature.Request.loss()).loss();
+        }
         if (problem != null) {
             return problem.lossValue();
         }

@@ -7,6 +7,7 @@ import dev.kobai.nn.Losses;
 import dev.kobai.nn.Module;
 import dev.kobai.nn.Parameter;
 import dev.kobai.optim.KFAC;
+import dev.kobai.optim.ShardedCurvature;
 import dev.kobai.tensor.StepMemory;
 import dev.kobai.tensor.Tensor;
 import dev.kobai.tensor.kernel.Parallel;
@@ -37,6 +38,10 @@ import java.util.List;
  * running_mean = (1 - momentum) running_mean + momentum (1/S) sum_s mean_s, the same for the
  * running variance (each shard's unbiased variance), and num_batches_tracked + 1, once per gradient
  * (each closure evaluation of L-BFGS, as on one machine).
+ *
+ * <p>Newton, Hessian-free and natural gradient take their losses, curvature products and matrices
+ * from {@link #curvature}: each shard's {@link ShardedCurvature#shardSum}, added in shard order in
+ * float64 and divided by the batch size once; those evaluations leave the buffers unchanged.
  *
  * <p>Dropout, whose random draws would depend on the split, is refused.
  */
@@ -170,26 +175,10 @@ public final class ShardedGradient implements GradientEngine {
      */
     public static ShardSum shardSum(int shard, Module model, float[] features, int[] labels, int[] sampleShape,
                                     int offset, int[] rows, StepMemory memory, KFAC.FactorRequest factors) {
-        int d = 1;
-        for (int s : sampleShape) {
-            d *= s;
-        }
+        Batch part = rows(features, labels, sampleShape, offset, rows);
+        Tensor input = part.features();
+        int[] y = part.labels();
         int m = rows.length;
-        float[] x = new float[m * d];
-        int[] y = new int[m];
-        for (int r = 0; r < m; r++) {
-            int i = rows[r] - offset;
-            System.arraycopy(features, i * d, x, r * d, d);
-            y[r] = labels[i];
-        }
-        int[] shape = new int[sampleShape.length == 3 ? 4 : 2];
-        shape[0] = m;
-        if (sampleShape.length == 3) {
-            System.arraycopy(sampleShape, 0, shape, 1, 3);
-        } else {
-            shape[1] = d;
-        }
-        Tensor input = Tensor.fromArray(x, shape);
         List<Parameter> params = model.parameters();
         long total = 0;
         for (Parameter p : params) {
@@ -222,6 +211,47 @@ public final class ShardedGradient implements GradientEngine {
             return value;
         });
         return new ShardSum(shard, m, loss, gradient, sums[0], buffers[0]);
+    }
+
+    /**
+     * The samples {@code rows} (indices into a set whose sample {@code offset + r} is at row r of
+     * {@code features}) as a batch, in the order given.
+     */
+    static Batch rows(float[] features, int[] labels, int[] sampleShape, int offset, int[] rows) {
+        int d = 1;
+        for (int s : sampleShape) {
+            d *= s;
+        }
+        int m = rows.length;
+        float[] x = new float[m * d];
+        int[] y = new int[m];
+        for (int r = 0; r < m; r++) {
+            int i = rows[r] - offset;
+            System.arraycopy(features, i * d, x, r * d, d);
+            y[r] = labels[i];
+        }
+        int[] shape = new int[sampleShape.length == 3 ? 4 : 2];
+        shape[0] = m;
+        if (sampleShape.length == 3) {
+            System.arraycopy(sampleShape, 0, shape, 1, 3);
+        } else {
+            shape[1] = d;
+        }
+        return new Batch(Tensor.fromArray(x, shape), y);
+    }
+
+    /**
+     * One shard's {@link ShardedCurvature#shardSum} for {@code request} on the samples {@code rows}
+     * (as in {@link #shardSum}), on the calling thread alone; an empty part gives an empty sum.
+     */
+    public static ShardedCurvature.Sum curvatureSum(int shard, Module model, float[] features, int[] labels,
+                                                    int[] sampleShape, int offset, int[] rows,
+                                                    ShardedCurvature.Request request) {
+        if (rows.length == 0) {
+            return new ShardedCurvature.Sum(shard, 0, 0, null);
+        }
+        Batch part = rows(features, labels, sampleShape, offset, rows);
+        return Parallel.serially(() -> ShardedCurvature.shardSum(model, part.features(), part.labels(), request, shard));
     }
 
     /**
@@ -396,6 +426,23 @@ public final class ShardedGradient implements GradientEngine {
             writeBuffers(model, combineBuffers(all));
         }
         return new KFAC.BatchSums(loss, factors == null ? null : combineFactors(all));
+    }
+
+    @Override
+    public ShardedCurvature.Mean curvature(int[] indices, Batch batch, ShardedCurvature.Request request) {
+        List<ShardedCurvature.Sum> sums = new java.util.ArrayList<>(bounds.length - 1);
+        double[] start = readBuffers(model);
+        for (int p = 0; p < bounds.length - 1; p++) {
+            if (start != null) {
+                writeBuffers(model, start);
+            }
+            sums.add(curvatureSum(p, model, data.features(), data.labels(), data.sampleShape(), 0,
+                    part(indices, bounds[p], bounds[p + 1]), request));
+        }
+        if (start != null) {
+            writeBuffers(model, start);
+        }
+        return ShardedCurvature.combine(sums);
     }
 
     @Override

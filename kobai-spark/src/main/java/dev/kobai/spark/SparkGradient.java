@@ -6,6 +6,7 @@ import dev.kobai.data.Dataset;
 import dev.kobai.nn.Module;
 import dev.kobai.nn.Parameter;
 import dev.kobai.optim.KFAC;
+import dev.kobai.optim.ShardedCurvature;
 import dev.kobai.tensor.Tensor;
 import dev.kobai.train.GradientEngine;
 import dev.kobai.train.ShardedGradient;
@@ -31,7 +32,10 @@ import org.apache.spark.storage.StorageLevel;
  * <p>So a run here equals a single-machine run with {@link ShardedGradient} of as many shards, bit for
  * bit, on executors with the driver's instruction set. For K-FAC the step's broadcast also carries
  * its {@link KFAC.FactorRequest} on the steps that update the factors; each partition then adds its
- * shard's {@link KFAC#factorSums} to its result, and the driver adds them in shard order too. A
+ * shard's {@link KFAC#factorSums} to its result, and the driver adds them in shard order too. Newton,
+ * Hessian-free and natural gradient run one job per loss, curvature product (each CG iteration) or
+ * curvature matrix they need ({@link #curvature}), summed per shard and added in shard order the same
+ * way. A
  * model's batch norm buffers travel with the weights, each partition returns them as its shard
  * updated them, and the driver keeps their mean ({@link ShardedGradient}'s rule). The sums are collected rather than
  * tree-aggregated: Spark's aggregate merges results in the order tasks finish, and float addition
@@ -108,19 +112,7 @@ public final class SparkGradient implements GradientEngine {
     @Override
     public KFAC.BatchSums compute(int[] indices, Batch batch, KFAC.FactorRequest factors) {
         long start = System.nanoTime();
-        int at = 0;
-        for (Parameter p : params) {
-            System.arraycopy(p.floatData(), 0, weights, at, p.numel());
-            at += p.numel();
-        }
-        Broadcast<ShardTask.Step> step = sc.broadcast(new ShardTask.Step(weights, indices, factors,
-                ShardedGradient.readBuffers(module)));
-        List<ShardTask.Result> results;
-        try {
-            results = shards.mapPartitions(new ShardTask(model, step)).collect();
-        } finally {
-            step.destroy();
-        }
+        List<ShardTask.Result> results = run(indices, factors, null);
         long collected = System.nanoTime();
         List<ShardSum> sums = new ArrayList<>(results.size());
         long computeNanos = 0;
@@ -136,6 +128,37 @@ public final class SparkGradient implements GradientEngine {
         }
         times.add(System.nanoTime() - start, computeNanos, System.nanoTime() - collected);
         return new KFAC.BatchSums(loss, factorSums);
+    }
+
+    /** One job: the driver's weights and buffers broadcast with the request, each partition's result in partition order. */
+    private List<ShardTask.Result> run(int[] indices, KFAC.FactorRequest factors, ShardedCurvature.Request curvature) {
+        int at = 0;
+        for (Parameter p : params) {
+            System.arraycopy(p.floatData(), 0, weights, at, p.numel());
+            at += p.numel();
+        }
+        Broadcast<ShardTask.Step> step = sc.broadcast(new ShardTask.Step(weights, indices, factors,
+                ShardedGradient.readBuffers(module), curvature));
+        try {
+            return shards.mapPartitions(new ShardTask(model, step)).collect();
+        } finally {
+            step.destroy();
+        }
+    }
+
+    /**
+     * A loss, curvature product or curvature matrix of Newton, Hessian-free or natural gradient: one
+     * job as for a gradient, whose shard sums the driver adds in shard order; the driver's buffers
+     * stay as they are.
+     */
+    @Override
+    public ShardedCurvature.Mean curvature(int[] indices, Batch batch, ShardedCurvature.Request request) {
+        List<ShardTask.Result> results = run(indices, null, request);
+        List<ShardedCurvature.Sum> sums = new ArrayList<>(results.size());
+        for (ShardTask.Result r : results) {
+            sums.add(r.curvature());
+        }
+        return ShardedCurvature.combine(sums);
     }
 
     @Override
