@@ -217,12 +217,66 @@ class SparkTrainingTest {
         }
     }
 
+    /**
+     * Newton (exact Hessian), Hessian-free (a Gauss-Newton product per CG iteration, losses for its
+     * backtracking and line search) and natural gradient (dense true Fisher; CG on Monte-Carlo
+     * Fisher products with per-shard sampled targets) evaluate their curvature on the executors and
+     * end with the --shards run's weights, bit for bit, with uneven shards and clipping.
+     */
+    @Test
+    void newtonHessianFreeAndNaturalGradientGiveTheSameBitsOnSparkAndOnShards() throws Exception {
+        String data = "csv:" + linearClasses(dir.resolve("classes.csv"));
+        String[][] runs = {
+            {"mlp:5-3", "newton:lr=0.5,damping=0.1"},
+            {"mlp:5-3", "natural:lr=0.5,damping=0.01,fisher=true"},
+            {"mlp:5-8-3", "hessian-free:cg_max_iters=6"},
+            {"mlp:5-8-3", "natural:lr=0.5,damping=0.01,fisher=monte-carlo,solver=cg,cg_iters=6"},
+        };
+        for (String[] r : runs) {
+            TrainSettings s = new TrainSettings(data, r[0], r[1], 1, 100, 5, null, 1.0, null);
+            byte[] shards = run(s, dir.resolve("shards.safetensors"), ShardedGradient.factory(3));
+            byte[] cluster = run(s, dir.resolve("spark.safetensors"), spark(3));
+            assertArrayEquals(shards, cluster, r[1]);
+            byte[] two = run(s, dir.resolve("two.safetensors"), ShardedGradient.factory(2));
+            assertTrue(!java.util.Arrays.equals(two, cluster), r[1] + ": the shards' sums are what it stepped on");
+        }
+    }
+
+    /** 300 rows of five features in [-1, 1], labelled by the largest of three fixed linear scores. */
+    private Path linearClasses(Path file) throws Exception {
+        java.util.Random r = new java.util.Random(23);
+        double[][] w = new double[3][5];
+        for (double[] row : w) {
+            for (int j = 0; j < 5; j++) {
+                row[j] = r.nextGaussian();
+            }
+        }
+        StringBuilder csv = new StringBuilder("a,b,c,d,e,label\n");
+        for (int i = 0; i < 300; i++) {
+            double[] x = new double[5];
+            for (int j = 0; j < 5; j++) {
+                x[j] = Math.round((2 * r.nextDouble() - 1) * 1000) / 1000.0;
+                csv.append(x[j]).append(',');
+            }
+            int best = 0;
+            for (int c = 1; c < 3; c++) {
+                double a = 0;
+                double b = 0;
+                for (int j = 0; j < 5; j++) {
+                    a += w[c][j] * x[j];
+                    b += w[best][j] * x[j];
+                }
+                if (a > b) {
+                    best = c;
+                }
+            }
+            csv.append(best).append('\n');
+        }
+        return Files.writeString(file, csv);
+    }
+
     @Test
     void whatCannotBeSplitIsRefusedBeforeSparkWorks() {
-        String newton = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("digits",
-                "mlp:64-16-10", "newton", 1, 64, 1), new TrainingListener() {}, null, null, spark(2)))
-                .getMessage();
-        assertTrue(newton.contains("Spark (local[2], 2 partitions) cannot do yet"), newton);
         String dropout = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("digits",
                 "flatten,linear(64,32),relu,dropout(0.5),linear(32,10)", "sgd:lr=0.1", 1, 64, 1), new TrainingListener() {},
                 null, null, spark(2))).getMessage();
