@@ -168,11 +168,12 @@ class SparkTrainingTest {
     /**
      * Issue 17's Done-when, on the digits (the issue's Fashion-MNIST command is run by hand, see
      * docs/scaling.md): the command line with --spark and with --shards gives the same weights for
-     * adam, kfac (its factor sums computed on the executors) and lbfgs (its closure on the cluster).
+     * adam, kfac (its factor sums computed on the executors), lbfgs (its closure on the cluster) and
+     * hessian-free (its Gauss-Newton products and losses on the cluster).
      */
     @Test
-    void adamKfacAndLbfgsFromTheCommandLineGiveTheSameWeightsOnSparkAndOnShards() throws Exception {
-        for (String optimizer : new String[] {"adam", "kfac", "lbfgs"}) {
+    void adamKfacLbfgsAndHessianFreeFromTheCommandLineGiveTheSameWeightsOnSparkAndOnShards() throws Exception {
+        for (String optimizer : new String[] {"adam", "kfac", "lbfgs", "hessian-free:cg_max_iters=10"}) {
             Path spark = dir.resolve(optimizer + "-spark.safetensors");
             Path shards = dir.resolve(optimizer + "-shards.safetensors");
             String[] common = {"train", "--data", "digits", "--model", "mlp:64-64-10", "--optimizer", optimizer,
