@@ -39,6 +39,10 @@ import java.util.function.UnaryOperator;
  * {@link Optimizer.Closure#afterGradients} with it before CG and before any state or weight
  * changes, so a caller's checks and clipping apply (CG and the line search use a clipped gradient).
  *
+ * <p>With a {@link ShardedCurvature.Closure} (data-parallel training) the gradient, the
+ * Gauss-Newton products (the Hessian's over plain parameters) and the losses of backtracking and
+ * line search are the shards' sums, added in shard order, instead of the problem's.
+ *
  * <p>Typed construction (the map constructors and {@code Optimizers.create("spec", ...)} take the
  * same options):
  *

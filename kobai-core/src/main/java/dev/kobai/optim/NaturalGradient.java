@@ -37,6 +37,11 @@ import java.util.Map;
  * {@link Optimizer.Closure#afterGradients} with the gradient before the Fisher is built or the
  * weights move, so a caller's checks and clipping apply (the step follows a clipped gradient).
  *
+ * <p>With a {@link ShardedCurvature.Closure} (data-parallel training) the gradient and the Fisher
+ * (dense, or its products for CG) are the shards' sums, added in shard order, instead of the
+ * problem's; a Monte-Carlo Fisher then draws one seed a step from the generator, and shard s
+ * samples its targets from seed + s.
+ *
  * <p>Typed construction (the map constructors and {@code Optimizers.create("spec", ...)} take the
  * same options):
  *

@@ -39,6 +39,10 @@ import java.util.Map;
  * {@link Optimizer.Closure#afterGradients} with it before building the curvature or moving, so a
  * caller's checks and clipping apply (the step follows a clipped gradient).
  *
+ * <p>With a {@link ShardedCurvature.Closure} (data-parallel training) the gradient, the losses and
+ * the dense Hessian or Gauss-Newton matrix are the shards' sums, added in shard order, instead of
+ * the problem's.
+ *
  * <p>Typed construction (the map constructors and {@code Optimizers.create("spec", ...)} take the
  * same options):
  *

@@ -53,6 +53,8 @@ public final class SparkGradient implements GradientEngine {
     private final ShardTask.Model model;
     private final float[] weights;
     private final StepTimes times = new StepTimes();
+    /** Jobs of {@link #curvature} so far (losses, products, matrices of the second-order methods). */
+    private long curvatureJobs;
 
     private SparkGradient(JavaSparkContext sc, boolean ownsContext, String master, int partitions, TrainSettings settings,
                           Training.Setup setup) {
@@ -154,6 +156,7 @@ public final class SparkGradient implements GradientEngine {
     @Override
     public ShardedCurvature.Mean curvature(int[] indices, Batch batch, ShardedCurvature.Request request) {
         List<ShardTask.Result> results = run(indices, null, request);
+        curvatureJobs++;
         List<ShardedCurvature.Sum> sums = new ArrayList<>(results.size());
         for (ShardTask.Result r : results) {
             sums.add(r.curvature());
@@ -173,7 +176,8 @@ public final class SparkGradient implements GradientEngine {
 
     @Override
     public String summary() {
-        return times.count() == 0 ? null : describe() + ": " + times;
+        return times.count() == 0 ? null : describe() + ": " + times
+                + (curvatureJobs == 0 ? "" : "; " + curvatureJobs + " curvature jobs");
     }
 
     @Override
@@ -181,6 +185,9 @@ public final class SparkGradient implements GradientEngine {
         java.util.Map<String, Number> t = new java.util.LinkedHashMap<>();
         t.put("partitions", partitions);
         t.put("gradients", times.count());
+        if (curvatureJobs > 0) {
+            t.put("curvature_jobs", curvatureJobs);
+        }
         if (times.count() > 0) {
             t.put("median_gradient_ms", times.medianWallMs());
             t.put("median_compute_ms", times.medianComputeMs());
