@@ -40,10 +40,11 @@ final class ShardTask implements FlatMapFunction<Iterator<Shards.Shard>, ShardTa
      * A step's broadcast: the driver's weights, flattened in parameter order, the batch's sample
      * indices, K-FAC's request for factor sums (null when the step needs none), the driver's
      * buffers ({@link ShardedGradient#readBuffers}; null for a model without), and a request for
-     * a loss or curvature of Newton, Hessian-free or natural gradient instead of the gradient (else null).
+     * a loss or curvature of Newton, Hessian-free or natural gradient instead of the gradient (else null),
+     * and the seed of the dropout masks ({@link ShardedGradient#seedDropouts}).
      */
     record Step(float[] weights, int[] indices, KFAC.FactorRequest factors, double[] buffers,
-                ShardedCurvature.Request curvature) implements Serializable {}
+                ShardedCurvature.Request curvature, long dropoutSeed) implements Serializable {}
 
     /**
      * A shard's sums (its gradient's, or for a curvature request its curvature's, the other null)
@@ -57,6 +58,7 @@ final class ShardTask implements FlatMapFunction<Iterator<Shards.Shard>, ShardTa
         final Module module;
         final List<Parameter> params;
         final StepMemory memory = new StepMemory();
+        final List<dev.kobai.nn.Dropout> dropouts;
 
         Worker(Model m) {
             String here = Kernels.gemm().describe();
@@ -69,6 +71,7 @@ final class ShardTask implements FlatMapFunction<Iterator<Shards.Shard>, ShardTa
             key = m.key();
             module = Models.fromSpec(m.spec(), m.sampleShape(), m.classes(), new Rng(0), DType.FLOAT32);
             params = module.parameters();
+            dropouts = ShardedGradient.dropouts(module);
             long n = 0;
             for (Parameter p : params) {
                 n += p.numel();
@@ -115,6 +118,7 @@ final class ShardTask implements FlatMapFunction<Iterator<Shards.Shard>, ShardTa
             if (s.buffers() != null) {
                 ShardedGradient.writeBuffers(w.module, s.buffers());
             }
+            ShardedGradient.seedDropouts(w.dropouts, s.dropoutSeed(), shard.index());
             if (s.curvature() != null) {
                 ShardedCurvature.Sum sum = ShardedGradient.curvatureSum(shard.index(), w.module, shard.features(),
                         shard.labels(), model.sampleShape(), shard.offset(), rows, s.curvature());

@@ -37,7 +37,8 @@ import org.apache.spark.storage.StorageLevel;
  * curvature matrix they need ({@link #curvature}), summed per shard and added in shard order the same
  * way. A
  * model's batch norm buffers travel with the weights, each partition returns them as its shard
- * updated them, and the driver keeps their mean ({@link ShardedGradient}'s rule). The sums are collected rather than
+ * updated them, and the driver keeps their mean ({@link ShardedGradient}'s rule). Dropout's masks
+ * come from a seed the driver draws per gradient, which each shard offsets by its index. The sums are collected rather than
  * tree-aggregated: Spark's aggregate merges results in the order tasks finish, and float addition
  * is not associative.
  */
@@ -55,6 +56,9 @@ public final class SparkGradient implements GradientEngine {
     private final StepTimes times = new StepTimes();
     /** Jobs of {@link #curvature} so far (losses, products, matrices of the second-order methods). */
     private long curvatureJobs;
+    private final List<dev.kobai.nn.Dropout> dropouts;
+    /** The seed of the last gradient's dropout masks, reused by the step's curvature requests. */
+    private long dropoutSeed;
 
     private SparkGradient(JavaSparkContext sc, boolean ownsContext, String master, int partitions, TrainSettings settings,
                           Training.Setup setup) {
@@ -67,6 +71,7 @@ public final class SparkGradient implements GradientEngine {
         this.module = m;
         this.params = m.parameters();
         this.grads = ShardedGradient.gradientTensors(params);
+        this.dropouts = ShardedGradient.dropouts(m);
         long n = 0;
         for (Parameter p : params) {
             if (p.dtype() != dev.kobai.tensor.DType.FLOAT32) {
@@ -114,6 +119,7 @@ public final class SparkGradient implements GradientEngine {
     @Override
     public KFAC.BatchSums compute(int[] indices, Batch batch, KFAC.FactorRequest factors) {
         long start = System.nanoTime();
+        dropoutSeed = ShardedGradient.drawDropoutSeed(dropouts);
         List<ShardTask.Result> results = run(indices, factors, null);
         long collected = System.nanoTime();
         List<ShardSum> sums = new ArrayList<>(results.size());
@@ -140,7 +146,7 @@ public final class SparkGradient implements GradientEngine {
             at += p.numel();
         }
         Broadcast<ShardTask.Step> step = sc.broadcast(new ShardTask.Step(weights, indices, factors,
-                ShardedGradient.readBuffers(module), curvature));
+                ShardedGradient.readBuffers(module), curvature, dropoutSeed));
         try {
             return shards.mapPartitions(new ShardTask(model, step)).collect();
         } finally {
