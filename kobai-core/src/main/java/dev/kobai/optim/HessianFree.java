@@ -39,6 +39,10 @@ import java.util.function.UnaryOperator;
  * {@link Optimizer.Closure#afterGradients} with it before CG and before any state or weight
  * changes, so a caller's checks and clipping apply (CG and the line search use a clipped gradient).
  *
+ * <p>With a {@link ShardedCurvature.Closure} (data-parallel training) the gradient, the
+ * Gauss-Newton products (the Hessian's over plain parameters) and the losses of backtracking and
+ * line search are the shards' sums, added in shard order, instead of the problem's.
+ *
  * <p>Typed construction (the map constructors and {@code Optimizers.create("spec", ...)} take the
  * same options):
  *
@@ -112,12 +116,15 @@ public final class HessianFree extends Optimizer implements CurvatureOptimizer {
         return s == null ? g.getDouble("damping") : (Double) s;
     }
 
-    private double lossAt(LossClosure closure) {
+    private double lossAt(Closure closure) {
+        if (closure instanceof ShardedCurvature.Closure sharded) {
+            return sharded.compute(ShardedCurvature.Request.loss()).loss();
+        }
         if (problem != null) {
             return problem.lossValue();
         }
         try (GradMode.Scope _ = GradMode.noGrad()) {
-            return closure.loss().item();
+            return ((LossClosure) closure).loss().item();
         }
     }
 
@@ -128,8 +135,9 @@ public final class HessianFree extends Optimizer implements CurvatureOptimizer {
 
     @Override
     public double step(Closure closure) {
+        ShardedCurvature.Closure sharded = closure instanceof ShardedCurvature.Closure c ? c : null;
         LossClosure lc = null;
-        if (problem == null) {
+        if (problem == null && sharded == null) {
             if (!(closure instanceof LossClosure c)) {
                 throw new UsageException("hessian-free over plain parameters needs a LossClosure (a closure returning the "
                         + "loss tensor) for Hessian-vector products; or construct new HessianFree(CurvatureProblem, "
@@ -142,23 +150,32 @@ public final class HessianFree extends Optimizer implements CurvatureOptimizer {
         Map<String, Object> st = parameterState(ps.get(0));
         double lambda = currentDamping();
 
-        Tensor z;
-        Tensor loss;
         UnaryOperator<double[]> curvature;
-        if (problem != null) {
-            z = problem.outputs();
-            loss = problem.loss(z);
-            Tensor zz = z;
-            curvature = v -> problem.gaussNewtonVector(zz, v);
+        double f0;
+        double[] grad;
+        if (sharded != null) {
+            // the shards' mean gradient (checked and clipped by the closure) and their summed products
+            f0 = sharded.gradients();
+            grad = ParamVectors.grads(ps);
+            ShardedCurvature.Kind kind = problem != null ? ShardedCurvature.Kind.GAUSS_NEWTON
+                    : ShardedCurvature.Kind.HESSIAN;
+            curvature = v -> sharded.compute(ShardedCurvature.Request.product(kind, v)).values();
         } else {
-            try (GradMode.Scope _ = GradMode.set(true)) {
-                loss = lc.loss();
+            Tensor loss;
+            if (problem != null) {
+                Tensor z = problem.outputs();
+                loss = problem.loss(z);
+                curvature = v -> problem.gaussNewtonVector(z, v);
+            } else {
+                try (GradMode.Scope _ = GradMode.set(true)) {
+                    loss = lc.loss();
+                }
+                Tensor l = loss;
+                curvature = v -> Curvature.hessianVector(l, ps, v);
             }
-            Tensor l = loss;
-            curvature = v -> Curvature.hessianVector(l, ps, v);
+            f0 = loss.item();
+            grad = SecondOrderSupport.afterGradients(closure, ps, f0, Curvature.gradient(loss, ps));
         }
-        double f0 = loss.item();
-        double[] grad = SecondOrderSupport.afterGradients(closure, ps, f0, Curvature.gradient(loss, ps));
         double[] negGrad = DenseMatrices.scale(-1, grad);
         double[] prev = (double[]) st.get("cg_solution");
         double[] x0 = prev == null ? null : DenseMatrices.scale(g.getDouble("warm_start"), prev);
@@ -175,10 +192,11 @@ public final class HessianFree extends Optimizer implements CurvatureOptimizer {
         // backtracking over the kept CG iterates
         List<double[]> saved = cg.saved();
         int best = saved.size() - 1;
-        double fBest = trial(ps, w0, saved.get(best), 1, lc);
+        Closure evaluator = sharded != null ? sharded : lc;
+        double fBest = trial(ps, w0, saved.get(best), 1, evaluator);
         if (g.getBoolean("backtrack")) {
             for (int i = best - 1; i >= 0; i--) {
-                double f = trial(ps, w0, saved.get(i), 1, lc);
+                double f = trial(ps, w0, saved.get(i), 1, evaluator);
                 if (f >= fBest) {
                     break;
                 }
@@ -203,11 +221,11 @@ public final class HessianFree extends Optimizer implements CurvatureOptimizer {
             t = 0; // not a descent direction (possible from a warm start): skip, and start CG afresh next time
             st.remove("cg_solution");
         } else if (g.getBoolean("line_search")) {
-            double f = t == 1 ? fBest : trial(ps, w0, p, t, lc);
+            double f = t == 1 ? fBest : trial(ps, w0, p, t, evaluator);
             int tries = 0;
             while (!(f <= f0 + 0.01 * t * slope) && tries++ < 60) {
                 t *= 0.8;
-                f = trial(ps, w0, p, t, lc);
+                f = trial(ps, w0, p, t, evaluator);
             }
             if (!(f <= f0 + 0.01 * t * slope)) {
                 t = 0; // no acceptable step along p: stay, the raised damping shortens the next one
@@ -218,7 +236,7 @@ public final class HessianFree extends Optimizer implements CurvatureOptimizer {
         return f0;
     }
 
-    private double trial(List<Parameter> ps, double[] w0, double[] p, double t, LossClosure lc) {
+    private double trial(List<Parameter> ps, double[] w0, double[] p, double t, Closure lc) {
         ParamVectors.set(ps, w0);
         ParamVectors.add(ps, t, p);
         double f = lossAt(lc);

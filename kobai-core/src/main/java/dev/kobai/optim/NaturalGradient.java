@@ -37,6 +37,11 @@ import java.util.Map;
  * {@link Optimizer.Closure#afterGradients} with the gradient before the Fisher is built or the
  * weights move, so a caller's checks and clipping apply (the step follows a clipped gradient).
  *
+ * <p>With a {@link ShardedCurvature.Closure} (data-parallel training) the gradient and the Fisher
+ * (dense, or its products for CG) are the shards' sums, added in shard order, instead of the
+ * problem's; a Monte-Carlo Fisher then draws one seed a step from the generator, and shard s
+ * samples its targets from seed + s.
+ *
  * <p>Typed construction (the map constructors and {@code Optimizers.create("spec", ...)} take the
  * same options):
  *
@@ -160,6 +165,27 @@ public final class NaturalGradient extends Optimizer implements CurvatureOptimiz
         boolean dense = solver.equals("dense")
                 || (solver.equals("auto") && problem.parameterCount() <= g.getDouble("max_dense"));
 
+        if (closure instanceof ShardedCurvature.Closure sharded) {
+            // the shards' mean gradient (checked and clipped by the closure) and their summed Fisher;
+            // shard s samples its targets from the step's seed + s
+            double value = sharded.gradients();
+            double[] grad = ParamVectors.grads(ps);
+            long seed = type == FisherType.MONTE_CARLO ? rng.nextLong() : 0;
+            double[] d;
+            if (dense) {
+                double[][] f = sharded.compute(ShardedCurvature.Request.fisherMatrix(type, seed, samples))
+                        .matrix(grad.length);
+                d = Newton.solve(f, grad, damping, "shift");
+            } else {
+                d = DenseMatrices.conjugateGradient(v -> {
+                    double[] fv = sharded.compute(ShardedCurvature.Request.fisherProduct(type, seed, v)).values();
+                    DenseMatrices.axpy(damping, v, fv);
+                    return fv;
+                }, grad, null, (int) g.getDouble("cg_iters"), g.getDouble("cg_tol"), 0).solution();
+            }
+            ParamVectors.add(ps, -lr, d);
+            return value;
+        }
         Tensor z = problem.outputs();
         Tensor loss = problem.loss(z);
         double value = loss.item();

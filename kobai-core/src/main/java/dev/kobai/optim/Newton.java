@@ -39,6 +39,10 @@ import java.util.Map;
  * {@link Optimizer.Closure#afterGradients} with it before building the curvature or moving, so a
  * caller's checks and clipping apply (the step follows a clipped gradient).
  *
+ * <p>With a {@link ShardedCurvature.Closure} (data-parallel training) the gradient, the losses and
+ * the dense Hessian or Gauss-Newton matrix are the shards' sums, added in shard order, instead of
+ * the problem's.
+ *
  * <p>Typed construction (the map constructors and {@code Optimizers.create("spec", ...)} take the
  * same options):
  *
@@ -137,6 +141,14 @@ public final class Newton extends Optimizer implements CurvatureOptimizer {
      * may stop the step, or clip) before the curvature is built.
      */
     private Local local(Closure closure, List<Parameter> ps, boolean gaussNewton) {
+        if (closure instanceof ShardedCurvature.Closure sharded) {
+            // the shards' mean gradient (checked and clipped by the closure) and their summed matrices
+            double value = sharded.gradients();
+            double[] g = ParamVectors.grads(ps);
+            ShardedCurvature.Mean c = sharded.compute(ShardedCurvature.Request.matrix(gaussNewton
+                    ? ShardedCurvature.Kind.GAUSS_NEWTON : ShardedCurvature.Kind.HESSIAN));
+            return new Local(value, g, c.matrix(g.length));
+        }
         if (problem != null) {
             Tensor l = problem.loss();
             double value = l.item();
@@ -178,6 +190,9 @@ public final class Newton extends Optimizer implements CurvatureOptimizer {
     }
 
     private double lossAt(Closure closure, List<Parameter> ps) {
+        if (closure instanceof ShardedCurvature.Closure sharded) {
+            return sharded.compute(ShardedCurvature.Request.loss()).loss();
+        }
         if (problem != null) {
             return problem.lossValue();
         }

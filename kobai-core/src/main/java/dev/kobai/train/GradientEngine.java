@@ -2,6 +2,7 @@ package dev.kobai.train;
 
 import dev.kobai.data.Batch;
 import dev.kobai.optim.KFAC;
+import dev.kobai.optim.ShardedCurvature;
 
 /**
  * Where a trainer's minibatch gradient comes from when it is not the whole batch's mean computed
@@ -29,6 +30,16 @@ public interface GradientEngine extends AutoCloseable {
             throw new UnsupportedOperationException(describe() + " cannot compute K-FAC's factors");
         }
         return new KFAC.BatchSums(compute(indices, batch), null);
+    }
+
+    /**
+     * The batch's mean loss, curvature product or curvature matrix at the current weights, for
+     * Newton, Hessian-free and natural gradient ({@link ShardedCurvature.Closure}): each shard's
+     * {@link ShardedCurvature#shardSum}, added in shard index order ({@link ShardedCurvature#combine}).
+     * The model's buffers are left as they were. The default refuses.
+     */
+    default ShardedCurvature.Mean curvature(int[] indices, Batch batch, ShardedCurvature.Request request) {
+        throw new UnsupportedOperationException(describe() + " cannot compute curvature products");
     }
 
     /** What computes the gradients, for messages: "2 shards on this machine". */

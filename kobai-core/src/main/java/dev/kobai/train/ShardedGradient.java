@@ -7,6 +7,7 @@ import dev.kobai.nn.Losses;
 import dev.kobai.nn.Module;
 import dev.kobai.nn.Parameter;
 import dev.kobai.optim.KFAC;
+import dev.kobai.optim.ShardedCurvature;
 import dev.kobai.tensor.StepMemory;
 import dev.kobai.tensor.Tensor;
 import dev.kobai.tensor.kernel.Parallel;
@@ -38,7 +39,16 @@ import java.util.List;
  * running variance (each shard's unbiased variance), and num_batches_tracked + 1, once per gradient
  * (each closure evaluation of L-BFGS, as on one machine).
  *
- * <p>Dropout, whose random draws would depend on the split, is refused.
+ * <p>Newton, Hessian-free and natural gradient take their losses, curvature products and matrices
+ * from {@link #curvature}: each shard's {@link ShardedCurvature#shardSum}, added in shard order in
+ * float64 and divided by the batch size once; those evaluations leave the buffers unchanged.
+ *
+ * <p>Dropout draws its masks per shard: for each gradient the driver draws one seed from the model's
+ * first dropout layer's generator (so a checkpoint, which keeps that generator, resumes the draws),
+ * and shard s seeds dropout layer j (in module order) with {@code new Rng(seed + 65537 s + j)}
+ * before its forward pass; the driver's generators are left as the draw left them. The curvature
+ * requests of a step ({@link #curvature}) reuse the step's last seed, so Newton's, Hessian-free's
+ * and natural gradient's losses and products see the gradient pass's masks.
  */
 public final class ShardedGradient implements GradientEngine {
     private final Module model;
@@ -47,6 +57,9 @@ public final class ShardedGradient implements GradientEngine {
     private final List<Parameter> params;
     private final Tensor[] grads;
     private final StepMemory memory = new StepMemory();
+    private final List<dev.kobai.nn.Dropout> dropouts;
+    /** The seed of the last gradient's dropout masks, reused by the step's curvature requests. */
+    private long dropoutSeed;
 
     /**
      * @throws UsageException when {@code shards} is below 1 or above the training set's size, or the
@@ -59,6 +72,47 @@ public final class ShardedGradient implements GradientEngine {
         this.bounds = bounds(train.size(), shards);
         this.params = model.parameters();
         this.grads = gradientTensors(params);
+        this.dropouts = dropouts(model);
+    }
+
+    /** The model's dropout layers, in module order. */
+    public static List<dev.kobai.nn.Dropout> dropouts(Module model) {
+        List<dev.kobai.nn.Dropout> out = new java.util.ArrayList<>();
+        for (Module m : model.namedModules().values()) {
+            if (m instanceof dev.kobai.nn.Dropout d) {
+                out.add(d);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A gradient's dropout seed, drawn on the driver from the first dropout layer's generator; 0
+     * (and nothing drawn) for a model without dropout.
+     */
+    public static long drawDropoutSeed(List<dev.kobai.nn.Dropout> dropouts) {
+        return dropouts.isEmpty() ? 0 : dropouts.getFirst().generator().nextLong();
+    }
+
+    /** Seeds dropout layer j for shard {@code shard}'s masks: {@code new Rng(seed + 65537 shard + j)}. */
+    public static void seedDropouts(List<dev.kobai.nn.Dropout> dropouts, long seed, int shard) {
+        for (int j = 0; j < dropouts.size(); j++) {
+            dropouts.get(j).generator().setState(new dev.kobai.tensor.Rng(seed + 65537L * shard + j).state());
+        }
+    }
+
+    private long[][] dropoutStates() {
+        long[][] out = new long[dropouts.size()][];
+        for (int j = 0; j < out.length; j++) {
+            out[j] = dropouts.get(j).generator().state();
+        }
+        return out;
+    }
+
+    private void restoreDropouts(long[][] states) {
+        for (int j = 0; j < states.length; j++) {
+            dropouts.get(j).generator().setState(states[j]);
+        }
     }
 
     /** Opens, for each run, an engine over its model and training set with {@code shards} shards. */
@@ -135,7 +189,7 @@ public final class ShardedGradient implements GradientEngine {
 
     /**
      * Refuses a model whose training forward pass depends on more than its weights, its running
-     * buffers and its input rows: dropout, or buffers of a module other than batch norm.
+     * buffers, its dropout masks and its input rows: buffers of a module other than batch norm.
      *
      * @throws UsageException naming the module
      */
@@ -145,10 +199,6 @@ public final class ShardedGradient implements GradientEngine {
                     && e.getValue().children().isEmpty()) {
                 throw new UsageException("data-parallel training splits each batch into shards and knows how to"
                         + " combine batch norm's buffers only; " + e.getKey() + " keeps others");
-            }
-            if (e.getValue() instanceof dev.kobai.nn.Dropout) {
-                throw new UsageException("data-parallel training cannot split a model with dropout (" + e.getKey()
-                        + "): its random draws would depend on the split; use a model without dropout");
             }
         }
     }
@@ -170,26 +220,10 @@ public final class ShardedGradient implements GradientEngine {
      */
     public static ShardSum shardSum(int shard, Module model, float[] features, int[] labels, int[] sampleShape,
                                     int offset, int[] rows, StepMemory memory, KFAC.FactorRequest factors) {
-        int d = 1;
-        for (int s : sampleShape) {
-            d *= s;
-        }
+        Batch part = rows(features, labels, sampleShape, offset, rows);
+        Tensor input = part.features();
+        int[] y = part.labels();
         int m = rows.length;
-        float[] x = new float[m * d];
-        int[] y = new int[m];
-        for (int r = 0; r < m; r++) {
-            int i = rows[r] - offset;
-            System.arraycopy(features, i * d, x, r * d, d);
-            y[r] = labels[i];
-        }
-        int[] shape = new int[sampleShape.length == 3 ? 4 : 2];
-        shape[0] = m;
-        if (sampleShape.length == 3) {
-            System.arraycopy(sampleShape, 0, shape, 1, 3);
-        } else {
-            shape[1] = d;
-        }
-        Tensor input = Tensor.fromArray(x, shape);
         List<Parameter> params = model.parameters();
         long total = 0;
         for (Parameter p : params) {
@@ -222,6 +256,47 @@ public final class ShardedGradient implements GradientEngine {
             return value;
         });
         return new ShardSum(shard, m, loss, gradient, sums[0], buffers[0]);
+    }
+
+    /**
+     * The samples {@code rows} (indices into a set whose sample {@code offset + r} is at row r of
+     * {@code features}) as a batch, in the order given.
+     */
+    static Batch rows(float[] features, int[] labels, int[] sampleShape, int offset, int[] rows) {
+        int d = 1;
+        for (int s : sampleShape) {
+            d *= s;
+        }
+        int m = rows.length;
+        float[] x = new float[m * d];
+        int[] y = new int[m];
+        for (int r = 0; r < m; r++) {
+            int i = rows[r] - offset;
+            System.arraycopy(features, i * d, x, r * d, d);
+            y[r] = labels[i];
+        }
+        int[] shape = new int[sampleShape.length == 3 ? 4 : 2];
+        shape[0] = m;
+        if (sampleShape.length == 3) {
+            System.arraycopy(sampleShape, 0, shape, 1, 3);
+        } else {
+            shape[1] = d;
+        }
+        return new Batch(Tensor.fromArray(x, shape), y);
+    }
+
+    /**
+     * One shard's {@link ShardedCurvature#shardSum} for {@code request} on the samples {@code rows}
+     * (as in {@link #shardSum}), on the calling thread alone; an empty part gives an empty sum.
+     */
+    public static ShardedCurvature.Sum curvatureSum(int shard, Module model, float[] features, int[] labels,
+                                                    int[] sampleShape, int offset, int[] rows,
+                                                    ShardedCurvature.Request request) {
+        if (rows.length == 0) {
+            return new ShardedCurvature.Sum(shard, 0, 0, null);
+        }
+        Batch part = rows(features, labels, sampleShape, offset, rows);
+        return Parallel.serially(() -> ShardedCurvature.shardSum(model, part.features(), part.labels(), request, shard));
     }
 
     /**
@@ -382,20 +457,44 @@ public final class ShardedGradient implements GradientEngine {
         ShardSum[] sums = new ShardSum[bounds.length - 1];
         // every shard starts from the step's buffers, as each executor does from the driver's
         double[] start = readBuffers(model);
+        dropoutSeed = drawDropoutSeed(dropouts);
+        long[][] generators = dropoutStates();
         for (int p = 0; p < sums.length; p++) {
             int[] rows = part(indices, bounds[p], bounds[p + 1]);
             if (start != null) {
                 writeBuffers(model, start);
             }
+            seedDropouts(dropouts, dropoutSeed, p);
             sums[p] = rows.length == 0 ? new ShardSum(p, 0, 0, null)
                     : shardSum(p, model, data.features(), data.labels(), data.sampleShape(), 0, rows, memory, factors);
         }
+        restoreDropouts(generators);
         List<ShardSum> all = List.of(sums);
         double loss = combine(all, params, grads);
         if (start != null) {
             writeBuffers(model, combineBuffers(all));
         }
         return new KFAC.BatchSums(loss, factors == null ? null : combineFactors(all));
+    }
+
+    @Override
+    public ShardedCurvature.Mean curvature(int[] indices, Batch batch, ShardedCurvature.Request request) {
+        List<ShardedCurvature.Sum> sums = new java.util.ArrayList<>(bounds.length - 1);
+        double[] start = readBuffers(model);
+        long[][] generators = dropoutStates();
+        for (int p = 0; p < bounds.length - 1; p++) {
+            if (start != null) {
+                writeBuffers(model, start);
+            }
+            seedDropouts(dropouts, dropoutSeed, p);
+            sums.add(curvatureSum(p, model, data.features(), data.labels(), data.sampleShape(), 0,
+                    part(indices, bounds[p], bounds[p + 1]), request));
+        }
+        if (start != null) {
+            writeBuffers(model, start);
+        }
+        restoreDropouts(generators);
+        return ShardedCurvature.combine(sums);
     }
 
     @Override

@@ -11,6 +11,7 @@ import dev.kobai.optim.CurvatureOptimizer;
 import dev.kobai.optim.KFAC;
 import dev.kobai.optim.LossClosure;
 import dev.kobai.optim.Optimizer;
+import dev.kobai.optim.ShardedCurvature;
 import dev.kobai.optim.scheduler.LRScheduler;
 import dev.kobai.tensor.StepMemory;
 import dev.kobai.tensor.Tensor;
@@ -122,20 +123,13 @@ public final class Trainer {
 
     /**
      * Computes each minibatch's gradient with {@code engine} (fixed shards summed in order, on this
-     * machine or a cluster) instead of the whole batch at once; null restores the default. The
-     * optimizer must step from the gradient alone or through evaluations of its closure (first-order
-     * methods, L-BFGS), or be K-FAC, which then takes its gradient and factor sums from the engine
-     * ({@link KFAC.ShardedClosure}); the others that compute gradients and curvature themselves from
-     * the model are refused.
-     *
-     * @throws UsageException for natural gradient, Newton and Hessian-free
+     * machine or a cluster) instead of the whole batch at once; null restores the default. Optimizers
+     * that step from the gradient alone or through evaluations of its closure (first-order methods,
+     * L-BFGS) take it as it is; K-FAC takes its gradient and factor sums from the engine
+     * ({@link KFAC.ShardedClosure}); Newton, Hessian-free and natural gradient take their gradient,
+     * losses and curvature from it ({@link ShardedCurvature.Closure}).
      */
     public Trainer gradientEngine(GradientEngine engine) {
-        if (engine != null && optimizer instanceof CurvatureOptimizer && !(optimizer instanceof KFAC)) {
-            throw new UsageException(optimizer.getClass().getSimpleName() + " computes its gradients and curvature"
-                    + " from the model itself, which " + engine.describe() + " cannot do yet; data-parallel training"
-                    + " takes the first-order optimizers, kfac and lbfgs");
-        }
         this.engine = engine;
         return this;
     }
@@ -305,6 +299,20 @@ public final class Trainer {
                 requireFiniteLoss(sums.loss());
                 checkAndClipGradients(sums.loss());
                 return sums;
+            };
+        }
+        if (engine != null && optimizer instanceof CurvatureOptimizer && !(optimizer instanceof KFAC)) {
+            // Newton, Hessian-free and natural gradient take the gradient and the curvature from the shards
+            given = new ShardedCurvature.Closure() {
+                @Override
+                public double gradients() {
+                    return closure.evaluate();
+                }
+
+                @Override
+                public ShardedCurvature.Mean compute(ShardedCurvature.Request request) {
+                    return engine.curvature(indices, batch, request);
+                }
             };
         }
         double value;

@@ -4,6 +4,7 @@ import dev.kobai.nn.Models;
 import dev.kobai.nn.Module;
 import dev.kobai.nn.Parameter;
 import dev.kobai.optim.KFAC;
+import dev.kobai.optim.ShardedCurvature;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Rng;
 import dev.kobai.tensor.StepMemory;
@@ -20,7 +21,8 @@ import org.apache.spark.broadcast.Broadcast;
 
 /**
  * One partition's part of a step, on an executor: sets the broadcast weights on the task thread's
- * copy of the model and computes {@link ShardedGradient#shardSum} of the shard's samples in the batch.
+ * copy of the model and computes {@link ShardedGradient#shardSum} of the shard's samples in the batch
+ * (or {@link ShardedGradient#curvatureSum} for a step's curvature request).
  */
 final class ShardTask implements FlatMapFunction<Iterator<Shards.Shard>, ShardTask.Result> {
     /**
@@ -36,14 +38,19 @@ final class ShardTask implements FlatMapFunction<Iterator<Shards.Shard>, ShardTa
 
     /**
      * A step's broadcast: the driver's weights, flattened in parameter order, the batch's sample
-     * indices, K-FAC's request for factor sums (null when the step needs none), and the driver's
-     * buffers ({@link ShardedGradient#readBuffers}; null for a model without).
+     * indices, K-FAC's request for factor sums (null when the step needs none), the driver's
+     * buffers ({@link ShardedGradient#readBuffers}; null for a model without), and a request for
+     * a loss or curvature of Newton, Hessian-free or natural gradient instead of the gradient (else null),
+     * and the seed of the dropout masks ({@link ShardedGradient#seedDropouts}).
      */
-    record Step(float[] weights, int[] indices, KFAC.FactorRequest factors, double[] buffers)
-            implements Serializable {}
+    record Step(float[] weights, int[] indices, KFAC.FactorRequest factors, double[] buffers,
+                ShardedCurvature.Request curvature, long dropoutSeed) implements Serializable {}
 
-    /** A shard's sums and the nanoseconds the executor spent computing them. */
-    record Result(ShardSum sum, long nanos) implements Serializable {}
+    /**
+     * A shard's sums (its gradient's, or for a curvature request its curvature's, the other null)
+     * and the nanoseconds the executor spent computing them.
+     */
+    record Result(ShardSum sum, ShardedCurvature.Sum curvature, long nanos) implements Serializable {}
 
     /** A task thread's model and step memory, built on its first task and reused. */
     private static final class Worker {
@@ -51,6 +58,7 @@ final class ShardTask implements FlatMapFunction<Iterator<Shards.Shard>, ShardTa
         final Module module;
         final List<Parameter> params;
         final StepMemory memory = new StepMemory();
+        final List<dev.kobai.nn.Dropout> dropouts;
 
         Worker(Model m) {
             String here = Kernels.gemm().describe();
@@ -63,6 +71,7 @@ final class ShardTask implements FlatMapFunction<Iterator<Shards.Shard>, ShardTa
             key = m.key();
             module = Models.fromSpec(m.spec(), m.sampleShape(), m.classes(), new Rng(0), DType.FLOAT32);
             params = module.parameters();
+            dropouts = ShardedGradient.dropouts(module);
             long n = 0;
             for (Parameter p : params) {
                 n += p.numel();
@@ -109,10 +118,17 @@ final class ShardTask implements FlatMapFunction<Iterator<Shards.Shard>, ShardTa
             if (s.buffers() != null) {
                 ShardedGradient.writeBuffers(w.module, s.buffers());
             }
+            ShardedGradient.seedDropouts(w.dropouts, s.dropoutSeed(), shard.index());
+            if (s.curvature() != null) {
+                ShardedCurvature.Sum sum = ShardedGradient.curvatureSum(shard.index(), w.module, shard.features(),
+                        shard.labels(), model.sampleShape(), shard.offset(), rows, s.curvature());
+                out.add(new Result(null, sum, System.nanoTime() - start));
+                continue;
+            }
             ShardSum sum = rows.length == 0 ? new ShardSum(shard.index(), 0, 0, null)
                     : ShardedGradient.shardSum(shard.index(), w.module, shard.features(), shard.labels(),
                     model.sampleShape(), shard.offset(), rows, w.memory, s.factors());
-            out.add(new Result(sum, System.nanoTime() - start));
+            out.add(new Result(sum, null, System.nanoTime() - start));
         }
         return out.iterator();
     }

@@ -6,6 +6,7 @@ import dev.kobai.data.Dataset;
 import dev.kobai.nn.Module;
 import dev.kobai.nn.Parameter;
 import dev.kobai.optim.KFAC;
+import dev.kobai.optim.ShardedCurvature;
 import dev.kobai.tensor.Tensor;
 import dev.kobai.train.GradientEngine;
 import dev.kobai.train.ShardedGradient;
@@ -31,9 +32,13 @@ import org.apache.spark.storage.StorageLevel;
  * <p>So a run here equals a single-machine run with {@link ShardedGradient} of as many shards, bit for
  * bit, on executors with the driver's instruction set. For K-FAC the step's broadcast also carries
  * its {@link KFAC.FactorRequest} on the steps that update the factors; each partition then adds its
- * shard's {@link KFAC#factorSums} to its result, and the driver adds them in shard order too. A
+ * shard's {@link KFAC#factorSums} to its result, and the driver adds them in shard order too. Newton,
+ * Hessian-free and natural gradient run one job per loss, curvature product (each CG iteration) or
+ * curvature matrix they need ({@link #curvature}), summed per shard and added in shard order the same
+ * way. A
  * model's batch norm buffers travel with the weights, each partition returns them as its shard
- * updated them, and the driver keeps their mean ({@link ShardedGradient}'s rule). The sums are collected rather than
+ * updated them, and the driver keeps their mean ({@link ShardedGradient}'s rule). Dropout's masks
+ * come from a seed the driver draws per gradient, which each shard offsets by its index. The sums are collected rather than
  * tree-aggregated: Spark's aggregate merges results in the order tasks finish, and float addition
  * is not associative.
  */
@@ -49,6 +54,11 @@ public final class SparkGradient implements GradientEngine {
     private final ShardTask.Model model;
     private final float[] weights;
     private final StepTimes times = new StepTimes();
+    /** Jobs of {@link #curvature} so far (losses, products, matrices of the second-order methods). */
+    private long curvatureJobs;
+    private final List<dev.kobai.nn.Dropout> dropouts;
+    /** The seed of the last gradient's dropout masks, reused by the step's curvature requests. */
+    private long dropoutSeed;
 
     private SparkGradient(JavaSparkContext sc, boolean ownsContext, String master, int partitions, TrainSettings settings,
                           Training.Setup setup) {
@@ -61,6 +71,7 @@ public final class SparkGradient implements GradientEngine {
         this.module = m;
         this.params = m.parameters();
         this.grads = ShardedGradient.gradientTensors(params);
+        this.dropouts = ShardedGradient.dropouts(m);
         long n = 0;
         for (Parameter p : params) {
             if (p.dtype() != dev.kobai.tensor.DType.FLOAT32) {
@@ -108,19 +119,8 @@ public final class SparkGradient implements GradientEngine {
     @Override
     public KFAC.BatchSums compute(int[] indices, Batch batch, KFAC.FactorRequest factors) {
         long start = System.nanoTime();
-        int at = 0;
-        for (Parameter p : params) {
-            System.arraycopy(p.floatData(), 0, weights, at, p.numel());
-            at += p.numel();
-        }
-        Broadcast<ShardTask.Step> step = sc.broadcast(new ShardTask.Step(weights, indices, factors,
-                ShardedGradient.readBuffers(module)));
-        List<ShardTask.Result> results;
-        try {
-            results = shards.mapPartitions(new ShardTask(model, step)).collect();
-        } finally {
-            step.destroy();
-        }
+        dropoutSeed = ShardedGradient.drawDropoutSeed(dropouts);
+        List<ShardTask.Result> results = run(indices, factors, null);
         long collected = System.nanoTime();
         List<ShardSum> sums = new ArrayList<>(results.size());
         long computeNanos = 0;
@@ -138,6 +138,38 @@ public final class SparkGradient implements GradientEngine {
         return new KFAC.BatchSums(loss, factorSums);
     }
 
+    /** One job: the driver's weights and buffers broadcast with the request, each partition's result in partition order. */
+    private List<ShardTask.Result> run(int[] indices, KFAC.FactorRequest factors, ShardedCurvature.Request curvature) {
+        int at = 0;
+        for (Parameter p : params) {
+            System.arraycopy(p.floatData(), 0, weights, at, p.numel());
+            at += p.numel();
+        }
+        Broadcast<ShardTask.Step> step = sc.broadcast(new ShardTask.Step(weights, indices, factors,
+                ShardedGradient.readBuffers(module), curvature, dropoutSeed));
+        try {
+            return shards.mapPartitions(new ShardTask(model, step)).collect();
+        } finally {
+            step.destroy();
+        }
+    }
+
+    /**
+     * A loss, curvature product or curvature matrix of Newton, Hessian-free or natural gradient: one
+     * job as for a gradient, whose shard sums the driver adds in shard order; the driver's buffers
+     * stay as they are.
+     */
+    @Override
+    public ShardedCurvature.Mean curvature(int[] indices, Batch batch, ShardedCurvature.Request request) {
+        List<ShardTask.Result> results = run(indices, null, request);
+        curvatureJobs++;
+        List<ShardedCurvature.Sum> sums = new ArrayList<>(results.size());
+        for (ShardTask.Result r : results) {
+            sums.add(r.curvature());
+        }
+        return ShardedCurvature.combine(sums);
+    }
+
     @Override
     public String describe() {
         return "Spark (" + master + ", " + partitions + " partitions)";
@@ -150,7 +182,8 @@ public final class SparkGradient implements GradientEngine {
 
     @Override
     public String summary() {
-        return times.count() == 0 ? null : describe() + ": " + times;
+        return times.count() == 0 ? null : describe() + ": " + times
+                + (curvatureJobs == 0 ? "" : "; " + curvatureJobs + " curvature jobs");
     }
 
     @Override
@@ -158,6 +191,9 @@ public final class SparkGradient implements GradientEngine {
         java.util.Map<String, Number> t = new java.util.LinkedHashMap<>();
         t.put("partitions", partitions);
         t.put("gradients", times.count());
+        if (curvatureJobs > 0) {
+            t.put("curvature_jobs", curvatureJobs);
+        }
         if (times.count() > 0) {
             t.put("median_gradient_ms", times.medianWallMs());
             t.put("median_compute_ms", times.medianComputeMs());

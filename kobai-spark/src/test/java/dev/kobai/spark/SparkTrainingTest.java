@@ -168,11 +168,12 @@ class SparkTrainingTest {
     /**
      * Issue 17's Done-when, on the digits (the issue's Fashion-MNIST command is run by hand, see
      * docs/scaling.md): the command line with --spark and with --shards gives the same weights for
-     * adam, kfac (its factor sums computed on the executors) and lbfgs (its closure on the cluster).
+     * adam, kfac (its factor sums computed on the executors), lbfgs (its closure on the cluster) and
+     * hessian-free (its Gauss-Newton products and losses on the cluster).
      */
     @Test
-    void adamKfacAndLbfgsFromTheCommandLineGiveTheSameWeightsOnSparkAndOnShards() throws Exception {
-        for (String optimizer : new String[] {"adam", "kfac", "lbfgs"}) {
+    void adamKfacLbfgsAndHessianFreeFromTheCommandLineGiveTheSameWeightsOnSparkAndOnShards() throws Exception {
+        for (String optimizer : new String[] {"adam", "kfac", "lbfgs", "hessian-free:cg_max_iters=10"}) {
             Path spark = dir.resolve(optimizer + "-spark.safetensors");
             Path shards = dir.resolve(optimizer + "-shards.safetensors");
             String[] common = {"train", "--data", "digits", "--model", "mlp:64-64-10", "--optimizer", optimizer,
@@ -217,16 +218,90 @@ class SparkTrainingTest {
         }
     }
 
+    /**
+     * Newton (exact Hessian), Hessian-free (a Gauss-Newton product per CG iteration, losses for its
+     * backtracking and line search) and natural gradient (dense true Fisher; CG on Monte-Carlo
+     * Fisher products with per-shard sampled targets) evaluate their curvature on the executors and
+     * end with the --shards run's weights, bit for bit, with uneven shards and clipping.
+     */
+    @Test
+    void newtonHessianFreeAndNaturalGradientGiveTheSameBitsOnSparkAndOnShards() throws Exception {
+        String data = "csv:" + linearClasses(dir.resolve("classes.csv"));
+        String[][] runs = {
+            {"mlp:5-3", "newton:lr=0.5,damping=0.1"},
+            {"mlp:5-3", "natural:lr=0.5,damping=0.01,fisher=true"},
+            {"mlp:5-8-3", "hessian-free:cg_max_iters=6"},
+            {"mlp:5-8-3", "natural:lr=0.5,damping=0.01,fisher=monte-carlo,solver=cg,cg_iters=6"},
+        };
+        for (String[] r : runs) {
+            TrainSettings s = new TrainSettings(data, r[0], r[1], 1, 100, 5, null, 1.0, null);
+            byte[] shards = run(s, dir.resolve("shards.safetensors"), ShardedGradient.factory(3));
+            byte[] cluster = run(s, dir.resolve("spark.safetensors"), spark(3));
+            assertArrayEquals(shards, cluster, r[1]);
+            byte[] two = run(s, dir.resolve("two.safetensors"), ShardedGradient.factory(2));
+            assertTrue(!java.util.Arrays.equals(two, cluster), r[1] + ": the shards' sums are what it stepped on");
+        }
+    }
+
+    /**
+     * Dropout on Spark: each partition's masks come from the driver's per-gradient seed offset by its
+     * shard index, so the weights equal the --shards run's, with Adam and with Hessian-free (whose
+     * products and losses reuse the gradient pass's masks); a checkpoint resumes the draws.
+     */
+    @Test
+    void dropoutGivesTheSameBitsOnSparkAndOnShards() throws Exception {
+        String model = "flatten,linear(64,16),relu,dropout(0.3),linear(16,10)";
+        for (String optimizer : new String[] {"adam:lr=0.01", "hessian-free:cg_max_iters=5"}) {
+            TrainSettings s = new TrainSettings("digits", model, optimizer, 1, 300, 2);
+            byte[] shards = run(s, dir.resolve("shards.safetensors"), ShardedGradient.factory(2));
+            assertArrayEquals(shards, run(s, dir.resolve("spark.safetensors"), spark(2)), optimizer);
+        }
+        TrainSettings one = new TrainSettings("digits", model, "adam:lr=0.01", 1, 300, 3);
+        byte[] whole = run(one.withEpochs(2), dir.resolve("whole.safetensors"), ShardedGradient.factory(2));
+        Path checkpoint = dir.resolve("dropout.safetensors");
+        Training.run(one, new TrainingListener() {}, new Training.Checkpointing(checkpoint, "epoch", null), null,
+                spark(2));
+        Path out = dir.resolve("resumed.safetensors");
+        Training.run(one.withEpochs(2), new TrainingListener() {}, new Training.Checkpointing(checkpoint, "epoch",
+                dev.kobai.train.Checkpoint.read(checkpoint)), out, ShardedGradient.factory(2));
+        assertArrayEquals(whole, Files.readAllBytes(out), "Spark, then one machine");
+    }
+
+    /** 300 rows of five features in [-1, 1], labelled by the largest of three fixed linear scores. */
+    private Path linearClasses(Path file) throws Exception {
+        java.util.Random r = new java.util.Random(23);
+        double[][] w = new double[3][5];
+        for (double[] row : w) {
+            for (int j = 0; j < 5; j++) {
+                row[j] = r.nextGaussian();
+            }
+        }
+        StringBuilder csv = new StringBuilder("a,b,c,d,e,label\n");
+        for (int i = 0; i < 300; i++) {
+            double[] x = new double[5];
+            for (int j = 0; j < 5; j++) {
+                x[j] = Math.round((2 * r.nextDouble() - 1) * 1000) / 1000.0;
+                csv.append(x[j]).append(',');
+            }
+            int best = 0;
+            for (int c = 1; c < 3; c++) {
+                double a = 0;
+                double b = 0;
+                for (int j = 0; j < 5; j++) {
+                    a += w[c][j] * x[j];
+                    b += w[best][j] * x[j];
+                }
+                if (a > b) {
+                    best = c;
+                }
+            }
+            csv.append(best).append('\n');
+        }
+        return Files.writeString(file, csv);
+    }
+
     @Test
     void whatCannotBeSplitIsRefusedBeforeSparkWorks() {
-        String newton = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("digits",
-                "mlp:64-16-10", "newton", 1, 64, 1), new TrainingListener() {}, null, null, spark(2)))
-                .getMessage();
-        assertTrue(newton.contains("Spark (local[2], 2 partitions) cannot do yet"), newton);
-        String dropout = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("digits",
-                "flatten,linear(64,32),relu,dropout(0.5),linear(32,10)", "sgd:lr=0.1", 1, 64, 1), new TrainingListener() {},
-                null, null, spark(2))).getMessage();
-        assertTrue(dropout.contains("dropout"), dropout);
         String many = assertThrows(UsageException.class, () -> Training.run(new TrainSettings("csv:" + tiny(),
                 "mlp:1-2", "sgd:lr=0.1", 1, 2, 1), new TrainingListener() {}, null, null, spark(9))).getMessage();
         assertTrue(many.contains("cannot be cut into 9 shards"), many);
