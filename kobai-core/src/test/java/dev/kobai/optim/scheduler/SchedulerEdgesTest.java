@@ -255,4 +255,22 @@ class SchedulerEdgesTest {
         }
         assertEquals(6, resumed.stateDict().get("_step_count"));
     }
+
+    @Test
+    void theEdgesOfConstantAndPolynomialLrAreAccepted() {
+        // torch refuses factor > 1 or < 0 and total_iters < 1, so 0, 1 and 1 are accepted.
+        SGD zero = sgd(0.1);
+        new ConstantLR(zero, 0.0, 2);
+        assertEquals(0.0, lr(zero), 0.0);
+        SGD one = sgd(0.1);
+        new ConstantLR(one, 1.0, 2);
+        assertEquals(0.1, lr(one), 0.0);
+        SGD poly = sgd(0.1);
+        PolynomialLR p = new PolynomialLR(poly, 1, 1.0);
+        assertEquals(0.1, lr(poly), 0.0);
+        p.step();
+        assertEquals(0.0, lr(poly), 0.0);
+        p.step();
+        assertEquals(0.0, lr(poly), 0.0);
+    }
 }
