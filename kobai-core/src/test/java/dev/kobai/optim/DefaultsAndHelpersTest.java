@@ -43,6 +43,9 @@ class DefaultsAndHelpersTest {
         assertTrue(SGD.defaultOptions().containsKey("lr"));
         assertNull(SGD.defaultOptions().get("lr"), "torch's SGD has no default lr");
         assertEquals(0.0, SGD.defaultOptions().get("momentum"));
+        assertEquals(1e-4, ASGD.defaultOptions().get("lambd"));
+        assertEquals(1e6, ASGD.defaultOptions().get("t0"));
+        assertEquals(1e-2, Rprop.defaultOptions().get("lr"));
     }
 
     @Test

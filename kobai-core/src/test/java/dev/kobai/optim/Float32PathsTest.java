@@ -28,6 +28,7 @@ class Float32PathsTest {
     @ValueSource(strings = {
         "sgd:lr=0.05", "sgd:lr=0.05,momentum=0.9", "sgd:lr=0.05,momentum=0.9,nesterov=true",
         "sgd:lr=0.05,momentum=0.9,dampening=0.3,weight_decay=0.01", "sgd:lr=0.05,maximize=true",
+        "sgd:lr=0.05,momentum=0.9,dampening=0.3",
         "sgd:lr=0.05,weight_decay=0.1",
         "adam", "adam:weight_decay=0.1", "adam:amsgrad=true", "adam:maximize=true", "adamw",
         "adamax", "adamax:weight_decay=0.1", "adamax:maximize=true",
@@ -36,7 +37,7 @@ class Float32PathsTest {
         "adadelta", "adadelta:weight_decay=0.1", "adadelta:maximize=true",
         "rmsprop", "rmsprop:weight_decay=0.1", "rmsprop:momentum=0.9", "rmsprop:centered=true,momentum=0.5",
         "rmsprop:maximize=true",
-        "asgd", "asgd:weight_decay=0.1", "rprop", "rprop:maximize=true",
+        "asgd", "asgd:weight_decay=0.1", "rprop", "rprop:maximize=true", "asgd:maximize=true",
     })
     void float32FollowsFloat64(String spec) {
         Random r = new Random(spec.hashCode());

@@ -282,6 +282,122 @@ class LBFGSTest {
         assertEquals(0, opt.state().get(xy).get("n_iter"));
     }
 
+    @Test
+    void loadingAStateDictReplacesTheWholeHistory() {
+        // A state saved at a stationary point holds only the counters; loading it into an optimizer
+        // that has a history leaves no direction, step or pairs from before.
+        Parameter still = new Parameter(Tensor.of(1.0, 1.0));
+        LBFGS atMinimum = new LBFGS(List.of(still), Map.of("max_iter", 3));
+        minimize(atMinimum, still, Golden.surface("rosenbrock"));
+        StateDict saved = atMinimum.stateDict();
+        assertEquals(java.util.Set.of("func_evals", "n_iter"), saved.state().values().iterator().next().keySet());
+
+        Parameter xy = new Parameter(Tensor.of(-1.5, 2.0));
+        LBFGS busy = new LBFGS(List.of(xy), Map.of("max_iter", 3));
+        minimize(busy, xy, Golden.surface("rosenbrock"));
+        assertTrue(busy.state().get(xy).containsKey("old_dirs"));
+        busy.loadStateDict(saved);
+        assertEquals(java.util.Set.of("func_evals", "n_iter"), busy.state().get(xy).keySet());
+        assertEquals(1, busy.state().get(xy).get("func_evals"));
+        assertEquals(0, busy.state().get(xy).get("n_iter"));
+    }
+
+    @Test
+    void anEmptyLineSearchNameStepsAsNone() {
+        double[][] ends = new double[2][];
+        String[] names = {"", "none"};
+        for (int k = 0; k < 2; k++) {
+            Parameter xy = new Parameter(Tensor.of(-1.5, 2.0));
+            LBFGS opt = new LBFGS(List.of(xy), Map.of("max_iter", 5, "line_search_fn", names[k]));
+            for (int s = 0; s < 3; s++) {
+                minimize(opt, xy, Golden.surface("rosenbrock"));
+            }
+            // Without a line search each iteration evaluates once: 3 steps of 5 iterations.
+            assertEquals(15, opt.state().get(xy).get("func_evals"), "line_search_fn='" + names[k] + "'");
+            ends[k] = xy.toDoubleArray();
+        }
+        assertArrayEquals(ends[1], ends[0], 0.0);
+    }
+
+    @Test
+    void aGroupWithoutMaxIterGetsTheDefaultMaxEval() {
+        assertEquals(25, new LBFGS(model().parameters(), Map.of()).paramGroups().get(0).getDouble("max_eval"));
+    }
+
+    /**
+     * The stopping tests exactly at their thresholds on f = x^2 from x = 2 (every value exact in
+     * binary), against torch 1.13 (tools/golden_lbfgs_edges.py): tolerance_grad and the step's size stop at
+     * equality ({@code <=}), the slope at -tolerance_change and a loss change of exactly
+     * tolerance_change do not. Each case is (evaluations, x) after one step.
+     */
+    @Test
+    void theStoppingTestsAtTheirThresholdsAreTorchs() {
+        assertArrayEquals(new double[] {1, 2}, stepOnSquare(false, Map.of("tolerance_grad", 4.0, "max_iter", 10)), 0.0);
+        assertArrayEquals(new double[] {2, 1}, stepOnSquare(false, Map.of("tolerance_grad", 2.0, "max_iter", 10)), 0.0);
+        assertArrayEquals(new double[] {2, 1}, stepOnSquare(false, Map.of("tolerance_change", 16.0, "max_iter", 10)), 0.0);
+        assertArrayEquals(new double[] {2, 2},
+                stepOnSquare(false, Map.of("lr", 0.0, "tolerance_change", 0.0, "max_iter", 4)), 0.0);
+        // A closure that reports a constant loss: no change stops the step, unless the tolerance is 0.
+        assertArrayEquals(new double[] {2, 1}, stepOnSquare(true, Map.of("max_iter", 10)), 0.0);
+        assertArrayEquals(new double[] {3, 0}, stepOnSquare(true, Map.of("tolerance_change", 0.0, "max_iter", 10)), 0.0);
+    }
+
+    private static double[] stepOnSquare(boolean constantLoss, Map<String, Object> options) {
+        Parameter x = new Parameter(Tensor.of(2.0));
+        LBFGS opt = new LBFGS(List.of(x), options);
+        int[] calls = {0};
+        opt.step(() -> {
+            calls[0]++;
+            opt.zeroGrad();
+            Tensor l = x.mul(x).sum();
+            l.backward();
+            return constantLoss ? 1.0 : l.item();
+        });
+        return new double[] {calls[0], x.getFlat(0)};
+    }
+
+    @Test
+    void aFloat32StateDictLoadsIntoParametersListedInAnotherOrder() {
+        Tensor x32 = X.to(DType.FLOAT32);
+        String spec = "lbfgs:max_iter=3,history_size=4";
+        Sequential straight = Models.fromSpec("mlp:4-5-3", new Rng(7), DType.FLOAT32);
+        Optimizer s = Optimizers.create(spec, straight.parameters());
+        for (int i = 0; i < 4; i++) {
+            step32(straight, s, x32);
+        }
+        Sequential first = Models.fromSpec("mlp:4-5-3", new Rng(7), DType.FLOAT32);
+        Optimizer a = Optimizers.create(spec, first.parameters());
+        for (int i = 0; i < 2; i++) {
+            step32(first, a, x32);
+        }
+        List<Parameter> reversed = new ArrayList<>(first.parameters());
+        Collections.reverse(reversed);
+        Optimizer b = Optimizers.create(spec, reversed);
+        b.loadStateDict(a.stateDict());
+        for (int i = 0; i < 2; i++) {
+            step32(first, b, x32);
+        }
+        double[] expected = flat(straight.parameters());
+        double[] got = flat(first.parameters());
+        double moved = 0;
+        double[] start = flat(Models.fromSpec("mlp:4-5-3", new Rng(7), DType.FLOAT32).parameters());
+        for (int i = 0; i < expected.length; i++) {
+            // float32 sums the flat vectors' dot products in another order after the reorder
+            assertEquals(expected[i], got[i], 1e-4 * Math.max(1, Math.abs(expected[i])), "element " + i);
+            moved = Math.max(moved, Math.abs(expected[i] - start[i]));
+        }
+        assertTrue(moved > 0.05, "moved only " + moved);
+    }
+
+    private static void step32(Sequential m, Optimizer opt, Tensor x) {
+        opt.step(() -> {
+            opt.zeroGrad();
+            Tensor l = Losses.crossEntropy(m.forward(x), Y);
+            l.backward();
+            return l.item();
+        });
+    }
+
     private static String message(Runnable r) {
         return assertThrows(UsageException.class, r::run).getMessage();
     }

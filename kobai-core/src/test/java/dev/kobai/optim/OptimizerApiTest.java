@@ -44,6 +44,13 @@ class OptimizerApiTest {
     }
 
     @Test
+    void aValueOfTheWrongFormNamesTheOptimizerAndTheOption() {
+        List<Parameter> ps = List.of(new Parameter(Tensor.of(1.0)));
+        String message = assertThrows(UsageException.class, () -> Optimizers.create("sgd:lr=fast", ps)).getMessage();
+        assertTrue(message.startsWith("optimizer sgd, option lr: "), message);
+    }
+
+    @Test
     void stepWithClosureReturnsTheLossBeforeTheStep() {
         Sequential m = model();
         Optimizer opt = Optimizers.create("sgd:lr=0.5", m.parameters());

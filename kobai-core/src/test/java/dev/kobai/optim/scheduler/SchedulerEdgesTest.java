@@ -1,5 +1,6 @@
 package dev.kobai.optim.scheduler;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,6 +11,7 @@ import dev.kobai.nn.Parameter;
 import dev.kobai.optim.SGD;
 import dev.kobai.tensor.Tensor;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -188,5 +190,87 @@ class SchedulerEdgesTest {
         assertEquals("steplr | step: " + StepLR.OPTIONS.describe(), lines.getFirst());
         assertEquals("onecyclelr | onecycle | 1cycle: " + OneCycleLR.OPTIONS.describe(),
                 lines.stream().filter(l -> l.startsWith("onecyclelr")).findFirst().orElseThrow());
+    }
+
+    @Test
+    void aSequentialLrsLaterSchedulerCountsTheStepThatRestartsIt() {
+        // torch 1.13: the StepLR after the milestone has _step_count 1 from its constructor, 2 after the
+        // step(0) at the milestone, 3 after the next step; the ConstantLR stops at 2.
+        SGD opt = sgd(0.1);
+        SequentialLR seq = new SequentialLR(opt, List.of(new ConstantLR(opt, 0.5, 2), new StepLR(opt, 1, 0.5)),
+                new int[] {2});
+        int[][] expected = {{2, 1}, {2, 2}, {2, 3}};
+        for (int[] counts : expected) {
+            seq.step();
+            List<?> children = (List<?>) seq.stateDict().get("_schedulers");
+            assertEquals(counts[0], ((Map<?, ?>) children.get(0)).get("_step_count"));
+            assertEquals(counts[1], ((Map<?, ?>) children.get(1)).get("_step_count"));
+        }
+    }
+
+    @Test
+    void aChainedSchedulerNeedsAtLeastOneScheduler() {
+        UsageException e = assertThrows(UsageException.class, () -> new ChainedScheduler(List.of()));
+        assertEquals("a scheduler needs an optimizer", e.getMessage());
+    }
+
+    @Test
+    void aChainedSchedulerRefusesAnotherOptimizerOrAPlateauScheduler() {
+        SGD one = sgd(0.1);
+        SGD other = sgd(0.1);
+        UsageException mixed = assertThrows(UsageException.class,
+                () -> new ChainedScheduler(List.of(new StepLR(one, 1, 0.5), new StepLR(one, 2, 0.5), new StepLR(other, 1, 0.5))));
+        assertEquals("ChainedScheduler expects all schedulers to belong to the same optimizer, but got schedulers at "
+                + "index 0 and 2 to be different", mixed.getMessage());
+        UsageException plateau = assertThrows(UsageException.class,
+                () -> new ChainedScheduler(List.of(new StepLR(one, 1, 0.5), ReduceLROnPlateau.builder().build(one))));
+        assertEquals("ChainedScheduler cannot run ReduceLROnPlateau, which steps on a metric", plateau.getMessage());
+    }
+
+    @Test
+    void aChainedSchedulersStateDictResumesTheChain() {
+        // A chain has no base_lrs of its own (its schedulers keep theirs); its state dict still saves
+        // and loads, and counts its own steps.
+        SGD first = sgd(0.1);
+        ChainedScheduler chain = new ChainedScheduler(List.of(new ConstantLR(first, 0.5, 2), new ExponentialLR(first, 0.9)));
+        for (int i = 0; i < 3; i++) {
+            chain.step();
+        }
+        Map<String, Object> saved = chain.stateDict();
+        assertEquals(3, saved.get("_step_count"));
+        assertNull(saved.get("base_lrs"));
+
+        SGD second = sgd(0.7);
+        ChainedScheduler resumed = new ChainedScheduler(List.of(new ConstantLR(second, 0.5, 2), new ExponentialLR(second, 0.9)));
+        second.loadStateDict(first.stateDict());
+        resumed.loadStateDict(saved);
+        assertEquals(3, resumed.stateDict().get("_step_count"));
+        assertArrayEquals(chain.lastLr(), resumed.lastLr(), 0.0);
+        assertArrayEquals(chain.lastLr(), (double[]) resumed.stateDict().get("_last_lr"), 0.0);
+        for (int i = 0; i < 3; i++) {
+            chain.step();
+            resumed.step();
+            assertEquals(lr(first), lr(second), 0.0);
+            assertArrayEquals(chain.lastLr(), resumed.lastLr(), 0.0);
+        }
+        assertEquals(6, resumed.stateDict().get("_step_count"));
+    }
+
+    @Test
+    void theEdgesOfConstantAndPolynomialLrAreAccepted() {
+        // torch refuses factor > 1 or < 0 and total_iters < 1, so 0, 1 and 1 are accepted.
+        SGD zero = sgd(0.1);
+        new ConstantLR(zero, 0.0, 2);
+        assertEquals(0.0, lr(zero), 0.0);
+        SGD one = sgd(0.1);
+        new ConstantLR(one, 1.0, 2);
+        assertEquals(0.1, lr(one), 0.0);
+        SGD poly = sgd(0.1);
+        PolynomialLR p = new PolynomialLR(poly, 1, 1.0);
+        assertEquals(0.1, lr(poly), 0.0);
+        p.step();
+        assertEquals(0.0, lr(poly), 0.0);
+        p.step();
+        assertEquals(0.0, lr(poly), 0.0);
     }
 }

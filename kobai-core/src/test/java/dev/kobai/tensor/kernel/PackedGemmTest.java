@@ -3,6 +3,7 @@ package dev.kobai.tensor.kernel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.SplittableRandom;
@@ -146,8 +147,14 @@ class PackedGemmTest {
                 () -> VECTOR.packB(false, 4, 4, b, 0, 4, null));
         assertEquals("B is 4x4 from offset 0 with leading dimension 4, needing 16 elements, but the array has 12",
                 oob.getMessage());
-        assertThrows(IndexOutOfBoundsException.class,
+        // The arguments are checked before any packing reads A, so the message says what is wrong.
+        IndexOutOfBoundsException shortA = assertThrows(IndexOutOfBoundsException.class,
                 () -> VECTOR.sgemm(false, 2, new float[5], 0, 3, byVector, new float[8], 0, 4, false));
+        assertTrue(shortA.getMessage().startsWith("A is 2x3"), shortA.getMessage());
+        PackedB byScalar = SCALAR.packB(false, 3, 4, b, 0, 4, null);
+        IllegalArgumentException other = assertThrows(IllegalArgumentException.class,
+                () -> VECTOR.sgemm(false, 2, new float[6], 0, 3, byScalar, new float[8], 0, 4, false));
+        assertTrue(other.getMessage().startsWith("B was packed by the " + SCALAR.name() + " kernel"), other.getMessage());
         assertThrows(IllegalArgumentException.class, () -> SCALAR.packB(false, -1, 4, b, 0, 4, null));
     }
 }
