@@ -19,20 +19,22 @@ import jdk.incubator.vector.VectorSpecies;
  * </pre>
  * where xb is x bordered by the padding and gb is g bordered by (kernel - 1) dilation - padding.
  * The first two are one sum: a vector of output channels per position accumulates rows of Wt
- * ([C kh kw, O], W transposed) times broadcast elements of the copy. Where the CPU has 32 vector
- * registers a register tile is six positions by four vectors of channels, or twelve positions by
- * two when two vectors cover the channels; where it has 16, six positions by two. That is 24 (or
- * 12) independent chains of multiply-adds, with per step one vector load per vector of channels
- * and one broadcast per position. The positions of the first two sums run over whole rows of the
- * copy, PW wide, of which the last PW - OW are computed and dropped: a tile's positions are then
- * consecutive, base(p) = p, and the JIT checks a step's six reads of the copy as one range. The
- * products are written position-major and transposed into [C, H, W] planes. The weight gradient's tile is six rows (ci, a, b) of dW^T by four (or two)
- * vectors of output channels, summing over positions with g^T [OH OW, O].
+ * ([C kh kw, O], W transposed) times broadcast elements of the copy. A register tile is six
+ * positions by four vectors of channels, or twelve positions by two where two vectors cover the
+ * channels: 24 independent chains of multiply-adds, with per step one vector load per vector of
+ * channels and one broadcast per position. The positions of the first two sums run over whole rows
+ * of the copy, PW wide, of which the last PW - OW are computed and dropped: a tile's positions are
+ * then consecutive, base(p) = p, and the JIT checks a step's reads of the copy as one range. The
+ * products are written position-major and transposed into [C, H, W] planes. The weight gradient's
+ * tile is six rows (ci, a, b) of dW^T by four (or two) vectors of output channels, summing over
+ * positions with g^T [OH OW, O]. The first two sums' tiles need 32 vector registers
+ * ({@link #APPLIES}); the weight gradient's narrows to two vectors where there are 16.
  *
  * <p>Against unfolding and the matrix product, on the cnn preset's second convolution ([128, 32,
- * 14, 14] to 64 channels, 3x3, 512-bit vectors), one thread's CPU time alternated in one JVM:
- * forward 10.8 against 14.5 ms, input gradient 11.7 against 14.7, weight gradient 11.5 against
- * 14.9. The kernels apply with one group and stride 1 when the channels a tile runs across are a
+ * 14, 14] to 64 channels, 3x3, 512-bit vectors): one thread's CPU time alternated in one JVM,
+ * forward 10.5 against 14.0 ms, input gradient 11.8 against 14.6, weight gradient 11.2 against
+ * 14.6; {@code kobai bench --only conv} on two threads, 6.2, 6.6 and 6.4 ms against 10.6, 12.7
+ * and 12.8 (docs/performance.md). The kernels apply with one group and stride 1 when the channels a tile runs across are a
  * multiple of two vectors and, for the input gradient, when the padding is at most (kernel - 1)
  * dilation on each side. Every sum runs over k = (c, a, b), or over the positions, in order from
  * zero, as the general path's packing-free product does: the forward pass and the weight gradient
@@ -44,7 +46,18 @@ final class ChannelVectorConv {
     private static final int V = FS.length();
     /** Positions (or rows of dW^T) per register tile. */
     private static final int TILE = 6;
-    /** Whether a tile spans four vectors of channels: its 24 accumulators need 32 registers. */
+    /**
+     * Whether the CPU has the 32 vector registers that the tiles' 24 accumulators need. With 16
+     * (AVX2) the tiles spill, and six positions by two vectors ran the cnn preset's second
+     * convolution at half the speed of unfolding and the matrix product (AVX2 mode, 2 threads:
+     * 19 to 23 ms a pass against 11 to 12), so there the general path stays.
+     */
+    static final boolean APPLIES = VectorWidth.REGISTERS >= 32;
+    /**
+     * Whether the weight gradient's tiles span four vectors; with 16 registers they span two (12
+     * accumulators), which still ran faster than the general path there (AVX2 mode, one thread,
+     * alternated: 32 against 37 ms).
+     */
     private static final boolean WIDE = VectorWidth.REGISTERS >= 32;
     /**
      * Floats of Wt per chunk of k (24 KB): the sum runs a chunk over every tile of positions before
@@ -54,8 +67,13 @@ final class ChannelVectorConv {
 
     private ChannelVectorConv() {}
 
-    /** Whether the forward pass and the weight gradient run here: vectors across the output channels. */
+    /** Whether the forward pass runs here: vectors across the output channels. */
     static boolean appliesForward(Convolution.Geometry geo) {
+        return APPLIES && appliesWeight(geo);
+    }
+
+    /** Whether the weight gradient runs here: vectors across the output channels, with 16 registers too. */
+    static boolean appliesWeight(Convolution.Geometry geo) {
         Window2d win = geo.win();
         return geo.groups() == 1 && win.strideH() == 1 && win.strideW() == 1 && geo.out() % (2 * V) == 0;
     }
@@ -65,7 +83,8 @@ final class ChannelVectorConv {
         Window2d win = geo.win();
         int reachH = (win.kernelH() - 1) * win.dilationH();
         int reachW = (win.kernelW() - 1) * win.dilationW();
-        return geo.groups() == 1 && win.strideH() == 1 && win.strideW() == 1 && geo.channels() % (2 * V) == 0
+        return APPLIES && geo.groups() == 1 && win.strideH() == 1 && win.strideW() == 1
+                && geo.channels() % (2 * V) == 0
                 && win.padTop() <= reachH && win.padBottom() <= reachH && win.padLeft() <= reachW
                 && win.padRight() <= reachW;
     }
@@ -215,22 +234,14 @@ final class ChannelVectorConv {
         for (int k0 = 0; k0 < depth; k0 += chunk) {
             int k1 = Math.min(depth, k0 + chunk);
             int c0 = 0;
-            if (WIDE) {
-                for (; c0 + 4 * V <= channels; c0 += 4 * V) {
-                    for (int p = 0; p < positions; p += TILE) {
-                        productTile4(src, p, off, k0, k1, wt, channels, c0, t);
-                    }
+            for (; c0 + 4 * V <= channels; c0 += 4 * V) {
+                for (int p = 0; p < positions; p += TILE) {
+                    productTile4(src, p, off, k0, k1, wt, channels, c0, t);
                 }
             }
             for (; c0 < channels; c0 += 2 * V) {
-                if (WIDE) {
-                    for (int p = 0; p < positions; p += 2 * TILE) {
-                        productTile12(src, p, off, k0, k1, wt, channels, c0, t);
-                    }
-                } else {
-                    for (int p = 0; p < positions; p += TILE) {
-                        productTile2(src, p, off, k0, k1, wt, channels, c0, t);
-                    }
+                for (int p = 0; p < positions; p += 2 * TILE) {
+                    productTile12(src, p, off, k0, k1, wt, channels, c0, t);
                 }
             }
         }
@@ -352,61 +363,6 @@ final class ChannelVectorConv {
         s51.intoArray(t, d + 5 * channels + V);
         s52.intoArray(t, d + 5 * channels + 2 * V);
         s53.intoArray(t, d + 5 * channels + 3 * V);
-    }
-
-    private static void productTile2(float[] src, int p, int[] off, int k0, int k1, float[] wt, int channels,
-                                     int c0, float[] t) {
-        int d = p * channels + c0;
-        FloatVector s00 = FloatVector.zero(FS), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
-        if (k0 > 0) { // the sums so far, from the earlier chunks of k
-            s00 = FloatVector.fromArray(FS, t, d);
-            s01 = FloatVector.fromArray(FS, t, d + V);
-            s10 = FloatVector.fromArray(FS, t, d + channels);
-            s11 = FloatVector.fromArray(FS, t, d + channels + V);
-            s20 = FloatVector.fromArray(FS, t, d + 2 * channels);
-            s21 = FloatVector.fromArray(FS, t, d + 2 * channels + V);
-            s30 = FloatVector.fromArray(FS, t, d + 3 * channels);
-            s31 = FloatVector.fromArray(FS, t, d + 3 * channels + V);
-            s40 = FloatVector.fromArray(FS, t, d + 4 * channels);
-            s41 = FloatVector.fromArray(FS, t, d + 4 * channels + V);
-            s50 = FloatVector.fromArray(FS, t, d + 5 * channels);
-            s51 = FloatVector.fromArray(FS, t, d + 5 * channels + V);
-        }
-        for (int k = k0, wk = k0 * channels + c0; k < k1; k++, wk += channels) {
-            int x = p + off[k];
-            FloatVector w0 = FloatVector.fromArray(FS, wt, wk);
-            FloatVector w1 = FloatVector.fromArray(FS, wt, wk + V);
-            FloatVector e = FloatVector.broadcast(FS, src[x]);
-            s00 = w0.fma(e, s00);
-            s01 = w1.fma(e, s01);
-            e = FloatVector.broadcast(FS, src[x + 1]);
-            s10 = w0.fma(e, s10);
-            s11 = w1.fma(e, s11);
-            e = FloatVector.broadcast(FS, src[x + 2]);
-            s20 = w0.fma(e, s20);
-            s21 = w1.fma(e, s21);
-            e = FloatVector.broadcast(FS, src[x + 3]);
-            s30 = w0.fma(e, s30);
-            s31 = w1.fma(e, s31);
-            e = FloatVector.broadcast(FS, src[x + 4]);
-            s40 = w0.fma(e, s40);
-            s41 = w1.fma(e, s41);
-            e = FloatVector.broadcast(FS, src[x + 5]);
-            s50 = w0.fma(e, s50);
-            s51 = w1.fma(e, s51);
-        }
-        s00.intoArray(t, d);
-        s01.intoArray(t, d + V);
-        s10.intoArray(t, d + channels);
-        s11.intoArray(t, d + channels + V);
-        s20.intoArray(t, d + 2 * channels);
-        s21.intoArray(t, d + 2 * channels + V);
-        s30.intoArray(t, d + 3 * channels);
-        s31.intoArray(t, d + 3 * channels + V);
-        s40.intoArray(t, d + 4 * channels);
-        s41.intoArray(t, d + 4 * channels + V);
-        s50.intoArray(t, d + 5 * channels);
-        s51.intoArray(t, d + 5 * channels + V);
     }
 
     private static void productTile12(float[] src, int p, int[] off, int k0, int k1, float[] wt, int channels,

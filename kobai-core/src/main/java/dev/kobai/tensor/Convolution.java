@@ -122,11 +122,16 @@ final class Convolution {
     }
 
     /**
-     * Whether {@link ChannelVectorConv} takes the forward pass and weight gradient of this
-     * convolution of {@code x}: float32, on the Vector API, more than one input channel.
+     * Whether {@link ChannelVectorConv} takes the forward pass of this convolution of {@code x}:
+     * float32, on the Vector API, more than one input channel.
      */
     static boolean channelVector(Tensor x, Geometry geo) {
         return x.f != null && Pointwise.VECTOR && geo.channels > 1 && ChannelVectorConv.appliesForward(geo);
+    }
+
+    /** Whether {@link ChannelVectorConv} takes the weight gradient of this convolution of {@code x}. */
+    static boolean channelVectorWeight(Tensor x, Geometry geo) {
+        return x.f != null && Pointwise.VECTOR && geo.channels > 1 && ChannelVectorConv.appliesWeight(geo);
     }
 
     /** The forward pass and its bias through {@link ChannelVectorConv}, samples split across cores. */
@@ -265,13 +270,13 @@ final class Convolution {
      * into dW and added in thread order (so the result depends on the number of threads only).
      */
     static void backwardWeight(Tensor x, Tensor gy, Tensor dw, Geometry geo) {
-        backwardWeight(x, gy, dw, geo, singleChannel(x, geo), channelVector(x, geo));
+        backwardWeight(x, gy, dw, geo, singleChannel(x, geo), channelVectorWeight(x, geo));
     }
 
     /**
      * As above, through {@link SingleChannelConv} when {@code direct} (which {@link #singleChannel}
      * must allow), or else through {@link ChannelVectorConv} when {@code channelVector} (which
-     * {@link #channelVector} must allow).
+     * {@link #channelVectorWeight} must allow).
      */
     static void backwardWeight(Tensor x, Tensor gy, Tensor dw, Geometry geo, boolean direct, boolean channelVector) {
         int rows = geo.groupRows();
