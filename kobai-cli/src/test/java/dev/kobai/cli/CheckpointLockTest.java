@@ -56,7 +56,7 @@ class CheckpointLockTest {
         Path ckpt = dir.resolve("run.safetensors");
         Path lock = dir.resolve(".run.safetensors.lock");
         Path errors = dir.resolve("first.err");
-        Process first = KillResumeTest.start(List.of("train", "--model", "mlp:64-12-10", "--epochs", "100000",
+        Process first = KillResumeTest.start(List.of("train", "--model", "mlp:64-12-10", "--epochs", "2000",
                 "--batch-size", "32", "--checkpoint", ckpt.toString(), "--every", "1"), errors);
         try {
             await(ckpt, first); // the first run is well under way: it has saved a checkpoint
@@ -67,7 +67,7 @@ class CheckpointLockTest {
                     "--checkpoint", ckpt, holder);
             assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "refused at once");
             // Resuming the running checkpoint, or writing weights over it, is refused too. Were the
-            // first run gone, the resumed one would go on for its 100000 epochs: check it is there.
+            // first run gone, the resumed one would go on for its 2000 epochs: check it is there.
             assertRunning(first, errors);
             refusedNaming(CliUsageTest.kobai("train", "--resume", ckpt.toString()), "--resume", ckpt, holder);
             assertRunning(first, errors);
