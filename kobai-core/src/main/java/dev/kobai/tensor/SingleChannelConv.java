@@ -1,5 +1,6 @@
 package dev.kobai.tensor;
 
+import dev.kobai.tensor.kernel.Lanes;
 import dev.kobai.tensor.kernel.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -56,12 +57,13 @@ final class SingleChannelConv {
      */
     static void forward(float[] x, int xAt, float[] w, float[] bias, float[] y, int yAt, Convolution.Geometry geo,
                         float[] pad) {
-        ChannelVectorConv.Bordered.input(geo).fill(x, xAt, pad);
+        ChannelVectorConv.Bordered copy = ChannelVectorConv.Bordered.input(geo);
+        copy.fill(x, xAt, pad);
         Window2d win = geo.win();
         int kh = win.kernelH();
         int kw = win.kernelW();
         int taps = kh * kw;
-        int pw = geo.width() + win.padLeft() + win.padRight();
+        int pw = copy.pw();
         int rowStep = win.dilationH() * pw;
         int dw = win.dilationW();
         int oh = geo.outH();
@@ -152,11 +154,12 @@ final class SingleChannelConv {
      */
     static void weightGrad(float[] x, int xAt, float[] g, int gAt, float[] acc, boolean accumulate,
                            Convolution.Geometry geo, float[] pad) {
-        ChannelVectorConv.Bordered.input(geo).fill(x, xAt, pad);
+        ChannelVectorConv.Bordered copy = ChannelVectorConv.Bordered.input(geo);
+        copy.fill(x, xAt, pad);
         Window2d win = geo.win();
         int kh = win.kernelH();
         int kw = win.kernelW();
-        int pw = geo.width() + win.padLeft() + win.padRight();
+        int pw = copy.pw();
         int rowStep = win.dilationH() * pw;
         int dw = win.dilationW();
         int oh = geo.outH();
@@ -208,12 +211,12 @@ final class SingleChannelConv {
                         b2 = gv.fma(FloatVector.fromArray(FS, pad, xRow + f2 + e), b2);
                     }
                 }
-                store(acc, t0 * out + o, VectorLoops.sumLanes(a0.add(b0)), accumulate);
+                store(acc, t0 * out + o, Lanes.sum(a0.add(b0)), accumulate);
                 if (t1 > t0) {
-                    store(acc, t1 * out + o, VectorLoops.sumLanes(a1.add(b1)), accumulate);
+                    store(acc, t1 * out + o, Lanes.sum(a1.add(b1)), accumulate);
                 }
                 if (t2 > t1) {
-                    store(acc, t2 * out + o, VectorLoops.sumLanes(a2.add(b2)), accumulate);
+                    store(acc, t2 * out + o, Lanes.sum(a2.add(b2)), accumulate);
                 }
             }
         }

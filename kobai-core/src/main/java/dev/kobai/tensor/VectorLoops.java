@@ -1,5 +1,6 @@
 package dev.kobai.tensor;
 
+import dev.kobai.tensor.kernel.Lanes;
 import dev.kobai.tensor.kernel.VectorWidth;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
@@ -41,29 +42,6 @@ final class VectorLoops {
             VectorSpecies.of(float.class, VectorShape.forBitSize(DS.vectorBitSize() / 2));
 
     private VectorLoops() {}
-
-    /**
-     * The sum of a vector's lanes, added from the first lane to the last. Not {@code reduceLanes(ADD)},
-     * which leaves the order open: compiled code adds in a tree and the Java fallback that runs
-     * before compilation in lane order, so a run's last bits would depend on when the JIT compiled
-     * the loop (two runs of one seed in one JVM differed in the ninth digit of the loss).
-     */
-    static float sumLanes(FloatVector v) {
-        float s = 0f;
-        for (int lane = 0; lane < v.length(); lane++) {
-            s += v.lane(lane);
-        }
-        return s;
-    }
-
-    /** As {@link #sumLanes(FloatVector)}, for doubles. */
-    static double sumLanes(DoubleVector v) {
-        double s = 0d;
-        for (int lane = 0; lane < v.length(); lane++) {
-            s += v.lane(lane);
-        }
-        return s;
-    }
 
     static void forward(float[] x, float[] y, int from, int to) {
         int i = from;
@@ -128,7 +106,7 @@ final class VectorLoops {
             FloatVector v = FloatVector.fromArray(FS, a, i);
             acc = acc.add(v.sub(v));
         }
-        float s = sumLanes(acc.add(acc2));
+        float s = Lanes.sum(acc.add(acc2));
         for (; i < to; i++) {
             s += a[i] - a[i];
         }
@@ -142,7 +120,7 @@ final class VectorLoops {
             DoubleVector v = DoubleVector.fromArray(DS, a, i);
             acc = acc.add(v.sub(v));
         }
-        double s = sumLanes(acc);
+        double s = Lanes.sum(acc);
         for (; i < to; i++) {
             s += a[i] - a[i];
         }
@@ -166,7 +144,7 @@ final class VectorLoops {
             s0 = s0.add(widen(v, i));
             s1 = s1.add(widen(v, i + lanes));
         }
-        double s = sumLanes(s0.add(s1));
+        double s = Lanes.sum(s0.add(s1));
         for (; i < end; i++) {
             s += v[i];
         }
@@ -190,8 +168,8 @@ final class VectorLoops {
             s1 = s1.add(b);
             q1 = q1.add(b.mul(b));
         }
-        double s = sumLanes(s0.add(s1));
-        double q = sumLanes(q0.add(q1));
+        double s = Lanes.sum(s0.add(s1));
+        double q = Lanes.sum(q0.add(q1));
         for (; i < end; i++) {
             double a = v[i] - shift;
             s += a;
@@ -217,8 +195,8 @@ final class VectorLoops {
             s1 = s1.add(b);
             q1 = q1.add(b.mul(b));
         }
-        double s = sumLanes(s0.add(s1));
-        double q = sumLanes(q0.add(q1));
+        double s = Lanes.sum(s0.add(s1));
+        double q = Lanes.sum(q0.add(q1));
         for (; i < end; i++) {
             double a = v[i] - shift;
             s += a;
@@ -245,8 +223,8 @@ final class VectorLoops {
             s1 = s1.add(gb);
             t1 = t1.add(gb.mul(widen(x, i + lanes).sub(mean)));
         }
-        double s = sumLanes(s0.add(s1));
-        double t = sumLanes(t0.add(t1));
+        double s = Lanes.sum(s0.add(s1));
+        double t = Lanes.sum(t0.add(t1));
         for (; i < end; i++) {
             s += g[i];
             t += g[i] * (x[i] - mean);
@@ -271,8 +249,8 @@ final class VectorLoops {
             s1 = s1.add(gb);
             t1 = t1.add(gb.mul(DoubleVector.fromArray(DS, x, i + lanes).sub(mean)));
         }
-        double s = sumLanes(s0.add(s1));
-        double t = sumLanes(t0.add(t1));
+        double s = Lanes.sum(s0.add(s1));
+        double t = Lanes.sum(t0.add(t1));
         for (; i < end; i++) {
             s += g[i];
             t += g[i] * (x[i] - mean);

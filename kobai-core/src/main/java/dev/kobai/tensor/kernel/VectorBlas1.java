@@ -39,13 +39,7 @@ public final class VectorBlas1 implements Blas1 {
             s0 = s0.add((DoubleVector) p.convertShape(VectorOperators.F2D, DS, 0));
             s1 = s1.add((DoubleVector) p.convertShape(VectorOperators.F2D, DS, 1));
         }
-        // lane by lane in a fixed order: reduceLanes may add in any order, which could differ
-        // between the interpreter and compiled code
-        DoubleVector both = s0.add(s1);
-        double s = 0;
-        for (int lane = 0; lane < DS.length(); lane++) {
-            s += both.lane(lane);
-        }
+        double s = Lanes.sum(s0.add(s1)); // not reduceLanes, whose order differs compiled and not
         for (; i < n; i++) {
             s += x[xo + i] * y[yo + i];
         }
