@@ -74,8 +74,11 @@ final class ChannelVectorConv {
 
     /** Whether the weight gradient runs here: vectors across the output channels, with 16 registers too. */
     static boolean appliesWeight(Convolution.Geometry geo) {
-        Window2d win = geo.win();
-        return geo.groups() == 1 && win.strideH() == 1 && win.strideW() == 1 && geo.out() % (2 * V) == 0;
+        return oneGroupStrideOne(geo) && geo.out() % (2 * V) == 0;
+    }
+
+    private static boolean oneGroupStrideOne(Convolution.Geometry geo) {
+        return geo.groups() == 1 && geo.win().strideH() == 1 && geo.win().strideW() == 1;
     }
 
     /** Whether the input gradient runs here: vectors across the input channels. */
@@ -83,8 +86,7 @@ final class ChannelVectorConv {
         Window2d win = geo.win();
         int reachH = (win.kernelH() - 1) * win.dilationH();
         int reachW = (win.kernelW() - 1) * win.dilationW();
-        return APPLIES && geo.groups() == 1 && win.strideH() == 1 && win.strideW() == 1
-                && geo.channels() % (2 * V) == 0
+        return APPLIES && oneGroupStrideOne(geo) && geo.channels() % (2 * V) == 0
                 && win.padTop() <= reachH && win.padBottom() <= reachH && win.padLeft() <= reachW
                 && win.padRight() <= reachW;
     }

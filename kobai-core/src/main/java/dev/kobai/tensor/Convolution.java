@@ -126,7 +126,7 @@ final class Convolution {
      * float32, on the Vector API, more than one input channel.
      */
     static boolean channelVector(Tensor x, Geometry geo) {
-        return x.f != null && Pointwise.VECTOR && geo.channels > 1 && ChannelVectorConv.appliesForward(geo);
+        return channelVectorWeight(x, geo) && ChannelVectorConv.appliesForward(geo);
     }
 
     /** Whether {@link ChannelVectorConv} takes the weight gradient of this convolution of {@code x}. */
