@@ -1,5 +1,6 @@
 package dev.kobai.nn;
 
+import dev.kobai.tensor.BatchNormPool;
 import dev.kobai.tensor.DType;
 import dev.kobai.tensor.Normalization;
 import dev.kobai.tensor.Tensor;
@@ -139,6 +140,24 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
 
     @Override
     public Tensor forward(Tensor x) {
+        double factor = beginStep(x);
+        return Normalization.batchNorm(x, runningMean, runningVar, weight, bias, isTraining() || !trackRunningStats,
+                factor, eps);
+    }
+
+    /**
+     * {@code pool.forward(forward(x))} in one operation ({@link BatchNormPool}): same values and
+     * buffer updates, less memory traffic. {@link Sequential} runs a batch norm, ReLU, max pooling
+     * sequence so, the ReLU after the pooling.
+     */
+    Tensor forwardMaxPool(Tensor x, MaxPool2d pool) {
+        double factor = beginStep(x);
+        return BatchNormPool.batchNormMaxPool(x, runningMean, runningVar, weight, bias,
+                isTraining() || !trackRunningStats, factor, eps, pool.window(), pool.ceilMode());
+    }
+
+    /** Checks the input, counts a training batch, and returns the running statistics' update factor. */
+    private double beginStep(Tensor x) {
         checkRank(x);
         if (x.size(1) != numFeatures) {
             throw new IllegalArgumentException(this + " got input " + x.describe() + " with " + x.size(1)
@@ -156,8 +175,7 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
                 factor = 1.0 / numBatchesTracked.getFlat(0);
             }
         }
-        boolean batchStatistics = isTraining() || !trackRunningStats;
-        return Normalization.batchNorm(x, runningMean, runningVar, weight, bias, batchStatistics, factor, eps);
+        return factor;
     }
 
     /** Running mean 0, running variance 1, no batches tracked, as a fresh layer has; records nothing. */

@@ -11,6 +11,11 @@ import java.util.List;
  * bits and in the gradient, which goes to the same element, or is zero where the window's maximum
  * is not positive. The ReLU then works on a quarter of the elements (for 2x2 pooling), forward and
  * backward: on a convolutional network's first layer, 12.8 MB a pass at batch 128.
+ *
+ * <p>A batch norm in front of that pair (BatchNorm2d, ReLU, MaxPool2d: a convolutional block) joins
+ * the pooling in one operation, {@code tensor.BatchNormPool}, which never writes the normalised
+ * activations out: same outputs and buffer updates, gradients equal to rounding, in 0.7 of the
+ * time.
  */
 public final class Sequential extends Module {
     private final List<Module> layers;
@@ -27,6 +32,12 @@ public final class Sequential extends Module {
         Tensor y = x;
         for (int i = 0; i < layers.size(); i++) {
             Module m = layers.get(i);
+            if (m instanceof BatchNorm2d norm && i + 2 < layers.size() && layers.get(i + 1) instanceof Activation a
+                    && a.isRelu() && layers.get(i + 2) instanceof MaxPool2d pool) {
+                y = a.forward(norm.forwardMaxPool(y, pool));
+                i += 2;
+                continue;
+            }
             if (m instanceof Activation a && a.isRelu() && i + 1 < layers.size()
                     && layers.get(i + 1) instanceof MaxPool2d pool) {
                 y = a.forward(pool.forward(y));

@@ -119,6 +119,13 @@ final class NormLoops {
         }
     }
 
+    /** As above, from x[from...] into y[0, n): a plane normalised into a scratch (see {@link BatchNormPool}). */
+    static void normalizeRun(float[] x, int from, float[] y, int n, double mean, double scale, double shift) {
+        for (int i = 0; i < n; i++) {
+            y[i] = (float) ((x[from + i] - mean) * scale + shift);
+        }
+    }
+
     static void normalizeRun(double[] x, double[] y, int from, int n, double mean, double scale, double shift) {
         for (int i = from, end = from + n; i < end; i++) {
             y[i] = (x[i] - mean) * scale + shift;
@@ -268,6 +275,17 @@ final class NormLoops {
                           double gamma) {
         for (int i = from, end = from + n; i < end; i++) {
             dx[i] = (float) (alpha * g[i] + beta * (x[i] - mean) + gamma);
+        }
+    }
+
+    /**
+     * dx[from + i] = alpha gy[i] + beta (x[from + i] - mean) + gamma: {@link #gradInput} with the
+     * gradient in a scratch of its own, from index 0 (see {@link BatchNormPool}).
+     */
+    static void gradInputFromScratch(float[] gy, float[] x, float[] dx, int from, int n, double alpha, double beta,
+                                     double mean, double gamma) {
+        for (int i = 0; i < n; i++) {
+            dx[from + i] = (float) (alpha * gy[i] + beta * (x[from + i] - mean) + gamma);
         }
     }
 

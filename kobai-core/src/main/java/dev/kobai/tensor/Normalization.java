@@ -69,10 +69,17 @@ public final class Normalization {
     public static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
                                    boolean training, double momentum, double eps) {
         String op = "batchNorm";
+        Layout layout = batchLayout(op, x, runningMean, runningVar, weight, bias);
+        Stats stats = batchStats(x, layout, runningMean, runningVar, training, momentum, eps);
+        return normalize(op, x, layout, weight, bias, eps, stats);
+    }
+
+    /** Checks batch norm's arguments; the input seen as [N, C, 1, S] with one statistic per channel. */
+    static Layout batchLayout(String op, Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight,
+                              Tensor bias) {
         if (x.shape.length < 2) {
             throw new IllegalArgumentException(op + ": input should be [N, C, *], got " + x.describe());
         }
-        int n = x.shape[0];
         int channels = x.shape[1];
         int[] perChannel = {channels};
         requireShape(op, x, weight, "weight", perChannel);
@@ -83,15 +90,23 @@ public final class Normalization {
         }
         requireShape(op, x, runningMean, "running_mean", perChannel);
         requireShape(op, x, runningVar, "running_var", perChannel);
-        Layout layout = new Layout(n, channels, 1, Shape.prod(x.shape, 2, x.shape.length), channels);
-        Stats stats;
+        return new Layout(x.shape[0], channels, 1, Shape.prod(x.shape, 2, x.shape.length), channels);
+    }
+
+    /**
+     * Batch norm's statistics: the batch's, updating the running ones (training), or the running
+     * ones (evaluation); see {@link #batchNorm}.
+     */
+    static Stats batchStats(Tensor x, Layout layout, Tensor runningMean, Tensor runningVar, boolean training,
+                            double momentum, double eps) {
+        int channels = layout.b();
         if (training) {
             long count = layout.count();
             if (count == 1) {
                 throw new IllegalArgumentException("Expected more than 1 value per channel when training, got input size "
                         + Arrays.toString(x.shape));
             }
-            stats = batchStatistics(x, layout, eps);
+            Stats stats = batchStatistics(x, layout, eps);
             if (runningMean != null && count > 0) {
                 double unbiased = count / (count - 1.0);
                 for (int c = 0; c < channels; c++) {
@@ -99,19 +114,18 @@ public final class Normalization {
                     runningVar.setFlat(c, (1 - momentum) * runningVar.getFlat(c) + momentum * stats.var[c] * unbiased);
                 }
             }
-        } else {
-            if (runningMean == null) {
-                throw new IllegalArgumentException(op + ": evaluation (training false) needs running_mean and running_var");
-            }
-            double[] mean = runningMean.toDoubleArray();
-            double[] var = runningVar.toDoubleArray();
-            double[] rstd = new double[channels];
-            for (int c = 0; c < channels; c++) {
-                rstd[c] = 1 / Math.sqrt(var[c] + eps);
-            }
-            stats = new Stats(mean, var, rstd, true);
+            return stats;
         }
-        return normalize(op, x, layout, weight, bias, eps, stats);
+        if (runningMean == null) {
+            throw new IllegalArgumentException("batchNorm: evaluation (training false) needs running_mean and running_var");
+        }
+        double[] mean = runningMean.toDoubleArray();
+        double[] var = runningVar.toDoubleArray();
+        double[] rstd = new double[channels];
+        for (int c = 0; c < channels; c++) {
+            rstd[c] = 1 / Math.sqrt(var[c] + eps);
+        }
+        return new Stats(mean, var, rstd, true);
     }
 
     /**
@@ -190,7 +204,7 @@ public final class Normalization {
      * {@code (j % period) c + k}. Batch norm is [N, C, 1, S] with period C; layer norm
      * [1, M, K, 1] with period 1; group norm [1, N G, C / G, S] with period G.
      */
-    private record Layout(int a, int b, int c, int d, int period) {
+    record Layout(int a, int b, int c, int d, int period) {
         long count() {
             return (long) a * c * d;
         }
@@ -222,7 +236,7 @@ public final class Normalization {
     }
 
     /** Per statistic: mean, biased variance and 1 / sqrt(var + eps); fixed when taken from running statistics. */
-    private record Stats(double[] mean, double[] var, double[] rstd, boolean fixed) {}
+    record Stats(double[] mean, double[] var, double[] rstd, boolean fixed) {}
 
     private static Stats batchStatistics(Tensor x, Layout l, double eps) {
         int stats = l.b();
@@ -311,7 +325,7 @@ public final class Normalization {
     }
 
     /** The affine values as doubles, or {@code fill} everywhere when the parameter is absent. */
-    private static double[] affine(Tensor t, int length, double fill) {
+    static double[] affine(Tensor t, int length, double fill) {
         if (t == null) {
             double[] out = new double[length];
             Arrays.fill(out, fill);
@@ -530,7 +544,7 @@ public final class Normalization {
      * constants, in evaluation), over the view [a, b / period, period, c, d] in which the
      * statistics reduce axes 0, 3 and 4 and the affine parameters broadcast as [period, c, 1].
      */
-    private static Tensor[] recordedBackward(Tensor g, Tensor x, Tensor weight, Tensor bias, Layout l, Stats s,
+    static Tensor[] recordedBackward(Tensor g, Tensor x, Tensor weight, Tensor bias, Layout l, Stats s,
                                              double eps) {
         int[] view = {l.a(), l.b() / l.period(), l.period(), l.c(), l.d()};
         int[] statShape = {1, view[1], view[2], 1, 1};

@@ -205,7 +205,7 @@ public final class Spatial {
      * network: values and indices in one pass, each window's four elements compared in row-major
      * order by the same rule as {@link #maxIndices} (strictly larger wins, a NaN always wins).
      */
-    private static void maxOfPairs(float[] x, int planeAt, int h, int w, int oh, int ow, float[] y, int[] index,
+    static void maxOfPairs(float[] x, int planeAt, int h, int w, int oh, int ow, float[] y, int[] index,
                                    int at) {
         // Rows of fewer windows than a vector has lanes (7 in the cnn preset's second pooling, on
         // AVX-512) take a whole vector of windows each, from the row's first on: the lanes past the
@@ -485,7 +485,7 @@ public final class Spatial {
      * plane (-1 for none): max pooling for the indices of its maxima; the adjoint adds each output's
      * gradient to its element.
      */
-    private static final class Route extends LinearMap {
+    static final class Route extends LinearMap {
         private final int[] index;
 
         Route(int[] inShape, int[] outShape, int[] index) {

@@ -259,6 +259,42 @@ final class VectorLoops {
         acc[1] += t;
     }
 
+    // ---------------------------------------------------------------- normalisation, element-wise
+
+    /**
+     * As {@link NormLoops#normalizeRun(float[], int, float[], int, double, double, double)}, to the
+     * same bits (each operation rounded in double, then to float): C2 leaves that loop scalar,
+     * since it cannot tell that the two arrays do not overlap.
+     */
+    static void normalizeRun(float[] x, int from, float[] y, int n, double mean, double scale, double shift) {
+        int lanes = DS.length();
+        int i = 0;
+        for (; i + lanes <= n; i += lanes) {
+            DoubleVector v = widen(x, from + i).sub(mean).mul(scale).add(shift);
+            ((FloatVector) v.convertShape(VectorOperators.D2F, FS_NARROW, 0)).intoArray(y, i);
+        }
+        for (; i < n; i++) {
+            y[i] = (float) ((x[from + i] - mean) * scale + shift);
+        }
+    }
+
+    /**
+     * As {@link NormLoops#gradInputFromScratch},
+     * to the same bits: dx[from + i] = alpha gy[i] + beta (x[from + i] - mean) + gamma.
+     */
+    static void gradInputFromScratch(float[] gy, float[] x, float[] dx, int from, int n, double alpha, double beta,
+                                     double mean, double gamma) {
+        int lanes = DS.length();
+        int i = 0;
+        for (; i + lanes <= n; i += lanes) {
+            DoubleVector v = widen(gy, i).mul(alpha).add(widen(x, from + i).sub(mean).mul(beta)).add(gamma);
+            ((FloatVector) v.convertShape(VectorOperators.D2F, FS_NARROW, 0)).intoArray(dx, from + i);
+        }
+        for (; i < n; i++) {
+            dx[from + i] = (float) (alpha * gy[i] + beta * (x[from + i] - mean) + gamma);
+        }
+    }
+
     /** Floats of half {@link #FS}'s width: one lane per 2x2 window of a {@link #FS}-wide row. */
     private static final VectorSpecies<Float> FS_HALF =
             VectorSpecies.of(float.class, VectorShape.forBitSize(FS.vectorBitSize() / 2));

@@ -92,4 +92,43 @@ class NormLoopsTest {
     private static void assertClose(double expected, double actual, int n, String what) {
         assertEquals(expected, actual, 1e-13 * n * 100, what);
     }
+
+    /**
+     * The element-wise loops of {@link BatchNormPool} give the scalar loops' bits: the same double
+     * operations in the same order, lane by lane, including the tail past the last whole vector
+     * and an input read from an offset while the scratch starts at 0.
+     */
+    @Test
+    void vectorNormaliseAndGradientInputAreTheScalarBits() {
+        assumeTrue(Kernels.vectorAvailable(), "no Vector API in this JVM");
+        Random r = new Random(6);
+        for (int n : LENGTHS) {
+            float[] x = new float[n + 9];
+            float[] gy = new float[n];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (r.nextGaussian() * 2 + 0.3);
+            }
+            for (int i = 0; i < n; i++) {
+                gy[i] = i % 3 == 0 ? (float) r.nextGaussian() : 0f;
+            }
+            float[] scalar = new float[n];
+            float[] vector = new float[n];
+            NormLoops.normalizeRun(x, 7, scalar, n, 0.31, 1.7, -0.2);
+            VectorLoops.normalizeRun(x, 7, vector, n, 0.31, 1.7, -0.2);
+            assertBits(scalar, vector, "normalised, n=" + n);
+            float[] dxScalar = new float[n + 9];
+            float[] dxVector = new float[n + 9];
+            NormLoops.gradInputFromScratch(gy, x, dxScalar, 5, n, 1.3, -0.07, 0.31, 0.002);
+            VectorLoops.gradInputFromScratch(gy, x, dxVector, 5, n, 1.3, -0.07, 0.31, 0.002);
+            assertBits(dxScalar, dxVector, "input gradient, n=" + n);
+            assertEquals(0f, dxVector[4], "nothing written before the run");
+            assertEquals(0f, dxVector[5 + n], "nothing written after the run");
+        }
+    }
+
+    private static void assertBits(float[] expected, float[] actual, String what) {
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]), what + " at " + i);
+        }
+    }
 }
