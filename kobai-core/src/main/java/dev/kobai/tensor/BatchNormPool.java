@@ -62,7 +62,7 @@ public final class BatchNormPool {
         int oh = h / 2;
         int ow = w / 2;
         int[] outShape = {n, channels, oh, ow};
-        Tensor[] inputs = inputs(x, weight, bias);
+        Tensor[] inputs = Normalization.inputs(x, weight, bias);
         boolean recorded = Tensor.recording(inputs);
         Tensor pooled = x.newEmpty(outShape);
         int[] index = StepMemory.ints(Shape.numel(outShape), false);
@@ -100,7 +100,7 @@ public final class BatchNormPool {
             Tensor[] grads = Tensor.recording(g, x, weight != null ? weight : x)
                     ? Normalization.recordedBackward(route.adjoint(g), x, weight, bias, layout, stats, eps)
                     : backward(g, x, weight, bias, layout, stats, index, winners);
-            return select(grads, weight, bias);
+            return Normalization.present(grads, weight, bias);
         }, inputs);
     }
 
@@ -112,22 +112,6 @@ public final class BatchNormPool {
         return window.outputHeight(x.shape[2], ceilMode) == x.shape[2] / 2
                 && window.outputWidth(x.shape[3], ceilMode) == x.shape[3] / 2
                 && x.shape[2] >= 2 && x.shape[3] >= 2;
-    }
-
-    private static Tensor[] inputs(Tensor x, Tensor weight, Tensor bias) {
-        return weight == null && bias == null ? new Tensor[] {x}
-                : weight == null ? new Tensor[] {x, bias}
-                : bias == null ? new Tensor[] {x, weight}
-                : new Tensor[] {x, weight, bias};
-    }
-
-    /** {dx, dweight, dbias} cut down to the inputs recorded. */
-    private static Tensor[] select(Tensor[] grads, Tensor weight, Tensor bias) {
-        if (weight != null && bias != null) {
-            return grads;
-        }
-        return weight == null && bias == null ? new Tensor[] {grads[0]}
-                : new Tensor[] {grads[0], weight != null ? grads[1] : grads[2]};
     }
 
     private static float[] scratch(int size) {

@@ -386,20 +386,28 @@ public final class Normalization {
                 }
             });
         }
-        Tensor[] inputs = weight == null && bias == null ? new Tensor[] {x}
+        return Tensor.record(y, op, g -> {
+            boolean recorded = weight != null ? Tensor.recording(g, x, weight) : Tensor.recording(g, x);
+            return present(recorded ? recordedBackward(g, x, weight, bias, l, s, eps)
+                    : fusedBackward(g, x, weight, bias, l, s), weight, bias);
+        }, inputs(x, weight, bias));
+    }
+
+    /** The inputs an operation records: x, then the affine parameters that are there. */
+    static Tensor[] inputs(Tensor x, Tensor weight, Tensor bias) {
+        return weight == null && bias == null ? new Tensor[] {x}
                 : weight == null ? new Tensor[] {x, bias}
                 : bias == null ? new Tensor[] {x, weight}
                 : new Tensor[] {x, weight, bias};
-        return Tensor.record(y, op, g -> {
-            boolean recorded = weight != null ? Tensor.recording(g, x, weight) : Tensor.recording(g, x);
-            Tensor[] grads = recorded ? recordedBackward(g, x, weight, bias, l, s, eps)
-                    : fusedBackward(g, x, weight, bias, l, s);
-            if (inputs.length == 3) {
-                return grads;
-            }
-            return inputs.length == 1 ? new Tensor[] {grads[0]}
-                    : new Tensor[] {grads[0], weight != null ? grads[1] : grads[2]};
-        }, inputs);
+    }
+
+    /** {dx, dweight, dbias} cut down to the gradients of {@link #inputs}. */
+    static Tensor[] present(Tensor[] grads, Tensor weight, Tensor bias) {
+        if (weight != null && bias != null) {
+            return grads;
+        }
+        return weight == null && bias == null ? new Tensor[] {grads[0]}
+                : new Tensor[] {grads[0], weight != null ? grads[1] : grads[2]};
     }
 
     // ---------------------------------------------------------------- backward, fused
