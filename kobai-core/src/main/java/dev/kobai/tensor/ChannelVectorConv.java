@@ -621,12 +621,66 @@ final class ChannelVectorConv {
      * cols] block at {@code at}; t's positions run over whole rows of pw.
      */
     static void transposeInto(float[] t, int rows, int cols, int pw, int channels, float[] bias, float[] y, int at) {
-        for (int c = 0, d = at; c < channels; c++) {
+        int plane = rows * cols;
+        int c = 0;
+        // Eight channels at a time, each read of t feeding eight output streams: one channel at a
+        // time, every read of t took a cache line for one float (0.6 of the time on the cnn's
+        // second convolution, one thread).
+        for (; c + 8 <= channels; c += 8) {
+            if (bias == null) {
+                transpose8(t, rows, cols, pw * channels, c, channels, y, at + c * plane, plane);
+            } else {
+                transpose8(t, rows, cols, pw * channels, c, channels, bias, y, at + c * plane, plane);
+            }
+        }
+        for (int d = at + c * plane; c < channels; c++) {
             float b = bias == null ? 0f : bias[c];
             for (int i = 0; i < rows; i++) {
                 for (int j = 0, s = i * pw * channels + c; j < cols; j++, s += channels, d++) {
                     y[d] = bias == null ? t[s] : t[s] + b;
                 }
+            }
+        }
+    }
+
+    /** Channels [c, c + 8) of {@link #transposeInto}, without a bias. */
+    private static void transpose8(float[] t, int rows, int cols, int rowStride, int c, int channels, float[] y,
+                                   int d, int plane) {
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0, s = i * rowStride + c; j < cols; j++, s += channels, d++) {
+                y[d] = t[s];
+                y[d + plane] = t[s + 1];
+                y[d + 2 * plane] = t[s + 2];
+                y[d + 3 * plane] = t[s + 3];
+                y[d + 4 * plane] = t[s + 4];
+                y[d + 5 * plane] = t[s + 5];
+                y[d + 6 * plane] = t[s + 6];
+                y[d + 7 * plane] = t[s + 7];
+            }
+        }
+    }
+
+    /** Channels [c, c + 8) of {@link #transposeInto}, each plus its bias. */
+    private static void transpose8(float[] t, int rows, int cols, int rowStride, int c, int channels, float[] bias,
+                                   float[] y, int d, int plane) {
+        float b0 = bias[c];
+        float b1 = bias[c + 1];
+        float b2 = bias[c + 2];
+        float b3 = bias[c + 3];
+        float b4 = bias[c + 4];
+        float b5 = bias[c + 5];
+        float b6 = bias[c + 6];
+        float b7 = bias[c + 7];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0, s = i * rowStride + c; j < cols; j++, s += channels, d++) {
+                y[d] = t[s] + b0;
+                y[d + plane] = t[s + 1] + b1;
+                y[d + 2 * plane] = t[s + 2] + b2;
+                y[d + 3 * plane] = t[s + 3] + b3;
+                y[d + 4 * plane] = t[s + 4] + b4;
+                y[d + 5 * plane] = t[s + 5] + b5;
+                y[d + 6 * plane] = t[s + 6] + b6;
+                y[d + 7 * plane] = t[s + 7] + b7;
             }
         }
     }

@@ -224,6 +224,46 @@ class ChannelVectorConvTest {
         assertTrue(norm / exact.numel() > 100 * bound, "values large against the bound");
     }
 
+    /**
+     * The transpose from the tiles' [positions, channels] to [channels, rows, cols]: eight channels
+     * at a time and the rest one by one, with a bias added or none (which leaves -0 alone), against
+     * its definition, into a block that starts past the array's beginning.
+     */
+    @Test
+    void transposeIntoWritesEachChannelPlane() {
+        for (int channels : new int[] {3, 8, 13, 24}) {
+            for (boolean withBias : new boolean[] {false, true}) {
+                int rows = 3;
+                int cols = 5;
+                int pw = 7;
+                float[] t = new float[rows * pw * channels];
+                for (int k = 0; k < t.length; k++) {
+                    t[k] = k % 5 == 0 ? -0f : k * 0.25f;
+                }
+                float[] bias = withBias ? new float[channels] : null;
+                for (int c = 0; withBias && c < channels; c++) {
+                    bias[c] = c - 2.5f;
+                }
+                int at = 11;
+                float[] y = new float[at + channels * rows * cols + 4];
+                java.util.Arrays.fill(y, Float.NaN);
+                ChannelVectorConv.transposeInto(t, rows, cols, pw, channels, bias, y, at);
+                for (int c = 0; c < channels; c++) {
+                    for (int i = 0; i < rows; i++) {
+                        for (int j = 0; j < cols; j++) {
+                            float v = t[(i * pw + j) * channels + c];
+                            float expected = withBias ? v + bias[c] : v;
+                            assertEquals(Float.floatToRawIntBits(expected),
+                                    Float.floatToRawIntBits(y[at + (c * rows + i) * cols + j]),
+                                    channels + " channels, bias " + withBias + ", (" + c + ", " + i + ", " + j + ")");
+                        }
+                    }
+                }
+                assertTrue(Float.isNaN(y[at - 1]) && Float.isNaN(y[at + channels * rows * cols]), "only the block");
+            }
+        }
+    }
+
     private static Convolution.Geometry geometry(int n, int in, int out, int height, int width, Window2d win) {
         return new Convolution.Geometry(n, in, height, width, out, win.outputHeight(height), win.outputWidth(width), 1,
                 win);
