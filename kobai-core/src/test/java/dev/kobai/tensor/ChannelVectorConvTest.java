@@ -264,6 +264,42 @@ class ChannelVectorConvTest {
         }
     }
 
+    /**
+     * The bordered copy over a scratch full of NaN (an earlier call's numbers): the image where it
+     * belongs, zeros in every border and past the copy as far as the products read, whatever the
+     * row width against the vector (rows copied as whole vectors write past their end), and for the
+     * last sample of x, whose last row has no room for a whole vector.
+     */
+    @Test
+    void theBorderedCopyLeavesNothingOfAnEarlierCall() {
+        for (int w : new int[] {1, V - 1, V, V + 3, 2 * V + 1}) {
+            ChannelVectorConv.Bordered copy = new ChannelVectorConv.Bordered(3, 4, w, 1, 2, 7, w + 3);
+            int sample = 3 * 4 * w;
+            float[] x = new float[2 * sample];
+            for (int k = 0; k < x.length; k++) {
+                x[k] = k + 1;
+            }
+            for (int at : new int[] {0, sample}) {
+                float[] pad = new float[copy.readSize() + 5];
+                java.util.Arrays.fill(pad, Float.NaN);
+                copy.fill(x, at, pad);
+                for (int c = 0; c < 3; c++) {
+                    for (int i = 0; i < 7; i++) {
+                        for (int j = 0; j < w + 3; j++) {
+                            boolean inside = i >= 1 && i < 5 && j >= 2 && j < w + 2;
+                            float expected = inside ? x[at + (c * 4 + i - 1) * w + j - 2] : 0f;
+                            assertEquals(expected, pad[(c * 7 + i) * (w + 3) + j],
+                                    "width " + w + ", sample at " + at + ", (" + c + ", " + i + ", " + j + ")");
+                        }
+                    }
+                }
+                for (int k = copy.size(); k < copy.readSize(); k++) {
+                    assertEquals(0f, pad[k], "width " + w + ": past the copy at " + k);
+                }
+            }
+        }
+    }
+
     private static Convolution.Geometry geometry(int n, int in, int out, int height, int width, Window2d win) {
         return new Convolution.Geometry(n, in, height, width, out, win.outputHeight(height), win.outputWidth(width), 1,
                 win);
