@@ -16,6 +16,9 @@ epochs, which include Kobai's JIT warm-up, reported apart).
 Run from the repository root, with Debian's python3-torch and dataset-fashion-mnist installed:
 
     /usr/bin/python3 tools/bench_epoch.py [--model mlp|cnn] [--rounds 3] [--epochs 3] [--threads 2]
+
+Round r uses seed r in both, so with --epochs 5 the last lines compare the test accuracies over
+seeds 1..rounds (after the last epoch and at the best one), which is how far the seed alone moves them.
 """
 import argparse
 import gzip
@@ -125,12 +128,14 @@ def main():
           + (f" ({fallback})" if fallback else ""), flush=True)
     times = {"pytorch": [], "kobai": []}
     first = {"pytorch": [], "kobai": []}
+    accuracies = {"pytorch": [], "kobai": []}
     for r in range(args.rounds):
         for name, fn in (("pytorch", torch_run), ("kobai", kobai_run)):
             res = fn(args.epochs, r + 1, args.threads, args.model)
             for e, (sec, acc) in enumerate(res, 1):
                 print(f"round {r + 1} {name:8s} epoch {e}: {sec:6.3f} s  test accuracy {acc:.4f}", flush=True)
             first[name].append(res[0][0])
+            accuracies[name].append([acc for _, acc in res])
             times[name].extend(sec for sec, _ in res[1:])
     print()
     print(f"{args.model}: torch {torch.__version__}, {args.threads} threads; median of epochs 2..{args.epochs} over {args.rounds} rounds")
@@ -139,6 +144,13 @@ def main():
     ratio = statistics.median(times["kobai"]) / statistics.median(times["pytorch"])
     print(f"ratio kobai / pytorch (steady epochs): {ratio:.2f}")
     print(f"ratio kobai / pytorch (first epoch):   {statistics.median(first['kobai']) / statistics.median(first['pytorch']):.2f}")
+    # Each round draws its own seed (round r: seed r), so the rounds sample what the seed alone moves.
+    print("\ntest accuracy by seed: after the last epoch, and at the best epoch")
+    for name, runs in accuracies.items():
+        last = [run[-1] for run in runs]
+        best = [max(run) for run in runs]
+        print(f"{name:8s} last " + ", ".join(f"{a:.4f}" for a in last) + f" (mean {statistics.mean(last):.4f});"
+              + " best " + ", ".join(f"{a:.4f}" for a in best) + f" (mean {statistics.mean(best):.4f})")
 
 
 if __name__ == "__main__":
