@@ -39,11 +39,24 @@ import java.util.regex.Pattern;
  * <p>A process killed mid-write leaves its temporary file behind. The next write of the same target
  * removes such orphans: exactly the names {@code .NAME.DIGITS.tmp}, and only those no live writer
  * holds (each writer holds an OS lock on its temporary file until it is renamed; the OS drops the
- * lock when a process dies). Nothing else is ever deleted.
+ * lock when a process dies). Nothing else is ever deleted. A writer whose new temporary file another
+ * process's sweep removed before the writer could lock it notices (the file at the name is no longer
+ * the one it created) and starts again under a new name.
  */
 public final class AtomicFile {
-    /** Temporary files this JVM is writing now: not to be opened by the orphan sweep (see {@link #removeOrphans}). */
-    private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
+    /**
+     * The names of the temporary files this JVM is writing now, not to be opened by its orphan sweep
+     * ({@link #removeOrphans}): closing any descriptor of a file drops every lock this process holds
+     * on it. By name, so that no spelling of the directory hides one; a name enters before its file
+     * is created, so that no sweep here can see the file before it is known to be live.
+     */
+    private static final Set<String> LIVE = ConcurrentHashMap.newKeySet();
+
+    /** Visible for tests: runs between creating a temporary file and locking it; null, nothing. */
+    static volatile IoConsumer<Path> afterCreate;
+
+    /** Visible for tests: runs when a sweep has listed a name, before it looks at the file; null, nothing. */
+    static volatile IoConsumer<Path> beforeSweepLooks;
 
     private AtomicFile() {}
 
@@ -111,27 +124,26 @@ public final class AtomicFile {
             Path created = null;
             FileChannel ch = null;
             for (int attempt = 0; ch == null; attempt++) {
-                created = dir.resolve(tempPrefix(target) + Long.toUnsignedString(ThreadLocalRandom.current().nextLong())
-                        + ".tmp");
+                if (attempt == 100) {
+                    throw failure(target, "cannot create its temporary file in " + dir,
+                            new IOException("every new name was taken, or its file removed at once"));
+                }
+                String name = tempPrefix(target) + Long.toUnsignedString(ThreadLocalRandom.current().nextLong())
+                        + ".tmp";
+                if (!LIVE.add(name)) {
+                    continue;
+                }
+                created = dir.resolve(name);
                 try {
-                    ch = FileChannel.open(created, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                } catch (FileAlreadyExistsException e) {
-                    if (attempt == 100) {
-                        throw e;
+                    ch = createLocked(target, created);
+                } finally {
+                    if (ch == null) {
+                        LIVE.remove(name);
                     }
-                } catch (IOException e) {
-                    throw failure(target, "cannot create its temporary file in " + dir, e);
                 }
             }
             this.tmp = created;
             this.channel = ch;
-            LIVE.add(tmp);
-            try {
-                channel.lock(); // held until the rename; released when the channel closes or the process dies
-            } catch (IOException | RuntimeException e) {
-                abandon();
-                throw e;
-            }
             OutputStream buffered = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
             // Every failure to write names the target, not the temporary file or nothing at all.
             this.stream = new FilterOutputStream(buffered) {
@@ -167,6 +179,49 @@ public final class AtomicFile {
                     flush(); // the channel stays open until the replacement commits or closes
                 }
             };
+        }
+
+        /**
+         * Creates {@code tmp} and locks it, or returns null when its name is taken or another
+         * process's sweep removed the file before the lock was taken. Between the creation and the
+         * lock the file is unlocked, so a sweep may take it for an orphan and delete it (under its own
+         * lock, which this lock then waits for); only a file still at its name once locked is ours
+         * for good, since no sweep can lock it any more.
+         */
+        private static FileChannel createLocked(Path target, Path tmp) throws IOException {
+            FileChannel ch;
+            try {
+                ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            } catch (FileAlreadyExistsException e) {
+                return null;
+            } catch (IOException e) {
+                throw failure(target, "cannot create its temporary file in " + tmp.getParent(), e);
+            }
+            boolean kept = false;
+            try {
+                Object created = OutputPath.fileKey(tmp);
+                IoConsumer<Path> hook = afterCreate;
+                if (hook != null) {
+                    hook.accept(tmp);
+                }
+                ch.lock(); // held until the rename; released when the channel closes or the process dies
+                if (created == null || !created.equals(OutputPath.fileKey(tmp))) {
+                    return null; // swept: the lock is on a deleted file, and the name may be another's now
+                }
+                kept = true;
+                return ch;
+            } catch (IOException | RuntimeException e) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                throw e;
+            } finally {
+                if (!kept) {
+                    ch.close();
+                }
+            }
         }
 
         /** The file being replaced, symbolic links followed. */
@@ -214,9 +269,9 @@ public final class AtomicFile {
 
         private void abandon() throws IOException {
             try {
-                release();
+                Files.deleteIfExists(tmp); // while still locked, so no sweep is deleting it at the same time
             } finally {
-                Files.deleteIfExists(tmp);
+                release();
             }
         }
 
@@ -224,7 +279,7 @@ public final class AtomicFile {
             try {
                 channel.close(); // releases the lock too
             } finally {
-                LIVE.remove(tmp);
+                LIVE.remove(tmp.getFileName().toString());
             }
         }
 
@@ -240,7 +295,9 @@ public final class AtomicFile {
     /**
      * Removes the temporary files that killed writes of {@code target} left in its directory: the
      * regular files named {@code .NAME.DIGITS.tmp} that no process is writing (no OS lock held on
-     * them). Returns how many it removed. Never follows a link, never touches another name.
+     * them). Returns how many it removed. Never follows a link, never touches another name. A file
+     * that is gone or changed by the time the sweep looks at it (a write renamed it, another run's
+     * {@link OutputPath#file} check deleted its probe) is passed over: a sweep never fails a write.
      */
     public static int removeOrphans(Path target) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
@@ -249,21 +306,28 @@ public final class AtomicFile {
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir,
                 p -> ours.matcher(p.getFileName().toString()).matches())) {
             for (Path p : entries) {
-                if (LIVE.contains(p)) {
+                if (LIVE.contains(p.getFileName().toString())) {
                     continue; // this JVM is writing it; opening it here would drop that writer's lock
                 }
-                BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                if (!a.isRegularFile()) {
-                    continue;
+                IoConsumer<Path> hook = beforeSweepLooks;
+                if (hook != null) {
+                    hook.accept(p);
                 }
-                try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-                    FileLock probe = ch.tryLock();
-                    if (probe != null) {
-                        Files.deleteIfExists(p);
-                        removed++;
+                try {
+                    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class,
+                            LinkOption.NOFOLLOW_LINKS);
+                    if (!a.isRegularFile()) {
+                        continue;
+                    }
+                    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+                        FileLock probe = ch.tryLock();
+                        if (probe != null) {
+                            Files.deleteIfExists(p);
+                            removed++;
+                        }
                     }
                 } catch (OverlappingFileLockException | FileSystemException e) {
-                    // Held by a writer, or gone or unreadable: not ours to remove now.
+                    // Held by a writer, or gone since it was listed, or unreadable: not ours to remove now.
                 }
             }
         }

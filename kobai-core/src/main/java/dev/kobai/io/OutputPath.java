@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
@@ -241,6 +242,20 @@ public final class OutputPath {
                 throw new FileSystemException(path.toString(), null, "too many levels of symbolic links");
             }
             p = dir.resolve(Files.readSymbolicLink(p));
+        }
+    }
+
+    /**
+     * The identity of the file at {@code p} itself, a link not followed (its device and inode where
+     * the platform has them), or null when nothing is there: equal for two paths of one file, and
+     * different once the file at a path has been deleted and another made in its place.
+     */
+    static Object fileKey(Path p) throws IOException {
+        try {
+            BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            return a.fileKey() != null ? a.fileKey() : a.creationTime();
+        } catch (NoSuchFileException e) {
+            return null;
         }
     }
 

@@ -7,12 +7,12 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -35,7 +35,10 @@ import java.util.Map;
  *
  * <p>Within one JVM, where the OS lock cannot tell two runs apart ({@code tryLock} throws
  * {@link OverlappingFileLockException}), a table of held locks does: the thread that holds a lock
- * may take it again (a command and the library call it makes), any other thread is refused.
+ * may take it again (a command and the library call it makes), any other thread is refused. The
+ * table knows a lock file by its identity (device and inode), not by how its path is spelled, and a
+ * lock file this JVM holds is never opened a second time: the OS lock is the process's, and closing
+ * any descriptor of the file would drop it, leaving the run unguarded while it goes on writing.
  *
  * <pre>{@code
  * try (RunLock lock = RunLock.acquire(Map.of("--checkpoint", file))) {
@@ -44,28 +47,41 @@ import java.util.Map;
  * }</pre>
  */
 public final class RunLock implements AutoCloseable {
-    /** The lock files this JVM holds, by path. Guarded by itself. */
-    private static final Map<Path, Held> HELD = new HashMap<>();
+    /** The lock files this JVM holds, by identity ({@link OutputPath#fileKey}). Guarded by itself. */
+    private static final Map<Object, Held> HELD = new HashMap<>();
 
-    /** One lock file held by this JVM: the thread that took it, how many times, and its channel. */
+    /**
+     * Channels opened on a lock file that this JVM had locked outside RunLock: closing one would
+     * drop that lock, so they stay open for the JVM's life. Guarded by {@link #HELD}.
+     */
+    private static final List<FileChannel> KEPT_OPEN = new ArrayList<>();
+
+    /** Visible for tests: runs when a lock file is seen at its path, before it is examined and opened; null, nothing. */
+    static volatile AtomicFile.IoConsumer<Path> beforeOpen;
+
+    /** One lock file held by this JVM: where, which file, the thread that took it, how many times, and its channel. */
     private static final class Held {
+        final Path file;
+        final Object key;
         final Thread owner;
         final FileChannel channel;
         final String holder;
         int count = 1;
 
-        Held(Thread owner, FileChannel channel, String holder) {
+        Held(Path file, Object key, Thread owner, FileChannel channel, String holder) {
+            this.file = file;
+            this.key = key;
             this.owner = owner;
             this.channel = channel;
             this.holder = holder;
         }
     }
 
-    private final List<Path> lockFiles;
+    private final List<Held> held;
     private boolean closed;
 
-    private RunLock(List<Path> lockFiles) {
-        this.lockFiles = lockFiles;
+    private RunLock(List<Held> held) {
+        this.held = held;
     }
 
     /** The lock file of {@code target}, as {@link OutputPath#target} resolves it: {@code .NAME.lock} beside it. */
@@ -82,16 +98,16 @@ public final class RunLock implements AutoCloseable {
      *                        or when a lock file cannot be created
      */
     public static RunLock acquire(Map<String, Path> targets) {
-        List<Path> taken = new ArrayList<>();
+        List<Held> taken = new ArrayList<>();
         RunLock lock = new RunLock(taken);
         try {
             for (Map.Entry<String, Path> e : new LinkedHashMap<>(targets).entrySet()) {
                 if (e.getValue() != null) {
-                    Path file = take(e.getKey(), e.getValue());
-                    if (!taken.contains(file)) {
-                        taken.add(file);
+                    Held h = take(e.getKey(), e.getValue());
+                    if (!taken.contains(h)) {
+                        taken.add(h);
                     } else {
-                        release(file); // the same file under two names: held once
+                        release(h); // the same file under two names: held once
                     }
                 }
             }
@@ -102,7 +118,7 @@ public final class RunLock implements AutoCloseable {
         return lock;
     }
 
-    private static Path take(String what, Path target) {
+    private static Held take(String what, Path target) {
         Path file;
         try {
             file = lockFile(target);
@@ -110,16 +126,6 @@ public final class RunLock implements AutoCloseable {
             throw new KobaiException(what + ": cannot lock " + target + ": " + e.getMessage(), e);
         }
         synchronized (HELD) {
-            Held held = HELD.get(file);
-            if (held != null) {
-                if (held.owner == Thread.currentThread()) {
-                    held.count++;
-                    return file;
-                }
-                throw new KobaiException(what + ": " + target + " is in use by another run in this process ("
-                        + held.holder + ", thread " + held.owner.getName() + "); wait for it to end, or name another"
-                        + " file");
-            }
             try {
                 return lock(what, target, file);
             } catch (IOException e) {
@@ -130,32 +136,66 @@ public final class RunLock implements AutoCloseable {
     }
 
     /**
-     * Locks {@code file}, which the caller holds no lock on in this JVM. The file is the one at the
-     * path before it was opened and still after it was locked, or the attempt is repeated: a holder
-     * deletes the file under its lock, so the lock of a file since deleted excludes nobody.
+     * Takes the lock of {@code file} for this thread, again if it holds it already; the caller holds
+     * {@link #HELD}. The file is the one at the path before it was opened and still after it was
+     * locked, or the attempt is repeated: a holder deletes the file under its lock, so the lock of a
+     * file since deleted excludes nobody, and a run that ends may delete it at any moment.
      */
-    private static Path lock(String what, Path target, Path file) throws IOException {
+    private static Held lock(String what, Path target, Path file) throws IOException {
         for (int attempt = 0; attempt < 100; attempt++) {
-            Object before = fileKey(file);
+            Object before = OutputPath.fileKey(file);
             if (before == null) {
                 // Create it, then start again: only a file seen before it was opened can be checked.
-                FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                        LinkOption.NOFOLLOW_LINKS).close();
+                // CREATE_NEW: a file that appeared meanwhile is another's, never to be opened here.
+                try {
+                    FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+                } catch (FileAlreadyExistsException e) {
+                    // someone else's: look at it on the next round
+                }
                 continue;
+            }
+            Held held = HELD.get(before);
+            if (held != null) {
+                // Held here, under this spelling or another: never open it again (see the class comment).
+                if (held.owner == Thread.currentThread()) {
+                    held.count++;
+                    return held;
+                }
+                throw new KobaiException(what + ": " + target + " is in use by another run in this process ("
+                        + held.holder + ", thread " + held.owner.getName() + "); wait for it to end, or name another"
+                        + " file");
+            }
+            AtomicFile.IoConsumer<Path> hook = beforeOpen;
+            if (hook != null) {
+                hook.accept(file);
             }
             if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
                 // Opening a FIFO would do, but nothing could be written in it for the next run to read.
                 String kind = Files.isSymbolicLink(file) ? "a symbolic link" : OutputPath.special(file);
+                if (kind == null) {
+                    continue; // deleted since: its holder has just ended
+                }
                 throw new IOException(file + " is " + kind + ", not a regular file; remove it");
             }
-            FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                    LinkOption.NOFOLLOW_LINKS);
+            FileChannel channel;
+            try {
+                channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                        LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException e) {
+                continue; // deleted since: its holder has just ended
+            }
             try {
                 FileLock os;
                 try {
                     os = channel.tryLock();
                 } catch (OverlappingFileLockException e) {
-                    os = null; // held in this JVM outside RunLock: as good as held by another run
+                    // Locked in this JVM outside RunLock: as good as held by another run. Closing this
+                    // channel would drop that lock, so it stays open.
+                    KEPT_OPEN.add(channel);
+                    channel = null;
+                    throw new KobaiException(what + ": " + target + " is in use by another run in this process"
+                            + " (its lock " + file + " is locked outside Kobai's runs); wait for it to end, or name"
+                            + " another file");
                 }
                 if (os == null) {
                     String holder = read(channel);
@@ -163,7 +203,7 @@ public final class RunLock implements AutoCloseable {
                             + (holder.isEmpty() ? "it is just starting" : holder) + "; lock " + file
                             + "); wait for it to end, or name another file");
                 }
-                if (!before.equals(fileKey(file))) {
+                if (!before.equals(OutputPath.fileKey(file))) {
                     channel.close(); // locked a file its holder has just deleted: try the new one
                     continue;
                 }
@@ -171,24 +211,15 @@ public final class RunLock implements AutoCloseable {
                 channel.truncate(0);
                 channel.write(ByteBuffer.wrap((holder + "\n").getBytes(StandardCharsets.UTF_8)), 0);
                 channel.force(false);
-                HELD.put(file, new Held(Thread.currentThread(), channel, holder));
-                return file;
+                Held taken = new Held(file, before, Thread.currentThread(), channel, holder);
+                HELD.put(before, taken);
+                return taken;
             } catch (IOException | RuntimeException e) {
                 closeQuietly(channel);
                 throw e;
             }
         }
         throw new IOException("the lock file kept changing");
-    }
-
-    /** The identity of the file at {@code p} (device and inode), or null when there is none. */
-    private static Object fileKey(Path p) throws IOException {
-        try {
-            BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            return a.fileKey() != null ? a.fileKey() : a.creationTime();
-        } catch (NoSuchFileException e) {
-            return null;
-        }
     }
 
     /** Releases every lock this claim took, deleting the lock files. */
@@ -198,24 +229,23 @@ public final class RunLock implements AutoCloseable {
             return;
         }
         closed = true;
-        for (Path file : lockFiles) {
-            release(file);
+        for (Held h : held) {
+            release(h);
         }
     }
 
-    private static void release(Path file) {
+    private static void release(Held h) {
         synchronized (HELD) {
-            Held held = HELD.get(file);
-            if (held == null || --held.count > 0) {
+            if (--h.count > 0) {
                 return;
             }
-            HELD.remove(file);
+            HELD.remove(h.key);
             try {
-                Files.deleteIfExists(file); // under the lock, so no one else holds this file
+                Files.deleteIfExists(h.file); // under the lock, so no one else holds this file
             } catch (IOException e) {
                 // Left behind, it blocks nobody: only a held lock does.
             }
-            closeQuietly(held.channel);
+            closeQuietly(h.channel);
         }
     }
 

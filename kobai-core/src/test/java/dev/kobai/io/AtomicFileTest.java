@@ -157,6 +157,95 @@ class AtomicFileTest {
         assertEquals(List.of("f.png"), names());
     }
 
+    /**
+     * A write's new temporary file is unlocked until the writer locks it, and a sweep in another
+     * process may take it for an orphan then and delete it: the writer must notice and write under
+     * a new name, not lose the write (it used to fail at the rename, "cannot write checkpoint").
+     */
+    @Test
+    void aSweepInAnotherProcessBeforeTheWriterLocksDoesNotLoseTheWrite() throws Exception {
+        Path target = Files.write(dir.resolve("run.safetensors"), new byte[] {1});
+        List<String> swept = new java.util.ArrayList<>();
+        AtomicFile.afterCreate = tmp -> {
+            if (swept.isEmpty()) {
+                swept.add(tmp.getFileName() + " " + Sweeper.run(target));
+            }
+        };
+        try {
+            AtomicFile.write(target, new byte[] {2});
+        } finally {
+            AtomicFile.afterCreate = null;
+        }
+        assertEquals(1, swept.size());
+        assertTrue(swept.getFirst().endsWith(" removed 1"), "the other process swept the new file: " + swept);
+        assertEquals(2, Files.readAllBytes(target)[0]);
+        assertEquals(List.of("run.safetensors"), names());
+    }
+
+    /**
+     * Within one JVM the sweep must not even open a file being created: closing its descriptor
+     * would drop the writer's lock. The file is known to be live before it exists.
+     */
+    @Test
+    void aSweepInThisProcessNeverTakesAFileBeingCreated() throws Exception {
+        Path target = Files.write(dir.resolve("f.bin"), new byte[] {1});
+        int[] removed = {-1};
+        AtomicFile.afterCreate = tmp -> {
+            if (removed[0] < 0) {
+                removed[0] = AtomicFile.removeOrphans(target);
+            }
+        };
+        try {
+            AtomicFile.write(target, new byte[] {2});
+        } finally {
+            AtomicFile.afterCreate = null;
+        }
+        assertEquals(0, removed[0], "the sweep took the file being written");
+        assertEquals(2, Files.readAllBytes(target)[0]);
+        assertEquals(List.of("f.bin"), names());
+    }
+
+    /**
+     * A name the sweep lists may be gone when it looks (another run's probe of
+     * {@link OutputPath#file}, or its write renamed): passed over, never a failed write. It used to
+     * kill a run that checkpointed while another was refused the same file.
+     */
+    @Test
+    void aFileGoneBetweenListingAndLookingIsPassedOver() throws Exception {
+        Path target = dir.resolve("run.safetensors");
+        Files.writeString(dir.resolve(".run.safetensors.123.tmp"), "another run's probe");
+        AtomicFile.beforeSweepLooks = Files::deleteIfExists;
+        try {
+            assertEquals(0, AtomicFile.removeOrphans(target));
+            Files.writeString(dir.resolve(".run.safetensors.456.tmp"), "another run's probe");
+            AtomicFile.write(target, new byte[] {3});
+        } finally {
+            AtomicFile.beforeSweepLooks = null;
+        }
+        assertEquals(List.of("run.safetensors"), names());
+    }
+
+    /** A child JVM that sweeps the orphans of a target once and says how many it removed. */
+    static final class Sweeper {
+        public static void main(String[] args) throws Exception {
+            System.out.println("removed " + AtomicFile.removeOrphans(Path.of(args[0])));
+        }
+
+        static String run(Path target) throws IOException {
+            return output(Sweeper.class, target);
+        }
+    }
+
+    /** What the main method of {@code main}, run on {@code file} in a child JVM, prints, stripped. */
+    static String output(Class<?> main, Path file) throws IOException {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), main.getName(), file.toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try (var in = p.getInputStream()) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+        }
+    }
+
     /** Runs a child JVM that locks a file and holds the lock until killed. */
     static final class LockHolder {
         public static void main(String[] args) throws Exception {
