@@ -182,6 +182,11 @@ class SparkPartsTest {
         UsageException e = assertThrows(UsageException.class,
                 () -> new SparkProvider().engines(MASTER, 2).open(s, setup));
         assertTrue(e.getMessage().contains("augmentation"), e.getMessage());
+        // and open an engine on the context for plain data
+        SparkContexts.get(MASTER);
+        try (var engine = new SparkProvider().engines(MASTER, 2).open(plain, setup)) {
+            assertEquals("Spark (local[2], 2 partitions)", engine.describe());
+        }
     }
 
     // ---- Shards
@@ -377,6 +382,7 @@ class SparkPartsTest {
         ShardedCurvature.Sum want = ShardedGradient.curvatureSum(1, ref, b.features(), b.labels(), shape, b.offset(),
                 ShardedGradient.part(indices, 100, 200), loss);
         assertNull(c.getFirst().sum());
+        assertTrue(c.getFirst().nanos() > 0 && c.getFirst().nanos() < 60_000_000_000L, "" + c.getFirst().nanos());
         assertEquals(want.count(), c.getFirst().curvature().count());
         assertEquals(want.loss(), c.getFirst().curvature().loss());
     }
@@ -501,6 +507,39 @@ class SparkPartsTest {
         SparkContexts.get(MASTER);
         assertThrows(UsageException.class, () -> SparkGradient.open(MASTER, tooMany, s, setup));
         assertTrue(SparkContexts.running(), "a shared context stays");
+    }
+
+    /** A module with buffers of its own (not batch norm's) cannot be split: its buffers would go unsynchronised. */
+    @Test
+    void aModelWithOtherBuffersIsRefused() {
+        TrainTest data = Datasets.digits();
+        TrainSettings s = new TrainSettings("digits", "mlp:64-10", "sgd:lr=0.1", 1, 64, 3);
+        Module counting = new Module() {
+            {
+                registerModule("0", Models.fromSpec("mlp:64-10", data.train().sampleShape(), 10, new Rng(1),
+                        DType.FLOAT32));
+                registerModule("1", new Module() {
+                    {
+                        registerBuffer("calls", new dev.kobai.nn.Buffer(dev.kobai.tensor.Tensor.zeros(DType.FLOAT32, 1)));
+                    }
+
+                    @Override
+                    public dev.kobai.tensor.Tensor forward(dev.kobai.tensor.Tensor input) {
+                        return input;
+                    }
+                });
+            }
+
+            @Override
+            public dev.kobai.tensor.Tensor forward(dev.kobai.tensor.Tensor input) {
+                return input;
+            }
+        };
+        SparkContexts.get(MASTER);
+        UsageException e = assertThrows(UsageException.class,
+                () -> SparkGradient.open(MASTER, 2, s, new Training.Setup(data, counting, null, null)));
+        assertEquals("data-parallel training splits each batch into shards and knows how to combine batch norm's"
+                + " buffers only; 1 keeps others", e.getMessage());
     }
 
     @Test

@@ -222,6 +222,33 @@ class GemmTest {
         check(VECTOR, 7, 2100, 5, true, false, true, 4);
     }
 
+    /**
+     * The vector kernel's block bounds, on each side: k of one and two KC blocks (256, 512) and one
+     * more, where the packed path adds a second or third block onto C and the direct path gives way
+     * to the packed one on one thread; row counts of one MC block (144) and one more; column counts
+     * of one NC block (2048) and one more; each transpose and mode, on one thread and two.
+     */
+    @Test
+    void blockBoundariesOfTheVectorKernel() {
+        int[][] shapes = {
+            {7, 20, 256}, {7, 20, 257}, {5, 9, 512}, {5, 9, 513},
+            {144, 20, 5}, {145, 20, 5}, {289, 9, 3},
+            {3, 2048, 4}, {3, 2049, 4},
+            // beyond the small-product bound with k past two KC blocks: packed on one thread too
+            {64, 70, 513}, {70, 64, 512},
+        };
+        long seed = 100;
+        for (int threads : new int[] {1, 2}) {
+            Parallel.setThreads(threads);
+            for (int[] s : shapes) {
+                for (int t = 0; t < 4; t++) {
+                    check(VECTOR, s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0, (t & 1) == 0, seed++);
+                    check(VECTOR, s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0, (t & 1) != 0, seed++);
+                }
+            }
+        }
+    }
+
     @Test
     void vectorAgreesWithScalar() {
         SplittableRandom rnd = new SplittableRandom(42);
