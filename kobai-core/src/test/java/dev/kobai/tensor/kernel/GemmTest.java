@@ -236,6 +236,8 @@ class GemmTest {
             {3, 2048, 4}, {3, 2049, 4},
             // beyond the small-product bound with k past two KC blocks: packed on one thread too
             {64, 70, 513}, {70, 64, 512},
+            // a bottom edge of two rows in the direct path's two-vector kernel, writing into C
+            {8, 40, 5}, {14, 40, 5},
         };
         long seed = 100;
         for (int threads : new int[] {1, 2}) {
@@ -247,6 +249,44 @@ class GemmTest {
                 }
             }
         }
+    }
+
+    /**
+     * A thread's first products, each the first to use one of its buffers (the direct path's tail
+     * panel and tile, the packed op(A) and op(B) with row counts a whole number of tiles, the
+     * double ones), so that each buffer has exactly the size its first product asks for.
+     */
+    @Test
+    void aFreshThreadsBuffersFitItsFirstProducts() throws Exception {
+        Throwable[] failure = new Throwable[1];
+        Thread t = new Thread(() -> {
+            try {
+                check(VECTOR, 8, 40, 5, false, false, false, 1);
+                check(VECTOR, 12, 40, 7, false, true, false, 2);
+                check(VECTOR, 12, 40, 7, true, true, true, 3);
+                check(VECTOR, 18, 10, 300, true, true, false, 4);
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        });
+        t.start();
+        t.join();
+        if (failure[0] != null) {
+            throw new AssertionError("on a fresh thread: " + failure[0], failure[0]);
+        }
+    }
+
+    /** What {@code kobai bench} and the Spark executors' kernel check print. */
+    @Test
+    void theVectorKernelDescribesItsTiles() {
+        String expectedStart = VECTOR.name() + ": " + VectorWidth.describe() + "; float tile 6x";
+        String d = VECTOR.describe();
+        assertTrue(d.startsWith(expectedStart), d);
+        int floatLanes = VectorWidth.FLOAT.length();
+        int doubleLanes = VectorWidth.DOUBLE.length();
+        assertEquals(expectedStart + (2 * floatLanes) + " packed, 6x"
+                + (VectorWidth.REGISTERS >= 32 ? 4 * floatLanes : 2 * floatLanes) + " direct; double tile 6x"
+                + (2 * doubleLanes), d);
     }
 
     @Test
