@@ -50,6 +50,18 @@ public final class SparkContexts {
             }
             return current;
         }
+        current = new JavaSparkContext(conf(master));
+        current.setLogLevel("WARN");
+        return current;
+    }
+
+    /**
+     * The configuration of a new context for {@code master}: {@code spark.*} system properties, then
+     * the UI off and, for local[K] or a master on the loopback address, the driver on 127.0.0.1,
+     * unless those are set; for a cluster, the jars Kobai's classes come from added to
+     * {@code spark.jars}.
+     */
+    static SparkConf conf(String master) {
         boolean local = LOCAL.matcher(master).matches();
         SparkConf conf = new SparkConf().setMaster(master).setAppName("kobai train")
                 .setIfMissing("spark.ui.enabled", "false");
@@ -71,9 +83,7 @@ public final class SparkContexts {
             }
             conf.set("spark.jars", String.join(",", jars));
         }
-        current = new JavaSparkContext(conf);
-        current.setLogLevel("WARN");
-        return current;
+        return conf;
     }
 
     private static boolean loopback(String master) {

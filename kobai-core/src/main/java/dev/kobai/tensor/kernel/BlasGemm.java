@@ -73,7 +73,7 @@ final class BlasGemm implements Gemm {
 
     /** Rows [i0, i1) by columns [j0, j1) of C. */
     @FunctionalInterface
-    private interface Block {
+    interface Block {
         void run(int i0, int i1, int j0, int j1);
     }
 
@@ -81,7 +81,7 @@ final class BlasGemm implements Gemm {
      * The whole product on the calling thread when it is small or the threads are taken, else one
      * contiguous block per thread: by columns when C is wider than tall, else by rows.
      */
-    private static void split(int m, int n, int k, Block block) {
+    static void split(int m, int n, int k, Block block) {
         if ((long) m * n * k <= PARALLEL_WORK || Parallel.threads() == 1 || Parallel.busy()) {
             block.run(0, m, 0, n);
         } else if (n > m) {

@@ -105,10 +105,22 @@ public final class Kernels {
      */
     public static void warmUpInBackground() {
         synchronized (WARM_UP_LOCK) {
-            if (warmUpThread != null || "false".equalsIgnoreCase(System.getProperty("kobai.warmup", "").trim())) {
+            if (warmUpThread != null || !warmUpWanted(System.getProperty("kobai.warmup"))) {
                 return;
             }
             warmUpThread = Thread.ofPlatform().daemon().name("kobai-kernel-warm-up").start(Kernels::warmUp);
+        }
+    }
+
+    /** Whether {@code -Dkobai.warmup} (null when unset) leaves the warm-up on: anything but {@code false}. */
+    static boolean warmUpWanted(String property) {
+        return property == null || !property.trim().equalsIgnoreCase("false");
+    }
+
+    /** The background warm-up's thread, null until {@link #warmUpInBackground} starts it. */
+    static Thread warmUpThread() {
+        synchronized (WARM_UP_LOCK) {
+            return warmUpThread;
         }
     }
 
@@ -123,10 +135,15 @@ public final class Kernels {
      * first training batches paid for that at full size (seconds for the first batch of
      * mlp:784-256-10). Small matrices reach C2's call counts in a fraction of the time, and
      * exercising every branch keeps C2 from compiling a version that is thrown away when a path it
-     * never saw is first taken. The work is on private arrays and changes no result.
+     * never saw is first taken. The work is on private arrays (operands in [-1, 1], not all zero, so
+     * that the sums stay far from overflow) and changes no result.
      */
     public static void warmUp() {
-        Gemm gemm = GEMM;
+        warmUp(GEMM);
+    }
+
+    /** {@link #warmUp()} on {@code gemm}: nothing for the scalar kernel or the system BLAS. */
+    static void warmUp(Gemm gemm) {
         if (gemm == SCALAR || gemm instanceof BlasGemm) {
             return; // plain Java reaches C2 quickly enough by itself; a native library needs no compiling
         }

@@ -130,18 +130,12 @@ final class SystemBlas {
 
     /**
      * The OpenBLAS kernel for this CPU when OPENBLAS_CORETYPE is unset, set in the environment before
-     * the library loads; null when nothing was set (already set, not Linux on x86-64, or no AVX2).
+     * the library loads; null when nothing was set (already set, not Linux on x86-64, no AVX2, or
+     * the C library's {@code setenv} missing or failing).
      */
     private static String chooseCoretype() {
-        if (System.getenv("OPENBLAS_CORETYPE") != null) {
-            return null;
-        }
-        String arch = System.getProperty("os.arch", "");
-        if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")
-                || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-            return null;
-        }
-        String core = coretypeFor(CpuInfo.flags(CpuInfo.read()));
+        String core = coretypeToSet(System.getenv("OPENBLAS_CORETYPE"), System.getProperty("os.name", ""),
+                System.getProperty("os.arch", ""), CpuInfo.flags(CpuInfo.read()));
         if (core == null) {
             return null;
         }
@@ -157,6 +151,21 @@ final class SystemBlas {
         } catch (Throwable t) {
             return null;
         }
+    }
+
+    /**
+     * The rule of {@link #chooseCoretype}, apart from the process's state so that it can be tested:
+     * the kernel to set when the variable is unset ({@code current} null) on Linux on x86-64, by
+     * {@link #coretypeFor}; else null.
+     */
+    static String coretypeToSet(String current, String osName, String osArch, Set<String> flags) {
+        if (current != null) {
+            return null;
+        }
+        if (!osName.toLowerCase(Locale.ROOT).contains("linux") || !(osArch.equals("amd64") || osArch.equals("x86_64"))) {
+            return null;
+        }
+        return coretypeFor(flags);
     }
 
     /** Cooperlake with AVX-512 BF16, SkylakeX with AVX-512, Haswell with AVX2, else null (OpenBLAS's own choice). */

@@ -222,6 +222,73 @@ class GemmTest {
         check(VECTOR, 7, 2100, 5, true, false, true, 4);
     }
 
+    /**
+     * The vector kernel's block bounds, on each side: k of one and two KC blocks (256, 512) and one
+     * more, where the packed path adds a second or third block onto C and the direct path gives way
+     * to the packed one on one thread; row counts of one MC block (144) and one more; column counts
+     * of one NC block (2048) and one more; each transpose and mode, on one thread and two.
+     */
+    @Test
+    void blockBoundariesOfTheVectorKernel() {
+        int[][] shapes = {
+            {7, 20, 256}, {7, 20, 257}, {5, 9, 512}, {5, 9, 513},
+            {144, 20, 5}, {145, 20, 5}, {289, 9, 3},
+            {3, 2048, 4}, {3, 2049, 4},
+            // beyond the small-product bound with k past two KC blocks: packed on one thread too
+            {64, 70, 513}, {70, 64, 512},
+            // a bottom edge of two rows in the direct path's two-vector kernel, writing into C
+            {8, 40, 5}, {14, 40, 5},
+        };
+        long seed = 100;
+        for (int threads : new int[] {1, 2}) {
+            Parallel.setThreads(threads);
+            for (int[] s : shapes) {
+                for (int t = 0; t < 4; t++) {
+                    check(VECTOR, s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0, (t & 1) == 0, seed++);
+                    check(VECTOR, s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0, (t & 1) != 0, seed++);
+                }
+            }
+        }
+    }
+
+    /**
+     * A thread's first products, each the first to use one of its buffers (the direct path's tail
+     * panel and tile, the packed op(A) and op(B) with row counts a whole number of tiles, the
+     * double ones), so that each buffer has exactly the size its first product asks for.
+     */
+    @Test
+    void aFreshThreadsBuffersFitItsFirstProducts() throws Exception {
+        Throwable[] failure = new Throwable[1];
+        Thread t = new Thread(() -> {
+            try {
+                check(VECTOR, 8, 40, 5, false, false, false, 1);
+                check(VECTOR, 12, 40, 7, false, true, false, 2);
+                check(VECTOR, 12, 40, 7, true, true, true, 3);
+                check(VECTOR, 18, 10, 300, true, true, false, 4);
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        });
+        t.start();
+        t.join();
+        if (failure[0] != null) {
+            throw new AssertionError("on a fresh thread: " + failure[0], failure[0]);
+        }
+    }
+
+    /** What {@code kobai bench} and the Spark executors' kernel check print. */
+    @Test
+    void theVectorKernelDescribesItsTiles() {
+        String expectedStart = VECTOR.name() + ": " + VectorWidth.describe() + "; float tile 6x";
+        String d = VECTOR.describe();
+        assertTrue(d.startsWith(expectedStart), d);
+        int floatLanes = VectorWidth.FLOAT.length();
+        int doubleLanes = VectorWidth.DOUBLE.length();
+        assertEquals(expectedStart + (2 * floatLanes) + " packed, 6x"
+                + (VectorWidth.REGISTERS >= 32 ? 4 * floatLanes : 2 * floatLanes) + " direct; double tile 6x"
+                + (2 * doubleLanes), d);
+    }
+
     @Test
     void vectorAgreesWithScalar() {
         SplittableRandom rnd = new SplittableRandom(42);
