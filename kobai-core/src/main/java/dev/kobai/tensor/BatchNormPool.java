@@ -33,6 +33,12 @@ import dev.kobai.tensor.kernel.Parallel;
  */
 public final class BatchNormPool {
     private static final int GRAIN = Pointwise.GRAIN;
+    /**
+     * Whether the loops run on the Vector API ({@link VectorLoops}) or on their scalar twins
+     * ({@link NormLoops}), which a JVM without the Vector API runs. Visible for tests, which run
+     * the scalar twins here too.
+     */
+    static volatile boolean vectorLoops = Pointwise.VECTOR;
     /** One normalised plane per thread, pooled from while it is in cache. */
     private static final ThreadLocal<float[]> PLANE = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -73,12 +79,13 @@ public final class BatchNormPool {
         int plane = h * w;
         int outPlane = oh * ow;
         float[] xf = x.f;
+        boolean vector = vectorLoops;
         Parallel.forRange(n * channels, Math.max(1, GRAIN / Math.max(1, plane)), (from, to) -> {
             float[] y = scratch(plane);
             for (int p = from; p < to; p++) {
                 int c = p % channels;
                 double mean = stats.mean()[c];
-                if (Pointwise.VECTOR) {
+                if (vector) {
                     VectorLoops.normalizeRun(xf, p * plane, y, plane, mean, stats.rstd()[c] * scale[c], shift[c]);
                 } else {
                     NormLoops.normalizeRun(xf, p * plane, y, plane, mean, stats.rstd()[c] * scale[c], shift[c]);
@@ -138,6 +145,7 @@ public final class BatchNormPool {
         double[] sumGX = new double[channels];
         double count = l.count();
         float[] gf = g.f;
+        boolean vector = vectorLoops;
         // Per channel, in one task: the sums do not depend on the thread count.
         Parallel.forRange(channels, Math.max(1, GRAIN / Math.max(1, n * outPlane)), (lo, hi) -> {
             double[] acc = new double[2];
@@ -146,7 +154,7 @@ public final class BatchNormPool {
                 acc[1] = 0;
                 for (int i = 0; i < n; i++) {
                     int at = (i * channels + c) * outPlane;
-                    if (Pointwise.VECTOR) {
+                    if (vector) {
                         VectorLoops.gradSums(gf, winners, at, outPlane, s.mean()[c], acc);
                     } else {
                         NormLoops.gradSums(gf, winners, at, outPlane, s.mean()[c], acc);
@@ -174,7 +182,7 @@ public final class BatchNormPool {
                     for (int o = p * outPlane, end = o + outPlane; o < end; o++) {
                         gy[index[o]] = gf[o];
                     }
-                    if (Pointwise.VECTOR) {
+                    if (vector) {
                         VectorLoops.gradInputFromScratch(gy, xf, out.f, p * plane, plane, alpha, beta, mean, gamma);
                     } else {
                         NormLoops.gradInputFromScratch(gy, xf, out.f, p * plane, plane, alpha, beta, mean, gamma);

@@ -212,4 +212,37 @@ class BatchNormPoolTest {
         assertNull(y.gradFn());
         sameBits(c.copy(DType.FLOAT32).separate(true), y, "output");
     }
+
+    /**
+     * The scalar loops, which a JVM without the Vector API runs, against the vector loops: the same
+     * output bits, and gradients to rounding (the sums add in another order) and the same dx bits in
+     * evaluation, where no sum enters it.
+     */
+    @Test
+    void theScalarLoopsAgreeWithTheVectorLoops() {
+        for (boolean training : new boolean[] {true, false}) {
+            Case vectorCase = Case.of(new int[] {3, 4, 10, 12}, 11, true, true, DType.FLOAT32);
+            Case scalarCase = vectorCase.copy(DType.FLOAT32);
+            Tensor[] vectorLeaves = vectorCase.leaves();
+            Tensor vectorOut = vectorCase.fused(training);
+            Tensor g = Tensor.randn(new Rng(12), DType.FLOAT64, vectorOut.shape()).to(DType.FLOAT32).detach();
+            Tensor[] vectorGrads = Autograd.grad(new Tensor[] {vectorOut}, new Tensor[] {g}, vectorLeaves, false);
+            boolean before = BatchNormPool.vectorLoops;
+            BatchNormPool.vectorLoops = false;
+            try {
+                Tensor[] scalarLeaves = scalarCase.leaves();
+                Tensor scalarOut = scalarCase.fused(training);
+                Tensor[] scalarGrads = Autograd.grad(new Tensor[] {scalarOut}, new Tensor[] {g}, scalarLeaves, false);
+                sameBits(vectorOut, scalarOut, "output, training " + training);
+                for (int i = 0; i < scalarGrads.length; i++) {
+                    close(vectorGrads[i], scalarGrads[i], 1e-6, "gradient " + i + ", training " + training);
+                }
+                if (!training) {
+                    sameBits(vectorGrads[0], scalarGrads[0], "dx in evaluation");
+                }
+            } finally {
+                BatchNormPool.vectorLoops = before;
+            }
+        }
+    }
 }
