@@ -65,8 +65,8 @@ public final class BatchNormPool {
         int channels = x.shape[1];
         int h = x.shape[2];
         int w = x.shape[3];
-        int oh = h / 2;
-        int ow = w / 2;
+        int oh = window.outputHeight(h, ceilMode);
+        int ow = window.outputWidth(w, ceilMode);
         int[] outShape = {n, channels, oh, ow};
         Tensor[] inputs = Normalization.inputs(x, weight, bias);
         boolean recorded = Tensor.recording(inputs);
@@ -111,14 +111,17 @@ public final class BatchNormPool {
         }, inputs);
     }
 
-    /** Whether {@link #batchNormMaxPool} runs fused: float32, 2x2 windows at stride 2 that all lie inside the input. */
+    /**
+     * Whether {@link #batchNormMaxPool} runs fused: where max pooling would take its loop over 2x2
+     * windows ({@link Spatial#pairs}) and there is at least one window.
+     */
     static boolean fuses(Tensor x, Window2d window, boolean ceilMode) {
-        if (x.f == null || x.shape.length != 4 || !window.equals(Window2d.square(2, 2, 0, 1))) {
+        if (x.shape.length != 4) {
             return false;
         }
-        return window.outputHeight(x.shape[2], ceilMode) == x.shape[2] / 2
-                && window.outputWidth(x.shape[3], ceilMode) == x.shape[3] / 2
-                && x.shape[2] >= 2 && x.shape[3] >= 2;
+        int oh = window.outputHeight(x.shape[2], ceilMode);
+        int ow = window.outputWidth(x.shape[3], ceilMode);
+        return oh > 0 && ow > 0 && Spatial.pairs(x, window, oh, ow);
     }
 
     private static float[] scratch(int size) {

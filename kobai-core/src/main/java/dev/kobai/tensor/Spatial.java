@@ -180,8 +180,7 @@ public final class Spatial {
         int w = x.shape[3];
         int planes = x.shape[0] * x.shape[1];
         Tensor y = x.newEmpty(outShape);
-        // with ceil_mode on an odd size the last windows hang over the edge: those take the general loop
-        boolean pairs = window.equals(Window2d.square(2, 2, 0, 1)) && x.f != null && 2 * oh <= h && 2 * ow <= w;
+        boolean pairs = pairs(x, window, oh, ow);
         Parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, h * w)), (from, to) -> {
             for (int p = from; p < to; p++) {
                 if (pairs) {
@@ -198,6 +197,16 @@ public final class Spatial {
             route.apply(x, y);
         }
         return route.record(x, y);
+    }
+
+    /**
+     * Whether {@link #maxOfPairs} takes a pooling of x into oh x ow: float32, 2x2 windows at stride 2,
+     * every window inside the input (with ceil_mode on an odd size the last windows hang over the
+     * edge: those take the general loop).
+     */
+    static boolean pairs(Tensor x, Window2d window, int oh, int ow) {
+        return window.equals(Window2d.square(2, 2, 0, 1)) && x.f != null && 2 * oh <= x.shape[2]
+                && 2 * ow <= x.shape[3];
     }
 
     /**
