@@ -8,6 +8,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.kobai.curvature.CurvatureProblem;
+import dev.kobai.curvature.FlatMatrices;
 import dev.kobai.curvature.LossKind;
 import dev.kobai.nn.Activation;
 import dev.kobai.nn.Conv2d;
@@ -94,14 +95,6 @@ class KFACConvReferenceTest {
         assertTrue(err <= TOL * scale, what + ": error " + err + " at scale " + scale);
     }
 
-    private static double[] flat(double[][] m) {
-        double[] out = new double[m.length * m.length];
-        for (int i = 0; i < m.length; i++) {
-            System.arraycopy(m[i], 0, out, i * m.length, m.length);
-        }
-        return out;
-    }
-
     @Test
     void factorsAndStepsMatchTheTorchReference() {
         JsonObject fixture = Golden.load("/golden/kfac_conv.json");
@@ -139,10 +132,10 @@ class KFACConvReferenceTest {
                 String at = what + ", step " + step++;
                 assertEquals(st.get("loss").getAsDouble(), loss, 1e-12, at + ": loss");
                 for (int i = 0; i < layers.size(); i++) {
-                    assertClose(tensor(st.getAsJsonArray("factor_A").get(i).getAsJsonObject()), flat(kfac.factorA(i)),
-                            at + ": A of layer " + i);
-                    assertClose(tensor(st.getAsJsonArray("factor_G").get(i).getAsJsonObject()), flat(kfac.factorG(i)),
-                            at + ": G of layer " + i);
+                    assertClose(tensor(st.getAsJsonArray("factor_A").get(i).getAsJsonObject()),
+                            FlatMatrices.flatten(kfac.factorA(i)), at + ": A of layer " + i);
+                    assertClose(tensor(st.getAsJsonArray("factor_G").get(i).getAsJsonObject()),
+                            FlatMatrices.flatten(kfac.factorG(i)), at + ": G of layer " + i);
                 }
                 JsonObject params = st.getAsJsonObject("params");
                 named.forEach((name, p) -> {

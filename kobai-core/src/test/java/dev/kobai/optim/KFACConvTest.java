@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kobai.UsageException;
 import dev.kobai.autograd.Autograd;
 import dev.kobai.curvature.CurvatureProblem;
+import dev.kobai.curvature.FlatMatrices;
 import dev.kobai.curvature.LossKind;
 import dev.kobai.nn.Activation;
 import dev.kobai.nn.Conv2d;
@@ -42,14 +43,6 @@ class KFACConvTest {
             err = Math.max(err, Math.abs(expected[i] - actual[i]));
         }
         return err / Math.max(scale, 1e-300);
-    }
-
-    private static double[] flat(double[][] m) {
-        double[] out = new double[m.length * m[0].length];
-        for (int i = 0; i < m.length; i++) {
-            System.arraycopy(m[i], 0, out, i * m[0].length, m[0].length);
-        }
-        return out;
     }
 
     /**
@@ -90,8 +83,10 @@ class KFACConvTest {
                 for (int step = 0; step < 4; step++) {
                     assertEquals(linear.step(null), conv.step(null), 1e-13, what + ": loss at step " + step);
                     for (int i = 0; i < 2; i++) {
-                        double ea = relativeError(flat(linear.factorA(i)), flat(conv.factorA(i)));
-                        double eg = relativeError(flat(linear.factorG(i)), flat(conv.factorG(i)));
+                        double ea = relativeError(FlatMatrices.flatten(linear.factorA(i)),
+                                FlatMatrices.flatten(conv.factorA(i)));
+                        double eg = relativeError(FlatMatrices.flatten(linear.factorG(i)),
+                                FlatMatrices.flatten(conv.factorG(i)));
                         assertTrue(ea < 1e-12 && eg < 1e-12, what + ", step " + step + ", layer " + i + ": A off by " + ea
                                 + ", G by " + eg);
                     }
@@ -195,8 +190,9 @@ class KFACConvTest {
                 Tensor[] g = Autograd.grad(prob.loss(z), outs, false);
                 double tol = dtype == DType.FLOAT64 ? 1e-12 : 1e-5;
                 for (int i = 0; i < 2; i++) {
-                    double ea = relativeError(loopA(ins[i], (Conv2d) convs.get(i)), flat(kfac.factorA(i)));
-                    double eg = relativeError(loopG(g[i]), flat(kfac.factorG(i)));
+                    double ea = relativeError(loopA(ins[i], (Conv2d) convs.get(i)),
+                            FlatMatrices.flatten(kfac.factorA(i)));
+                    double eg = relativeError(loopG(g[i]), FlatMatrices.flatten(kfac.factorG(i)));
                     assertTrue(ea < tol && eg < tol, dtype + ", layer " + i + ": A off by " + ea + ", G by " + eg);
                 }
             }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kobai.UsageException;
+import dev.kobai.curvature.FlatMatrices;
 import dev.kobai.data.Batch;
 import dev.kobai.data.DataLoader;
 import dev.kobai.data.Dataset;
@@ -323,10 +324,10 @@ class ShardedGradientTest {
             {"empirical Fisher", dev.kobai.optim.ShardedCurvature.Request.fisherProduct(fisher, 0, v),
                 whole.fisherVector(whole.outputs(), fisher, null, v)},
             {"Hessian matrix", dev.kobai.optim.ShardedCurvature.Request.matrix(
-                    dev.kobai.optim.ShardedCurvature.Kind.HESSIAN), flat(whole.hessian())},
+                    dev.kobai.optim.ShardedCurvature.Kind.HESSIAN), FlatMatrices.flatten(whole.hessian())},
             {"true Fisher matrix", dev.kobai.optim.ShardedCurvature.Request.fisherMatrix(
-                    dev.kobai.curvature.FisherType.TRUE, 0, 1), flat(whole.fisher(dev.kobai.curvature.FisherType.TRUE,
-                    null, 1))},
+                    dev.kobai.curvature.FisherType.TRUE, 0, 1),
+                FlatMatrices.flatten(whole.fisher(dev.kobai.curvature.FisherType.TRUE, null, 1))},
         };
         for (Object[] c : cases) {
             double[] expected = (double[]) c[2];
@@ -341,14 +342,6 @@ class ShardedGradientTest {
             // float32 forward passes over different rows: relative differences of float rounding
             assertTrue(scale > 0 && worst <= 1e-4 * scale, c[0] + ": largest difference " + worst + " of " + scale);
         }
-    }
-
-    private static double[] flat(double[][] m) {
-        double[] out = new double[m.length * m.length];
-        for (int i = 0; i < m.length; i++) {
-            System.arraycopy(m[i], 0, out, i * m.length, m.length);
-        }
-        return out;
     }
 
     /**
